@@ -1,0 +1,54 @@
+"""Pure rules for identifiers and access codes (R-GATE-2, R-GATE-3, R-GATE-4).
+
+No Flask, no database: strings in, strings out.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+# No 0/O, 1/I/L: a code read over the phone or copied from a mail is never ambiguous.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+_CGOS_RE = re.compile(r"^[0-9]{8}[A-Z]$")
+_SPACES = re.compile(r"[\s\u00a0\u202f.\-]+")
+
+
+def normalise_cgos_number(raw: str | None) -> str:
+    """``' 1234 5678 a '`` → ``'12345678A'`` (spaces removed, letter upper-cased)."""
+    return _SPACES.sub("", raw or "").upper()
+
+
+def is_valid_cgos_number(number: str) -> bool:
+    """8 digits then one letter, after normalisation."""
+    return bool(_CGOS_RE.match(number))
+
+
+def generate_access_code() -> str:
+    """8 characters from the unambiguous alphabet, from the OS's secure random source."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_access_code(raw: str | None) -> str:
+    """Codes are case-insensitive; spaces typed by habit are dropped."""
+    return _SPACES.sub("", raw or "").upper()
+
+
+def mask_email(email: str) -> str:
+    """``marie.dupont@example.fr`` → ``ma*****@ex*****.fr`` (R-GATE-4).
+
+    Two letters of the local part and of the domain are kept, and the last suffix.
+    """
+    local, _, domain = email.partition("@")
+    name, dot, suffix = domain.rpartition(".")
+    if not dot:
+        name, suffix = domain, ""
+    masked_domain = f"{name[:2]}*****" + (f".{suffix}" if suffix else "")
+    return f"{local[:2]}*****@{masked_domain}"
+
+
+def same_email(a: str | None, b: str | None) -> bool:
+    """Addresses compared as people type them: case and surrounding spaces ignored."""
+    return bool(a) and bool(b) and a.strip().lower() == b.strip().lower()

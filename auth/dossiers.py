@@ -1,0 +1,153 @@
+"""Reading dossiers: from the store's own tables (embedded default) or from the remote
+dossier service over HTTP/JSON (R-DOS-4). The store never writes to the remote service.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Protocol
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from auth.dossier_format import Child, DossierFormatError, DossierRecord, parse_dossier
+from auth.models import DossierAgent, Household
+from shop.db import session
+
+
+class DossierServiceUnavailable(Exception):
+    """The remote dossier service did not answer in time or answered nonsense."""
+
+
+class DossierSource(Protocol):
+    def get(self, cgos_number: str) -> DossierRecord | None: ...
+
+    def household_members(self, record: DossierRecord) -> list[str]: ...
+
+
+def record_from_row(agent: DossierAgent) -> DossierRecord:
+    return DossierRecord(
+        cgos_number=agent.cgos_number,
+        civilite=agent.civilite,
+        nom=agent.nom,
+        prenom=agent.prenom,
+        birth_date=agent.birth_date,
+        email=agent.email,
+        phone=agent.phone,
+        address_line1=agent.address_line1,
+        address_line2=agent.address_line2,
+        postal_code=agent.postal_code,
+        city=agent.city,
+        country=agent.country,
+        etablissement=agent.etablissement,
+        etablissement_city=agent.etablissement_city,
+        region=agent.region,
+        status=agent.status,
+        dossier_year=agent.dossier_year,
+        qf_cents=agent.qf_cents,
+        household_id=agent.household_id,
+        children=tuple(
+            Child(c.prenom, c.birth_date, c.fiscal_status) for c in agent.household.children
+        ),
+    )
+
+
+class LocalDossierSource:
+    """The embedded dossier tables, filled by ``dossier import`` and ``seed-demo``."""
+
+    def get(self, cgos_number: str) -> DossierRecord | None:
+        agent = session().scalar(
+            select(DossierAgent)
+            .where(DossierAgent.cgos_number == cgos_number)
+            .options(selectinload(DossierAgent.household).selectinload(Household.children))
+        )
+        return record_from_row(agent) if agent else None
+
+    def household_members(self, record: DossierRecord) -> list[str]:
+        return list(
+            session().scalars(
+                select(DossierAgent.cgos_number)
+                .where(DossierAgent.household_id == record.household_id)
+                .order_by(DossierAgent.cgos_number)
+            )
+        )
+
+
+class RemoteDossierSource:
+    """``GET {base}/dossiers/{number}`` → the JSON of SPEC §13, or 404 when unknown.
+
+    Answers are cached for a short time; when the service is down, a cached answer (even
+    stale) is used, otherwise DossierServiceUnavailable is raised for the page to explain.
+    """
+
+    _lock = threading.Lock()
+    _cache: dict[tuple[str, str], tuple[float, DossierRecord | None, list[str]]] = {}
+
+    def __init__(self, base_url: str, timeout: float, ttl: float):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.ttl = ttl
+
+    def _fetch(self, cgos_number: str) -> tuple[DossierRecord | None, list[str]]:
+        url = f"{self.base_url}/dossiers/{urllib.parse.quote(cgos_number)}"
+        req = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+                payload = json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None, []
+            raise DossierServiceUnavailable(f"HTTP {exc.code}") from exc
+        except (OSError, ValueError) as exc:
+            raise DossierServiceUnavailable(str(exc)) from exc
+        try:
+            record = parse_dossier(payload)
+        except DossierFormatError as exc:
+            raise DossierServiceUnavailable(f"réponse invalide : {exc}") from exc
+        members = payload.get("household_members") or [record.cgos_number]
+        return record, [str(m) for m in members]
+
+    def _lookup(self, cgos_number: str) -> tuple[DossierRecord | None, list[str]]:
+        key = (self.base_url, cgos_number)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached and now - cached[0] < self.ttl:
+            return cached[1], cached[2]
+        try:
+            record, members = self._fetch(cgos_number)
+        except DossierServiceUnavailable:
+            current_app.logger.warning("Service des dossiers indisponible (%s)", cgos_number)
+            if cached:
+                return cached[1], cached[2]
+            raise
+        with self._lock:
+            self._cache[key] = (now, record, members)
+        return record, members
+
+    def get(self, cgos_number: str) -> DossierRecord | None:
+        return self._lookup(cgos_number)[0]
+
+    def household_members(self, record: DossierRecord) -> list[str]:
+        return self._lookup(record.cgos_number)[1]
+
+    @classmethod
+    def clear_cache(cls) -> None:
+        with cls._lock:
+            cls._cache.clear()
+
+
+def dossier_source() -> DossierSource:
+    """The configured source: remote when DOSSIER_SERVICE_URL is set, else embedded."""
+    cfg = current_app.config
+    if cfg.get("DOSSIER_SERVICE_URL"):
+        return RemoteDossierSource(
+            cfg["DOSSIER_SERVICE_URL"], cfg["DOSSIER_SERVICE_TIMEOUT"], cfg["DOSSIER_CACHE_SECONDS"]
+        )
+    return LocalDossierSource()

@@ -1,0 +1,134 @@
+"""Who is behind a request: an agent (read from the dossier) or a staff member.
+
+Flask-Login keeps only the server-side session token; the principal is rebuilt from it
+on each request, so a logout or a revoked session ends access everywhere at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from auth.dossier_format import DossierRecord
+from auth.dossiers import dossier_source
+from auth.models import StaffUser, WebSession
+from auth.rights import Rights, count_children, evaluate_rights
+from shop import clock
+from shop.db import session
+from shop.extensions import login_manager
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class _Principal:
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_agent = False
+    is_staff = False
+
+    def __init__(self, token: str):
+        self.session_token = token
+
+    def get_id(self) -> str:
+        return self.session_token
+
+
+@dataclass
+class AgentUser(_Principal):
+    """A logged-in agent with the rights evaluated for today (R-DOS-2, R-DOS-3)."""
+
+    record: DossierRecord
+    rights: Rights
+    today: date
+    session_token: str = field(default="", repr=False)
+    is_agent = True
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def cgos_number(self) -> str:
+        return self.record.cgos_number
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.record.prenom} {self.record.nom}"
+
+    @property
+    def audit_label(self) -> str:
+        return f"agent:{self.record.cgos_number}"
+
+    @property
+    def children_count(self) -> int:
+        """Children of the household that count this year (R-DOS-6)."""
+        return count_children([c.birth_date for c in self.record.children], self.today.year)
+
+
+class StaffPrincipal(_Principal):
+    is_staff = True
+
+    def __init__(self, user: StaffUser, token: str):
+        super().__init__(token)
+        self.user = user
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+    @property
+    def partner_id(self) -> int | None:
+        return self.user.partner_id
+
+    @property
+    def display_name(self) -> str:
+        return self.user.name
+
+    @property
+    def audit_label(self) -> str:
+        return f"staff:{self.user.email}"
+
+
+class Anonymous(AnonymousUserMixin):
+    is_agent = False
+    is_staff = False
+
+
+def agent_user(record: DossierRecord, token: str = "") -> AgentUser:
+    today = clock.today()
+    return AgentUser(
+        record=record,
+        rights=evaluate_rights(record.status, record.dossier_year, today),
+        today=today,
+        session_token=token,
+    )
+
+
+@login_manager.user_loader
+def load_principal(token: str) -> _Principal | None:
+    row = session().get(WebSession, token_digest(token))
+    if row is None or row.expires_at <= clock.utcnow():
+        return None
+    if row.kind == "agent":
+        record = dossier_source().get(row.principal_id)
+        if record is None:
+            return None
+        user = agent_user(record, token)
+        return user if user.rights.can_login else None
+    staff = session().scalar(
+        select(StaffUser).where(StaffUser.id == int(row.principal_id), StaffUser.active.is_(True))
+    )
+    return StaffPrincipal(staff, token) if staff else None
+
+
+login_manager.anonymous_user = Anonymous

@@ -1,0 +1,332 @@
+"""Agent gate, access codes, staff accounts and sessions (R-GATE-1…6).
+
+Each verb is one unit of work. Failure counters are committed before the failure is
+raised, so a refused login still counts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import delete, select
+
+from auth.codes import (
+    generate_access_code,
+    is_valid_cgos_number,
+    mask_email,
+    normalise_access_code,
+    normalise_cgos_number,
+    same_email,
+)
+from auth.dossier_format import DossierRecord
+from auth.dossiers import dossier_source
+from auth.models import AccessCode, LoginThrottle, StaffUser, WebSession
+from auth.principals import AgentUser, StaffPrincipal, agent_user, token_digest
+from auth.rights import Status
+from catalog.models import Partner
+from shop import audit, clock
+from shop.db import session, unit_of_work
+from shop.errors import DomainError
+from shop.mail import queue_mail
+
+_hasher = PasswordHasher()
+
+GENERIC_LOGIN_FAILURE = (
+    "Identifiants incorrects. Vérifiez votre N° C.G.O.S et votre code d'accès "
+    "prestataires, ou utilisez « Code oublié ? »."
+)
+LOCKED_MESSAGE = (
+    "Trop de tentatives : la connexion avec ce numéro est bloquée pendant 15 minutes. "
+    "Utilisez « Code oublié ? » pour recevoir un nouveau code d'accès."
+)
+IDENTITY_FAILURE = (
+    "Les informations saisies ne permettent pas de vous identifier. Vérifiez votre "
+    "N° C.G.O.S, votre année et votre mois de naissance."
+)
+EMAIL_UPDATE_HELP = (
+    "Pour faire mettre à jour votre adresse e-mail, contactez votre délégation régionale "
+    "C.G.O.S en joignant votre dernier bulletin de salaire."
+)
+STAFF_LOCKED = "Trop de tentatives : ce compte est bloqué pendant 15 minutes."
+STAFF_ROLES = ("operator", "partner", "admin")
+
+
+class LoginError(DomainError):
+    """A refused login; ``locked`` says whether the number is now locked."""
+
+    def __init__(self, message: str, locked: bool = False, portal_url: str | None = None):
+        super().__init__(message, rule="R-GATE-2")
+        self.locked = locked
+        self.portal_url = portal_url
+
+
+def hash_secret(secret: str) -> str:
+    """Argon2id: slow and salted (R-GATE-3, R-GATE-6)."""
+    return _hasher.hash(secret)
+
+
+def verify_secret(secret_hash: str | None, secret: str) -> bool:
+    if not secret_hash:
+        # Same cost whether the account exists or not.
+        _hasher.hash(secret or "x")
+        return False
+    try:
+        return _hasher.verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# -- throttling (R-GATE-5) ---------------------------------------------------------------
+
+
+def _throttle_locked(key: str) -> bool:
+    row = session().get(LoginThrottle, key)
+    return bool(row and row.locked_until and row.locked_until > clock.utcnow())
+
+
+def _register_failure(key: str) -> bool:
+    """Count a failure; return True when this one locks the key."""
+    cfg = current_app.config
+    now = clock.utcnow()
+    with unit_of_work() as s:
+        row = s.get(LoginThrottle, key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0)
+            s.add(row)
+        if row.locked_until and row.locked_until <= now:
+            row.locked_until = None
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+        locked = row.failures >= cfg["LOGIN_MAX_FAILURES"]
+        if locked:
+            row.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            row.failures = 0
+    return locked
+
+
+def _clear_failures(key: str) -> None:
+    with unit_of_work() as s:
+        s.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
+# -- sessions -----------------------------------------------------------------------------
+
+
+def open_session(kind: str, principal_id: str) -> str:
+    """A new server-side session; the caller puts the token in a fresh cookie session."""
+    token = secrets.token_urlsafe(32)
+    now = clock.utcnow()
+    lifetime = timedelta(minutes=current_app.config["SESSION_LIFETIME_MINUTES"])
+    with unit_of_work() as s:
+        s.add(
+            WebSession(
+                token_hash=token_digest(token),
+                kind=kind,
+                principal_id=principal_id,
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
+    return token
+
+
+def close_session(token: str | None) -> None:
+    """Logout really ends the session server-side (SPEC §12)."""
+    if not token:
+        return
+    with unit_of_work() as s:
+        s.execute(delete(WebSession).where(WebSession.token_hash == token_digest(token)))
+
+
+# -- agents -------------------------------------------------------------------------------
+
+
+def login_agent(raw_number: str, raw_code: str) -> AgentUser:
+    """R-GATE-2/5, R-DOS-2: one generic failure, a lock after 5, pm sent to its portal."""
+    number = normalise_cgos_number(raw_number)
+    code = normalise_access_code(raw_code)
+    key = f"agent:{number}"
+    if _throttle_locked(key):
+        raise LoginError(LOCKED_MESSAGE, locked=True)
+    record = dossier_source().get(number) if is_valid_cgos_number(number) else None
+    stored = session().get(AccessCode, number) if record else None
+    if not verify_secret(stored.code_hash if stored else None, code):
+        locked = _register_failure(key)
+        raise LoginError(LOCKED_MESSAGE if locked else GENERIC_LOGIN_FAILURE, locked=locked)
+    _clear_failures(key)
+    user = agent_user(record)
+    if record.status == Status.PM:
+        raise LoginError(user.rights.reason, portal_url=current_app.config["PM_PORTAL_URL"])
+    user.session_token = open_session("agent", number)
+    return user
+
+
+def issue_access_code(number: str, actor: Any, send: bool = True, code: str | None = None) -> str:
+    """A new code replaces the old one (R-GATE-3); e-mailed unless printed; audit-logged.
+
+    ``code`` is only given by the demo seed, so its printed codes stay the same.
+    """
+    record = dossier_source().get(number)
+    if record is None:
+        raise DomainError("N° C.G.O.S inconnu.", field="cgos_number")
+    if send and not record.email:
+        raise DomainError(
+            "Aucune adresse e-mail dans le dossier : imprimez le code (--print).", field="email"
+        )
+    code = normalise_access_code(code) if code else generate_access_code()
+    now = clock.utcnow()
+    with unit_of_work() as s:
+        row = s.get(AccessCode, number)
+        if row is None:
+            s.add(AccessCode(cgos_number=number, code_hash=hash_secret(code), issued_at=now))
+        else:
+            row.code_hash = hash_secret(code)
+            row.issued_at = now
+        s.execute(delete(LoginThrottle).where(LoginThrottle.key == f"agent:{number}"))
+        audit.record(
+            actor,
+            "access_code.issued",
+            f"agent:{number}",
+            after={"delivery": "email" if send else "print"},
+        )
+        if send:
+            queue_mail(
+                record.email,
+                "auth/access_code",
+                "Votre code d'accès prestataires CGOS Loisirs",
+                record=record,
+                code=code,
+            )
+    return code
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    """Step 1 passed: the dossier was found; the page shows the masked address."""
+
+    cgos_number: str
+    masked_email: str | None
+    pm_portal_url: str | None = None
+
+
+def verify_identity(raw_number: str, birth_year: int, birth_month: int) -> CodeRequest:
+    """R-GATE-4 step 1: number + birth year + month, same generic failure as a login."""
+    number = normalise_cgos_number(raw_number)
+    key = f"code:{number}"
+    if _throttle_locked(key):
+        raise DomainError(LOCKED_MESSAGE, rule="R-GATE-5")
+    record = dossier_source().get(number) if is_valid_cgos_number(number) else None
+    if (
+        record is None
+        or record.birth_date.year != birth_year
+        or record.birth_date.month != birth_month
+    ):
+        locked = _register_failure(key)
+        raise DomainError(LOCKED_MESSAGE if locked else IDENTITY_FAILURE, rule="R-GATE-4")
+    _clear_failures(key)
+    if record.status == Status.PM:
+        return CodeRequest(number, None, current_app.config["PM_PORTAL_URL"])
+    return CodeRequest(number, mask_email(record.email) if record.email else None)
+
+
+MAX_EMAIL_TRIES = 3
+
+
+def confirm_email(number: str, email: str, tries_so_far: int) -> DossierRecord:
+    """R-GATE-4 step 2: the full address must match the dossier's; then the code is sent.
+
+    Raises DomainError on a mismatch; the caller counts tries and stops at 3.
+    """
+    record = dossier_source().get(number)
+    if record is None or not record.email:
+        raise DomainError(EMAIL_UPDATE_HELP, rule="R-GATE-4")
+    if not same_email(email, record.email):
+        if tries_so_far + 1 >= MAX_EMAIL_TRIES:
+            raise DomainError(
+                "L'adresse saisie ne correspond pas à celle de votre dossier. " + EMAIL_UPDATE_HELP,
+                field="email",
+                rule="R-GATE-4",
+            )
+        raise DomainError(
+            "Cette adresse ne correspond pas à celle de votre dossier C.G.O.S.",
+            field="email",
+            rule="R-GATE-4",
+        )
+    issue_access_code(number, actor=f"agent:{number}")
+    return record
+
+
+# -- staff --------------------------------------------------------------------------------
+
+
+def create_staff(
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    partner_slug: str | None = None,
+    actor: Any = "cli",
+) -> StaffUser:
+    """R-GATE-6: partner staff belong to exactly one partner organisation."""
+    email = email.strip().lower()
+    if role not in STAFF_ROLES:
+        raise DomainError(f"Rôle inconnu : {role} ({', '.join(STAFF_ROLES)}).", field="role")
+    if len(password) < 12:
+        raise DomainError("Le mot de passe doit compter au moins 12 caractères.", "password")
+    partner = None
+    if role == "partner":
+        if not partner_slug:
+            raise DomainError("Un compte partenaire doit être rattaché à un partenaire.", "partner")
+        partner = session().scalar(select(Partner).where(Partner.slug == partner_slug))
+        if partner is None:
+            raise DomainError(f"Partenaire inconnu : {partner_slug}.", field="partner")
+    elif partner_slug:
+        raise DomainError("Seul un compte partenaire est rattaché à un partenaire.", "partner")
+    if session().scalar(select(StaffUser).where(StaffUser.email == email)):
+        raise DomainError("Un compte existe déjà avec cette adresse.", field="email")
+    with unit_of_work() as s:
+        user = StaffUser(
+            email=email,
+            name=name,
+            password_hash=hash_secret(password),
+            role=role,
+            partner_id=partner.id if partner else None,
+            active=True,
+            created_at=clock.utcnow(),
+        )
+        s.add(user)
+        s.flush()
+        audit.record(
+            actor,
+            "staff.created",
+            f"staff:{email}",
+            after={"role": role, "partner": partner_slug},
+        )
+    return user
+
+
+def login_staff(raw_email: str, password: str) -> StaffPrincipal:
+    """Staff e-mail + password, with the same lock as agents (R-GATE-5/6)."""
+    email = (raw_email or "").strip().lower()
+    key = f"staff:{email}"
+    if _throttle_locked(key):
+        raise LoginError(STAFF_LOCKED, locked=True)
+    user = session().scalar(
+        select(StaffUser).where(StaffUser.email == email, StaffUser.active.is_(True))
+    )
+    if not verify_secret(user.password_hash if user else None, password or ""):
+        locked = _register_failure(key)
+        raise LoginError(
+            STAFF_LOCKED if locked else "Adresse e-mail ou mot de passe incorrect.",
+            locked=locked,
+        )
+    _clear_failures(key)
+    token = open_session("staff", str(user.id))
+    return StaffPrincipal(user, token)

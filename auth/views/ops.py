@@ -1,0 +1,88 @@
+"""Back-office home for operators and admins: find an agent, read the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import or_, select
+
+from auth.codes import is_valid_cgos_number, normalise_cgos_number
+from auth.dossiers import dossier_source
+from auth.models import AccessCode, DossierAgent
+from auth.principals import agent_user
+from shop.audit import AuditEntry
+from shop.db import session
+
+bp = Blueprint("home", __name__)
+
+PAGE_SIZE = 50
+
+
+@bp.route("/")
+def index():
+    """R-OPS-1: look an agent up by N° C.G.O.S, or by name (and établissement)."""
+    q = (request.args.get("q") or "").strip()
+    agent = None
+    matches: list[DossierAgent] = []
+    code_issued_at = None
+    searched = bool(q)
+    if q:
+        number = normalise_cgos_number(q)
+        if is_valid_cgos_number(number):
+            record = dossier_source().get(number)
+            if record is not None:
+                agent = agent_user(record)
+                code = session().get(AccessCode, number)
+                code_issued_at = code.issued_at if code else None
+        else:
+            words = [w for w in q.split() if w]
+            stmt = select(DossierAgent)
+            for w in words[:4]:
+                like = f"%{w}%"
+                stmt = stmt.where(
+                    or_(
+                        DossierAgent.nom.ilike(like),
+                        DossierAgent.prenom.ilike(like),
+                        DossierAgent.etablissement.ilike(like),
+                        DossierAgent.etablissement_city.ilike(like),
+                    )
+                )
+            matches = list(
+                session().scalars(stmt.order_by(DossierAgent.nom, DossierAgent.prenom).limit(50))
+            )
+    return render_template(
+        "ops/auth/index.html",
+        q=q,
+        searched=searched,
+        agent=agent,
+        matches=matches,
+        code_issued_at=code_issued_at,
+    )
+
+
+@bp.route("/journal")
+def audit_log():
+    """R-OPS-6: who did what, searchable by subject and by staff member."""
+    subject = (request.args.get("objet") or "").strip()
+    actor = (request.args.get("auteur") or "").strip()
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    stmt = select(AuditEntry)
+    if subject:
+        stmt = stmt.where(AuditEntry.subject.ilike(f"%{subject}%"))
+    if actor:
+        stmt = stmt.where(AuditEntry.actor.ilike(f"%{actor}%"))
+    rows = list(
+        session().scalars(
+            stmt.order_by(AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+        )
+    )
+    return render_template(
+        "ops/auth/audit_log.html",
+        entries=rows[:PAGE_SIZE],
+        has_next=len(rows) > PAGE_SIZE,
+        page=page,
+        subject=subject,
+        actor=actor,
+    )

@@ -1,0 +1,175 @@
+"""Pages open to anyone: agent login, "Recevoir mon code d'accès", staff login, logout."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from auth import services
+from auth.dossiers import DossierServiceUnavailable
+from auth.forms import AgentLoginForm, CodeRequestForm, EmailConfirmForm, StaffLoginForm
+from shop.errors import DomainError
+from shop.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+
+UNAVAILABLE = (
+    "Le service des dossiers C.G.O.S est temporairement indisponible. "
+    "Réessayez dans quelques minutes."
+)
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _safe_next(default: str) -> str:
+    """Only follow a local path after login, never another site."""
+    target = request.args.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return default
+
+
+def _start(user) -> None:
+    # A fresh cookie session at login: nothing from before survives (fixation).
+    session.clear()
+    login_user(user)
+    session.permanent = True
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated and current_user.is_agent:
+        return redirect(url_for("agent.account.home"))
+    form = AgentLoginForm()
+    error = portal_url = None
+    locked = False
+    if form.validate_on_submit():
+        try:
+            user = services.login_agent(form.cgos_number.data, form.access_code.data)
+        except services.LoginError as exc:
+            error, locked, portal_url = exc.message, exc.locked, exc.portal_url
+        except DossierServiceUnavailable:
+            error = UNAVAILABLE
+        else:
+            _start(user)
+            return redirect(_safe_next(url_for("agent.account.home")))
+    status = 200 if request.method == "GET" or not (error or form.errors) else 422
+    return (
+        render_template(
+            "public/auth/login.html",
+            form=form,
+            error=error,
+            locked=locked,
+            portal_url=portal_url,
+        ),
+        status,
+    )
+
+
+@bp.route("/code-acces", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def request_code():
+    """R-GATE-4 step 1: identify by number and birth year/month."""
+    form = CodeRequestForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            req = services.verify_identity(
+                form.cgos_number.data, int(form.birth_year.data), int(form.birth_month.data)
+            )
+        except DomainError as exc:
+            error = exc.message
+        except DossierServiceUnavailable:
+            error = UNAVAILABLE
+        else:
+            if req.pm_portal_url:
+                return render_template("public/auth/code_pm.html", portal_url=req.pm_portal_url)
+            if req.masked_email is None:
+                return render_template(
+                    "public/auth/code_no_email.html", help=services.EMAIL_UPDATE_HELP
+                )
+            session["code_request"] = {"n": req.cgos_number, "tries": 0, "m": req.masked_email}
+            return redirect(url_for(".confirm_email"))
+    status = 200 if request.method == "GET" or not (error or form.errors) else 422
+    return render_template("public/auth/code_request.html", form=form, error=error), status
+
+
+@bp.route("/code-acces/adresse", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def confirm_email():
+    """R-GATE-4 step 2: the full address twice; three misses and we stop."""
+    state = session.get("code_request")
+    if not state:
+        return redirect(url_for(".request_code"))
+    form = EmailConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.confirm_email(state["n"], form.email.data, state["tries"])
+        except DomainError as exc:
+            state["tries"] += 1
+            session["code_request"] = state
+            if state["tries"] >= services.MAX_EMAIL_TRIES or form.email.name != exc.field:
+                session.pop("code_request", None)
+                return render_template(
+                    "public/auth/code_no_email.html", help=services.EMAIL_UPDATE_HELP
+                ), 422
+            form.email.errors.append(exc.message)
+        except DossierServiceUnavailable:
+            form.email.errors.append(UNAVAILABLE)
+        else:
+            session.pop("code_request", None)
+            return render_template("public/auth/code_sent.html", masked_email=state["m"])
+    status = 200 if request.method == "GET" or not form.errors else 422
+    return (
+        render_template(
+            "public/auth/code_email.html",
+            form=form,
+            masked_email=state["m"],
+            tries_left=services.MAX_EMAIL_TRIES - state["tries"],
+        ),
+        status,
+    )
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    was_staff = current_user.is_authenticated and current_user.is_staff
+    if current_user.is_authenticated:
+        services.close_session(current_user.get_id())
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for(".staff_login" if was_staff else ".login"))
+
+
+@bp.route("/gestion/connexion", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def staff_login():
+    form = StaffLoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = services.login_staff(form.email.data, form.password.data)
+        except services.LoginError as exc:
+            error = exc.message
+        else:
+            _start(user)
+            home = "partner.home.index" if user.role == "partner" else "ops.home.index"
+            return redirect(_safe_next(url_for(home)))
+    status = 200 if request.method == "GET" or not (error or form.errors) else 422
+    return render_template("public/auth/staff_login.html", form=form, error=error), status

@@ -1,0 +1,108 @@
+"""Application factory: the only place where the store is wired together."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, g, request
+
+from shop.config import load_config
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=False,
+    )
+    app.config.update(load_config(overrides))
+    app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_LIFETIME_MINUTES"])
+    if not app.debug:
+        logging.basicConfig(level=logging.INFO)
+
+    from shop.extensions import csrf, db, limiter, login_manager
+    from shop.mail import mail_ext
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    mail_ext.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # our server-side session does this job
+    login_manager.login_view = "public.auth.login"
+    login_manager.login_message = None
+
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_security_headers(app)
+
+    from shop.errors import register_error_pages
+
+    register_error_pages(app)
+
+    from shop.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    import auth.principals  # noqa: F401 - registers the user loader
+    from auth.views import agent as auth_agent
+    from auth.views import ops as auth_ops
+    from auth.views import partner as auth_partner
+    from auth.views import public as auth_public
+    from shop import pages
+    from shop.audiences import make_audiences
+
+    aud = make_audiences()
+    aud.public.register_blueprint(auth_public.bp)
+    aud.public.register_blueprint(pages.bp)
+    aud.agent.register_blueprint(auth_agent.bp)
+    aud.ops.register_blueprint(auth_ops.bp)
+    aud.partner.register_blueprint(auth_partner.bp)
+    for parent in aud.all():
+        app.register_blueprint(parent)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from shop.clock import format_date_fr, format_datetime_fr
+    from shop.money import format_eur
+
+    app.jinja_env.filters["eur"] = format_eur
+    app.jinja_env.filters["date_fr"] = format_date_fr
+    app.jinja_env.filters["datetime_fr"] = format_datetime_fr
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _register_security_headers(app: Flask) -> None:
+    csp = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+    )
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Permissions-Policy", "geolocation=(), microphone=(), payment=(self)"
+        )
+        if app.config["SESSION_COOKIE_SECURE"] and request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if (
+            getattr(g, "_no_store", False)
+            or request.endpoint
+            and (request.endpoint.startswith(("agent.", "ops.", "partner.")))
+        ):
+            # Members' pages must not be kept by a shared browser or proxy.
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,54 @@
+"""Audit log of staff and admin actions (R-OPS-6): who, when, what, before/after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop import clock
+from shop.db import Base, session
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+def actor_label(actor: Any) -> str:
+    """A stable text for whoever acted: a staff member, an agent, or a command line."""
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor
+    label = getattr(actor, "audit_label", None)
+    return label if isinstance(label, str) else repr(actor)
+
+
+def record(
+    actor: Any,
+    action: str,
+    subject: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an entry to the current unit of work; it commits or rolls back with the change."""
+    entry = AuditEntry(
+        at=clock.utcnow(),
+        actor=actor_label(actor),
+        action=action,
+        subject=subject,
+        before=before,
+        after=after,
+    )
+    session().add(entry)
+    return entry

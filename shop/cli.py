@@ -1,0 +1,141 @@
+"""Command-line surfaces of SPEC §13, named exactly as written there."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from shop.errors import DomainError
+
+
+def register_cli(app: Flask) -> None:
+    db_group = AppGroup("db", help="Schéma de la base (Alembic).")
+
+    @db_group.command("upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        """Create or migrate the schema."""
+        from shop.migrate import upgrade
+
+        upgrade(current_app, revision)
+        click.echo(f"Base à jour ({revision}).")
+
+    @db_group.command("revision")
+    @click.option("-m", "--message", required=True)
+    def db_revision(message: str) -> None:
+        """Autogenerate a migration from the models (developers)."""
+        from alembic import command
+
+        from shop.migrate import alembic_config
+
+        command.revision(alembic_config(current_app), message=message, autogenerate=True)
+
+    app.cli.add_command(db_group)
+
+    dossier_group = AppGroup("dossier", help="Dossiers C.G.O.S embarqués.")
+
+    @dossier_group.command("import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def dossier_import(path: str) -> None:
+        """Import or update agents from a JSON Lines file; nothing is written on error."""
+        from auth.importer import import_file
+
+        report = import_file(path, actor="cli")
+        if not report.ok:
+            for lineno, reason in report.errors:
+                click.echo(f"ligne {lineno} : {reason}", err=True)
+            click.echo(
+                f"Import refusé : {len(report.errors)} erreur(s), rien n'a été importé.", err=True
+            )
+            sys.exit(1)
+        click.echo(
+            f"{report.imported} dossier(s) importé(s) : {report.created} créé(s), "
+            f"{report.updated} mis à jour."
+        )
+
+    app.cli.add_command(dossier_group)
+
+    code_group = AppGroup("access-code", help="Codes d'accès prestataires.")
+
+    @code_group.command("issue")
+    @click.argument("cgos_number")
+    @click.option(
+        "--print", "print_code", is_flag=True, help="Afficher le code au lieu de l'envoyer."
+    )
+    def access_code_issue(cgos_number: str, print_code: bool) -> None:
+        """Issue a new code to an agent (e-mailed, or printed); audit-logged."""
+        from auth.codes import normalise_cgos_number
+        from auth.services import issue_access_code
+
+        number = normalise_cgos_number(cgos_number)
+        try:
+            code = issue_access_code(number, actor="cli:admin", send=not print_code)
+        except DomainError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+        if print_code:
+            click.echo(f"Nouveau code d'accès pour {number} : {code}")
+        else:
+            click.echo(f"Nouveau code d'accès envoyé par e-mail à l'agent {number}.")
+
+    app.cli.add_command(code_group)
+
+    staff_group = AppGroup("staff", help="Comptes du personnel (opérateurs, partenaires, admins).")
+
+    @staff_group.command("create")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(["operator", "partner", "admin"]), required=True)
+    @click.option("--partner", "partner_slug", default=None, help="Identifiant du partenaire.")
+    @click.option("--name", default=None, help="Nom affiché.")
+    @click.option("--password", default=None, help="Sinon demandé (ou variable STAFF_PASSWORD).")
+    def staff_create(
+        email: str, role: str, partner_slug: str | None, name: str | None, password: str | None
+    ) -> None:
+        """Create a staff account."""
+        import os
+
+        from auth.services import create_staff
+
+        password = password or os.environ.get("STAFF_PASSWORD")
+        if not password:
+            if not sys.stdin.isatty():
+                click.echo("Mot de passe requis (--password ou STAFF_PASSWORD).", err=True)
+                sys.exit(1)
+            password = getpass.getpass("Mot de passe : ")
+        try:
+            user = create_staff(
+                email, name or email.split("@")[0], role, password, partner_slug, actor="cli"
+            )
+        except DomainError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+        click.echo(f"Compte {user.role} créé : {user.email}")
+
+    app.cli.add_command(staff_group)
+
+    jobs_group = AppGroup("jobs", help="Tâches de fond.")
+
+    @jobs_group.command("run-due")
+    def jobs_run_due() -> None:
+        """Run every due background task once (for cron)."""
+        from shop.jobs import run_due
+
+        results = run_due()
+        for name, count in results.items():
+            click.echo(f"{name} : {'ÉCHEC' if count < 0 else count}")
+        if any(c < 0 for c in results.values()):
+            sys.exit(1)
+
+    app.cli.add_command(jobs_group)
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Load the demonstration data and print how to log in."""
+        from shop.demo import seed
+
+        for line in seed():
+            click.echo(line)

@@ -1,0 +1,91 @@
+"""Configuration from the environment, every setting with an embedded default (SPEC §13).
+
+A fresh checkout runs with nothing set: SQLite under ``instance/``, mails kept in the
+outbox, dossiers in the store's own tables, background jobs in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def _embedded_secret_key(instance_dir: Path) -> str:
+    """Keep one random key per installation so restarts and workers share sessions."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the settings dict; ``overrides`` win (tests, scripts)."""
+    overrides = overrides or {}
+    instance_dir = Path(overrides.get("INSTANCE_DIR") or INSTANCE_DIR)
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    mail_server = os.environ.get("MAIL_SERVER") or None
+    cfg: dict[str, Any] = {
+        "INSTANCE_DIR": instance_dir,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'shop.db'}",
+        "SQL_ECHO": _env_bool("SQL_ECHO", False),
+        # Mail: without MAIL_SERVER mails stay in the outbox and show on /dev/courriels.
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "CGOS Loisirs <ne-pas-repondre@loisirs.cgos.example>"
+        ),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        "DOSSIER_SERVICE_URL": os.environ.get("DOSSIER_SERVICE_URL") or None,
+        "DOSSIER_SERVICE_TIMEOUT": float(os.environ.get("DOSSIER_SERVICE_TIMEOUT", "2")),
+        "DOSSIER_CACHE_SECONDS": _env_int("DOSSIER_CACHE_SECONDS", 60),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Where medical staff (status pm) are sent instead (R-DOS-2).
+        "PM_PORTAL_URL": os.environ.get("PM_PORTAL_URL", "https://www.cgos.info/espace-pm"),
+        # Sessions and cookies (SPEC §12).
+        "SESSION_COOKIE_NAME": "cgos_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", True),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "SESSION_LIFETIME_MINUTES": _env_int("SESSION_LIFETIME_MINUTES", 120),
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Rate limits (R-GATE-5): per client address, on top of the per-number lock.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
+        or (os.environ.get("REDIS_URL") or "memory://"),
+        "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "30 per minute;300 per hour"),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCK_MINUTES": 15,
+        "TIMEZONE": "Europe/Paris",
+    }
+    cfg.update(overrides)
+    if not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = _embedded_secret_key(Path(cfg["INSTANCE_DIR"]))
+    return cfg

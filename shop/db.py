@@ -1,0 +1,158 @@
+"""Database plumbing: declarative base, the request-scoped session, unit_of_work, locks.
+
+Plain SQLAlchemy 2 (no Flask-SQLAlchemy) so tests can bind the session to one outer
+transaction with savepoints. On SQLite, write units start with ``BEGIN IMMEDIATE`` so two
+writers queue on the busy timeout instead of failing on a read-to-write upgrade.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _install_sqlite_pragmas(engine: Engine) -> None:
+    """WAL + busy timeout + foreign keys, and explicit BEGIN (DEFERRED or IMMEDIATE)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so SAVEPOINT and BEGIN IMMEDIATE work.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _app_ctx_id() -> int:
+    try:
+        return id(g._get_current_object())
+    except RuntimeError:
+        return threading.get_ident()
+
+
+class Database:
+    """Owns the engine and the session registry of one app."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.factory: sessionmaker[Session] | None = None
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config["DATABASE_URL"]
+        kwargs: dict[str, Any] = {"echo": app.config.get("SQL_ECHO", False)}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        self.engine = create_engine(url, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            _install_sqlite_pragmas(self.engine)
+        self.factory = sessionmaker(self.engine, expire_on_commit=False)
+        app.extensions["db"] = self
+        app.teardown_appcontext(self._remove)
+
+    @property
+    def dialect(self) -> str:
+        assert self.engine is not None
+        return self.engine.dialect.name
+
+    def bind(self, factory: sessionmaker[Session]) -> None:
+        """Tests swap the factory for one bound to an outer transaction."""
+        self.factory = factory
+
+    def _remove(self, _exc: BaseException | None = None) -> None:
+        session = g.pop("_db_session", None)
+        if session is not None:
+            session.close()
+
+    @property
+    def session(self) -> Session:
+        if "_db_session" not in g:
+            assert self.factory is not None, "Database not initialised"
+            g._db_session = self.factory()
+        return g._db_session
+
+
+def get_db() -> Database:
+    return current_app.extensions["db"]
+
+
+def session() -> Session:
+    """The session of the current app context (request, CLI command or job)."""
+    return get_db().session
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the current unit of work has committed (mails, jobs)."""
+    s = session()
+    s.info.setdefault("after_commit", []).append(callback)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """One write transaction: commit at the end, roll back on error, then release hooks.
+
+    Nested calls join the outer unit. A read transaction left open by the view is closed
+    first so that SQLite can start the write with BEGIN IMMEDIATE.
+    """
+    s = session()
+    depth = s.info.get("uow_depth", 0)
+    if depth:
+        s.info["uow_depth"] = depth + 1
+        try:
+            yield s
+        finally:
+            s.info["uow_depth"] = depth
+        return
+    if s.in_transaction():
+        s.commit()
+    s.info["uow_depth"] = 1
+    s.info["after_commit"] = []
+    try:
+        if get_db().dialect == "sqlite":
+            s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        s.info["after_commit"] = []
+        raise
+    finally:
+        s.info["uow_depth"] = 0
+    callbacks = s.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+def for_update(stmt: Any) -> Any:
+    """Row lock on PostgreSQL; on SQLite the IMMEDIATE transaction already serialises."""
+    if get_db().dialect == "postgresql":
+        return stmt.with_for_update()
+    return stmt

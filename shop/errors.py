@@ -1,0 +1,70 @@
+"""Domain errors carry a French message and, when it applies, the form field to show it on."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+
+class DomainError(Exception):
+    """A rule said no. ``message`` is French and shown to the user as is."""
+
+    def __init__(self, message: str, field: str | None = None, rule: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.rule = rule
+
+
+def register_error_pages(app: Flask) -> None:
+    """French pages for 400/403/404/405/429/500; never a bare stack trace."""
+
+    def _page(code: int, title: str, text: str):
+        return render_template("errors/error.html", code=code, title=title, text=text), code
+
+    @app.errorhandler(400)
+    def bad_request(_e):
+        return _page(400, "Requête incorrecte", "La demande n'a pas pu être comprise.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_e):
+        return _page(
+            400,
+            "Formulaire expiré",
+            "Votre formulaire a expiré ou n'a pas été envoyé depuis cette page. "
+            "Revenez en arrière, rechargez la page et recommencez.",
+        )
+
+    @app.errorhandler(403)
+    def forbidden(_e):
+        return _page(403, "Accès refusé", "Cette page ne vous est pas accessible.")
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return _page(
+            404,
+            "Page introuvable",
+            "La page demandée n'existe pas ou n'est plus disponible.",
+        )
+
+    @app.errorhandler(405)
+    def not_allowed(_e):
+        return _page(405, "Action impossible", "Cette action n'est pas possible sur cette page.")
+
+    @app.errorhandler(429)
+    def too_many(_e):
+        return _page(
+            429,
+            "Trop de tentatives",
+            "Trop de tentatives depuis votre connexion. Patientez quelques minutes "
+            "avant de réessayer.",
+        )
+
+    @app.errorhandler(500)
+    def server_error(_e):
+        return _page(
+            500,
+            "Erreur technique",
+            "Une erreur technique est survenue. Réessayez dans un instant ; "
+            "si le problème persiste, contactez-nous.",
+        )

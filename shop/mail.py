@@ -1,0 +1,165 @@
+"""Outbox: mails are written in the same transaction as the change, then sent after commit.
+
+Without ``MAIL_SERVER`` they stay in the outbox (status ``kept``) and show on the
+development page. With it they go over SMTP with a timeout; a failure leaves the mail
+pending for the ``mail.retry_pending`` job, so a down SMTP server loses nothing.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from flask import current_app, render_template
+from flask_mail import Connection, Mail, Message
+from sqlalchemy import DateTime, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop import clock
+from shop.db import Base, after_commit, session, unit_of_work
+from shop.jobs import due_task
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    KEPT = "kept"  # no SMTP server configured: shown on the development page
+    FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS
+
+
+class OutboxMail(Base):
+    __tablename__ = "outbox_mails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    to: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    kind: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), index=True, default=MailStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class _TimeoutConnection(Connection):
+    """Flask-Mail opens SMTP without a timeout; a hung server must not hang a worker."""
+
+    def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
+        timeout = current_app.config.get("MAIL_TIMEOUT", 10)
+        cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = cls(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+class TimeoutMail(Mail):
+    def connect(self) -> Connection:
+        return _TimeoutConnection(current_app.extensions["mail"])
+
+
+mail_ext = TimeoutMail()
+
+
+def queue_mail(to: str, kind: str, subject: str, **context: Any) -> OutboxMail:
+    """Render ``templates/emails/<kind>.txt|.html`` into the outbox; sent after commit."""
+    text = render_template(f"emails/{kind}.txt", subject=subject, **context)
+    try:
+        html = render_template(f"emails/{kind}.html", subject=subject, **context)
+    except Exception:  # noqa: BLE001 - the HTML part is optional
+        html = None
+    mail = OutboxMail(
+        created_at=clock.utcnow(),
+        to=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        kind=kind,
+        status=MailStatus.PENDING,
+        attempts=0,
+    )
+    s = session()
+    s.add(mail)
+    s.flush()
+    mail_id = mail.id
+    after_commit(lambda: deliver(mail_id))
+    return mail
+
+
+def deliver(mail_id: int) -> str:
+    """Send one pending mail once; returns its new status."""
+    app = current_app._get_current_object()
+    if not app.config.get("MAIL_SERVER"):
+        with unit_of_work() as s:
+            s.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id == mail_id, OutboxMail.status == MailStatus.PENDING)
+                .values(status=MailStatus.KEPT)
+            )
+        return MailStatus.KEPT
+    # Claim the row so two workers never send the same mail.
+    with unit_of_work() as s:
+        claimed = s.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail_id, OutboxMail.status == MailStatus.PENDING)
+            .values(status=MailStatus.SENDING, claimed_at=clock.utcnow())
+        ).rowcount
+        mail = s.get(OutboxMail, mail_id) if claimed else None
+    if mail is None:
+        return "skipped"
+    message = Message(
+        subject=mail.subject,
+        recipients=[mail.to],
+        body=mail.body_text,
+        html=mail.body_html,
+        sender=app.config["MAIL_DEFAULT_SENDER"],
+    )
+    try:
+        mail_ext.send(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        app.logger.warning("Envoi du courriel %s échoué : %s", mail_id, exc)
+        with unit_of_work() as s:
+            row = s.get(OutboxMail, mail_id)
+            row.attempts += 1
+            row.last_error = str(exc)[:500]
+            max_attempts = app.config.get("MAIL_MAX_ATTEMPTS", 8)
+            row.status = MailStatus.FAILED if row.attempts >= max_attempts else MailStatus.PENDING
+            return row.status
+    with unit_of_work() as s:
+        row = s.get(OutboxMail, mail_id)
+        row.attempts += 1
+        row.status = MailStatus.SENT
+        row.sent_at = clock.utcnow()
+        row.last_error = None
+    app.logger.info("Courriel %s envoyé à %s (%s)", mail_id, mail.to, mail.kind)
+    return MailStatus.SENT
+
+
+@due_task("mail.retry_pending", "Renvoie les courriels en attente (serveur SMTP indisponible)")
+def retry_pending() -> int:
+    """Job: send what is still pending, and free claims left by a crashed sender."""
+    stale = clock.utcnow() - timedelta(minutes=10)
+    with unit_of_work() as s:
+        s.execute(
+            update(OutboxMail)
+            .where(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < stale)
+            .values(status=MailStatus.PENDING)
+        )
+    ids = (
+        session()
+        .scalars(
+            select(OutboxMail.id)
+            .where(OutboxMail.status == MailStatus.PENDING)
+            .order_by(OutboxMail.id)
+        )
+        .all()
+    )
+    return sum(1 for mail_id in ids if deliver(mail_id) == MailStatus.SENT)

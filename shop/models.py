@@ -1,0 +1,6 @@
+"""Imports every model module so metadata (Alembic, tests) sees all tables."""
+
+import auth.models  # noqa: F401
+import catalog.models  # noqa: F401
+import shop.audit  # noqa: F401
+import shop.mail  # noqa: F401
