@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
 from auth.codes import is_valid_cgos_number, normalise_cgos_number
@@ -22,6 +23,11 @@ MONTHS_FR = [
     "novembre",
     "décembre",
 ]
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
 
 CGOS_HELP = "8 chiffres suivis d'une lettre, par exemple 12345678A."
 
@@ -65,7 +71,8 @@ class CodeRequestForm(FlaskForm):
     )
     birth_month = SelectField(
         "Mois de naissance",
-        choices=[("", "— Choisissez —")] + [(str(i + 1), m) for i, m in enumerate(MONTHS_FR)],
+        choices=[SelectChoice("", "— Choisissez —")]
+        + [SelectChoice(str(i + 1), m) for i, m in enumerate(MONTHS_FR)],
         validators=[DataRequired("Choisissez votre mois de naissance.")],
         render_kw={"autocomplete": "bday-month"},
     )
@@ -75,6 +82,7 @@ class CodeRequestForm(FlaskForm):
 class EmailConfirmForm(FlaskForm):
     email = EmailField(
         "Adresse e-mail complète",
+        filters=[_strip],
         validators=[
             DataRequired("Saisissez votre adresse e-mail."),
             Email("Adresse e-mail invalide.", check_deliverability=False),
@@ -84,6 +92,7 @@ class EmailConfirmForm(FlaskForm):
     )
     email_confirm = EmailField(
         "Confirmez l'adresse e-mail",
+        filters=[_strip],
         validators=[
             DataRequired("Saisissez à nouveau votre adresse e-mail."),
             EqualTo("email", "Les deux adresses saisies sont différentes."),
@@ -96,6 +105,7 @@ class EmailConfirmForm(FlaskForm):
 class StaffLoginForm(FlaskForm):
     email = EmailField(
         "Adresse e-mail",
+        filters=[_strip],
         validators=[
             DataRequired("Saisissez votre adresse e-mail."),
             Email("Adresse e-mail invalide.", check_deliverability=False),

@@ -1,0 +1,338 @@
+"""Shared fixtures: one app per run, each test inside a transaction that rolls back.
+
+Backend from ``TEST_DATABASE_URL`` (default: a temporary SQLite file; CI also runs
+PostgreSQL). Mail goes to a real local SMTP server (aiosmtpd); the clock is injectable;
+any network connection outside loopback fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import event, text
+from sqlalchemy.orm import sessionmaker
+
+from shop import create_app
+from shop.db import Base
+
+_TMP = tempfile.mkdtemp(prefix="cgos-tests-")
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.db"
+IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+# -- network guard ------------------------------------------------------------------------
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        if host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("127."):
+            raise RuntimeError(f"test tried to reach {address!r}: loopback only")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+# -- mail ---------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """Messages received by the local SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self._cond = threading.Condition()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        with self._cond:
+            self.messages.append(msg)
+            self._cond.notify_all()
+        return "250 OK"
+
+    def clear(self) -> None:
+        with self._cond:
+            self.messages.clear()
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.messages) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} mail(s), got {len(self.messages)}")
+                self._cond.wait(left)
+            return list(self.messages)
+
+    @staticmethod
+    def text_of(msg: EmailMessage) -> str:
+        part = msg.get_body(preferencelist=("plain",))
+        return part.get_content() if part else ""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
+    box, _port = smtp_server
+    box.clear()
+    return box
+
+
+# -- app and database ---------------------------------------------------------------------
+
+
+def reset_schema(app: Any) -> None:
+    """Empty database, then the Alembic migrations: the tests run on the real schema."""
+    from shop.migrate import upgrade
+
+    engine = app.extensions["db"].engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        Base.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(app)
+
+
+def truncate_all(app: Any) -> None:
+    """For tests that commit for real (browser, concurrency)."""
+    engine = app.extensions["db"].engine
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+class Clock:
+    """A settable clock; ``None`` means the real time."""
+
+    def __init__(self) -> None:
+        self.current: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.current or datetime.now(UTC)
+
+    def set(self, value: datetime | date | str) -> None:
+        """Accepts an aware datetime, a naive Paris datetime, a date (noon Paris) or ISO text."""
+        from shop.clock import PARIS
+
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day, 12, 0)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=PARIS)
+        self.current = value
+
+    def advance(self, **kwargs: float) -> None:
+        self.current = self() + timedelta(**kwargs)
+
+
+def base_overrides(smtp_port: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": DATABASE_URL,
+        "INSTANCE_DIR": _TMP,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "MAIL_TIMEOUT": 5,
+        "MAIL_SUPPRESS_SEND": False,
+        "SESSION_COOKIE_SECURE": False,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(smtp_server: tuple[Mailbox, int]) -> Any:
+    application = create_app(base_overrides(smtp_server[1]))
+    application.extensions["clock"] = Clock()
+    reset_schema(application)
+    return application
+
+
+@pytest.fixture
+def clock(app: Any) -> Iterator[Clock]:
+    c: Clock = app.extensions["clock"]
+    c.current = None
+    yield c
+    c.current = None
+
+
+@pytest.fixture
+def db(app: Any, clock: Clock) -> Iterator[Any]:
+    """Each test in one outer transaction; the app's commits become savepoints."""
+    database = app.extensions["db"]
+    conn = database.engine.connect()
+    outer = conn.begin()
+    original = database.factory
+    database.bind(
+        sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    )
+    try:
+        yield database
+    finally:
+        database.bind(original)
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def client(app: Any, db: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app: Any, db: Any) -> Iterator[None]:
+    """An app context for calling services directly; don't mix with ``client`` requests."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def count_queries(app: Any) -> Callable[..., Any]:
+    """``with count_queries() as n: ...`` then ``n()`` is the number of SQL statements."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _count() -> Iterator[Callable[[], int]]:
+        engine = app.extensions["db"].engine
+        counter = {"n": 0}
+
+        def _before(*_args: Any, **_kw: Any) -> None:
+            counter["n"] += 1
+
+        event.listen(engine, "before_cursor_execute", _before)
+        try:
+            yield lambda: counter["n"]
+        finally:
+            event.remove(engine, "before_cursor_execute", _before)
+
+    return _count
+
+
+# -- factories and login helpers ----------------------------------------------------------
+
+_counter = iter(range(10_000_000, 99_999_999))
+
+
+def agent_json(**overrides: Any) -> dict[str, Any]:
+    """One line of the dossier import format (SPEC §13), valid unless overridden."""
+    n = next(_counter)
+    data: dict[str, Any] = {
+        "cgos_number": f"{n:08d}T",
+        "civilite": "Mme",
+        "nom": "Testeuse",
+        "prenom": "Camille",
+        "birth_date": "1984-05-20",
+        "email": f"camille.{n}@exemple.fr",
+        "phone": "0600000000",
+        "address": {
+            "line1": "1 rue de l'Hôpital",
+            "line2": None,
+            "postal_code": "69003",
+            "city": "Lyon",
+            "country": "FR",
+        },
+        "etablissement": "Hospices Civils de Lyon",
+        "etablissement_city": "Lyon",
+        "region": "Rhône-Alpes",
+        "status": "actif",
+        "dossier_year": date.today().year,
+        "qf": 696.0,
+        "household_id": f"H-{n}",
+        "children": [],
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def make_agent(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
+    """Create an agent with a known access code; returns ``(cgos_number, code)``."""
+    from auth.dossier_format import parse_dossier
+    from auth.importer import save_records
+    from auth.services import issue_access_code
+
+    def _make(code: str | None = "ABCD2345", **overrides: Any) -> tuple[str, str]:
+        record = parse_dossier(agent_json(**overrides))
+        with app.app_context():
+            save_records([record], actor="test")
+            if code:
+                issue_access_code(record.cgos_number, actor="test", send=False, code=code)
+        return record.cgos_number, code
+
+    return _make
+
+
+@pytest.fixture
+def make_staff(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
+    from auth.services import create_staff
+    from catalog.models import Partner
+    from shop.db import unit_of_work
+
+    def _make(role: str = "operator", partner: str | None = None) -> tuple[str, str]:
+        email = f"{role}{next(_counter)}@cgos-loisirs.example"
+        password = "mot-de-passe-solide-42"
+        with app.app_context():
+            if partner:
+                with unit_of_work() as s:
+                    from sqlalchemy import select
+
+                    if s.scalar(select(Partner).where(Partner.slug == partner)) is None:
+                        s.add(
+                            Partner(slug=partner, name=partner.title(), created_at=datetime.now())
+                        )
+            create_staff(email, role.title(), role, password, partner, actor="test")
+        return email, password
+
+    return _make
+
+
+def login_agent(client: Any, number: str, code: str) -> Any:
+    return client.post("/connexion", data={"cgos_number": number, "access_code": code})
+
+
+def login_staff(client: Any, email: str, password: str) -> Any:
+    return client.post("/gestion/connexion", data={"email": email, "password": password})

@@ -1,0 +1,95 @@
+"""Browser tests: a live app served on loopback, driven by Debian's chromium via Playwright.
+
+The live app is a separate app with CSRF on. It shares the test database but commits for
+real (no rolled-back outer transaction), so its tables are emptied before and after.
+Never ``playwright install``: the browser is ``/usr/bin/chromium`` (CI installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from shop import create_app
+from tests.conftest import Clock, Mailbox, base_overrides, free_port, truncate_all
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEFAULT_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    app: Any
+    url: str
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="module")
+def live_server(app: Any, smtp_server: tuple[Mailbox, int]) -> Iterator[LiveServer]:
+    """The store on http://127.0.0.1:<port>, CSRF on; depends on ``app`` (schema migrated)."""
+    _mailbox, smtp_port = smtp_server
+    # Flask-Mail suppresses sending when TESTING unless told otherwise: the code must
+    # really reach the local SMTP server.
+    live_app = create_app(
+        base_overrides(smtp_port, WTF_CSRF_ENABLED=True, MAIL_SUPPRESS_SEND=False)
+    )
+    live_app.extensions["clock"] = Clock()
+    truncate_all(live_app)
+    port = free_port()
+    server = make_server("127.0.0.1", port, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(live_app, f"http://127.0.0.1:{port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        truncate_all(live_app)
+        live_app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _browser() -> Iterator[Any]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
+            "to run the e2e tests; never `playwright install`.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(_browser: Any) -> Iterator[Any]:
+    """A fresh page (new context: no cookies) in French, 10 s default timeout."""
+    context = _browser.new_context(locale="fr-FR")
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()

@@ -1,0 +1,114 @@
+"""« Recevoir mon code d'accès » (R-GATE-3, R-GATE-4)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from tests.conftest import Mailbox, login_agent
+
+CODE_RE = re.compile(r"prestataires CGOS Loisirs : ([A-Z0-9]{8})")
+
+
+def _step1(client, number, year="1984", month="5"):
+    return client.post(
+        "/code-acces", data={"cgos_number": number, "birth_year": year, "birth_month": month}
+    )
+
+
+def _step2(client, email, confirm=None):
+    return client.post(
+        "/code-acces/adresse", data={"email": email, "email_confirm": confirm or email}
+    )
+
+
+def test_r_gate_4_code_is_mailed_and_logs_in(client, make_agent, mailbox):
+    number, old_code = make_agent(email="camille.martin@exemple.fr")
+    resp = _step1(client, number)
+    assert resp.status_code == 302
+    page = client.get(resp.location).get_data(as_text=True)
+    assert "ca*****@ex*****.fr" in page
+    assert "camille.martin@exemple.fr" not in page
+    done = _step2(client, "Camille.Martin@exemple.fr ")
+    assert "Votre code d&#39;accès vous a été envoyé" in done.get_data(as_text=True) or (
+        "Votre code d'accès vous a été envoyé" in done.get_data(as_text=True)
+    )
+    [mail] = mailbox.wait_for(1)
+    assert mail["To"] == "camille.martin@exemple.fr"
+    code = CODE_RE.search(Mailbox.text_of(mail)).group(1)
+    # R-GATE-3: the new code replaces the old one.
+    assert login_agent(client, number, old_code).status_code == 422
+    assert login_agent(client, number, code).status_code == 302
+
+
+def test_r_gate_3_code_is_stored_only_as_a_slow_hash(ctx, make_agent):
+    from auth.models import AccessCode
+    from shop.db import session
+
+    number, code = make_agent(code="ABCD2345")
+    row = session().scalar(select(AccessCode).where(AccessCode.cgos_number == number))
+    assert code not in row.code_hash
+    assert row.code_hash.startswith("$argon2id$")
+
+
+def test_r_gate_4_wrong_birth_date_gets_the_generic_failure(client, make_agent, mailbox):
+    number, _ = make_agent()
+    wrong_month = _step1(client, number, month="6").get_data(as_text=True)
+    unknown = _step1(client, "99999996Z").get_data(as_text=True)
+    for html in (wrong_month, unknown):
+        assert "ne permettent pas de vous identifier" in html
+    assert not mailbox.messages
+
+
+def test_r_gate_4_bad_input_is_explained_beside_each_field_and_kept(client):
+    resp = _step1(client, "12345678A", year="84", month="")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Saisissez l&#39;année sur 4 chiffres" in html or "année sur 4 chiffres" in html
+    assert "Choisissez votre mois de naissance." in html
+    assert 'value="12345678A"' in html and 'value="84"' in html
+
+
+def test_r_gate_4_three_mismatched_addresses_send_nothing(client, make_agent, mailbox):
+    number, _ = make_agent(email="camille@exemple.fr")
+    _step1(client, number)
+    first = _step2(client, "autre@exemple.fr")
+    assert first.status_code == 422
+    assert "ne correspond pas" in first.get_data(as_text=True)
+    _step2(client, "autre2@exemple.fr")
+    third = _step2(client, "autre3@exemple.fr").get_data(as_text=True)
+    assert "bulletin de salaire" in third
+    assert not mailbox.messages
+    # The flow is over: going back to step 2 restarts at step 1.
+    assert client.get("/code-acces/adresse").status_code == 302
+
+
+def test_r_gate_4_no_email_in_dossier_explains_how_to_update(client, make_agent, mailbox):
+    number, _ = make_agent(email=None)
+    html = _step1(client, number).get_data(as_text=True)
+    assert "délégation régionale" in html and "bulletin de salaire" in html
+    assert not mailbox.messages
+
+
+def test_r_gate_4_two_different_addresses_are_refused(client, make_agent):
+    number, _ = make_agent(email="camille@exemple.fr")
+    _step1(client, number)
+    html = _step2(client, "camille@exemple.fr", "camile@exemple.fr").get_data(as_text=True)
+    assert "Les deux adresses saisies sont différentes." in html
+
+
+def test_r_dos_2_pm_gets_a_pointer_not_a_code(client, make_agent, mailbox, app):
+    number, _ = make_agent(status="pm")
+    html = _step1(client, number).get_data(as_text=True)
+    assert app.config["PM_PORTAL_URL"] in html
+    assert not mailbox.messages
+
+
+def test_r_gate_5_birth_date_guessing_is_locked_too(client, make_agent, clock):
+    number, _ = make_agent()
+    for month in ("1", "2", "3", "4"):
+        assert "ne permettent pas" in _step1(client, number, month=month).get_data(as_text=True)
+    assert "bloquée" in _step1(client, number, month="6").get_data(as_text=True)
+    # Even the right answer is refused while locked.
+    assert "bloquée" in _step1(client, number, month="5").get_data(as_text=True)
