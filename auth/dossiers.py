@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import OrderedDict
 from typing import Protocol
 
 from flask import current_app
@@ -87,7 +88,10 @@ class RemoteDossierSource:
     """
 
     _lock = threading.Lock()
-    _cache: dict[tuple[str, str], tuple[float, DossierRecord | None, list[str]]] = {}
+    _cache: OrderedDict[tuple[str, str], tuple[float, DossierRecord | None, list[str]]] = (
+        OrderedDict()
+    )
+    max_entries = 20_000  # bounded: stale answers are kept for outages, not forever
 
     def __init__(self, base_url: str, timeout: float, ttl: float):
         self.base_url = base_url.rstrip("/")
@@ -129,6 +133,9 @@ class RemoteDossierSource:
             raise
         with self._lock:
             self._cache[key] = (now, record, members)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
         return record, members
 
     def get(self, cgos_number: str) -> DossierRecord | None:

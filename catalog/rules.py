@@ -1,0 +1,137 @@
+"""Pure catalog rules: offer kinds, delivery modes, sales windows, regional visibility
+(R-CAT-1, R-CAT-3, R-CAT-4, R-CAT-6). No Flask, no database, no clock: times come in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    BILLET_DATE = "billet_date"
+    BILLET_OUVERT = "billet_ouvert"
+    CARTE = "carte"
+    ABONNEMENT = "abonnement"
+    CHEQUE_CULTURE = "cheque_culture"
+    SEJOUR = "sejour"
+
+
+KIND_LABELS = {
+    Kind.BILLET_DATE: "Billet daté",
+    Kind.BILLET_OUVERT: "Billet non daté",
+    Kind.CARTE: "Carte ou chèque",
+    Kind.ABONNEMENT: "Abonnement magazine",
+    Kind.CHEQUE_CULTURE: "Chèques culture",
+    Kind.SEJOUR: "Séjour vacances",
+}
+
+
+class Delivery(StrEnum):
+    E_BILLET = "e_billet"
+    COURRIER = "courrier"
+    RETRAIT = "retrait"
+    EMAIL = "email"  # electronic cards sent by e-mail
+    POSTE = "poste"  # physical cards, cheques, magazines sent by post
+
+
+DELIVERY_LABELS = {
+    Delivery.E_BILLET: "E-billet",
+    Delivery.COURRIER: "Courrier",
+    Delivery.RETRAIT: "Retrait sur place",
+    Delivery.EMAIL: "Envoi par e-mail",
+    Delivery.POSTE: "Envoi postal",
+}
+
+# Which delivery modes make sense for which kind.
+KIND_DELIVERIES: dict[Kind, frozenset[Delivery]] = {
+    Kind.BILLET_DATE: frozenset({Delivery.E_BILLET, Delivery.COURRIER, Delivery.RETRAIT}),
+    Kind.BILLET_OUVERT: frozenset({Delivery.E_BILLET, Delivery.COURRIER}),
+    Kind.CARTE: frozenset({Delivery.EMAIL, Delivery.POSTE}),
+    Kind.ABONNEMENT: frozenset({Delivery.POSTE, Delivery.EMAIL}),
+    Kind.CHEQUE_CULTURE: frozenset({Delivery.POSTE}),
+    Kind.SEJOUR: frozenset({Delivery.EMAIL}),
+}
+
+COURRIER_MIN_DAYS = 10  # the partner posts 8 days before; 2 days to prepare (R-CAT-6)
+
+
+class SupplyState(StrEnum):
+    EN_STOCK = "en_stock"
+    EN_COURS = "en_cours"
+
+
+SUPPLY_LABELS = {
+    SupplyState.EN_STOCK: "En stock",
+    SupplyState.EN_COURS: "En cours d'approvisionnement",
+}
+
+
+def on_sale(opens_at: datetime | None, closes_at: datetime | None, now: datetime) -> bool:
+    """R-CAT-6: on sale from the opening instant (included) to the closing one (excluded)."""
+    if opens_at is not None and now < opens_at:
+        return False
+    return not (closes_at is not None and now >= closes_at)
+
+
+def visible_to(offer_region: str | None, agent_region: str | None) -> bool:
+    """R-CAT-4: national offers for everyone, regional ones for that region's agents."""
+    return offer_region is None or offer_region == agent_region
+
+
+def open_session_deliveries(
+    allowed: frozenset[str] | set[str],
+    starts_at: datetime,
+    now: datetime,
+    today: date,
+    session_day: date,
+) -> list[Delivery]:
+    """R-CAT-6 for a dated session: courrier while the session is ≥ 10 days away,
+    retrait sur place and e-billet until it starts. ``today``/``session_day`` in Paris.
+    """
+    if now >= starts_at:
+        return []
+    modes: list[Delivery] = []
+    if Delivery.E_BILLET in allowed:
+        modes.append(Delivery.E_BILLET)
+    if Delivery.COURRIER in allowed and (session_day - today).days >= COURRIER_MIN_DAYS:
+        modes.append(Delivery.COURRIER)
+    if Delivery.RETRAIT in allowed:
+        modes.append(Delivery.RETRAIT)
+    return modes
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What the offer page says about buying now, and why not."""
+
+    orderable: bool
+    label: str
+
+
+def availability(
+    *,
+    on_sale_now: bool,
+    not_yet_open: bool,
+    stock: int | None,
+    supply_state: str,
+    has_future_session: bool = True,
+) -> Availability:
+    """R-CAT-3: sold out is shown and never orderable; en cours d'approvisionnement is."""
+    if not on_sale_now:
+        if not_yet_open:
+            return Availability(False, "Pas encore en vente")
+        return Availability(False, "Vente terminée")
+    if not has_future_session:
+        return Availability(False, "Plus aucune date disponible")
+    if stock is not None and stock <= 0:
+        return Availability(False, "Épuisé")
+    if supply_state == SupplyState.EN_COURS:
+        return Availability(True, "En cours d'approvisionnement : expédié dès réception")
+    return Availability(True, "En stock")
+
+
+def participation_cents(negotiated_cents: int, cgos_cents: int) -> int:
+    """R-CAT-2: participation C.G.O.S per unit = prix négocié − prix C.G.O.S (never < 0)."""
+    return max(0, negotiated_cents - cgos_cents)
