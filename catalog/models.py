@@ -1,12 +1,24 @@
-"""Catalog tables. Partners own offers and ship goods; staff accounts belong to one."""
+"""Catalog tables: partners, offers of every kind, dated sessions, pictures (R-CAT-1…4)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from catalog.rules import Delivery
 from shop.db import Base
 
 
@@ -19,3 +31,113 @@ class Partner(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Offer(Base):
+    """One thing on sale. Prices are integer cents; participation = négocié − C.G.O.S."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+        CheckConstraint(
+            "cgos_price_cents >= 0 AND negotiated_price_cents >= cgos_price_cents "
+            "AND public_price_cents >= 0",
+            name="prices_consistent",
+        ),
+        CheckConstraint("per_order_max >= 1", name="per_order_max_positive"),
+        Index("ix_offers_listing", "category", "published", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    region: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    public_price_cents: Mapped[int] = mapped_column(Integer)
+    negotiated_price_cents: Mapped[int] = mapped_column(Integer)
+    cgos_price_cents: Mapped[int] = mapped_column(Integer)
+    child_public_price_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    face_value_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    per_order_max: Mapped[int] = mapped_column(Integer, default=10)
+    regional_ticketing: Mapped[bool] = mapped_column(Boolean, default=False)
+    physical: Mapped[bool] = mapped_column(Boolean, default=True)
+    deliveries: Mapped[str] = mapped_column(String(80))
+    stock: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    supply_state: Mapped[str] = mapped_column(String(20), default="en_stock")
+    sale_opens_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    sale_closes_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    stay_family: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    stay_starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    stay_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    partner: Mapped[Partner] = relationship()
+    sessions: Mapped[list[OfferSession]] = relationship(
+        back_populates="offer", order_by="OfferSession.starts_at", cascade="all, delete-orphan"
+    )
+    pictures: Mapped[list[OfferPicture]] = relationship(
+        back_populates="offer", order_by="OfferPicture.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def delivery_set(self) -> frozenset[str]:
+        return frozenset(d for d in self.deliveries.split(",") if d)
+
+    @property
+    def participation_cents(self) -> int:
+        return max(0, self.negotiated_price_cents - self.cgos_price_cents)
+
+    @property
+    def has_sessions(self) -> bool:
+        return self.kind == "billet_date"
+
+    def allows(self, mode: Delivery) -> bool:
+        return mode in self.delivery_set
+
+
+class OfferSession(Base):
+    """A date of a dated event, with its own stock (R-CAT-1, R-CAT-3)."""
+
+    __tablename__ = "offer_sessions"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        Index("ix_offer_sessions_offer_start", "offer_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    venue: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    supply_state: Mapped[str] = mapped_column(String(20), default="en_stock")
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    offer: Mapped[Offer] = relationship(back_populates="sessions")
+
+
+class OfferPicture(Base):
+    """Pictures kept in the database so every app process serves the same files."""
+
+    __tablename__ = "offer_pictures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    content_type: Mapped[str] = mapped_column(String(40))
+    alt: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    offer: Mapped[Offer] = relationship(back_populates="pictures")

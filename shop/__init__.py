@@ -55,13 +55,15 @@ def _register_blueprints(app: Flask) -> None:
     from auth.views import ops as auth_ops
     from auth.views import partner as auth_partner
     from auth.views import public as auth_public
+    from catalog.views import agent as catalog_agent
     from shop import pages
     from shop.audiences import make_audiences
 
     aud = make_audiences()
     aud.public.register_blueprint(auth_public.bp)
     aud.public.register_blueprint(pages.bp)
-    aud.agent.register_blueprint(auth_agent.bp)
+    aud.agent.register_blueprint(catalog_agent.bp)
+    aud.agent.register_blueprint(auth_agent.bp, url_prefix="/mon-espace")
     aud.ops.register_blueprint(auth_ops.bp)
     aud.partner.register_blueprint(auth_partner.bp)
     for parent in aud.all():
@@ -104,5 +106,5 @@ def _register_security_headers(app: Flask) -> None:
             and (request.endpoint.startswith(("agent.", "ops.", "partner.")))
         ):
             # Members' pages must not be kept by a shared browser or proxy.
-            response.headers["Cache-Control"] = "no-store"
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

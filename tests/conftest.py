@@ -336,3 +336,67 @@ def login_agent(client: Any, number: str, code: str) -> Any:
 
 def login_staff(client: Any, email: str, password: str) -> Any:
     return client.post("/gestion/connexion", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def make_partner(app: Any, db: Any) -> Callable[..., int]:
+    """Create (or find) a partner organisation; returns its id."""
+    from sqlalchemy import select
+
+    from catalog.models import Partner
+    from shop.db import unit_of_work
+
+    def _make(slug: str = "sogec", name: str | None = None) -> int:
+        with app.app_context(), unit_of_work() as s:
+            partner = s.scalar(select(Partner).where(Partner.slug == slug))
+            if partner is None:
+                partner = Partner(slug=slug, name=name or slug.title(), created_at=datetime.now())
+                s.add(partner)
+                s.flush()
+            return partner.id
+
+    return _make
+
+
+@pytest.fixture
+def make_offer(app: Any, db: Any, make_partner: Callable[..., int]) -> Callable[..., int]:
+    """Create an offer through the catalog service as an admin; returns its id.
+
+    ``sessions`` is a list of (starts_at naive UTC, stock) for dated tickets.
+    """
+    from catalog.services import OfferData, create_offer, save_session
+
+    class _Admin:
+        role = "admin"
+        partner_id = None
+        audit_label = "staff:test-admin"
+
+    def _make(
+        sessions: list[tuple[datetime, int]] | None = None,
+        partner: str = "sogec",
+        **fields: Any,
+    ) -> int:
+        kind = fields.pop("kind", "billet_date")
+        defaults: dict[str, Any] = {
+            "category": "spectacles" if kind in ("billet_date",) else "parcs-et-loisirs",
+            "title": "Le Lac des cygnes",
+            "summary": "Ballet en deux actes",
+            "venue": "Opéra de Lyon",
+            "city": "Lyon",
+            "public_price_cents": 4000,
+            "negotiated_price_cents": 4000,
+            "cgos_price_cents": 2500,
+            "deliveries": ("e_billet", "courrier", "retrait")
+            if kind == "billet_date"
+            else ("e_billet", "courrier"),
+            "stock": None if kind == "billet_date" else 100,
+        }
+        defaults.update(fields)
+        with app.app_context():
+            partner_id = make_partner(partner)
+            offer = create_offer(OfferData(partner_id=partner_id, kind=kind, **defaults), _Admin())
+            for starts_at, stock in sessions or []:
+                save_session(offer.id, _Admin(), starts_at=starts_at, stock=stock)
+            return offer.id
+
+    return _make

@@ -54,7 +54,7 @@ def _start(user) -> None:
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated and current_user.is_agent:
-        return redirect(url_for("agent.account.home"))
+        return redirect(url_for("agent.catalog.home"))
     form = AgentLoginForm()
     error = portal_url = None
     locked = False
@@ -67,7 +67,7 @@ def login():
             error = UNAVAILABLE
         else:
             _start(user)
-            return redirect(_safe_next(url_for("agent.account.home")))
+            return redirect(_safe_next(url_for("agent.catalog.home")))
     status = 200 if request.method == "GET" or not (error or form.errors) else 422
     return (
         render_template(

@@ -1,0 +1,232 @@
+"""Read side of the catalog for agents: listings, search, offer page (R-CAT-3…6).
+
+Each page costs a fixed number of statements whatever the catalog size: a listing is one
+count and one page query (next session, stock and first picture as scalar subqueries);
+an offer page is the offer, its upcoming sessions and its picture ids.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from catalog.models import Offer, OfferPicture, OfferSession
+from catalog.rules import Kind
+from catalog.text import search_words
+from shop.clock import PARIS
+from shop.db import get_db, session
+
+PER_PAGE = 24
+SORTS = {
+    "pertinence": "Pertinence",
+    "date": "Date",
+    "prix": "Prix croissant",
+    "prix-desc": "Prix décroissant",
+    "nouveautes": "Nouveautés",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    category: str | None = None
+    region: str | None = None  # a region name, or "national"
+    date_from: date | None = None
+    date_to: date | None = None
+    delivery: str | None = None
+    sort: str = "pertinence"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class OfferCard:
+    offer: Offer
+    next_session_at: datetime | None
+    session_stock: int | None
+    picture_id: int | None
+
+    @property
+    def stock(self) -> int | None:
+        return self.session_stock if self.offer.kind == Kind.BILLET_DATE else self.offer.stock
+
+
+@dataclass
+class Page:
+    items: list[OfferCard]
+    total: int
+    page: int
+    per_page: int = PER_PAGE
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, math.ceil(self.total / self.per_page))
+
+
+def _utc_naive(day: date) -> datetime:
+    """Midnight in Paris of ``day``, as stored (naive UTC)."""
+    from datetime import UTC
+
+    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
+
+
+def _upcoming(now: datetime):
+    return and_(
+        OfferSession.offer_id == Offer.id,
+        OfferSession.starts_at > now,
+        OfferSession.cancelled.is_(False),
+    )
+
+
+def _visible(stmt: Select, agent_region: str | None, now: datetime) -> Select:
+    """R-CAT-4 and sales windows: published, national or the agent's region, not closed."""
+    return stmt.where(
+        Offer.published.is_(True),
+        or_(Offer.region.is_(None), Offer.region == agent_region),
+        or_(Offer.sale_closes_at.is_(None), Offer.sale_closes_at > now),
+    )
+
+
+def _text_match(words: list[str]):
+    if get_db().dialect == "postgresql":
+        query = " & ".join(f"{w}:*" for w in words)
+        return func.to_tsvector("simple", Offer.search_text).op("@@")(
+            func.to_tsquery("simple", query)
+        )
+    return and_(*[Offer.search_text.like(f"%{w}%") for w in words])
+
+
+def search_offers(filters: Filters, agent_region: str | None, now: datetime) -> Page:
+    """R-CAT-5: words, filters, sort, pagination."""
+    next_session = select(func.min(OfferSession.starts_at)).where(_upcoming(now)).scalar_subquery()
+    session_stock = (
+        select(func.coalesce(func.sum(OfferSession.stock), 0))
+        .where(_upcoming(now))
+        .scalar_subquery()
+    )
+    picture = (
+        select(OfferPicture.id)
+        .where(OfferPicture.offer_id == Offer.id)
+        .order_by(OfferPicture.position, OfferPicture.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    base = _visible(select(Offer.id), agent_region, now)
+    # A dated event without any upcoming session is no longer for sale.
+    base = base.where(or_(Offer.kind != Kind.BILLET_DATE, exists().where(_upcoming(now))))
+    if filters.category:
+        base = base.where(Offer.category == filters.category)
+    if filters.region == "national":
+        base = base.where(Offer.region.is_(None))
+    elif filters.region:
+        base = base.where(Offer.region == filters.region)
+    if filters.delivery:
+        base = base.where(Offer.deliveries.like(f"%{filters.delivery}%"))
+    words = search_words(filters.q)
+    if words:
+        base = base.where(_text_match(words))
+    if filters.date_from or filters.date_to:
+        lo = _utc_naive(filters.date_from) if filters.date_from else now
+        hi = _utc_naive(filters.date_to + timedelta(days=1)) if filters.date_to else None
+        in_range = [OfferSession.starts_at >= lo]
+        if hi is not None:
+            in_range.append(OfferSession.starts_at < hi)
+        stay_overlap = [Offer.kind == Kind.SEJOUR]
+        if filters.date_to:
+            stay_overlap.append(Offer.stay_starts_on <= filters.date_to)
+        if filters.date_from:
+            stay_overlap.append(Offer.stay_ends_on >= filters.date_from)
+        base = base.where(or_(exists().where(_upcoming(now), *in_range), and_(*stay_overlap)))
+    ids = base.subquery()
+    total = session().scalar(select(func.count()).select_from(ids)) or 0
+
+    stmt = (
+        select(Offer, next_session, session_stock, picture)
+        .where(Offer.id.in_(select(ids.c.id)))
+        .options(joinedload(Offer.partner))
+    )
+    order = {
+        "date": [next_session.is_(None), next_session, Offer.stay_starts_on, Offer.id],
+        "prix": [Offer.cgos_price_cents, Offer.id],
+        "prix-desc": [Offer.cgos_price_cents.desc(), Offer.id],
+        "nouveautes": [Offer.created_at.desc(), Offer.id.desc()],
+    }.get(filters.sort, [Offer.featured.desc(), next_session.is_(None), next_session, Offer.id])
+    page = max(1, filters.page)
+    rows = (
+        session().execute(stmt.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    )
+    items = [OfferCard(o, nxt, stock, pic) for o, nxt, stock, pic in rows]
+    return Page(items=items, total=total, page=page)
+
+
+def featured_offers(agent_region: str | None, now: datetime, limit: int = 8) -> list[OfferCard]:
+    filters = Filters(sort="pertinence")
+    return search_offers(filters, agent_region, now).items[:limit]
+
+
+def category_counts(agent_region: str | None, now: datetime) -> dict[str, int]:
+    stmt = _visible(select(Offer.category, func.count()), agent_region, now).where(
+        or_(Offer.kind != Kind.BILLET_DATE, exists().where(_upcoming(now)))
+    )
+    return dict(session().execute(stmt.group_by(Offer.category)).all())
+
+
+@dataclass(frozen=True)
+class OfferPage:
+    offer: Offer
+    sessions: list[OfferSession]
+
+
+def offer_for_agent(offer_id: int, agent_region: str | None) -> OfferPage | None:
+    """The offer if this agent may see it (unpublished or another region's: None → 404).
+
+    Closed offers are still shown, with "Vente terminée".
+    """
+    from shop import clock
+
+    now = clock.utcnow()
+    offer = session().scalar(
+        select(Offer)
+        .where(
+            Offer.id == offer_id,
+            Offer.published.is_(True),
+            or_(Offer.region.is_(None), Offer.region == agent_region),
+        )
+        .options(
+            joinedload(Offer.partner),
+            selectinload(Offer.pictures).load_only(
+                OfferPicture.id, OfferPicture.alt, OfferPicture.position
+            ),
+        )
+    )
+    if offer is None:
+        return None
+    sessions: list[OfferSession] = []
+    if offer.kind == Kind.BILLET_DATE:
+        sessions = list(
+            session().scalars(
+                select(OfferSession)
+                .where(
+                    OfferSession.offer_id == offer.id,
+                    OfferSession.starts_at > now,
+                    OfferSession.cancelled.is_(False),
+                )
+                .order_by(OfferSession.starts_at)
+            )
+        )
+    return OfferPage(offer, sessions)
+
+
+def picture_for_agent(picture_id: int, agent_region: str | None) -> OfferPicture | None:
+    return session().scalar(
+        select(OfferPicture)
+        .join(Offer)
+        .where(
+            OfferPicture.id == picture_id,
+            Offer.published.is_(True),
+            or_(Offer.region.is_(None), Offer.region == agent_region),
+        )
+    )

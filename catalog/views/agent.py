@@ -1,0 +1,249 @@
+"""Catalog pages for agents: home, category listings, search, offer page (R-CAT-2…6)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+
+from auth.regions import REGIONS
+from catalog import queries
+from catalog.categories import BY_SLUG, CATEGORIES, SECTIONS, in_section
+from catalog.rules import (
+    DELIVERY_LABELS,
+    KIND_LABELS,
+    SUPPLY_LABELS,
+    Delivery,
+    Kind,
+    availability,
+    on_sale,
+    open_session_deliveries,
+)
+from shop import clock
+
+bp = Blueprint("catalog", __name__)
+
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def _parse_date(name: str, errors: dict[str, str]) -> date | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "Date invalide : choisissez une date dans le calendrier (JJ/MM/AAAA)."
+        return None
+
+
+def _filters(category: str | None = None) -> tuple[queries.Filters, dict[str, str]]:
+    errors: dict[str, str] = {}
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    cat = category or request.args.get("categorie") or None
+    if cat and cat not in BY_SLUG:
+        errors["categorie"] = "Catégorie inconnue."
+        cat = None
+    region = request.args.get("region") or None
+    if region and region != "national" and region not in REGIONS:
+        errors["region"] = "Région inconnue."
+        region = None
+    delivery = request.args.get("livraison") or None
+    if delivery and delivery not in {d.value for d in Delivery}:
+        errors["livraison"] = "Mode de livraison inconnu."
+        delivery = None
+    sort = request.args.get("tri") or "pertinence"
+    if sort not in queries.SORTS:
+        sort = "pertinence"
+    date_from = _parse_date("du", errors)
+    date_to = _parse_date("au", errors)
+    if date_from and date_to and date_to < date_from:
+        errors["au"] = "La date de fin doit suivre la date de début."
+        date_to = None
+    q = (request.args.get("q") or "").strip()[:200]
+    return (
+        queries.Filters(
+            q=q,
+            category=cat,
+            region=region,
+            date_from=date_from,
+            date_to=date_to,
+            delivery=delivery,
+            sort=sort,
+            page=page,
+        ),
+        errors,
+    )
+
+
+def _page_url(page: int) -> str:
+    args = request.args.to_dict()
+    args["page"] = str(page)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+@bp.route("/")
+def home():
+    now = clock.utcnow()
+    region = current_user.record.region
+    return render_template(
+        "agent/catalog/home.html",
+        featured=queries.featured_offers(region, now),
+        counts=queries.category_counts(region, now),
+        sections=[(key, label, in_section(key)) for key, label in SECTIONS],
+    )
+
+
+def _listing(category: str | None, template: str):
+    filters, errors = _filters(category)
+    result = queries.search_offers(filters, current_user.record.region, clock.utcnow())
+    return render_template(
+        template,
+        page=result,
+        filters=filters,
+        errors=errors,
+        category=BY_SLUG.get(category) if category else None,
+        categories=CATEGORIES,
+        regions=REGIONS,
+        agent_region=current_user.record.region,
+        sorts=queries.SORTS,
+        deliveries=DELIVERY_LABELS,
+        page_url=_page_url,
+    )
+
+
+@bp.route("/categorie/<slug>")
+def category(slug: str):
+    if slug not in BY_SLUG:
+        abort(404)
+    return _listing(slug, "agent/catalog/listing.html")
+
+
+@bp.route("/recherche")
+def search():
+    return _listing(None, "agent/catalog/listing.html")
+
+
+def _month_grid(year: int, month: int) -> list[list[date | None]]:
+    """Weeks from Monday; days of the neighbouring months left blank."""
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    return [[d if d.month == month else None for d in week] for week in weeks]
+
+
+@bp.route("/offre/<int:offer_id>")
+def offer(offer_id: int):
+    found = queries.offer_for_agent(offer_id, current_user.record.region)
+    if found is None:
+        abort(404)
+    offer, sessions = found.offer, found.sessions
+    now_aware = clock.now()
+    now = now_aware.replace(tzinfo=None)
+    today = clock.today()
+    sale_open = on_sale(offer.sale_opens_at, offer.sale_closes_at, now)
+    not_yet = offer.sale_opens_at is not None and now < offer.sale_opens_at
+    # Sessions grouped by Paris day for the calendar.
+    by_day: dict[date, list] = {}
+    for s in sessions:
+        by_day.setdefault(clock.to_paris(s.starts_at).date(), []).append(s)
+    selected = None
+    selected_id = request.args.get("seance", type=int)
+    if selected_id:
+        selected = next((s for s in sessions if s.id == selected_id), None)
+    chosen_day = None
+    raw_day = request.args.get("jour")
+    if selected is not None:
+        chosen_day = clock.to_paris(selected.starts_at).date()
+    elif raw_day:
+        try:
+            chosen_day = date.fromisoformat(raw_day)
+        except ValueError:
+            chosen_day = None
+    months: list[tuple[str, list[list[date | None]]]] = []
+    for key in sorted({(d.year, d.month) for d in by_day}):
+        months.append((f"{MONTHS[key[1] - 1]} {key[0]}", _month_grid(*key)))
+    session_rows = []
+    for s in by_day.get(chosen_day, []) if chosen_day else []:
+        modes = open_session_deliveries(
+            offer.delivery_set, s.starts_at, now, today, clock.to_paris(s.starts_at).date()
+        )
+        session_rows.append(
+            {
+                "session": s,
+                "modes": modes,
+                "availability": availability(
+                    on_sale_now=sale_open,
+                    not_yet_open=not_yet,
+                    stock=s.stock,
+                    supply_state=s.supply_state,
+                    has_future_session=bool(modes),
+                ),
+            }
+        )
+    if offer.kind == Kind.BILLET_DATE:
+        total_stock = sum(s.stock for s in sessions)
+        avail = availability(
+            on_sale_now=sale_open,
+            not_yet_open=not_yet,
+            stock=total_stock,
+            supply_state="en_stock",
+            has_future_session=bool(sessions),
+        )
+    else:
+        avail = availability(
+            on_sale_now=sale_open,
+            not_yet_open=not_yet,
+            stock=offer.stock,
+            supply_state=offer.supply_state,
+            has_future_session=offer.valid_until is None or offer.valid_until >= today,
+        )
+    modes_now = (
+        [Delivery(m) for m in sorted(offer.delivery_set)] if offer.kind != Kind.BILLET_DATE else []
+    )
+    return render_template(
+        "agent/catalog/offer.html",
+        offer=offer,
+        category=BY_SLUG.get(offer.category),
+        kind_label=KIND_LABELS.get(offer.kind, offer.kind),
+        availability=avail,
+        months=months,
+        by_day=by_day,
+        chosen_day=chosen_day,
+        selected=selected,
+        session_rows=session_rows,
+        modes_now=modes_now,
+        delivery_labels=DELIVERY_LABELS,
+        supply_labels=SUPPLY_LABELS,
+        can_order=current_user.rights.can_order,
+        cart_enabled="agent.cart.add" in current_app.view_functions,
+        today=today,
+    )
+
+
+@bp.route("/images/<int:picture_id>")
+def picture(picture_id: int):
+    from flask import Response
+
+    pic = queries.picture_for_agent(picture_id, current_user.record.region)
+    if pic is None:
+        abort(404)
+    resp = Response(pic.data, mimetype=pic.content_type)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
