@@ -15,7 +15,7 @@ from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from auth.dossier_format import Child, DossierFormatError, DossierRecord, parse_dossier
 from auth.models import DossierAgent, Household
@@ -63,10 +63,15 @@ class LocalDossierSource:
     """The embedded dossier tables, filled by ``dossier import`` and ``seed-demo``."""
 
     def get(self, cgos_number: str) -> DossierRecord | None:
-        agent = session().scalar(
-            select(DossierAgent)
-            .where(DossierAgent.cgos_number == cgos_number)
-            .options(selectinload(DossierAgent.household).selectinload(Household.children))
+        agent = (
+            session()
+            .execute(
+                select(DossierAgent)
+                .where(DossierAgent.cgos_number == cgos_number)
+                .options(joinedload(DossierAgent.household).joinedload(Household.children))
+            )
+            .unique()
+            .scalar_one_or_none()
         )
         return record_from_row(agent) if agent else None
 

@@ -99,8 +99,14 @@ def _text_match(words: list[str]):
     return and_(*[Offer.search_text.like(f"%{w}%") for w in words])
 
 
-def search_offers(filters: Filters, agent_region: str | None, now: datetime) -> Page:
-    """R-CAT-5: words, filters, sort, pagination."""
+def search_offers(
+    filters: Filters,
+    agent_region: str | None,
+    now: datetime,
+    count: bool = True,
+    per_page: int = PER_PAGE,
+) -> Page:
+    """R-CAT-5: words, filters, sort, pagination (``count=False`` skips the total)."""
     next_session = select(func.min(OfferSession.starts_at)).where(_upcoming(now)).scalar_subquery()
     session_stock = (
         select(func.coalesce(func.sum(OfferSession.stock), 0))
@@ -141,7 +147,7 @@ def search_offers(filters: Filters, agent_region: str | None, now: datetime) -> 
             stay_overlap.append(Offer.stay_ends_on >= filters.date_from)
         base = base.where(or_(exists().where(_upcoming(now), *in_range), and_(*stay_overlap)))
     ids = base.subquery()
-    total = session().scalar(select(func.count()).select_from(ids)) or 0
+    total = session().scalar(select(func.count()).select_from(ids)) or 0 if count else 0
 
     stmt = (
         select(Offer, next_session, session_stock, picture)
@@ -159,12 +165,12 @@ def search_offers(filters: Filters, agent_region: str | None, now: datetime) -> 
         session().execute(stmt.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     )
     items = [OfferCard(o, nxt, stock, pic) for o, nxt, stock, pic in rows]
-    return Page(items=items, total=total, page=page)
+    return Page(items=items, total=total if count else len(items), page=page, per_page=per_page)
 
 
 def featured_offers(agent_region: str | None, now: datetime, limit: int = 8) -> list[OfferCard]:
     filters = Filters(sort="pertinence")
-    return search_offers(filters, agent_region, now).items[:limit]
+    return search_offers(filters, agent_region, now, count=False, per_page=limit).items
 
 
 def category_counts(agent_region: str | None, now: datetime) -> dict[str, int]:

@@ -23,10 +23,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
 
-    from shop.extensions import csrf, db, limiter, login_manager
+    from shop.db import Database
+    from shop.extensions import csrf, limiter, login_manager
     from shop.mail import mail_ext
 
-    db.init_app(app)
+    Database().init_app(app)  # one engine per app: tests build several apps
     csrf.init_app(app)
     limiter.init_app(app)
     mail_ext.init_app(app)

@@ -8,9 +8,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from shop.db import Database
-
-db = Database()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 

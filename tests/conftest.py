@@ -189,7 +189,8 @@ def app(smtp_server: tuple[Mailbox, int]) -> Any:
     application = create_app(base_overrides(smtp_server[1]))
     application.extensions["clock"] = Clock()
     reset_schema(application)
-    return application
+    yield application
+    application.extensions["db"].engine.dispose()
 
 
 @pytest.fixture

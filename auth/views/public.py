@@ -126,7 +126,7 @@ def confirm_email():
             if state["tries"] >= services.MAX_EMAIL_TRIES or form.email.name != exc.field:
                 session.pop("code_request", None)
                 return render_template(
-                    "public/auth/code_no_email.html", help=services.EMAIL_UPDATE_HELP
+                    "public/auth/code_no_email.html", help=services.EMAIL_UPDATE_HELP, mismatch=True
                 ), 422
             form.email.errors.append(exc.message)
         except DossierServiceUnavailable:

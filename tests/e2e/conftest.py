@@ -16,9 +16,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-import shop.extensions
 from shop import create_app
-from shop.db import Database
 from tests.conftest import Clock, Mailbox, base_overrides, free_port, truncate_all
 
 CHROMIUM = "/usr/bin/chromium"
@@ -46,11 +44,7 @@ class LiveServer:
 def live_server(app: Any, smtp_server: tuple[Mailbox, int]) -> Iterator[LiveServer]:
     """The store on http://127.0.0.1:<port>, CSRF on; depends on ``app`` (schema migrated)."""
     _mailbox, smtp_port = smtp_server
-    # create_app binds the module-level ``shop.extensions.db``: a second app would take over
-    # the session app's engine (and orphan its pooled connections). Give it its own.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(shop.extensions, "db", Database())
-        live_app = create_app(base_overrides(smtp_port, WTF_CSRF_ENABLED=True))
+    live_app = create_app(base_overrides(smtp_port, WTF_CSRF_ENABLED=True))
     assert live_app.extensions["db"] is not app.extensions["db"]
     live_app.extensions["clock"] = Clock()
     truncate_all(live_app)

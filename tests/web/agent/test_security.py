@@ -21,7 +21,8 @@ def strict_app(app, smtp_server, db):
     )
     strict.extensions["clock"] = app.extensions["clock"]
     strict.extensions["db"].bind(db.factory)
-    return strict
+    yield strict
+    strict.extensions["db"].engine.dispose()
 
 
 @pytest.mark.parametrize("url", ["/connexion", "/code-acces", "/gestion/connexion"])
