@@ -25,14 +25,20 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.validators import ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from auth.regions import REGIONS
 from catalog.categories import CATEGORIES
 from catalog.rules import DELIVERY_LABELS, KIND_LABELS, SUPPLY_LABELS
-from catalog.services import OfferData
+from catalog.services import OfferData, check_offer
 from shop.clock import PARIS, to_paris
 from shop.money import MoneyError, to_cents
 
@@ -51,6 +57,13 @@ STAY_FAMILIES = (
     SelectChoice("sejours_adaptes", "Séjours adaptés (handicap)"),
 )
 
+PRICE_FIELDS = (
+    "public_price",
+    "negotiated_price",
+    "cgos_price",
+    "child_public_price",
+    "face_value",
+)
 INVALID_CHOICE = "Choix invalide : choisissez une valeur de la liste."
 DATETIME_HELP = "Heure de Paris, par exemple 14/03/2027 20:30."
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
@@ -96,8 +109,13 @@ class EuroField(StringField):
         if not raw:
             return
         try:
-            exact = Decimal(raw.replace(" ", "").replace("\u202f", "").replace("\xa0", "")
-                            .replace(",", ".").removesuffix("€"))
+            exact = Decimal(
+                raw.replace(" ", "")
+                .replace("\u202f", "")
+                .replace("\xa0", "")
+                .replace(",", ".")
+                .removesuffix("€")
+            )
         except InvalidOperation:
             exact = None
         if exact is None or not exact.is_finite():
@@ -209,7 +227,9 @@ def _supply_choices() -> list[SelectChoice]:
 
 def _stock_field(label: str = "Stock", required: bool = True) -> WholeNumberField:
     first = (
-        InputRequired("Indiquez le stock disponible.") if required else Optional(strip_whitespace=True)
+        InputRequired("Indiquez le stock disponible.")
+        if required
+        else Optional(strip_whitespace=True)
     )
     return WholeNumberField(
         label,
@@ -237,9 +257,7 @@ class DomainErrorsMixin:
     def place_errors(self, errors: list[tuple[str | None, str]]) -> list[str]:
         leftover: list[str] = []
         for name, message in errors:
-            target = self.FIELD_ALIASES.get(name or "", None) or (name or "").removesuffix(
-                "_cents"
-            )
+            target = self.FIELD_ALIASES.get(name or "", None) or (name or "").removesuffix("_cents")
             field = self._fields.get(target) if target else None  # type: ignore[attr-defined]
             if field is None:
                 leftover.append(message)
@@ -256,7 +274,8 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
 
     Built with ``partner_choices`` for admins (who pick the partner) and without for
     partner staff (their own organisation, whatever is posted). ``with_stock=False`` on
-    edit: stock moves with orders and has its own page (R-PAR-5).
+    edit: stock moves with orders and has its own page (R-PAR-5). ``editorial=False``
+    leaves out what only the store decides (featuring on the home page).
     """
 
     partner_id = ChoiceField(
@@ -359,9 +378,12 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
         *args: Any,
         partner_choices: list[SelectChoice] | None = None,
         with_stock: bool = True,
+        editorial: bool = True,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
+        if not editorial:
+            del self.featured  # the home page is the store's choice, not the partner's
         if partner_choices is None:
             del self.partner_id
         else:
@@ -405,7 +427,27 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
             "published": offer.published,
         }
 
-    def offer_data(self, partner_id: int, stock: int | None = None, supply_state: str = "") -> OfferData:
+    def check(self, partner_id: int, stock: int | None = None, supply_state: str = "") -> OfferData:
+        """Validate each field, then the offer as a whole (``check_offer``), so that every
+        error shows at once; the result is the service's input when no error was found.
+        """
+        self.validate()
+        data = self.offer_data(partner_id, stock, supply_state)
+        prices_typed = not any(self._fields[name].errors for name in PRICE_FIELDS)
+        found: list[tuple[str | None, str]] = []
+        for name, message in check_offer(data):
+            target = self._fields.get(name.removesuffix("_cents"))
+            if target is not None and target.errors:
+                continue  # that field already says what is wrong with it
+            if name.endswith("_cents") and not prices_typed:
+                continue  # a comparison with an amount that could not be read
+            found.append((name, message))
+        self.place_errors(found)
+        return data
+
+    def offer_data(
+        self, partner_id: int, stock: int | None = None, supply_state: str = ""
+    ) -> OfferData:
         """The validated form as the service's input. Without a stock field (edit), the
         caller passes the offer's current stock and supply state.
         """
@@ -429,7 +471,7 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
             cgos_price_cents=self.cgos_price.cents or 0,
             child_public_price_cents=self.child_public_price.cents,
             face_value_cents=self.face_value.cents,
-            per_order_max=self.per_order_max.data,
+            per_order_max=10 if self.per_order_max.data is None else self.per_order_max.data,
             regional_ticketing=bool(self.regional_ticketing.data),
             physical=bool(self.physical.data),
             deliveries=tuple(self.deliveries.data or ()),
@@ -442,7 +484,7 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
             stay_family=self.stay_family.data or None,
             stay_starts_on=self.stay_starts_on.data,
             stay_ends_on=self.stay_ends_on.data,
-            featured=bool(self.featured.data),
+            featured=bool(self.featured.data) if "featured" in self._fields else False,
             published=bool(self.published.data),
         )
 

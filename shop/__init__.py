@@ -57,6 +57,8 @@ def _register_blueprints(app: Flask) -> None:
     from auth.views import partner as auth_partner
     from auth.views import public as auth_public
     from catalog.views import agent as catalog_agent
+    from catalog.views import ops as catalog_ops
+    from catalog.views import partner as catalog_partner
     from shop import pages
     from shop.audiences import make_audiences
 
@@ -67,6 +69,8 @@ def _register_blueprints(app: Flask) -> None:
     aud.agent.register_blueprint(auth_agent.bp, url_prefix="/mon-espace")
     aud.ops.register_blueprint(auth_ops.bp)
     aud.partner.register_blueprint(auth_partner.bp)
+    aud.ops.register_blueprint(catalog_ops.bp)
+    aud.partner.register_blueprint(catalog_partner.bp)
     for parent in aud.all():
         app.register_blueprint(parent)
 

@@ -123,9 +123,8 @@ def test_session_picked_from_the_calendar(agent_client, make_offer):
     with agent_client.application.app_context():
         sid = session().query(OfferSession.id).filter_by(offer_id=oid, stock=3).scalar()
     picked = html(agent_client.get(f"/offre/{oid}?seance={sid}"))
-    assert "Séance : <strong>samedi 20 mars 2027 à 20:30</strong>" in picked or (
-        'aria-current="true"' in picked
-    )
+    assert "Séance choisie : <strong>samedi 20 mars 2027 à 20:30</strong>" in picked
+    assert 'aria-current="true"' in picked
 
 
 def test_past_sessions_and_events_disappear(agent_client, make_offer):

@@ -1,0 +1,115 @@
+"""R-CAT-5/R-CAT-6 in a real browser: browse a category, search, open a dated offer and
+pick a session from the calendar."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from auth.dossier_format import parse_dossier
+from auth.importer import save_records
+from auth.services import issue_access_code
+from catalog.models import Partner
+from catalog.services import OfferData, create_offer, save_session
+from shop.db import unit_of_work
+from tests.conftest import agent_json
+
+pytestmark = pytest.mark.e2e
+
+
+class _Admin:
+    role = "admin"
+    partner_id = None
+    audit_label = "staff:e2e-admin"
+
+
+def _seed(live_server: Any) -> tuple[str, datetime]:
+    record = parse_dossier(agent_json())
+    first = (datetime.now() + timedelta(days=30)).replace(
+        hour=19, minute=30, second=0, microsecond=0
+    )
+    with live_server.app.app_context():
+        save_records([record], actor="test")
+        issue_access_code(record.cgos_number, actor="test", send=False, code="ABCD2345")
+        with unit_of_work() as s:
+            partner = Partner(slug="e2e", name="Partenaire E2E", created_at=datetime.now())
+            s.add(partner)
+            s.flush()
+            partner_id = partner.id
+        offer = create_offer(
+            OfferData(
+                partner_id=partner_id,
+                kind="billet_date",
+                category="spectacles",
+                title="Le Lac des cygnes",
+                summary="Ballet",
+                venue="Opéra",
+                city="Lyon",
+                public_price_cents=6000,
+                negotiated_price_cents=5000,
+                cgos_price_cents=3500,
+                deliveries=("e_billet", "courrier"),
+                featured=True,
+            ),
+            _Admin(),
+        )
+        save_session(offer.id, _Admin(), starts_at=first, stock=40)
+        save_session(offer.id, _Admin(), starts_at=first + timedelta(hours=3), stock=2)
+        create_offer(
+            OfferData(
+                partner_id=partner_id,
+                kind="billet_ouvert",
+                category="parcs-et-loisirs",
+                title="Parc des Dinosaures",
+                public_price_cents=3000,
+                negotiated_price_cents=2500,
+                cgos_price_cents=1800,
+                deliveries=("e_billet",),
+                stock=100,
+            ),
+            _Admin(),
+        )
+    return record.cgos_number, first
+
+
+def test_browse_search_and_pick_a_session(live_server: Any, browser_page: Page) -> None:
+    number, first = _seed(live_server)
+    page = browser_page
+    page.goto(live_server("/connexion"))
+    page.get_by_label("N° C.G.O.S").fill(number)
+    page.get_by_label("Code d'accès prestataires").fill("ABCD2345")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Bonjour Camille")).to_be_visible()
+
+    # Browse a category from the home page.
+    page.get_by_role("link", name="Parcs et loisirs").click()
+    expect(page.get_by_role("heading", level=1, name="Parcs et loisirs")).to_be_visible()
+    expect(page.get_by_role("link", name="Parc des Dinosaures")).to_be_visible()
+    expect(page.get_by_text("Le Lac des cygnes")).to_have_count(0)
+
+    # Within a category the search stays in it; from the home page it covers everything.
+    page.get_by_label("Mots-clés").fill("cygnes")
+    page.get_by_role("button", name="Afficher").click()
+    expect(page.get_by_text("0 offre")).to_be_visible()
+    page.get_by_role("link", name="C.G.O.S Loisirs").click()
+    page.get_by_label("Rechercher un spectacle, un parc, une carte…").fill("LAC DES CYGNES")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_text("1 offre")).to_be_visible()
+    page.get_by_role("link", name="Le Lac des cygnes").click()
+
+    # The offer page: prices, then a day in the calendar, then a session.
+    expect(page.get_by_role("heading", level=1, name="Le Lac des cygnes")).to_be_visible()
+    expect(page.get_by_role("row", name="Prix C.G.O.S 35,00 €")).to_be_visible()
+    expect(page.get_by_role("row", name="Participation C.G.O.S 15,00 €")).to_be_visible()
+    page.get_by_role("link", name="2 séances").click()
+    expect(page.get_by_role("heading", name="Séances du")).to_be_visible()
+    late = page.locator(".session-list a").nth(1)  # the later session, 2 seats left
+    late.focus()
+    page.keyboard.press("Enter")  # the keyboard alone picks a session
+    expect(page.get_by_text("Séance choisie :")).to_be_visible()
+    expect(page.get_by_text("plus que 2")).to_be_visible()
+    expect(page.locator("#commander")).to_contain_text("E-billet")
+    expect(page.locator("#commander")).to_contain_text("Courrier")
