@@ -7,7 +7,17 @@ import sys
 
 import pytest
 
-PURE = ["auth.rights", "auth.codes", "auth.dossier_format", "auth.regions"]
+PURE = [
+    "auth.rights",
+    "auth.codes",
+    "auth.dossier_format",
+    "auth.regions",
+    "catalog.rules",
+    "catalog.text",
+    "catalog.categories",
+    "orders.pricing",
+    "orders.fees",
+]
 
 
 @pytest.mark.parametrize("module", PURE)
