@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_login import AnonymousUserMixin
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from auth.dossier_format import DossierRecord
 from auth.dossiers import dossier_source
 from auth.models import StaffUser, WebSession
 from auth.rights import Rights, count_children, evaluate_rights
 from shop import clock
-from shop.db import session
+from shop.db import session, unit_of_work
 from shop.extensions import login_manager
 
 
@@ -114,11 +115,32 @@ def agent_user(record: DossierRecord, token: str = "") -> AgentUser:
     )
 
 
+ABSOLUTE_SESSION_HOURS = 12
+RENEW_EVERY = timedelta(minutes=5)
+
+
+def _slide(row: WebSession, now: datetime) -> None:
+    """Idle timeout: activity pushes the expiry back (at most every 5 minutes, and never
+    beyond 12 hours after login), so an agent is not logged out in the middle of a cart."""
+    lifetime = timedelta(minutes=current_app.config["SESSION_LIFETIME_MINUTES"])
+    target = min(now + lifetime, row.created_at + timedelta(hours=ABSOLUTE_SESSION_HOURS))
+    if target - row.expires_at < RENEW_EVERY:
+        return
+    with unit_of_work() as s:
+        s.execute(
+            update(WebSession)
+            .where(WebSession.token_hash == row.token_hash)
+            .values(expires_at=target)
+        )
+
+
 @login_manager.user_loader
 def load_principal(token: str) -> _Principal | None:
     row = session().get(WebSession, token_digest(token))
-    if row is None or row.expires_at <= clock.utcnow():
+    now = clock.utcnow()
+    if row is None or row.expires_at <= now:
         return None
+    _slide(row, now)
     if row.kind == "agent":
         record = dossier_source().get(row.principal_id)
         if record is None:

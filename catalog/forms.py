@@ -31,6 +31,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
@@ -124,13 +125,13 @@ class EuroField(StringField):
             raise ValidationError("Montant invalide : deux chiffres au plus après la virgule.")
         if exact < 0:
             raise ValidationError("Le montant ne peut pas être négatif.")
-        try:
-            cents = to_cents(exact)
-        except MoneyError as exc:  # pragma: no cover - Decimal already checked
-            raise ValidationError("Montant invalide.") from exc
-        if cents > MAX_EUROS_CENTS:
+        # Bound first: to_cents cannot quantize an amount like 1e400.
+        if exact * 100 > MAX_EUROS_CENTS:
             raise ValidationError("Montant trop élevé : 999 999,99 € au plus.")
-        self.cents = cents
+        try:
+            self.cents = to_cents(exact)
+        except (MoneyError, ArithmeticError) as exc:  # pragma: no cover - checked above
+            raise ValidationError("Montant invalide.") from exc
 
 
 class WholeNumberField(IntegerField):
@@ -158,6 +159,10 @@ class WholeNumberField(IntegerField):
                 raise ValueError(self.invalid_value_message)
             valuelist = [cleaned]
         super().process_formdata(valuelist)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()  # "not a number" says it all; no range message on top
 
 
 class ParisDateTimeField(DateTimeLocalField):

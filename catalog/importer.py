@@ -98,6 +98,10 @@ RELATED = {
     **dict.fromkeys(_VALIDITY, _VALIDITY),
 }
 
+KIND_DEPENDENT = frozenset(
+    {"stock", "deliveries", "negotiated_price", "stay_starts_on", "stay_ends_on"}
+)
+
 LENGTHS = {"title": 200, "summary": 300, "venue": 200, "city": 120}
 
 
@@ -395,6 +399,8 @@ def parse_offer(item: Any, path: str, errors: list[tuple[str, str]]) -> OfferRow
         key = JSON_NAMES.get(name, name)
         if key in r.bad or RELATED.get(key, frozenset()) & r.bad:
             continue  # already reported as unreadable
+        if "kind" in r.bad and key in KIND_DEPENDENT:
+            continue  # these rules depend on the kind, which is already reported
         r.error(key, reason)
     if partner is None or len(errors) > before:
         return None
@@ -434,7 +440,7 @@ def write_catalog(rows: list[OfferRow], actor: Any) -> CatalogReport:
     report = CatalogReport()
     now = clock.utcnow()
     with unit_of_work() as s:
-        partner_ids = dict(s.execute(select(Partner.slug, Partner.id)).tuples().all())
+        partner_ids = dict(s.execute(select(Partner.slug, Partner.id)).all())
         for row in rows:
             ref = row.partner
             if ref.slug not in partner_ids:

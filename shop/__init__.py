@@ -59,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalog.views import agent as catalog_agent
     from catalog.views import ops as catalog_ops
     from catalog.views import partner as catalog_partner
+    from orders.views import agent as orders_agent
     from shop import pages
     from shop.audiences import make_audiences
 
@@ -67,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.public.register_blueprint(pages.bp)
     aud.agent.register_blueprint(catalog_agent.bp)
     aud.agent.register_blueprint(auth_agent.bp, url_prefix="/mon-espace")
+    aud.agent.register_blueprint(orders_agent.bp)
     aud.ops.register_blueprint(auth_ops.bp)
     aud.partner.register_blueprint(auth_partner.bp)
     aud.ops.register_blueprint(catalog_ops.bp)

@@ -133,9 +133,46 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_group)
 
     @app.cli.command("seed-demo")
-    def seed_demo() -> None:
+    @click.option(
+        "--large",
+        is_flag=True,
+        help="Ajouter un catalogue de charge (10 000 offres, 50 000 séances).",
+    )
+    def seed_demo(large: bool) -> None:
         """Load the demonstration data and print how to log in."""
         from shop.demo import seed
 
         for line in seed():
             click.echo(line)
+        if large:
+            import time
+
+            from shop.demo_catalog import seed_large
+
+            started = time.perf_counter()
+            for line in seed_large():
+                click.echo(line)
+            click.echo(f"Durée : {time.perf_counter() - started:.1f} s.")
+
+    catalog_group = AppGroup("catalog", help="Catalogue des offres.")
+
+    @catalog_group.command("import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def catalog_import(path: str) -> None:
+        """Import offers and sessions from a JSON file; nothing is written on error."""
+        from catalog.importer import import_file
+
+        report = import_file(path, actor="cli")
+        if not report.ok:
+            for where, reason in report.errors:
+                click.echo(f"{where} : {reason}", err=True)
+            click.echo(
+                f"Import refusé : {len(report.errors)} erreur(s), rien n'a été importé.", err=True
+            )
+            sys.exit(1)
+        click.echo(
+            f"{report.offers} offre(s) et {report.sessions} séance(s) importée(s), "
+            f"{report.partners_created} partenaire(s) créé(s)."
+        )
+
+    app.cli.add_command(catalog_group)

@@ -18,6 +18,7 @@ from auth.services import create_staff, issue_access_code
 from catalog.models import Partner
 from shop import clock
 from shop.db import session, unit_of_work
+from shop.demo_catalog import seed_catalog
 
 PARTNERS = [
     ("sogec", "SOGEC Gestion — Billetterie C.G.O.S"),
@@ -296,6 +297,7 @@ def seed() -> list[str]:
         for slug, name in PARTNERS:
             if s.scalar(select(Partner).where(Partner.slug == slug)) is None:
                 s.add(Partner(slug=slug, name=name, created_at=clock.utcnow()))
+    catalog_lines = seed_catalog(today)
     agents = demo_agents(today)
     save_records([rec for rec, _ in agents], actor="seed-demo")
     lines.append("Agents (page /connexion : N° C.G.O.S + code d'accès prestataires) :")
@@ -309,4 +311,4 @@ def seed() -> list[str]:
         if session().scalar(select(StaffUser).where(StaffUser.email == email)) is None:
             create_staff(email, name, role, password, partner, actor="seed-demo")
         lines.append(f"  {role:<9} {email}  mot de passe {password}")
-    return lines
+    return lines + catalog_lines

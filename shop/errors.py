@@ -16,6 +16,13 @@ class DomainError(Exception):
         self.rule = rule
 
 
+class NotFound(DomainError):
+    """Someone else's (or no) object: answered exactly like a page that does not exist."""
+
+    def __init__(self, message: str = "Introuvable."):
+        super().__init__(message)
+
+
 def register_error_pages(app: Flask) -> None:
     """French pages for 400/403/404/405/429/500; never a bare stack trace."""
 
@@ -40,6 +47,7 @@ def register_error_pages(app: Flask) -> None:
         return _page(403, "Accès refusé", "Cette page ne vous est pas accessible.")
 
     @app.errorhandler(404)
+    @app.errorhandler(NotFound)
     def not_found(_e):
         return _page(
             404,

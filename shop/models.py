@@ -2,5 +2,6 @@
 
 import auth.models  # noqa: F401
 import catalog.models  # noqa: F401
+import orders.models  # noqa: F401
 import shop.audit  # noqa: F401
 import shop.mail  # noqa: F401

@@ -31,6 +31,7 @@ from shop.db import session
 from shop.errors import DomainError
 
 PAGE_SIZE = 50
+MAX_PAGE = 10_000
 # Room for the multipart envelope and the alt text around a picture of the largest size.
 UPLOAD_LIMIT = services.MAX_PICTURE_BYTES + 64 * 1024
 TOO_LARGE = "L'image dépasse 2 Mo."
@@ -117,26 +118,33 @@ def _pictures_of(offer_id: int) -> list[OfferPicture]:
 def offer_list(area: Area):
     """All offers the user may see, searchable by title; back office filters by partner."""
     q = (request.args.get("q") or "").strip()[:200]
-    partner_filter = request.args.get("partenaire", type=int) if current_user.role != "partner" else None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    partner_view = current_user.role == "partner"
+    partner_filter = None if partner_view else request.args.get("partenaire", type=int)
+    page = min(MAX_PAGE, max(1, request.args.get("page", 1, type=int) or 1))
     now = clock.utcnow()
-    upcoming = (OfferSession.offer_id == Offer.id) & (OfferSession.starts_at > now) & (
-        OfferSession.cancelled.is_(False)
+    upcoming = (
+        (OfferSession.offer_id == Offer.id)
+        & (OfferSession.starts_at > now)
+        & (OfferSession.cancelled.is_(False))
     )
     session_stock = (
         select(func.coalesce(func.sum(OfferSession.stock), 0)).where(upcoming).scalar_subquery()
     )
     session_count = select(func.count(OfferSession.id)).where(upcoming).scalar_subquery()
     stmt = select(Offer, session_stock, session_count).options(joinedload(Offer.partner))
-    if current_user.role == "partner":
+    if partner_view:
         stmt = stmt.where(Offer.partner_id == current_user.partner_id)
     elif partner_filter:
         stmt = stmt.where(Offer.partner_id == partner_filter)
     for word in q.split()[:6]:
         stmt = stmt.where(Offer.title.icontains(word, autoescape=True))
-    rows = session().execute(
-        stmt.order_by(Offer.title, Offer.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    ).all()
+    rows = (
+        session()
+        .execute(
+            stmt.order_by(Offer.title, Offer.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+        )
+        .all()
+    )
     return _render(
         area,
         "list.html",
@@ -145,7 +153,7 @@ def offer_list(area: Area):
         page=page,
         q=q,
         partner_filter=partner_filter,
-        partners=_partner_choices() if current_user.role != "partner" else [],
+        partners=[] if partner_view else _partner_choices(),
     )
 
 
@@ -339,9 +347,7 @@ def delete_picture(area: Area, offer_id: int, picture_id: int):
 def picture_file(area: Area, offer_id: int, picture_id: int):
     offer = _offer_or_404(offer_id)
     pic = session().scalar(
-        select(OfferPicture).where(
-            OfferPicture.id == picture_id, OfferPicture.offer_id == offer.id
-        )
+        select(OfferPicture).where(OfferPicture.id == picture_id, OfferPicture.offer_id == offer.id)
     )
     if pic is None:
         abort(404)
@@ -389,9 +395,7 @@ def register_offer_pages(bp: Blueprint, area: Area) -> None:
     audience gates do: the page does not exist for them.
     """
     for rule, endpoint, handler, methods, editors_only in PAGES:
-        bp.add_url_rule(
-            rule, endpoint, _bind(handler, area, editors_only), methods=list(methods)
-        )
+        bp.add_url_rule(rule, endpoint, _bind(handler, area, editors_only), methods=list(methods))
 
 
 def _bind(handler: Callable[..., Any], area: Area, editors_only: bool) -> Callable[..., Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
 from auth.regions import REGIONS
@@ -150,6 +150,18 @@ def _month_grid(year: int, month: int) -> list[list[date | None]]:
 
 @bp.route("/offre/<int:offer_id>")
 def offer(offer_id: int):
+    return render_offer(offer_id, request.args.get("seance", type=int))
+
+
+def render_offer(
+    offer_id: int,
+    selected_id: int | None,
+    error: str | None = None,
+    error_field: str | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+):
+    """The offer page; the cart re-renders it with a refused quantity beside its field."""
     found = queries.offer_for_agent(offer_id, current_user.record.region)
     if found is None:
         abort(404)
@@ -164,7 +176,6 @@ def offer(offer_id: int):
     for s in sessions:
         by_day.setdefault(clock.to_paris(s.starts_at).date(), []).append(s)
     selected = None
-    selected_id = request.args.get("seance", type=int)
     if selected_id:
         selected = next((s for s in sessions if s.id == selected_id), None)
     chosen_day = None
@@ -232,9 +243,11 @@ def offer(offer_id: int):
         delivery_labels=DELIVERY_LABELS,
         supply_labels=SUPPLY_LABELS,
         can_order=current_user.rights.can_order,
-        cart_enabled="agent.cart.add" in current_app.view_functions,
+        error=error,
+        error_field=error_field,
+        values=values or {},
         today=today,
-    )
+    ), status
 
 
 @bp.route("/images/<int:picture_id>")

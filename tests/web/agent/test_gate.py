@@ -185,12 +185,23 @@ def test_next_parameter_never_leaves_the_site(client, make_agent):
     assert resp.location == "/"
 
 
-def test_session_expires(client, make_agent, clock, app):
+def test_session_expires_after_idle_time(client, make_agent, clock, app):
     number, code = make_agent()
     clock.set(datetime(2026, 3, 10, 9, 0))
     login_agent(client, number, code)
     assert client.get("/").status_code == 200
     clock.advance(minutes=app.config["SESSION_LIFETIME_MINUTES"], seconds=1)
+    assert client.get("/").status_code == 302
+
+
+def test_activity_keeps_the_session_alive_up_to_12_hours(client, make_agent, clock, app):
+    number, code = make_agent()
+    clock.set(datetime(2026, 3, 10, 9, 0))
+    login_agent(client, number, code)
+    for _ in range(11):
+        clock.advance(hours=1)
+        assert client.get("/").status_code == 200
+    clock.advance(hours=1, seconds=1)
     assert client.get("/").status_code == 302
 
 

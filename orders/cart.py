@@ -1,0 +1,441 @@
+"""« Mon panier »: lines kept in the database, re-priced every time they are shown.
+
+A change since a line was added (price, stock, sales window, delivery cut-off, rights)
+is explained on that line and blocks checkout; it is never silently applied (issue 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from auth.principals import AgentUser
+from catalog.models import Offer, OfferSession
+from catalog.rules import Kind, on_sale, open_session_deliveries, visible_to
+from orders.fees import CardPost, TicketPost
+from orders.models import Cart, CartLine, HouseholdYear
+from orders.pricing import Choices, Household, LineIn, PricedCart, Refusal, price_cart
+from shop import clock
+from shop.db import session, unit_of_work
+from shop.errors import DomainError, NotFound
+
+MAX_MAGAZINE_ADDRESSES = 3
+
+
+@dataclass
+class LineView:
+    """One cart line as the page shows it: the row, its offer and session, its notes."""
+
+    row: CartLine
+    offer: Offer
+    session: OfferSession | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CartView:
+    cart: Cart | None
+    lines: list[LineView]
+    priced: PricedCart
+    household: Household
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.priced.refusals) or any(lv.notes for lv in self.lines)
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines
+
+
+def household_snapshot(agent: AgentUser) -> Household:
+    """What the cap and limits need: children (R-DOS-6) and the year's participation."""
+    year = agent.today.year
+    row = session().get(HouseholdYear, (agent.record.household_id, year))
+    return Household(children=agent.children_count, used_cents=row.used_cents if row else 0)
+
+
+def _load_cart(cgos_number: str) -> Cart | None:
+    return session().scalar(
+        select(Cart).where(Cart.cgos_number == cgos_number).options(selectinload(Cart.lines))
+    )
+
+
+def _current_modes(offer: Offer, sess: OfferSession | None) -> list[str]:
+    """Delivery modes open right now for this offer or session (R-CAT-6)."""
+    if offer.kind == Kind.BILLET_DATE:
+        if sess is None:
+            return []
+        return list(
+            open_session_deliveries(
+                offer.delivery_set,
+                sess.starts_at,
+                clock.utcnow(),
+                clock.today(),
+                clock.to_paris(sess.starts_at).date(),
+            )
+        )
+    return sorted(offer.delivery_set)
+
+
+def current_modes_for(lv: LineView) -> list[str]:
+    """The delivery modes the page may offer for a line right now."""
+    return _current_modes(lv.offer, lv.session)
+
+
+def _line_notes(agent: AgentUser, lv: LineView) -> list[str]:
+    """Everything that changed since the line was added and stops it being ordered."""
+    offer, sess, row = lv.offer, lv.session, lv.row
+    notes: list[str] = []
+    now = clock.utcnow()
+    if not offer.published or not visible_to(offer.region, agent.record.region):
+        return ["Cette offre n'est plus proposée."]
+    if not on_sale(offer.sale_opens_at, offer.sale_closes_at, now):
+        notes.append("La vente de cette offre est terminée.")
+    if sess is not None and (sess.cancelled or sess.starts_at <= now):
+        notes.append("Cette séance n'est plus disponible.")
+    elif row.delivery not in _current_modes(offer, sess):
+        notes.append(
+            "Ce mode de livraison n'est plus possible (courrier fermé 10 jours avant la "
+            "séance) : choisissez un autre mode."
+        )
+    stock = sess.stock if sess is not None else offer.stock
+    if stock is not None and stock < row.quantity:
+        notes.append(
+            "Épuisé." if stock <= 0 else f"Il ne reste que {stock} place(s) : réduisez la quantité."
+        )
+    if offer.cgos_price_cents != row.seen_cgos_cents:
+        notes.append(
+            "Le prix C.G.O.S a changé depuis l'ajout au panier : vérifiez le nouveau montant "
+            "puis validez la ligne."
+        )
+    elif offer.negotiated_price_cents != row.seen_negotiated_cents:
+        notes.append(
+            "La participation C.G.O.S de cette offre a changé depuis l'ajout au panier : "
+            "vérifiez le nouveau montant puis validez la ligne."
+        )
+    if offer.kind == Kind.ABONNEMENT:
+        opts = row.options or {}
+        if not offer.physical and not opts.get("reader_email"):
+            notes.append("Indiquez l'e-mail du lecteur de l'édition numérique.")
+    return notes
+
+
+def _line_in(lv: LineView) -> LineIn:
+    offer = lv.offer
+    return LineIn(
+        key=str(lv.row.id),
+        offer_id=offer.id,
+        title=offer.title,
+        kind=offer.kind,
+        quantity=lv.row.quantity,
+        unit_public=offer.public_price_cents,
+        unit_negotiated=offer.negotiated_price_cents,
+        unit_cgos=offer.cgos_price_cents,
+        delivery=lv.row.delivery,
+        per_order_max=offer.per_order_max,
+        physical=offer.physical,
+        regional_ticketing=offer.regional_ticketing,
+        counts_in_cap=offer.kind != Kind.SEJOUR,
+    )
+
+
+def view_cart(agent: AgentUser) -> CartView:
+    """Re-price the agent's cart with today's prices, stock and rules."""
+    cart = _load_cart(agent.cgos_number)
+    rows = cart.lines if cart else []
+    offers: dict[int, Offer] = {}
+    sessions: dict[int, OfferSession] = {}
+    if rows:
+        offers = {
+            o.id: o
+            for o in session().scalars(
+                select(Offer)
+                .where(Offer.id.in_({r.offer_id for r in rows}))
+                .options(joinedload(Offer.partner))
+            )
+        }
+        session_ids = {r.session_id for r in rows if r.session_id}
+        if session_ids:
+            sessions = {
+                s.id: s
+                for s in session().scalars(
+                    select(OfferSession).where(OfferSession.id.in_(session_ids))
+                )
+            }
+    lines = [
+        LineView(r, offers[r.offer_id], sessions.get(r.session_id) if r.session_id else None)
+        for r in rows
+    ]
+    for lv in lines:
+        lv.notes = _line_notes(agent, lv)
+    household = household_snapshot(agent)
+    choices = Choices(
+        ticket_post=cart.ticket_post if cart else None,
+        card_post=cart.card_post if cart else None,
+    )
+    priced = price_cart([_line_in(lv) for lv in lines], household, choices)
+    return CartView(cart, lines, priced, household)
+
+
+def _require_rights(agent: AgentUser) -> None:
+    if not agent.rights.can_order:
+        raise DomainError(agent.rights.reason or "Vous ne pouvez pas commander.", rule="R-DOS-3")
+
+
+def _parse_quantity(raw: Any) -> int:
+    try:
+        qty = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise DomainError("Saisissez une quantité en chiffres.", field="quantity") from None
+    if qty < 1:
+        raise DomainError("La quantité doit être d'au moins 1.", field="quantity", rule="R-LIM-3")
+    return qty
+
+
+def _check_limits(agent: AgentUser, lines: list[LineIn], key: str) -> None:
+    """R-LIM-3: past a limit the cart refuses the quantity, saying the limit."""
+    priced = price_cart(lines, household_snapshot(agent))
+    refusals: list[Refusal] = priced.refusals_for(key)
+    if refusals:
+        raise DomainError(refusals[0].message, field="quantity", rule=refusals[0].rule)
+
+
+def add_to_cart(
+    agent: AgentUser,
+    offer_id: int,
+    *,
+    quantity: Any,
+    delivery: str | None,
+    session_id: int | None = None,
+) -> CartLine:
+    """Add a quantity of an offer (and session) with a delivery mode open right now."""
+    _require_rights(agent)
+    offer = session().get(Offer, offer_id)
+    if offer is None or not offer.published or not visible_to(offer.region, agent.record.region):
+        raise DomainError("Cette offre n'est pas disponible.", rule="R-CAT-4")
+    if offer.kind == Kind.SEJOUR:
+        raise DomainError(
+            "Les séjours se réservent depuis leur page dédiée, avec les participants.",
+            rule="R-VAC-1",
+        )
+    qty = _parse_quantity(quantity)
+    now = clock.utcnow()
+    if not on_sale(offer.sale_opens_at, offer.sale_closes_at, now):
+        raise DomainError("Cette offre n'est pas en vente en ce moment.", rule="R-CAT-6")
+    sess = None
+    if offer.kind == Kind.BILLET_DATE:
+        sess = session().get(OfferSession, session_id) if session_id else None
+        if sess is None or sess.offer_id != offer.id or sess.cancelled or sess.starts_at <= now:
+            raise DomainError("Choisissez une séance à venir.", field="session_id")
+    modes = _current_modes(offer, sess)
+    if delivery not in modes:
+        raise DomainError("Choisissez un mode de livraison proposé.", field="delivery")
+    stock = sess.stock if sess is not None else offer.stock
+    cart = _load_cart(agent.cgos_number)
+    existing = next(
+        (
+            r
+            for r in (cart.lines if cart else [])
+            if r.offer_id == offer.id
+            and r.session_id == (sess.id if sess else None)
+            and r.delivery == delivery
+        ),
+        None,
+    )
+    new_qty = qty + (existing.quantity if existing else 0)
+    if stock is not None and stock < new_qty:
+        raise DomainError(
+            "Épuisé." if stock <= 0 else f"Il ne reste que {stock} place(s).",
+            field="quantity",
+            rule="R-CAT-3",
+        )
+    # Check the limits on the cart as it would be.
+    view = view_cart(agent)
+    key = str(existing.id) if existing else "new"
+    lines = [_line_in(lv) for lv in view.lines if lv.row is not existing]
+    lines.append(
+        LineIn(
+            key=key,
+            offer_id=offer.id,
+            title=offer.title,
+            kind=offer.kind,
+            quantity=new_qty,
+            unit_public=offer.public_price_cents,
+            unit_negotiated=offer.negotiated_price_cents,
+            unit_cgos=offer.cgos_price_cents,
+            delivery=delivery,
+            per_order_max=offer.per_order_max,
+            physical=offer.physical,
+            regional_ticketing=offer.regional_ticketing,
+        )
+    )
+    _check_limits(agent, lines, key)
+    with unit_of_work() as s:
+        cart = s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
+        if cart is None:
+            cart = Cart(cgos_number=agent.cgos_number, updated_at=now)
+            s.add(cart)
+            s.flush()
+        if existing is not None:
+            line = s.get(CartLine, existing.id)
+            line.quantity = new_qty
+        else:
+            line = CartLine(
+                cart_id=cart.id,
+                offer_id=offer.id,
+                session_id=sess.id if sess else None,
+                delivery=delivery,
+                quantity=qty,
+                added_at=now,
+                options=None,
+            )
+            s.add(line)
+        line.seen_cgos_cents = offer.cgos_price_cents
+        line.seen_negotiated_cents = offer.negotiated_price_cents
+        cart.updated_at = now
+    return line
+
+
+def _own_line(agent: AgentUser, line_id: int) -> CartLine:
+    """Another agent's line id answers as if it did not exist."""
+    line = session().scalar(
+        select(CartLine)
+        .join(Cart)
+        .where(CartLine.id == line_id, Cart.cgos_number == agent.cgos_number)
+    )
+    if line is None:
+        raise NotFound("Cette ligne n'est pas dans votre panier.")
+    return line
+
+
+def update_line(agent: AgentUser, line_id: int, quantity: Any) -> None:
+    """Change a quantity (0 removes the line); accepting it also accepts a new price."""
+    line = _own_line(agent, line_id)
+    try:
+        wanted = int(str(quantity).strip())
+    except (TypeError, ValueError):
+        raise DomainError("Saisissez une quantité en chiffres.", field="quantity") from None
+    if wanted <= 0:
+        remove_line(agent, line_id)
+        return
+    _require_rights(agent)
+    view = view_cart(agent)
+    lv = next(lv for lv in view.lines if lv.row.id == line.id)
+    stock = lv.session.stock if lv.session is not None else lv.offer.stock
+    if stock is not None and stock < wanted:
+        raise DomainError(
+            "Épuisé." if stock <= 0 else f"Il ne reste que {stock} place(s).",
+            field="quantity",
+            rule="R-CAT-3",
+        )
+    lines = []
+    for other in view.lines:
+        li = _line_in(other)
+        if other.row.id == line.id:
+            li = LineIn(**{**li.__dict__, "quantity": wanted})
+        lines.append(li)
+    _check_limits(agent, lines, str(line.id))
+    with unit_of_work() as s:
+        row = s.get(CartLine, line.id)
+        row.quantity = wanted
+        row.seen_cgos_cents = lv.offer.cgos_price_cents
+        row.seen_negotiated_cents = lv.offer.negotiated_price_cents
+
+
+def remove_line(agent: AgentUser, line_id: int) -> None:
+    line = _own_line(agent, line_id)
+    with unit_of_work() as s:
+        s.delete(s.get(CartLine, line.id))
+
+
+def set_delivery(agent: AgentUser, line_id: int, delivery: str) -> None:
+    """Switch a line to another delivery mode open now (e.g. after the courrier cut-off)."""
+    line = _own_line(agent, line_id)
+    offer = session().get(Offer, line.offer_id)
+    sess = session().get(OfferSession, line.session_id) if line.session_id else None
+    if delivery not in _current_modes(offer, sess):
+        raise DomainError("Choisissez un mode de livraison proposé.", field="delivery")
+    with unit_of_work() as s:
+        s.get(CartLine, line.id).delivery = delivery
+
+
+def set_shipping(agent: AgentUser, ticket_post: str | None, card_post: str | None) -> None:
+    """The shipping option of each group (R-FEE-1, R-FEE-2)."""
+    if ticket_post and ticket_post not in {t.value for t in TicketPost}:
+        raise DomainError("Option d'envoi inconnue.", field="ticket_post")
+    if card_post and card_post not in {CardPost.LETTRE_VERTE.value, CardPost.R2.value}:
+        raise DomainError("Option d'envoi inconnue.", field="card_post")
+    cart = _load_cart(agent.cgos_number)
+    if cart is None:
+        raise DomainError("Votre panier est vide.")
+    with unit_of_work() as s:
+        row = s.get(Cart, cart.id)
+        row.ticket_post = ticket_post or None
+        row.card_post = card_post or None
+
+
+def set_card_address(agent: AgentUser, address: dict[str, str] | None) -> None:
+    """Physical cards go to the dossier address, or to another one (R-FEE-2)."""
+    cart = _load_cart(agent.cgos_number)
+    if cart is None:
+        raise DomainError("Votre panier est vide.")
+    if address is not None:
+        _check_address(address)
+    with unit_of_work() as s:
+        s.get(Cart, cart.id).card_address = address
+
+
+def _check_address(address: dict[str, str]) -> None:
+    for name, label in (
+        ("name", "Destinataire"),
+        ("line1", "Adresse"),
+        ("postal_code", "Code postal"),
+        ("city", "Ville"),
+    ):
+        if not (address.get(name) or "").strip():
+            raise DomainError(f"{label} : champ obligatoire.", field=name)
+    postal = address["postal_code"].strip()
+    if not (postal.isdigit() and len(postal) == 5):
+        raise DomainError("Code postal : 5 chiffres attendus.", field="postal_code")
+
+
+def set_magazine_delivery(
+    agent: AgentUser,
+    line_id: int,
+    *,
+    address: dict[str, str] | None = None,
+    reader_email: str | None = None,
+) -> None:
+    """R-FEE-3: up to 3 delivery addresses per order; a digital edition needs an e-mail."""
+    line = _own_line(agent, line_id)
+    offer = session().get(Offer, line.offer_id)
+    if offer.kind != Kind.ABONNEMENT:
+        raise DomainError("Cette ligne n'est pas un abonnement.")
+    options: dict[str, Any] = {}
+    if not offer.physical:
+        email = (reader_email or "").strip()
+        if "@" not in email or "." not in email.rpartition("@")[2]:
+            raise DomainError("Adresse e-mail du lecteur invalide.", field="reader_email")
+        options["reader_email"] = email
+    elif address is not None:
+        _check_address(address)
+        options["address"] = {k: v.strip() for k, v in address.items()}
+        view = view_cart(agent)
+        used = {
+            tuple(sorted(((lv.row.options or {}).get("address") or {}).items()))
+            for lv in view.lines
+            if lv.offer.kind == Kind.ABONNEMENT and lv.offer.physical and lv.row.id != line.id
+        }
+        used.add(tuple(sorted(options["address"].items())))
+        if len(used) > MAX_MAGAZINE_ADDRESSES:
+            raise DomainError(
+                "Au plus 3 adresses de livraison différentes par commande pour les magazines.",
+                field="line1",
+                rule="R-FEE-3",
+            )
+    with unit_of_work() as s:
+        s.get(CartLine, line.id).options = options or None

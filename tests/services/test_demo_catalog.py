@@ -1,0 +1,163 @@
+"""``seed-demo``'s catalog (SPEC §13) and the ``--large`` benchmark catalog, at reduced size."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from auth.regions import REGIONS
+from catalog.categories import CATEGORIES
+from catalog.importer import STAY_FAMILIES
+from catalog.models import Offer, OfferSession
+from catalog.rules import Kind
+from catalog.text import offer_search_text
+from shop import clock
+from shop.audit import AuditEntry
+from shop.db import session
+from shop.demo import seed
+from shop.demo_catalog import demo_offers, seed_large
+
+
+def _count(model: Any) -> int:
+    return session().scalar(select(func.count()).select_from(model))
+
+
+def _future_sessions() -> list[OfferSession]:
+    now = clock.utcnow()
+    return list(
+        session().scalars(
+            select(OfferSession)
+            .where(OfferSession.starts_at > now)
+            .order_by(OfferSession.starts_at)
+        )
+    )
+
+
+def test_spec_13_demo_catalog_covers_every_kind_category_and_case(ctx):
+    seed()
+    offers = list(session().scalars(select(Offer)))
+    now = clock.utcnow()
+    today = clock.today()
+
+    assert len(offers) >= 60
+    assert {o.kind for o in offers} == {k.value for k in Kind}
+    assert {o.category for o in offers} == {c.slug for c in CATEGORIES}
+    assert any(o.region is None for o in offers)
+    regions = {o.region for o in offers if o.region}
+    assert {"Rhône-Alpes", "Île-de-France", "Bretagne"} <= regions
+    assert regions <= set(REGIONS)
+    assert any(o.featured for o in offers)
+    assert any(o.regional_ticketing for o in offers)
+    for o in offers:  # R-CAT-2: prices coherent (a stay's price comes from its QF table)
+        assert 0 <= o.cgos_price_cents <= o.negotiated_price_cents, o.title
+        if o.kind != Kind.SEJOUR:
+            assert o.negotiated_price_cents <= o.public_price_cents, o.title
+        assert o.search_text
+    cards = [o for o in offers if o.kind == Kind.CARTE]
+    assert {o.physical for o in cards} == {True, False}
+    cheques = [o for o in offers if o.kind == Kind.CHEQUE_CULTURE]
+    assert sorted(o.face_value_cents for o in cheques) == [7500, 15000]
+    for o in cheques:  # R-CAP-6: 50 % participation
+        assert o.negotiated_price_cents == o.face_value_cents == 2 * o.cgos_price_cents
+    stays = [o for o in offers if o.kind == Kind.SEJOUR]
+    assert {o.stay_family for o in stays} == set(STAY_FAMILIES)
+    for o in stays:
+        assert o.child_public_price_cents and o.stay_starts_on < o.stay_ends_on
+
+    sessions = _future_sessions()
+    assert sessions, "dated sessions expected"
+    assert sessions[-1].starts_at <= now + timedelta(days=184)
+    assert session().scalar(select(func.min(OfferSession.starts_at))) > now
+    days_away = {(clock.to_paris(s.starts_at).date() - today).days for s in sessions}
+    assert {9, 10} <= days_away  # both sides of the courrier cut-off (R-CAT-6)
+    paris_times = {clock.to_paris(s.starts_at).strftime("%H:%M") for s in sessions}
+    assert {"20:30", "14:30", "15:00"} <= paris_times
+    stocks = [s.stock for s in sessions] + [o.stock for o in offers if o.stock is not None]
+    assert 0 in stocks  # sold out
+    assert any(1 <= n <= 3 for n in stocks)  # nearly sold out
+    assert any(s.venue and s.city for s in sessions)  # a tour in several cities
+
+    assert any(o.sale_opens_at and o.sale_opens_at > now + timedelta(days=6) for o in offers)
+    assert any(
+        o.sale_closes_at and now < o.sale_closes_at <= now + timedelta(days=3) for o in offers
+    )
+
+
+def test_spec_13_demo_catalog_is_idempotent(ctx):
+    seed()
+    offers, sessions = _count(Offer), _count(OfferSession)
+
+    lines = seed()
+
+    assert (_count(Offer), _count(OfferSession)) == (offers, sessions)
+    assert any("déjà chargé" in line for line in lines)
+
+
+def test_spec_13_demo_offers_are_stable_in_time():
+    """The demo is built from ``today``: a later day moves the dates, not the offers."""
+    first = demo_offers(datetime(2026, 11, 23, tzinfo=UTC).date())
+    later = demo_offers(datetime(2027, 3, 30, tzinfo=UTC).date())
+    assert [o["title"] for o in first] == [o["title"] for o in later]
+    assert len({(str(o["partner"]), o["title"]) for o in first}) == len(first)
+
+
+def test_spec_13_seed_large_at_reduced_size(ctx, make_partner):
+    make_partner("sogec")
+    make_partner("kiosque")
+    offers_before, sessions_before = _count(Offer), _count(OfferSession)
+    now = clock.utcnow()
+
+    lines = seed_large(offers=200, sessions=1000, batch=64)
+
+    assert lines == ["Catalogue de charge : 200 offres et 1000 séances ajoutées."]
+    assert _count(Offer) == offers_before + 200
+    assert _count(OfferSession) == sessions_before + 1000
+    offers = list(session().scalars(select(Offer)))
+    assert {o.category for o in offers} == {c.slug for c in CATEGORIES}
+    assert {o.kind for o in offers} == {k.value for k in Kind}
+    assert len({o.region for o in offers}) > 5 and None in {o.region for o in offers}
+    for o in offers:
+        assert o.search_text == offer_search_text(
+            o.title, o.summary, o.description, o.venue, o.city
+        )
+        assert 0 <= o.cgos_price_cents <= o.negotiated_price_cents
+        assert (o.stock is None) == (o.kind == Kind.BILLET_DATE)
+    bounds = (
+        session()
+        .execute(select(func.min(OfferSession.starts_at), func.max(OfferSession.starts_at)))
+        .one()
+    )
+    assert now < bounds[0] and bounds[1] < now + timedelta(days=184)
+    # Sessions belong to dated offers only.
+    kinds = set(
+        session().scalars(select(Offer.kind).join(OfferSession, OfferSession.offer_id == Offer.id))
+    )
+    assert kinds == {"billet_date"}
+    (entry,) = session().scalars(
+        select(AuditEntry).where(AuditEntry.action == "catalog.large_seeded")
+    )
+    assert entry.after == {"offers": 200, "sessions": 1000}
+
+    again = seed_large(offers=200, sessions=1000)
+
+    assert again == [
+        f"Le catalogue compte déjà {offers_before + 200} offres : catalogue de charge non ajouté."
+    ]
+    assert _count(Offer) == offers_before + 200
+
+
+def test_spec_13_seed_demo_large_cli(app, db, monkeypatch):
+    """The flag runs the normal seed, then the benchmark catalog (sizes shrunk here)."""
+    from shop import demo_catalog
+
+    real = demo_catalog.seed_large
+    monkeypatch.setattr(demo_catalog, "seed_large", lambda: real(offers=100, sessions=300))
+
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--large"])
+
+    assert result.exit_code == 0, result.output
+    assert "Catalogue de démonstration" in result.stdout
+    assert "Catalogue de charge : 100 offres et 300 séances ajoutées." in result.stdout
+    assert "Durée :" in result.stdout
