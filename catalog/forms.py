@@ -75,6 +75,10 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def _int_or_none(value: Any) -> int | None:
+    return None if value in ("", None) else int(value)
+
+
 def _none_if_blank(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
@@ -285,7 +289,7 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
 
     partner_id = ChoiceField(
         "Partenaire",
-        coerce=int,
+        coerce=_int_or_none,
         validators=[DataRequired("Choisissez le partenaire.")],
     )
     kind = ChoiceField(

@@ -174,7 +174,10 @@ def base_overrides(smtp_port: int, **extra: Any) -> dict[str, Any]:
         "INSTANCE_DIR": _TMP,
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
+        # Flask-Limiter is one object per process: keep it on with a limit no test
+        # reaches; test_security lowers the limit to check it.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_LOGIN": "100000 per minute",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_TIMEOUT": 5,

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from shop import create_app
-from tests.conftest import base_overrides
+from shop.extensions import limiter
 
 
 @pytest.fixture
-def strict_app(app, smtp_server, db):
-    """Same database, CSRF and rate limits switched on as in production."""
-    strict = create_app(
-        base_overrides(
-            smtp_server[1],
-            WTF_CSRF_ENABLED=True,
-            RATELIMIT_ENABLED=True,
-            RATELIMIT_LOGIN="3 per minute",
-        )
-    )
-    strict.extensions["clock"] = app.extensions["clock"]
-    strict.extensions["db"].bind(db.factory)
-    yield strict
-    strict.extensions["db"].engine.dispose()
+def strict_app(app, db, monkeypatch):
+    """The test app with CSRF and rate limits switched on, as in production.
+
+    Flask-Limiter is one process-wide object, so the same app gets a low limit (read at
+    each request) and fresh counters, rather than a second app re-initialising it.
+    """
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "3 per minute")
+    limiter.reset()
+    yield app
+    limiter.reset()
 
 
 @pytest.mark.parametrize("url", ["/connexion", "/code-acces", "/gestion/connexion"])

@@ -441,7 +441,8 @@ def test_r_cat_7_an_oversized_picture_is_refused_in_french(
     oid = make_offer(kind="billet_ouvert", partner="festibillet")
     too_big = tiny_png() + b"\x00" * (MAX_PICTURE_BYTES + extra)
     resp = _upload(partner_client, oid, too_big)
-    resp.close()  # the test client spooled the large body to a temporary file
+    # The test client spooled the body to a temporary file it does not close itself.
+    resp.request.input_stream.close()
     text = page(resp, status)
     assert error_beside(text, "picture") == "L'image dépasse 2 Mo."
     assert audit_entries(app, f"offer:{oid}", "offer.picture_added") == []
