@@ -43,7 +43,7 @@ from catalog.services import OfferData, check_offer
 from shop.clock import PARIS, to_paris
 from shop.money import MoneyError, to_cents
 
-MAX_EUROS_CENTS = 99_999_999  # 999 999,99 €: far above any offer, far below INTEGER
+MAX_EUROS = Decimal("999999.99")  # far above any offer, far below the INTEGER of cents
 MAX_STOCK = 1_000_000
 MAX_PER_ORDER = 1_000
 NATIONAL = ""
@@ -69,10 +69,12 @@ INVALID_CHOICE = "Choix invalide : choisissez une valeur de la liste."
 DATETIME_HELP = "Heure de Paris, par exemple 14/03/2027 20:30."
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+MIN_YEAR, MAX_YEAR = 2000, 2100  # also keeps the Paris → UTC conversion in range
 
 
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """Trim, and drop NUL characters, which PostgreSQL refuses in text."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -129,8 +131,8 @@ class EuroField(StringField):
             raise ValidationError("Montant invalide : deux chiffres au plus après la virgule.")
         if exact < 0:
             raise ValidationError("Le montant ne peut pas être négatif.")
-        # Bound first: to_cents cannot quantize an amount like 1e400.
-        if exact * 100 > MAX_EUROS_CENTS:
+        # Bound first (a comparison, no arithmetic): to_cents cannot quantize 1e400.
+        if exact > MAX_EUROS:
             raise ValidationError("Montant trop élevé : 999 999,99 € au plus.")
         try:
             self.cents = to_cents(exact)
@@ -192,6 +194,10 @@ class ParisDateTimeField(DateTimeLocalField):
         else:
             self.data = value
 
+    def pre_validate(self, form: Any) -> None:
+        if self.data is not None and not MIN_YEAR <= self.data.year <= MAX_YEAR:
+            raise ValidationError(f"Choisissez une date entre {MIN_YEAR} et {MAX_YEAR}.")
+
     def utc(self) -> datetime | None:
         if self.data is None:
             return None
@@ -199,6 +205,8 @@ class ParisDateTimeField(DateTimeLocalField):
 
 
 class FrenchDateField(DateField):
+    """<input type="date">, also read as JJ/MM/AAAA where a browser shows a text box."""
+
     def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any):
         super().__init__(
             label,
@@ -207,6 +215,10 @@ class FrenchDateField(DateField):
             invalid_value_message="Date invalide : choisissez une date (JJ/MM/AAAA).",
             **kwargs,
         )
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is not None and not MIN_YEAR <= self.data.year <= MAX_YEAR:
+            raise ValidationError(f"Choisissez une date entre {MIN_YEAR} et {MAX_YEAR}.")
 
 
 class ChoiceField(SelectField):
@@ -234,7 +246,11 @@ def _supply_choices() -> list[SelectChoice]:
     return [SelectChoice(state.value, label) for state, label in SUPPLY_LABELS.items()]
 
 
-def _stock_field(label: str = "Stock", required: bool = True) -> WholeNumberField:
+def _stock_field(
+    label: str = "Stock",
+    required: bool = True,
+    description: str = "Nombre de places ou d'articles en vente.",
+) -> WholeNumberField:
     first = (
         InputRequired("Indiquez le stock disponible.")
         if required
@@ -246,7 +262,7 @@ def _stock_field(label: str = "Stock", required: bool = True) -> WholeNumberFiel
             first,
             NumberRange(0, MAX_STOCK, "Le stock doit être compris entre 0 et 1 000 000."),
         ],
-        description="Nombre de places ou d'articles en vente.",
+        description=description,
     )
 
 
@@ -258,15 +274,14 @@ def _supply_field() -> ChoiceField:
 
 
 class DomainErrorsMixin:
-    """Put a service's refusal beside the field it names; returns what fits nowhere."""
-
-    #: service field name → form field name, where they differ
-    FIELD_ALIASES: dict[str, str] = {}
+    """Put a service's refusal beside the field it names (``cgos_price_cents`` goes on
+    ``cgos_price``); returns the messages that name no field of the form.
+    """
 
     def place_errors(self, errors: list[tuple[str | None, str]]) -> list[str]:
         leftover: list[str] = []
         for name, message in errors:
-            target = self.FIELD_ALIASES.get(name or "", None) or (name or "").removesuffix("_cents")
+            target = (name or "").removesuffix("_cents")  # amounts are typed in euros
             field = self._fields.get(target) if target else None  # type: ignore[attr-defined]
             if field is None:
                 leftover.append(message)
@@ -366,7 +381,11 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
         "Modes de livraison",
         choices=[SelectChoice(d.value, label) for d, label in DELIVERY_LABELS.items()],
     )
-    stock = _stock_field(required=False)
+    stock = _stock_field(
+        required=False,
+        description="Nombre d'articles en vente. Billet daté : laissez vide, le stock se règle "
+        "séance par séance.",
+    )
     supply_state = _supply_field()
     sale_opens_at = ParisDateTimeField("Ouverture de la vente", validators=[Optional()])
     sale_closes_at = ParisDateTimeField("Fin de la vente", validators=[Optional()])

@@ -32,6 +32,7 @@ from shop.errors import DomainError
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
+MAX_ID = 2**31 - 1  # ids are INTEGER columns
 # Room for the multipart envelope and the alt text around a picture of the largest size.
 UPLOAD_LIMIT = services.MAX_PICTURE_BYTES + 64 * 1024
 TOO_LARGE = "L'image dépasse 2 Mo."
@@ -117,9 +118,11 @@ def _pictures_of(offer_id: int) -> list[OfferPicture]:
 
 def offer_list(area: Area):
     """All offers the user may see, searchable by title; back office filters by partner."""
-    q = (request.args.get("q") or "").strip()[:200]
+    q = (request.args.get("q") or "").replace("\x00", "").strip()[:200]
     partner_view = current_user.role == "partner"
     partner_filter = None if partner_view else request.args.get("partenaire", type=int)
+    if partner_filter is not None and not 0 < partner_filter <= MAX_ID:
+        partner_filter = None
     page = min(MAX_PAGE, max(1, request.args.get("page", 1, type=int) or 1))
     now = clock.utcnow()
     upcoming = (
@@ -403,6 +406,8 @@ def _bind(handler: Callable[..., Any], area: Area, editors_only: bool) -> Callab
     def view(**kwargs: Any):
         if editors_only and not area.can_edit:
             abort(404)
+        if any(value > MAX_ID for value in kwargs.values()):
+            abort(404)  # no such row, and the database would refuse the number
         return handler(area, **kwargs)
 
     return view

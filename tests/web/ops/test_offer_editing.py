@@ -151,9 +151,7 @@ def test_r_cat_7_admin_manages_sessions_stock_and_pictures(app, admin_client, ma
     )
     assert resp.status_code == 302
     with app.app_context():
-        assert session().scalar(
-            select(OfferPicture.id).where(OfferPicture.offer_id == undated)
-        )
+        assert session().scalar(select(OfferPicture.id).where(OfferPicture.offer_id == undated))
     actions = {e.action for e in audit_entries(app, "offer:")}
     assert {"session.created", "offer.stock_set", "offer.picture_added"} <= actions
     assert all(
