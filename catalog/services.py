@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalog.categories import BY_SLUG
 from catalog.models import Offer, OfferPicture, OfferSession, Partner
 from catalog.rules import KIND_DELIVERIES, Kind, SupplyState
 from catalog.text import offer_search_text
 from shop import audit, clock
-from shop.db import session, unit_of_work
+from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError
 
 MAX_PICTURE_BYTES = 2 * 1024 * 1024
@@ -29,6 +29,7 @@ PICTURE_TYPES = {
 }
 
 AUDITED_FIELDS = (
+    "partner_id",
     "title",
     "kind",
     "category",
@@ -192,8 +193,10 @@ def update_offer(offer_id: int, data: OfferData, actor: Any) -> Offer:
         data.partner_id = actor.partner_id
     _raise_if(check_offer(data))
     with unit_of_work() as s:
-        offer = s.get(Offer, offer_id)
+        offer = s.scalar(for_update(select(Offer).where(Offer.id == offer_id)))
         before = _snapshot(offer)
+        # Stock moves with orders and has its own page: an edit never overwrites it.
+        data.stock = offer.stock if offer.kind == data.kind else data.stock
         _apply(offer, data)
         s.flush()
         audit.record(actor, "offer.updated", f"offer:{offer.id}", before, _snapshot(offer))
@@ -249,6 +252,16 @@ def save_session(
     if supply_state not in {s.value for s in SupplyState}:
         raise DomainError("État d'approvisionnement inconnu.", field="supply_state")
     with unit_of_work() as s:
+        twin = s.scalar(
+            select(OfferSession.id).where(
+                OfferSession.offer_id == offer_id,
+                OfferSession.starts_at == starts_at,
+                OfferSession.cancelled.is_(False),
+                OfferSession.id != (session_id or 0),
+            )
+        )
+        if twin is not None:
+            raise DomainError("Une séance existe déjà à cette date et cette heure.", "starts_at")
         if session_id is None:
             row = OfferSession(offer_id=offer_id, cancelled=False)
             s.add(row)
@@ -265,6 +278,8 @@ def save_session(
                 "starts_at": row.starts_at.isoformat(),
                 "stock": row.stock,
                 "supply_state": row.supply_state,
+                "venue": row.venue,
+                "city": row.city,
             }
         row.starts_at = starts_at
         row.stock = stock
@@ -277,7 +292,13 @@ def save_session(
             "session.created" if before is None else "session.updated",
             f"offer:{offer_id}/session:{row.id}",
             before,
-            {"starts_at": starts_at.isoformat(), "stock": stock, "supply_state": supply_state},
+            {
+                "starts_at": starts_at.isoformat(),
+                "stock": stock,
+                "supply_state": supply_state,
+                "venue": venue,
+                "city": city,
+            },
         )
     return row
 
@@ -302,7 +323,9 @@ def add_picture(offer_id: int, data: bytes, alt: str, actor: Any) -> OfferPictur
     if content_type is None:
         raise DomainError("Format d'image refusé : PNG, JPEG ou WebP seulement.", "picture")
     with unit_of_work() as s:
-        position = len(offer.pictures)
+        position = s.scalar(
+            select(func.count()).select_from(OfferPicture).where(OfferPicture.offer_id == offer_id)
+        )
         pic = OfferPicture(
             offer_id=offer_id,
             position=position,

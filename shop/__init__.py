@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.routing import IntegerConverter
 
 from shop.config import load_config
 
@@ -36,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.login_view = "public.auth.login"
     login_manager.login_message = None
 
+    app.url_map.converters["int"] = _BoundedInt
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_security_headers(app)
@@ -48,6 +50,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+class _BoundedInt(IntegerConverter):
+    """Ids fit a 32-bit column: a larger number is a page that does not exist (404),
+    not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2_147_483_647)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -76,6 +76,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "SESSION_LIFETIME_MINUTES": _env_int("SESSION_LIFETIME_MINUTES", 120),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Largest request body: pictures are 2 MB at most (catalog.services).
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         # Rate limits (R-GATE-5): per client address, on top of the per-number lock.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
         or (os.environ.get("REDIS_URL") or "memory://"),

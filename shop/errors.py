@@ -59,6 +59,14 @@ def register_error_pages(app: Flask) -> None:
     def not_allowed(_e):
         return _page(405, "Action impossible", "Cette action n'est pas possible sur cette page.")
 
+    @app.errorhandler(413)
+    def too_large(_e):
+        return _page(
+            413,
+            "Fichier trop volumineux",
+            "Le fichier envoyé est trop volumineux (2 Mo au plus pour une image).",
+        )
+
     @app.errorhandler(429)
     def too_many(_e):
         return _page(

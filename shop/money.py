@@ -17,7 +17,7 @@ def to_cents(value: Decimal | int | float | str) -> int:
         dec = Decimal(str(value).strip().replace(",", ".").replace(" ", "").replace("\u202f", ""))
     except InvalidOperation as exc:
         raise MoneyError(f"montant invalide : {value!r}") from exc
-    if not dec.is_finite():
+    if not dec.is_finite() or abs(dec) >= Decimal("1e12"):
         raise MoneyError(f"montant invalide : {value!r}")
     return int((dec * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 

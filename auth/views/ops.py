@@ -65,7 +65,7 @@ def audit_log():
     subject = (request.args.get("objet") or "").strip()
     actor = (request.args.get("auteur") or "").strip()
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = min(10_000, max(1, int(request.args.get("page", "1"))))
     except ValueError:
         page = 1
     stmt = select(AuditEntry)

@@ -55,7 +55,7 @@ def _parse_date(name: str, errors: dict[str, str]) -> date | None:
 def _filters(category: str | None = None) -> tuple[queries.Filters, dict[str, str]]:
     errors: dict[str, str] = {}
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = min(10_000, max(1, int(request.args.get("page", "1"))))
     except ValueError:
         page = 1
     cat = category or request.args.get("categorie") or None

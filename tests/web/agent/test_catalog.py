@@ -253,3 +253,12 @@ def test_statements_per_page_do_not_grow_with_the_catalog(
     # session, the dossier, and the page's own queries (count + page, or offer + pictures +
     # sessions).
     assert max(large.values()) <= 7
+
+
+@pytest.mark.parametrize("url", ["/offre/99999999999999999999", "/images/99999999999999999999"])
+def test_huge_ids_are_404_not_500(agent_client, url):
+    assert agent_client.get(url).status_code == 404
+
+
+def test_huge_page_number_is_not_500(agent_client):
+    assert agent_client.get("/recherche?page=99999999999999999999").status_code == 200

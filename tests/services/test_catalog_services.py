@@ -1,0 +1,69 @@
+"""Catalog write services: what an edit may and may not change (R-CAT-7, R-OPS-6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from catalog.models import Offer
+from catalog.services import OfferData, save_session, update_offer
+from shop.audit import AuditEntry
+from shop.db import session, unit_of_work
+from shop.errors import DomainError
+
+
+class Admin:
+    role = "admin"
+    partner_id = None
+    audit_label = "staff:admin@test"
+
+
+def test_editing_an_offer_never_overwrites_its_stock(ctx, make_offer, make_partner):
+    oid = make_offer(kind="billet_ouvert", title="Parc", stock=100)
+    with unit_of_work() as s:  # orders sold 30 meanwhile
+        s.get(Offer, oid).stock = 70
+    offer = session().get(Offer, oid)
+    data = OfferData(
+        partner_id=offer.partner_id,
+        kind="billet_ouvert",
+        category=offer.category,
+        title="Parc (nouveau titre)",
+        public_price_cents=4000,
+        negotiated_price_cents=4000,
+        cgos_price_cents=2500,
+        deliveries=("e_billet",),
+        stock=100,
+    )
+    update_offer(oid, data, Admin())
+    assert session().get(Offer, oid).stock == 70
+
+
+def test_a_partner_change_is_audited(ctx, make_offer, make_partner):
+    oid = make_offer(kind="billet_ouvert", title="Parc", stock=10)
+    other = make_partner("autre")
+    offer = session().get(Offer, oid)
+    data = OfferData(
+        partner_id=other,
+        kind="billet_ouvert",
+        category=offer.category,
+        title="Parc",
+        public_price_cents=4000,
+        negotiated_price_cents=4000,
+        cgos_price_cents=2500,
+        deliveries=("e_billet",),
+        stock=10,
+    )
+    update_offer(oid, data, Admin())
+    entry = (
+        session().scalars(select(AuditEntry).where(AuditEntry.action == "offer.updated")).all()[-1]
+    )
+    assert entry.before["partner_id"] != entry.after["partner_id"] == other
+
+
+def test_two_sessions_at_the_same_instant_are_refused(ctx, make_offer):
+    starts = datetime(2027, 5, 1, 18, 30)
+    oid = make_offer(sessions=[(starts, 10)])
+    with pytest.raises(DomainError, match="existe déjà"):
+        save_session(oid, Admin(), starts_at=starts, stock=5)
