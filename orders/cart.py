@@ -9,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind, on_sale, open_session_deliveries, visible_to
 from orders.fees import CardPost, TicketPost
-from orders.models import Cart, CartLine, HouseholdYear
+from orders.models import Cart, CartLine, HouseholdYear, Order, OrderLine
 from orders.pricing import Choices, Household, LineIn, PricedCart, Refusal, price_cart
+from orders.status import HOLDING
 from shop import clock
 from shop.db import session, unit_of_work
 from shop.errors import DomainError, NotFound
@@ -51,11 +52,45 @@ class CartView:
         return not self.lines
 
 
-def household_snapshot(agent: AgentUser) -> Household:
-    """What the cap and limits need: children (R-DOS-6) and the year's participation."""
+def household_snapshot(agent: AgentUser, used_cents: int | None = None) -> Household:
+    """Cap, children and what the household already ordered this year (R-CAP, R-LIM-1)."""
     year = agent.today.year
-    row = session().get(HouseholdYear, (agent.record.household_id, year))
-    return Household(children=agent.children_count, used_cents=row.used_cents if row else 0)
+    if used_cents is None:
+        row = session().get(HouseholdYear, (agent.record.household_id, year))
+        used_cents = row.used_cents if row else 0
+    holding = [s.value for s in HOLDING]
+    cheques = session().scalar(
+        select(func.count(OrderLine.id))
+        .join(Order)
+        .where(
+            Order.cgos_number == agent.cgos_number,
+            Order.year == year,
+            Order.status.in_(holding),
+            OrderLine.kind == Kind.CHEQUE_CULTURE,
+            OrderLine.status == "active",
+        )
+    )
+    regional = (
+        session()
+        .execute(
+            select(OrderLine.offer_id, func.sum(OrderLine.quantity))
+            .join(Order)
+            .where(
+                Order.household_id == agent.record.household_id,
+                Order.status.in_(holding),
+                OrderLine.regional_ticketing.is_(True),
+                OrderLine.status == "active",
+            )
+            .group_by(OrderLine.offer_id)
+        )
+        .all()
+    )
+    return Household(
+        children=agent.children_count,
+        used_cents=used_cents,
+        culture_cheque_ordered=bool(cheques),
+        tickets_by_event={offer_id: int(qty) for offer_id, qty in regional},
+    )
 
 
 def _load_cart(cgos_number: str) -> Cart | None:
@@ -173,12 +208,19 @@ def view_cart(agent: AgentUser) -> CartView:
     for lv in lines:
         lv.notes = _line_notes(agent, lv)
     household = household_snapshot(agent)
+    view = CartView(cart, lines, None, household)  # type: ignore[arg-type]
+    view.priced = price_view(view, household)
+    return view
+
+
+def price_view(view: CartView, household: Household) -> PricedCart:
+    """Price the cart's lines for a household snapshot (the checkout's is taken locked)."""
+    cart = view.cart
     choices = Choices(
         ticket_post=cart.ticket_post if cart else None,
         card_post=cart.card_post if cart else None,
     )
-    priced = price_cart([_line_in(lv) for lv in lines], household, choices)
-    return CartView(cart, lines, priced, household)
+    return price_cart([_line_in(lv) for lv in view.lines], household, choices)
 
 
 def _require_rights(agent: AgentUser) -> None:

@@ -1,11 +1,11 @@
-"""Carts and the household's yearly participation (R-CAP-1, R-CAP-2, issue « panier »)."""
+"""Carts, the household's yearly participation, orders, payments and e-billets."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.db import Base
@@ -61,3 +61,132 @@ class CartLine(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime)
 
     cart: Mapped[Cart] = relationship(back_populates="lines")
+
+
+class Order(Base):
+    """A placed order: prices, participation and fees frozen as they were accepted."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        Index("ix_orders_due", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
+    checkout_token: Mapped[str] = mapped_column(String(64), unique=True)
+    cgos_number: Mapped[str] = mapped_column(String(9), index=True)
+    household_id: Mapped[str] = mapped_column(String(40), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    payment_method: Mapped[str] = mapped_column(String(10))  # "card" | "cheque"
+    channel: Mapped[str] = mapped_column(String(10), default="web")  # web | phone | post
+    placed_by: Mapped[str] = mapped_column(String(200))
+    placed_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    goods_cents: Mapped[int] = mapped_column(Integer)
+    participation_cents: Mapped[int] = mapped_column(Integer)
+    fees_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    holder_name: Mapped[str] = mapped_column(String(250))
+    contact_email: Mapped[str] = mapped_column(String(320))
+    ship_address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    card_address: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    ticket_post: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    card_post: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    cgv_accepted_at: Mapped[datetime] = mapped_column(DateTime)
+    payment_ref: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+    fees: Mapped[list[OrderFee]] = relationship(
+        back_populates="order", order_by="OrderFee.id", cascade="all, delete-orphan"
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("offer_sessions.id"), nullable=True, index=True
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    session_starts_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    venue: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    delivery: Mapped[str] = mapped_column(String(20))
+    group: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_public_cents: Mapped[int] = mapped_column(Integer)
+    unit_negotiated_cents: Mapped[int] = mapped_column(Integer)
+    unit_cgos_cents: Mapped[int] = mapped_column(Integer)
+    participation_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    regional_ticketing: Mapped[bool] = mapped_column(Boolean, default=False)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|refunded|withdrawn
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderFee(Base):
+    __tablename__ = "order_fees"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    group: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(120))
+    option: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    cents: Mapped[int] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="fees")
+
+
+class Payment(Base):
+    """Money received (or given back) for an order; ``provider_ref`` makes it idempotent."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))  # card | cheque | demo | transfer
+    kind: Mapped[str] = mapped_column(String(10), default="payment")  # payment | refund
+    provider_ref: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class ProcessedEvent(Base):
+    """Webhook events already handled: a duplicate insert means "already done"."""
+
+    __tablename__ = "processed_events"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(80))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ETicket(Base):
+    """One e-billet (R-ORD-3): an unguessable secret printed as a barcode."""
+
+    __tablename__ = "etickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1..quantity within the line
+    secret: Mapped[str] = mapped_column(String(64), unique=True)
+    holder: Mapped[str] = mapped_column(String(250))
+    status: Mapped[str] = mapped_column(String(20), default="valid")  # valid | cancelled
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

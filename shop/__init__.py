@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalog.views import ops as catalog_ops
     from catalog.views import partner as catalog_partner
     from orders.views import agent as orders_agent
+    from orders.views import checkout as orders_checkout
     from shop import pages
     from shop.audiences import make_audiences
 
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.agent.register_blueprint(catalog_agent.bp)
     aud.agent.register_blueprint(auth_agent.bp, url_prefix="/mon-espace")
     aud.agent.register_blueprint(orders_agent.bp)
+    aud.agent.register_blueprint(orders_checkout.bp)
     aud.ops.register_blueprint(auth_ops.bp)
     aud.partner.register_blueprint(auth_partner.bp)
     aud.ops.register_blueprint(catalog_ops.bp)

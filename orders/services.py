@@ -1,0 +1,439 @@
+"""Placing and settling orders (R-ORD-4, R-CAP-2…4, R-PAY-1…3).
+
+Every verb is one unit of work that takes its locks in one order — the household's yearly
+row first, then stock rows by ascending id — and re-checks the state after locking, so
+the web shop, the back office and the jobs can all call it at the same moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from auth.principals import AgentUser
+from catalog.models import Offer, OfferSession
+from orders import cart as carts
+from orders.models import Cart, CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment
+from orders.status import OrderStatus, check_transition
+from shop import audit, clock
+from shop.clock import PARIS
+from shop.db import for_update, get_db, session, unit_of_work
+from shop.errors import DomainError, NotFound
+from shop.jobs import due_task
+from shop.mail import queue_mail
+
+CARD_HOLD = timedelta(minutes=30)  # R-PAY-2
+OPTION_DAYS = 8  # R-PAY-3
+CHEQUE_PAYEE = "Billetterie C.G.O.S - SOGEC GESTION"
+PAYMENT_METHODS = {"card": "Carte bancaire", "cheque": "Chèque"}
+
+
+def order_number(order_id: int, year: int) -> str:
+    """Readable and unique: ``L26-000123``."""
+    return f"L{year % 100:02d}-{order_id:06d}"
+
+
+def option_deadline(placed_at: datetime) -> datetime:
+    """R-PAY-3: held until the end of day 8, the order's day being day 1 (Paris time)."""
+    day = clock.to_paris(placed_at).date() + timedelta(days=OPTION_DAYS)
+    return (
+        datetime.combine(day, time(0), tzinfo=PARIS)
+        .astimezone(clock.now().tzinfo)
+        .replace(tzinfo=None)
+    )
+
+
+def _lock_household_year(household_id: str, year: int) -> HouseholdYear:
+    """R-CAP-4: the row that serialises one household's orders (created if missing)."""
+    s = session()
+    if get_db().dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        s.execute(
+            pg_insert(HouseholdYear)
+            .values(household_id=household_id, year=year, used_cents=0)
+            .on_conflict_do_nothing()
+        )
+    elif s.get(HouseholdYear, (household_id, year)) is None:
+        s.add(HouseholdYear(household_id=household_id, year=year, used_cents=0))
+        s.flush()
+    return s.scalar(
+        for_update(
+            select(HouseholdYear).where(
+                HouseholdYear.household_id == household_id, HouseholdYear.year == year
+            )
+        ).execution_options(populate_existing=True)
+    )
+
+
+def _take_stock(lines: list[OrderLine]) -> None:
+    """R-ORD-4: one conditional UPDATE per stock row, sessions then offers by ascending id;
+    zero rows changed means sold out and the whole order rolls back."""
+    s = session()
+    by_session: dict[int, int] = {}
+    by_offer: dict[int, int] = {}
+    titles: dict[tuple[str, int], str] = {}
+    for line in lines:
+        if line.session_id is not None:
+            by_session[line.session_id] = by_session.get(line.session_id, 0) + line.quantity
+            titles[("s", line.session_id)] = line.title
+        else:
+            by_offer[line.offer_id] = by_offer.get(line.offer_id, 0) + line.quantity
+            titles[("o", line.offer_id)] = line.title
+    for sid in sorted(by_session):
+        n = by_session[sid]
+        done = s.execute(
+            update(OfferSession)
+            .where(OfferSession.id == sid, OfferSession.stock >= n)
+            .values(stock=OfferSession.stock - n)
+        ).rowcount
+        if not done:
+            raise DomainError(
+                f"« {titles[('s', sid)]} » : épuisé pour cette séance.", rule="R-ORD-4"
+            )
+    for oid in sorted(by_offer):
+        n = by_offer[oid]
+        done = s.execute(
+            update(Offer)
+            .where(Offer.id == oid, Offer.stock.is_not(None), Offer.stock >= n)
+            .values(stock=Offer.stock - n)
+        ).rowcount
+        if not done:
+            raise DomainError(f"« {titles[('o', oid)]} » : épuisé.", rule="R-ORD-4")
+
+
+def _give_back_stock(lines: list[OrderLine]) -> None:
+    s = session()
+    for line in sorted(lines, key=lambda x: (x.session_id is None, x.session_id or x.offer_id)):
+        if line.status != "active":
+            continue
+        if line.session_id is not None:
+            s.execute(
+                update(OfferSession)
+                .where(OfferSession.id == line.session_id)
+                .values(stock=OfferSession.stock + line.quantity)
+            )
+        else:
+            s.execute(
+                update(Offer)
+                .where(Offer.id == line.offer_id, Offer.stock.is_not(None))
+                .values(stock=Offer.stock + line.quantity)
+            )
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    accept_cgv: bool
+
+
+def place_order(
+    agent: AgentUser,
+    *,
+    payment_method: str,
+    contact: Contact,
+    expected_total_cents: int,
+    checkout_token: str,
+    actor: Any,
+    channel: str = "web",
+) -> Order:
+    """Turn the cart into an order, reserving stock and participation in one transaction.
+
+    The agent confirmed ``expected_total_cents``; if the total changed meanwhile (another
+    member of the household ordered, a price moved) nothing is placed and they are told.
+    A second submission of the same checkout returns the first order.
+    """
+    existing = session().scalar(select(Order).where(Order.checkout_token == checkout_token))
+    if existing is not None:
+        if existing.cgos_number != agent.cgos_number:
+            raise NotFound()
+        return existing
+    if not agent.rights.can_order:
+        raise DomainError(agent.rights.reason or "Vous ne pouvez pas commander.", rule="R-DOS-3")
+    if payment_method not in PAYMENT_METHODS:
+        raise DomainError(
+            "Choisissez un moyen de paiement : carte bancaire ou chèque.",
+            field="payment_method",
+            rule="R-PAY-1",
+        )
+    if not contact.accept_cgv:
+        raise DomainError(
+            "Acceptez les conditions générales de vente pour commander.", field="accept_cgv"
+        )
+    email = contact.email.strip()
+    if "@" not in email or "." not in email.rpartition("@")[2]:
+        raise DomainError("Adresse e-mail invalide.", field="email")
+    now = clock.utcnow()
+    year = agent.today.year
+    with unit_of_work() as s:
+        hh = _lock_household_year(agent.record.household_id, year)
+        view = carts.view_cart(agent)
+        # Re-price with the locked participation: the cap can never be exceeded (R-CAP-4).
+        priced = carts.price_view(view, carts.household_snapshot(agent, hh.used_cents))
+        if view.empty:
+            raise DomainError("Votre panier est vide.")
+        if view.blocked or not priced.ok:
+            reasons = [f"« {lv.offer.title} » : {n}" for lv in view.lines for n in lv.notes]
+            reasons += [r.message for r in priced.refusals]
+            raise DomainError(
+                "Votre panier doit être corrigé avant de commander : " + reasons[0],
+                rule="R-LIM-3",
+            )
+        if priced.total_cents != expected_total_cents:
+            raise DomainError(
+                "Le montant de votre commande a changé (plafond de participation, prix ou "
+                "frais) : vérifiez le nouveau total avant de confirmer.",
+                rule="R-CAP-4",
+            )
+        record = agent.record
+        order = Order(
+            checkout_token=checkout_token,
+            cgos_number=agent.cgos_number,
+            household_id=record.household_id,
+            year=year,
+            status=OrderStatus.PENDING_PAYMENT if payment_method == "card" else OrderStatus.OPTION,
+            payment_method=payment_method,
+            channel=channel,
+            placed_by=audit.actor_label(actor),
+            placed_at=now,
+            expires_at=now + CARD_HOLD if payment_method == "card" else option_deadline(now),
+            goods_cents=priced.goods_cents,
+            participation_cents=priced.participation_cents,
+            fees_cents=priced.fees_cents,
+            total_cents=priced.total_cents,
+            holder_name=f"{record.civilite} {record.prenom} {record.nom}",
+            contact_email=email,
+            ship_address={
+                "name": f"{record.civilite} {record.prenom} {record.nom}",
+                "line1": record.address_line1,
+                "line2": record.address_line2 or "",
+                "postal_code": record.postal_code,
+                "city": record.city,
+                "country": record.country,
+            },
+            card_address=view.cart.card_address if view.cart else None,
+            ticket_post=next((f.chosen for f in priced.fees if f.group == "billets"), None),
+            card_post=next((f.chosen for f in priced.fees if f.group == "cartes"), None),
+            cgv_accepted_at=now,
+        )
+        for lv, pl in zip(view.lines, priced.lines, strict=True):
+            order.lines.append(
+                OrderLine(
+                    offer_id=lv.offer.id,
+                    session_id=lv.session.id if lv.session else None,
+                    partner_id=lv.offer.partner_id,
+                    kind=lv.offer.kind,
+                    title=lv.offer.title,
+                    session_starts_at=lv.session.starts_at if lv.session else None,
+                    venue=(lv.session.venue if lv.session else None) or lv.offer.venue,
+                    delivery=lv.row.delivery,
+                    group=pl.group.value if pl.group else None,
+                    quantity=lv.row.quantity,
+                    unit_public_cents=lv.offer.public_price_cents,
+                    unit_negotiated_cents=lv.offer.negotiated_price_cents,
+                    unit_cgos_cents=lv.offer.cgos_price_cents,
+                    participation_cents=pl.participation_applied,
+                    amount_cents=pl.amount,
+                    regional_ticketing=lv.offer.regional_ticketing,
+                    options=lv.row.options,
+                    status="active",
+                )
+            )
+        for fee in priced.fees:
+            order.fees.append(
+                OrderFee(group=fee.group.value, label=fee.label, option=fee.chosen, cents=fee.cents)
+            )
+        s.add(order)
+        try:
+            with s.begin_nested():
+                s.flush()
+        except IntegrityError:
+            raise DomainError("Cette commande a déjà été enregistrée.") from None
+        _take_stock(order.lines)
+        hh.used_cents += order.participation_cents
+        order.number = order_number(order.id, year)
+        cart_id = view.cart.id if view.cart else None
+        if cart_id is not None:
+            s.query(CartLine).filter(CartLine.cart_id == cart_id).delete()
+            s.query(Cart).filter(Cart.id == cart_id).update(
+                {"ticket_post": None, "card_post": None, "card_address": None}
+            )
+        if getattr(actor, "is_staff", False):
+            audit.record(
+                actor,
+                "order.placed",
+                f"order:{order.number}",
+                after={"agent": agent.cgos_number, "total": order.total_cents},
+            )
+        queue_mail(
+            email,
+            "orders/placed",
+            f"Votre commande {order.number}",
+            order=order,
+            cheque_payee=CHEQUE_PAYEE,
+        )
+    return order
+
+
+def _locked_order(order_id: int) -> Order:
+    order = session().scalar(
+        for_update(select(Order).where(Order.id == order_id)).execution_options(
+            populate_existing=True
+        )
+    )
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def mark_paid(
+    order_id: int,
+    *,
+    method: str,
+    amount_cents: int,
+    provider_ref: str | None,
+    actor: Any,
+    details: dict[str, Any] | None = None,
+) -> Order:
+    """The payment succeeded: idempotent (a second call with the same reference, or on a
+    paid order, changes nothing), and never on an order that was released."""
+    with unit_of_work() as s:
+        order = _locked_order(order_id)
+        if provider_ref and s.scalar(
+            select(Payment.id).where(Payment.provider_ref == provider_ref)
+        ):
+            return order
+        if order.status != OrderStatus.PENDING_PAYMENT and order.status != OrderStatus.OPTION:
+            if order.status == OrderStatus.CANCELLED:
+                raise DomainError("Cette commande a été annulée avant le paiement.", rule="R-PAY-2")
+            return order
+        if amount_cents != order.total_cents:
+            raise DomainError(
+                "Le montant payé ne correspond pas au total de la commande.", rule="R-PAY-4"
+            )
+        s.add(
+            Payment(
+                order_id=order.id,
+                method=method,
+                kind="payment",
+                provider_ref=provider_ref,
+                amount_cents=amount_cents,
+                created_at=clock.utcnow(),
+                details=details,
+            )
+        )
+        order.status = OrderStatus.PAID
+        order.paid_at = clock.utcnow()
+        order.expires_at = None
+        if getattr(actor, "is_staff", False):
+            audit.record(
+                actor,
+                "order.paid",
+                f"order:{order.number}",
+                before={"status": "pending"},
+                after={"status": "paid", "method": method},
+            )
+        queue_mail(
+            order.contact_email, "orders/paid", f"Commande {order.number} payée", order=order
+        )
+    return order
+
+
+def cancel_order(
+    order_id: int,
+    *,
+    reason: str,
+    actor: Any,
+    expired: bool = False,
+    only_if_due_at: datetime | None = None,
+) -> Order:
+    """Release stock and participation (R-CAP-2) and tell the agent (R-ORD-2).
+
+    Only an order not yet paid can be cancelled this way; paid orders are refunded.
+    """
+    with unit_of_work() as s:
+        order = s.get(Order, order_id)
+        if order is None:
+            raise NotFound()
+        # Household first, then the order: the same lock order as place_order.
+        hh = _lock_household_year(order.household_id, order.year)
+        order = _locked_order(order_id)
+        if order.status == OrderStatus.CANCELLED:
+            return order
+        if only_if_due_at is not None and not (
+            order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION)
+            and order.expires_at is not None
+            and order.expires_at <= only_if_due_at
+        ):
+            return order  # paid (or extended) meanwhile: the job does nothing
+        transition = check_transition(order.status, OrderStatus.CANCELLED)
+        if not transition.allowed:
+            raise DomainError(transition.reason or "", rule="R-ORD-1")
+        before = order.status
+        _give_back_stock(order.lines)
+        hh.used_cents = max(0, hh.used_cents - order.participation_cents)
+        order.status = OrderStatus.CANCELLED
+        order.cancelled_at = clock.utcnow()
+        order.cancel_reason = reason
+        order.expires_at = None
+        if getattr(actor, "is_staff", False):
+            audit.record(
+                actor,
+                "order.cancelled",
+                f"order:{order.number}",
+                before={"status": before},
+                after={"status": "cancelled", "reason": reason},
+            )
+        queue_mail(
+            order.contact_email,
+            "orders/cancelled",
+            f"Commande {order.number} annulée",
+            order=order,
+            reason=reason,
+            expired=expired,
+        )
+    return order
+
+
+@due_task("orders.expire", "Annule les options chèque échues et les commandes carte impayées")
+def expire_due() -> int:
+    """R-PAY-2 (30 min unpaid card) and R-PAY-3 (end of day 8): each order is re-checked
+    under its lock, so one paid at the last second stays paid."""
+    now = clock.utcnow()
+    due = (
+        session()
+        .scalars(
+            select(Order.id).where(
+                Order.status.in_([OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION]),
+                Order.expires_at <= now,
+            )
+        )
+        .all()
+    )
+    done = 0
+    for order_id in due:
+        order = session().get(Order, order_id)
+        reason = (
+            "Paiement par carte non reçu dans les 30 minutes."
+            if order.payment_method == "card"
+            else "Chèque non reçu dans les 8 jours de l'option."
+        )
+        result = cancel_order(
+            order_id, reason=reason, actor="system", expired=True, only_if_due_at=now
+        )
+        done += result.status == OrderStatus.CANCELLED and result.cancelled_at is not None
+    return done
+
+
+def order_for_agent(agent: AgentUser, number: str) -> Order:
+    """Someone else's order number answers 404."""
+    order = session().scalar(
+        select(Order).where(Order.number == number, Order.cgos_number == agent.cgos_number)
+    )
+    if order is None:
+        raise NotFound()
+    return order

@@ -1,0 +1,126 @@
+"""Checkout for agents: récapitulatif, coordonnées, CGV, one payment method, confirmation
+(R-PAY-1…3)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from catalog.rules import DELIVERY_LABELS
+from orders import cart as carts
+from orders import services
+from orders.payments import start_card_payment, stripe_enabled
+from orders.status import STATUS_LABELS, OrderStatus
+from shop.errors import DomainError, NotFound
+
+bp = Blueprint("checkout", __name__, url_prefix="/commande")
+
+
+def _form(errors: dict[str, str] | None = None, message: str | None = None, status: int = 200):
+    view = carts.view_cart(current_user)
+    if view.empty:
+        return redirect(url_for("agent.cart.show"))
+    return (
+        render_template(
+            "agent/orders/checkout.html",
+            view=view,
+            priced={pl.key: pl for pl in view.priced.lines},
+            delivery_labels=DELIVERY_LABELS,
+            methods=services.PAYMENT_METHODS,
+            token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
+            values=request.form,
+            errors=errors or {},
+            message=message,
+            cheque_payee=services.CHEQUE_PAYEE,
+        ),
+        status,
+    )
+
+
+@bp.route("/", methods=["GET"])
+def start():
+    return _form()
+
+
+@bp.route("/", methods=["POST"])
+def place():
+    try:
+        expected = int(request.form.get("expected_total", ""))
+    except ValueError:
+        expected = -1
+    token = request.form.get("checkout_token") or ""
+    if not 16 <= len(token) <= 64:
+        abort(400)
+    try:
+        order = services.place_order(
+            current_user,
+            payment_method=request.form.get("payment_method") or "",
+            contact=services.Contact(
+                email=request.form.get("email") or "",
+                accept_cgv=request.form.get("accept_cgv") == "1",
+            ),
+            expected_total_cents=expected,
+            checkout_token=token,
+            actor=current_user,
+        )
+    except NotFound:
+        raise
+    except DomainError as exc:
+        if exc.field:
+            return _form({exc.field: exc.message}, status=422)
+        return _form(message=exc.message, status=422)
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        return redirect(start_card_payment(order))
+    return redirect(url_for(".confirmation", number=order.number))
+
+
+@bp.route("/<number>")
+def confirmation(number: str):
+    order = services.order_for_agent(current_user, number)
+    return render_template(
+        "agent/orders/confirmation.html",
+        order=order,
+        status_label=STATUS_LABELS[OrderStatus(order.status)],
+        cheque_payee=services.CHEQUE_PAYEE,
+        delivery_labels=DELIVERY_LABELS,
+    )
+
+
+@bp.route("/<number>/payer", methods=["POST"])
+def pay(number: str):
+    """Back to the card payment of a pending order (it may still be paid within 30 min)."""
+    order = services.order_for_agent(current_user, number)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return redirect(url_for(".confirmation", number=number))
+    return redirect(start_card_payment(order))
+
+
+@bp.route("/<number>/paiement-demo", methods=["GET", "POST"])
+def demo_payment(number: str):
+    """Demonstration card payment (no STRIPE_SECRET_KEY): never available with Stripe."""
+    if stripe_enabled():
+        abort(404)
+    order = services.order_for_agent(current_user, number)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return redirect(url_for(".confirmation", number=number))
+    if request.method == "POST":
+        if request.form.get("outcome") == "succeed":
+            try:
+                services.mark_paid(
+                    order.id,
+                    method="demo",
+                    amount_cents=order.total_cents,
+                    provider_ref=f"demo-{secrets.token_hex(12)}",
+                    actor=current_user,
+                )
+            except DomainError as exc:
+                flash(exc.message, "error")
+            return redirect(url_for(".confirmation", number=number))
+        current_app.logger.info("Paiement de démonstration refusé pour %s", number)
+        return (
+            render_template("agent/orders/demo_payment.html", order=order, declined=True),
+            402,
+        )
+    return render_template("agent/orders/demo_payment.html", order=order, declined=False)

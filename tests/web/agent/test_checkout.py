@@ -1,0 +1,205 @@
+"""Checkout and order life (R-PAY-1…3, R-ORD-1, R-ORD-2, R-ORD-4, R-CAP-2)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.conftest import login_agent
+from tests.web.agent.test_cart import add, session_id_of, set_used, text
+from tests.web.agent.test_catalog import NOW_PARIS, utc
+
+YEAR = NOW_PARIS.year
+
+
+@pytest.fixture
+def buyer(client, make_agent, clock):
+    clock.set(NOW_PARIS)
+    number, code = make_agent(household_id="H-BUY", email="acheteur@exemple.fr")
+    login_agent(client, number, code)
+    client.number = number
+    client.relogin = lambda: login_agent(client, number, code)
+    return client
+
+
+def checkout_form(client) -> dict[str, str]:
+    page = text(client.get("/commande/"))
+    token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
+    total = re.search(r'name="expected_total" value="(\d+)"', page).group(1)
+    return {
+        "checkout_token": token,
+        "expected_total": total,
+        "email": "acheteur@exemple.fr",
+        "accept_cgv": "1",
+    }
+
+
+def stock_of(app, offer_id):
+    from catalog.models import Offer
+    from shop.db import session
+
+    with app.app_context():
+        return session().get(Offer, offer_id).stock
+
+
+def used_of(app, household="H-BUY"):
+    from orders.models import HouseholdYear
+    from shop.db import session
+
+    with app.app_context():
+        row = session().get(HouseholdYear, (household, YEAR))
+        return row.used_cents if row else 0
+
+
+def order_of(app, number=None):
+    from orders.models import Order
+    from shop.db import session
+
+    with app.app_context():
+        q = session().query(Order)
+        return q.filter_by(number=number).one() if number else q.order_by(Order.id.desc()).first()
+
+
+@pytest.fixture
+def parc(make_offer):
+    return make_offer(
+        kind="billet_ouvert",
+        title="Parc",
+        stock=10,
+        public_price_cents=3000,
+        negotiated_price_cents=3000,
+        cgos_price_cents=2000,
+    )
+
+
+def test_r_pay_3_cheque_option_holds_stock_and_participation(buyer, parc, app, mailbox):
+    add(buyer, parc, 3)
+    form = checkout_form(buyer) | {"payment_method": "cheque"}
+    resp = buyer.post("/commande/", data=form)
+    assert resp.status_code == 302
+    page = text(buyer.get(resp.location))
+    assert "Option (chèque attendu)" in page
+    assert "Billetterie C.G.O.S - SOGEC GESTION" in page
+    assert "48 heures" in page
+    assert stock_of(app, parc) == 7
+    assert used_of(app) == 3_000
+    [mail] = mailbox.wait_for(1)
+    assert "Postez votre chèque sous 48 heures" in mail.get_body(("plain",)).get_content()
+    assert "Votre panier est vide" in text(buyer.get("/panier/"))
+
+
+def test_r_pay_1_a_payment_method_is_required(buyer, parc):
+    add(buyer, parc, 1)
+    resp = buyer.post("/commande/", data=checkout_form(buyer))
+    assert resp.status_code == 422
+    assert "Choisissez un moyen de paiement" in text(resp)
+
+
+def test_cgv_must_be_accepted_and_typed_email_kept(buyer, parc):
+    add(buyer, parc, 1)
+    form = checkout_form(buyer) | {"payment_method": "card", "email": "moi@ailleurs.fr"}
+    del form["accept_cgv"]
+    resp = buyer.post("/commande/", data=form)
+    assert resp.status_code == 422
+    page = text(resp)
+    assert "Acceptez les conditions générales de vente" in page
+    assert 'value="moi@ailleurs.fr"' in page
+    assert 'id="pm-card" name="payment_method" value="card" checked' in page
+
+
+def test_double_submission_places_one_order(buyer, parc, app):
+    add(buyer, parc, 2)
+    form = checkout_form(buyer) | {"payment_method": "cheque"}
+    first = buyer.post("/commande/", data=form)
+    second = buyer.post("/commande/", data=form)
+    assert first.location == second.location
+    assert stock_of(app, parc) == 8
+
+
+def test_r_cap_4_total_changed_meanwhile_is_not_placed(buyer, parc, app):
+    add(buyer, parc, 1)  # participation 10 €
+    form = checkout_form(buyer) | {"payment_method": "cheque"}
+    set_used(app, "H-BUY", 49_500)  # the other member of the household used the cap
+    resp = buyer.post("/commande/", data=form)
+    assert resp.status_code == 422
+    assert "Le montant de votre commande a changé" in text(resp)
+    assert stock_of(app, parc) == 10
+
+
+def test_r_pay_2_demo_card_payment_pays_the_order(buyer, parc, app, mailbox):
+    add(buyer, parc, 1)
+    resp = buyer.post("/commande/", data=checkout_form(buyer) | {"payment_method": "card"})
+    assert "/paiement-demo" in resp.location
+    page = text(buyer.get(resp.location))
+    assert "Mode démonstration" in page
+    declined = buyer.post(resp.location, data={"outcome": "decline"})
+    assert declined.status_code == 402
+    assert order_of(app).status == "pending_payment"
+    paid = buyer.post(resp.location, data={"outcome": "succeed"})
+    assert "Payée" in text(buyer.get(paid.location))
+    assert order_of(app).status == "paid"
+    subjects = [m["Subject"] for m in mailbox.wait_for(2)]
+    assert any("payée" in s for s in subjects)
+
+
+def test_r_pay_2_unpaid_card_order_released_after_30_minutes(buyer, parc, app, clock):
+    from shop.jobs import run_due
+
+    add(buyer, parc, 2)
+    buyer.post("/commande/", data=checkout_form(buyer) | {"payment_method": "card"})
+    assert stock_of(app, parc) == 8
+    clock.advance(minutes=29)
+    with app.app_context():
+        run_due()
+    assert order_of(app).status == "pending_payment"
+    clock.advance(minutes=1)
+    with app.app_context():
+        run_due()
+    assert order_of(app).status == "cancelled"
+    assert stock_of(app, parc) == 10
+    assert used_of(app) == 0
+
+
+@pytest.mark.parametrize(("days", "status"), [(7, "option"), (8, "cancelled")])
+def test_r_pay_3_option_cancelled_at_the_end_of_day_8(buyer, parc, app, clock, days, status):
+    from shop.jobs import run_due
+
+    add(buyer, parc, 1)
+    buyer.post("/commande/", data=checkout_form(buyer) | {"payment_method": "cheque"})
+    # Ordered on day 1 (1 March); day 8 is 8 March; its last minute still holds.
+    clock.set(datetime(2027, 3, 1, 23, 59) + timedelta(days=days - 1))
+    with app.app_context():
+        run_due()
+    assert order_of(app).status == "option"
+    clock.advance(minutes=1, seconds=1)
+    with app.app_context():
+        run_due()
+    assert order_of(app).status == status
+    assert stock_of(app, parc) == (9 if status == "option" else 10)
+
+
+def test_someone_elses_order_is_404(buyer, parc, app, make_agent):
+    add(buyer, parc, 1)
+    resp = buyer.post("/commande/", data=checkout_form(buyer) | {"payment_method": "cheque"})
+    intruder = app.test_client()
+    number, code = make_agent()
+    login_agent(intruder, number, code)
+    assert intruder.get(resp.location).status_code == 404
+
+
+def test_r_ord_4_last_seats_cannot_be_sold_twice(buyer, make_offer, app, make_agent):
+    oid = make_offer(title="Gala", sessions=[(utc(NOW_PARIS + timedelta(days=30)), 2)])
+    sid = session_id_of(app, oid)
+    other = app.test_client()
+    number, code = make_agent()
+    login_agent(other, number, code)
+    add(buyer, oid, 2, session_id=sid)
+    add(other, oid, 2, session_id=sid)
+    form_a = checkout_form(buyer) | {"payment_method": "cheque"}
+    form_b = checkout_form(other) | {"payment_method": "cheque"}
+    assert buyer.post("/commande/", data=form_a).status_code == 302
+    refused = other.post("/commande/", data=form_b)
+    assert refused.status_code == 422
+    assert "épuisé" in text(refused).lower()
