@@ -1,0 +1,260 @@
+"""Refunds: an event cancelled (R-ORD-5, R-OPS-4) and the 15-day withdrawal right on
+Avantages goods (R-ORD-5). Tickets are otherwise firm and final; fees are never refunded
+for a cancelled show.
+
+A refund is recorded in the same transaction as the change (Payment kind "refund",
+status "to_pay"); the money itself moves after commit — through the card provider, or as a
+bank transfer for a cheque order, which the back office marks done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from catalog.models import Offer, OfferSession
+from orders.models import ETicket, Order, OrderLine, Payment
+from orders.services import _lock_household_year, _locked_order
+from orders.status import OrderStatus
+from shop import audit, clock
+from shop.db import after_commit, session, unit_of_work
+from shop.errors import DomainError
+from shop.mail import queue_mail
+
+WITHDRAWAL_DAYS = 15
+AVANTAGES_KINDS = {"carte", "abonnement"}
+PAID_STATES = {
+    OrderStatus.PAID,
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+    OrderStatus.PARTIALLY_REFUNDED,
+}
+
+
+def delivered_at(order: Order, line: OrderLine) -> datetime | None:
+    """When the goods reached the agent: e-mailed cards at payment; posted goods at
+    shipment (None until shipped: the window has not started)."""
+    if line.delivery == "email":
+        return order.paid_at
+    return (line.options or {}).get("shipped_at") and datetime.fromisoformat(
+        line.options["shipped_at"]
+    )
+
+
+def withdrawal_open_until(order: Order, line: OrderLine) -> datetime | None:
+    """Last instant of the withdrawal right, or None when the line has none (R-ORD-5)."""
+    if line.kind not in AVANTAGES_KINDS or line.status != "active":
+        return None
+    if order.status not in PAID_STATES:
+        return None
+    start = delivered_at(order, line)
+    if start is None:
+        return datetime.max  # not delivered yet: the right is open
+    return start + timedelta(days=WITHDRAWAL_DAYS)
+
+
+def can_withdraw(order: Order, line: OrderLine, now: datetime) -> bool:
+    until = withdrawal_open_until(order, line)
+    return until is not None and now <= until
+
+
+def _refund_payment(order: Order, amount_cents: int, reason: str, ref: str) -> Payment:
+    """Record the money owed back; card refunds go through the provider after commit."""
+    method = "transfer" if order.payment_method == "cheque" else "card"
+    payment = Payment(
+        order_id=order.id,
+        method=method,
+        kind="refund",
+        provider_ref=ref,
+        amount_cents=amount_cents,
+        created_at=clock.utcnow(),
+        details={"reason": reason, "status": "to_pay"},
+    )
+    session().add(payment)
+    session().flush()
+    if method == "card":
+        payment_id = payment.id
+        after_commit(lambda: execute_card_refund(payment_id))
+    return payment
+
+
+def execute_card_refund(payment_id: int) -> None:
+    """Send a recorded card refund to the provider (Stripe), or mark a demo one done."""
+    from flask import current_app
+
+    payment = session().get(Payment, payment_id)
+    if payment is None or (payment.details or {}).get("status") == "done":
+        return
+    order = session().get(Order, payment.order_id)
+    if current_app.config.get("STRIPE_SECRET_KEY"):
+        from orders import stripe_gateway
+
+        stripe_gateway.refund(order, payment.amount_cents, idempotency_key=payment.provider_ref)
+    with unit_of_work() as s:
+        row = s.get(Payment, payment_id)
+        row.details = {**(row.details or {}), "status": "done"}
+
+
+def _settle_status(order: Order) -> None:
+    active = [line for line in order.lines if line.status == "active"]
+    order.status = OrderStatus.PARTIALLY_REFUNDED if active else OrderStatus.REFUNDED
+
+
+def withdraw(agent_cgos_number: str, order_number: str, line_id: int, actor: Any) -> Order:
+    """« Me rétracter »: the line's price and participation come back; acknowledged by mail."""
+    order = session().scalar(
+        select(Order).where(Order.number == order_number, Order.cgos_number == agent_cgos_number)
+    )
+    if order is None:
+        raise DomainError("Commande introuvable.")
+    with unit_of_work():
+        hh = _lock_household_year(order.household_id, order.year)
+        order = _locked_order(order.id)
+        line = next((x for x in order.lines if x.id == line_id), None)
+        if line is None:
+            raise DomainError("Article introuvable dans cette commande.")
+        now = clock.utcnow()
+        if not can_withdraw(order, line, now):
+            raise DomainError(
+                "Le droit de rétractation de 15 jours ne s'applique pas ou plus à cet article "
+                "(les billets de loisirs datés en sont exclus).",
+                rule="R-ORD-5",
+            )
+        line.status = "withdrawn"
+        line.refunded_at = now
+        hh.used_cents = max(0, hh.used_cents - line.participation_cents)
+        _refund_payment(order, line.amount_cents, "rétractation", f"withdraw-{line.id}")
+        _settle_status(order)
+        audit.record(
+            actor,
+            "order.withdrawn",
+            f"order:{order.number}",
+            after={"line": line.id, "refund": line.amount_cents},
+        )
+        queue_mail(
+            order.contact_email,
+            "orders/withdrawal",
+            f"Rétractation enregistrée — commande {order.number}",
+            order=order,
+            line=line,
+        )
+    return order
+
+
+@dataclass
+class CancellationSummary:
+    orders_refunded: int = 0
+    orders_cancelled: int = 0
+    refunded_cents: int = 0
+    participation_returned_cents: int = 0
+    tickets_cancelled: int = 0
+    numbers: list[str] = field(default_factory=list)
+
+
+def cancel_event(
+    actor: Any,
+    *,
+    session_id: int | None = None,
+    offer_id: int | None = None,
+    reason: str = "Annulation de l'événement par l'organisateur.",
+) -> CancellationSummary:
+    """R-OPS-4 / R-ORD-5: every affected order refunded the ticket price (not the fees),
+    participation back to the cap, e-billets cancelled, agents e-mailed."""
+    from orders.services import cancel_order
+
+    if (session_id is None) == (offer_id is None):
+        raise ValueError("give a session or an offer")
+    s = session()
+    if session_id is not None:
+        sess = s.get(OfferSession, session_id)
+        if sess is None:
+            raise DomainError("Séance introuvable.")
+        session_ids = [session_id]
+        subject = f"session:{session_id}"
+    else:
+        offer = s.get(Offer, offer_id)
+        if offer is None:
+            raise DomainError("Offre introuvable.")
+        session_ids = list(
+            s.scalars(select(OfferSession.id).where(OfferSession.offer_id == offer_id))
+        )
+        subject = f"offer:{offer_id}"
+    if session_id is not None:
+        line_filter = OrderLine.session_id == session_id
+    else:
+        line_filter = OrderLine.offer_id == offer_id
+    order_ids = sorted(set(s.scalars(select(OrderLine.order_id).where(line_filter))))
+    summary = CancellationSummary()
+    with unit_of_work() as uow:
+        if session_ids:
+            uow.execute(
+                update(OfferSession).where(OfferSession.id.in_(session_ids)).values(cancelled=True)
+            )
+        if offer_id is not None:
+            uow.execute(update(Offer).where(Offer.id == offer_id).values(published=False))
+        audit.record(actor, "event.cancelled", subject, after={"reason": reason})
+    for order_id in order_ids:
+        order = s.scalar(
+            select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
+        )
+        if order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION):
+            cancel_order(order_id, reason=reason, actor=actor)
+            summary.orders_cancelled += 1
+            summary.numbers.append(order.number)
+            continue
+        if order.status not in PAID_STATES:
+            continue
+        with unit_of_work() as uow:
+            hh = _lock_household_year(order.household_id, order.year)
+            order = _locked_order(order_id)
+            hit = [
+                line
+                for line in order.lines
+                if line.status == "active"
+                and (
+                    line.session_id in session_ids
+                    if session_id is not None
+                    else line.offer_id == offer_id
+                )
+            ]
+            if not hit:
+                continue
+            now = clock.utcnow()
+            amount = sum(line.amount_cents for line in hit)
+            participation = sum(line.participation_cents for line in hit)
+            for line in hit:
+                line.status = "refunded"
+                line.refunded_at = now
+            cancelled = uow.execute(
+                update(ETicket)
+                .where(ETicket.order_line_id.in_([x.id for x in hit]), ETicket.status == "valid")
+                .values(status="cancelled")
+            ).rowcount
+            hh.used_cents = max(0, hh.used_cents - participation)
+            _refund_payment(order, amount, reason, f"cancel-{subject}-{order.id}")
+            _settle_status(order)
+            audit.record(
+                actor,
+                "order.refunded",
+                f"order:{order.number}",
+                after={"amount": amount, "participation": participation},
+            )
+            queue_mail(
+                order.contact_email,
+                "orders/event_cancelled",
+                f"Événement annulé — remboursement de la commande {order.number}",
+                order=order,
+                lines=hit,
+                amount=amount,
+                reason=reason,
+            )
+            summary.orders_refunded += 1
+            summary.refunded_cents += amount
+            summary.participation_returned_cents += participation
+            summary.tickets_cancelled += cancelled
+            summary.numbers.append(order.number)
+    return summary
