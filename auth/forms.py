@@ -8,21 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
 from auth.codes import is_valid_cgos_number, normalise_cgos_number
-
-MONTHS_FR = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
+from shop.clock import MONTHS_FR
 
 
 def _strip(value: str | None) -> str | None:

@@ -15,6 +15,21 @@ from flask import current_app, has_app_context
 
 PARIS = ZoneInfo("Europe/Paris")
 
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
 
 def _system_now() -> datetime:
     return datetime.now(UTC)

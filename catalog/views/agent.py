@@ -22,23 +22,9 @@ from catalog.rules import (
     open_session_deliveries,
 )
 from shop import clock
+from shop.clock import MONTHS_FR
 
 bp = Blueprint("catalog", __name__)
-
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 
 
 def _parse_date(name: str, errors: dict[str, str]) -> date | None:
@@ -189,7 +175,7 @@ def render_offer(
             chosen_day = None
     months: list[tuple[str, list[list[date | None]]]] = []
     for key in sorted({(d.year, d.month) for d in by_day}):
-        months.append((f"{MONTHS[key[1] - 1]} {key[0]}", _month_grid(*key)))
+        months.append((f"{MONTHS_FR[key[1] - 1]} {key[0]}", _month_grid(*key)))
     session_rows = []
     for s in by_day.get(chosen_day, []) if chosen_day else []:
         modes = open_session_deliveries(
