@@ -9,80 +9,49 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from auth.dossier_format import parse_dossier
-from auth.importer import save_records
-from auth.services import issue_access_code
-from catalog.models import Partner
-from catalog.services import OfferData, create_offer, save_session
-from shop.db import unit_of_work
-from tests.conftest import agent_json
+from tests.e2e.helpers import login, seed_agent, seed_offer
 
 pytestmark = pytest.mark.e2e
 
 
-class _Admin:
-    role = "admin"
-    partner_id = None
-    audit_label = "staff:e2e-admin"
-
-
 def _seed(live_server: Any) -> tuple[str, datetime]:
-    record = parse_dossier(agent_json())
+    number = seed_agent(live_server)
     first = (datetime.now() + timedelta(days=30)).replace(
         hour=19, minute=30, second=0, microsecond=0
     )
-    with live_server.app.app_context():
-        save_records([record], actor="test")
-        issue_access_code(record.cgos_number, actor="test", send=False, code="ABCD2345")
-        with unit_of_work() as s:
-            partner = Partner(slug="e2e", name="Partenaire E2E", created_at=datetime.now())
-            s.add(partner)
-            s.flush()
-            partner_id = partner.id
-        offer = create_offer(
-            OfferData(
-                partner_id=partner_id,
-                kind="billet_date",
-                category="spectacles",
-                title="Le Lac des cygnes",
-                summary="Ballet",
-                venue="Opéra",
-                city="Lyon",
-                public_price_cents=6000,
-                negotiated_price_cents=5000,
-                cgos_price_cents=3500,
-                deliveries=("e_billet", "courrier"),
-                featured=True,
-            ),
-            _Admin(),
-        )
-        save_session(offer.id, _Admin(), starts_at=first, stock=40)
-        save_session(offer.id, _Admin(), starts_at=first + timedelta(hours=3), stock=2)
-        create_offer(
-            OfferData(
-                partner_id=partner_id,
-                kind="billet_ouvert",
-                category="parcs-et-loisirs",
-                title="Parc des Dinosaures",
-                public_price_cents=3000,
-                negotiated_price_cents=2500,
-                cgos_price_cents=1800,
-                deliveries=("e_billet",),
-                stock=100,
-            ),
-            _Admin(),
-        )
-    return record.cgos_number, first
+    seed_offer(
+        live_server,
+        sessions=[(first, 40), (first + timedelta(hours=3), 2)],
+        kind="billet_date",
+        category="spectacles",
+        title="Le Lac des cygnes",
+        summary="Ballet",
+        venue="Opéra",
+        city="Lyon",
+        public_price_cents=6000,
+        negotiated_price_cents=5000,
+        cgos_price_cents=3500,
+        deliveries=("e_billet", "courrier"),
+        featured=True,
+    )
+    seed_offer(
+        live_server,
+        kind="billet_ouvert",
+        category="parcs-et-loisirs",
+        title="Parc des Dinosaures",
+        public_price_cents=3000,
+        negotiated_price_cents=2500,
+        cgos_price_cents=1800,
+        deliveries=("e_billet",),
+        stock=100,
+    )
+    return number, first
 
 
 def test_browse_search_and_pick_a_session(live_server: Any, browser_page: Page) -> None:
     number, first = _seed(live_server)
     page = browser_page
-    page.goto(live_server("/connexion"))
-    page.get_by_label("N° C.G.O.S").fill(number)
-    page.get_by_label("Code d'accès prestataires").fill("ABCD2345")
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Bonjour Camille")).to_be_visible()
+    login(page, live_server, number)
 
     # Browse a category from the home page.
     page.get_by_role("link", name="Parcs et loisirs").click()

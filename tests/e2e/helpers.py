@@ -1,0 +1,64 @@
+"""Seeding and login shared by the browser tests (the live app commits for real)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from auth.dossier_format import parse_dossier
+from auth.importer import save_records
+from auth.services import issue_access_code
+from catalog.models import Partner
+from catalog.services import OfferData, create_offer, save_session
+from shop.db import unit_of_work
+from tests.conftest import agent_json
+
+CODE = "ABCD2345"
+
+
+class Admin:
+    role = "admin"
+    partner_id = None
+    audit_label = "staff:e2e-admin"
+
+
+def seed_agent(live_server: Any, **overrides: Any) -> str:
+    """An agent with the access code ``CODE``; returns the N° C.G.O.S."""
+    record = parse_dossier(agent_json(**overrides))
+    with live_server.app.app_context():
+        save_records([record], actor="test")
+        issue_access_code(record.cgos_number, actor="test", send=False, code=CODE)
+    return record.cgos_number
+
+
+def seed_offer(
+    live_server: Any,
+    sessions: list[tuple[datetime, int]] | None = None,
+    partner: str = "e2e",
+    **fields: Any,
+) -> int:
+    """An offer (and its sessions, naive UTC) created through the catalog services."""
+    with live_server.app.app_context():
+        with unit_of_work() as s:
+            from sqlalchemy import select
+
+            row = s.scalar(select(Partner).where(Partner.slug == partner))
+            if row is None:
+                row = Partner(slug=partner, name="Partenaire E2E", created_at=datetime.now())
+                s.add(row)
+                s.flush()
+            partner_id = row.id
+        offer = create_offer(OfferData(partner_id=partner_id, **fields), Admin())
+        for starts_at, stock in sessions or []:
+            save_session(offer.id, Admin(), starts_at=starts_at, stock=stock)
+        return offer.id
+
+
+def login(page: Page, live_server: Any, number: str) -> None:
+    page.goto(live_server("/connexion"))
+    page.get_by_label("N° C.G.O.S").fill(number)
+    page.get_by_label("Code d'accès prestataires").fill(CODE)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Bonjour Camille")).to_be_visible()
