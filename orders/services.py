@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from orders import cart as carts
+from orders import etickets
 from orders.models import Cart, CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment
 from orders.status import OrderStatus, check_transition
 from shop import audit, clock
@@ -340,6 +341,8 @@ def mark_paid(
         queue_mail(
             order.contact_email, "orders/paid", f"Commande {order.number} payée", order=order
         )
+        # R-ORD-3: in the payment's transaction, mailed after the "payée" mail.
+        etickets.issue_for_order(order)
     return order
 
 

@@ -70,8 +70,10 @@ def _register_blueprints(app: Flask) -> None:
     from catalog.views import agent as catalog_agent
     from catalog.views import ops as catalog_ops
     from catalog.views import partner as catalog_partner
+    from orders.views import account as orders_account
     from orders.views import agent as orders_agent
     from orders.views import checkout as orders_checkout
+    from orders.views import webhooks as orders_webhooks
     from shop import pages
     from shop.audiences import make_audiences
 
@@ -82,6 +84,8 @@ def _register_blueprints(app: Flask) -> None:
     aud.agent.register_blueprint(auth_agent.bp, url_prefix="/mon-espace")
     aud.agent.register_blueprint(orders_agent.bp)
     aud.agent.register_blueprint(orders_checkout.bp)
+    aud.public.register_blueprint(orders_webhooks.bp)
+    aud.agent.register_blueprint(orders_account.bp)
     aud.ops.register_blueprint(auth_ops.bp)
     aud.partner.register_blueprint(auth_partner.bp)
     aud.ops.register_blueprint(catalog_ops.bp)

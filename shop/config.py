@@ -62,6 +62,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        # Stripe's API address; unset: Stripe's own (tests point it at a local stand-in).
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
         "DOSSIER_SERVICE_URL": os.environ.get("DOSSIER_SERVICE_URL") or None,
         "DOSSIER_SERVICE_TIMEOUT": float(os.environ.get("DOSSIER_SERVICE_TIMEOUT", "2")),
         "DOSSIER_CACHE_SECONDS": _env_int("DOSSIER_CACHE_SECONDS", 60),

@@ -13,9 +13,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from shop.errors import DomainError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -115,12 +118,34 @@ def after_commit(callback: Callable[[], None]) -> None:
     s.info.setdefault("after_commit", []).append(callback)
 
 
+LOCK_TIMEOUT_MS = 5000  # PostgreSQL: longest wait for a row lock inside a unit of work
+_CONTENTION_SQLSTATES = {"55P03", "40P01", "40001"}  # lock timeout, deadlock, serialization
+
+
+def _is_contention(exc: OperationalError) -> bool:
+    """A lock that could not be had in time (or a deadlock victim): nothing was written,
+    the same request can simply be tried again."""
+    if getattr(exc.orig, "sqlstate", None) in _CONTENTION_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)  # SQLite, after its busy timeout
+
+
+def _busy_error() -> DomainError:
+    return DomainError(
+        "Le service est très sollicité en ce moment : rien n'a été enregistré, "
+        "réessayez dans un instant.",
+        rule="R-ORD-6",
+    )
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
     """One write transaction: commit at the end, roll back on error, then release hooks.
 
     Nested calls join the outer unit. A read transaction left open by the view is closed
-    first so that SQLite can start the write with BEGIN IMMEDIATE.
+    first so that SQLite can start the write with BEGIN IMMEDIATE. Lock waits are bounded
+    (PostgreSQL ``lock_timeout``, SQLite busy timeout): a lock not had in time, or a
+    deadlock, becomes a French « réessayez » DomainError with nothing written.
     """
     s = session()
     depth = s.info.get("uow_depth", 0)
@@ -138,11 +163,19 @@ def unit_of_work() -> Iterator[Session]:
     try:
         if get_db().dialect == "sqlite":
             s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        else:
+            # Without it a writer queued behind a stuck transaction (a household row held
+            # by a hung request) waits forever, holding its pooled connection, until the
+            # pool runs dry and the whole shop hangs. Bounded, it answers « réessayez ».
+            ms = int(current_app.config.get("DB_LOCK_TIMEOUT_MS", LOCK_TIMEOUT_MS))
+            s.execute(text(f"SET LOCAL lock_timeout = {ms}"))
         yield s
         s.commit()
-    except BaseException:
+    except BaseException as exc:
         s.rollback()
         s.info["after_commit"] = []
+        if isinstance(exc, OperationalError) and _is_contention(exc):
+            raise _busy_error() from exc
         raise
     finally:
         s.info["uow_depth"] = 0

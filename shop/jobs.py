@@ -1,4 +1,5 @@
-"""Registry of due tasks, run once each by ``flask --app wsgi jobs run-due`` (cron).
+"""Registry of due tasks, run once each by ``flask --app wsgi jobs run-due`` (cron), or
+on a schedule by Celery workers when ``REDIS_URL`` is set (the bridge below).
 
 Each task is idempotent: it takes its locks and re-checks state, so running it twice, or
 from two processes, does nothing more than once.
@@ -6,10 +7,17 @@ from two processes, does nothing more than once.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from flask import current_app
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 
 @dataclass(frozen=True)
@@ -46,3 +54,121 @@ def run_due() -> dict[str, int]:
             current_app.logger.exception("Tâche %s en échec", task.name)
             results[task.name] = -1
     return results
+
+
+def run_task(name: str) -> int:
+    """Run one registered task now (what a Celery worker does for each scheduled run)."""
+    task = _REGISTRY.get(name)
+    if task is None:
+        raise KeyError(f"unknown due task {name!r}")
+    return task.func()
+
+
+# -- Celery bridge ------------------------------------------------------------------------
+#
+# With REDIS_URL set, `celery -A shop.celery_app beat` enqueues every due task once per
+# JOBS_INTERVAL_SECONDS and `celery -A shop.celery_app worker` runs them, in an app context
+# (Flask's examples/celery pattern); mails are handed to the workers after commit. Without
+# it nothing here is used: cron calls `flask --app wsgi jobs run-due` and mails are sent
+# in-process. Tasks are addressed by name, so a web process only needs the broker URL.
+
+RUN_TASK = "shop.jobs.run_task"
+DELIVER_MAIL = "shop.mail.deliver"
+DEFAULT_INTERVAL_SECONDS = 60.0
+_celery_lock = threading.Lock()
+
+
+def queue_enabled(app: Flask | None = None) -> bool:
+    """True when background work goes to the Celery workers (REDIS_URL set)."""
+    return bool((app or current_app).config.get("REDIS_URL"))
+
+
+def _interval(app: Flask) -> float:
+    raw = app.config.get("JOBS_INTERVAL_SECONDS") or os.environ.get("JOBS_INTERVAL_SECONDS")
+    return float(raw) if raw else DEFAULT_INTERVAL_SECONDS
+
+
+def celery_config(app: Flask) -> dict[str, Any]:
+    """Broker, reliability and the beat schedule; ``app.config["CELERY"]`` may override."""
+    interval = _interval(app)
+    config: dict[str, Any] = {
+        "broker_url": app.config["REDIS_URL"],
+        "broker_connection_retry_on_startup": True,
+        # A web process must not hang on a dead broker: fail fast, the caller falls back.
+        "broker_transport_options": {"socket_connect_timeout": 3, "socket_timeout": 5},
+        "task_publish_retry_policy": {
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        },
+        "task_ignore_result": True,  # effects are in the database, not in results
+        # Every task is idempotent (locks, then re-check): redelivering one whose worker
+        # died mid-way is safe, losing it is not.
+        "task_acks_late": True,
+        "worker_prefetch_multiplier": 1,
+        "task_soft_time_limit": 240,
+        "task_time_limit": 300,
+        "timezone": app.config.get("TIMEZONE", "Europe/Paris"),
+        "beat_schedule_filename": str(Path(app.config["INSTANCE_DIR"]) / "celerybeat-schedule"),
+        "beat_schedule": {
+            f"due:{task.name}": {
+                "task": RUN_TASK,
+                "schedule": interval,
+                "args": (task.name,),
+                # A run still queued when the next one is due is dropped, not piled up.
+                "options": {"expires": interval},
+            }
+            for task in registered()
+        },
+    }
+    config.update(app.config.get("CELERY") or {})
+    return config
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Bind a Celery app to ``app``: every task runs inside an app context."""
+    from celery import Celery, Task
+
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.import_name, task_cls=FlaskTask)
+    celery_app.config_from_object(celery_config(app))
+
+    @celery_app.task(name=RUN_TASK)
+    def _run_task(name: str) -> int:
+        return run_task(name)
+
+    @celery_app.task(name=DELIVER_MAIL)
+    def _deliver_mail(mail_id: int) -> str:
+        from shop.mail import deliver
+
+        return deliver(mail_id)
+
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def get_celery(app: Flask | None = None) -> Celery:
+    """The Celery app bound to ``app``, made on first use (web processes only send)."""
+    app = app or current_app._get_current_object()
+    with _celery_lock:
+        celery_app = app.extensions.get("celery")
+        if celery_app is None:
+            celery_app = celery_init_app(app)
+    return celery_app
+
+
+def enqueue(task_name: str, *args: Any) -> bool:
+    """Hand a task to the workers; False (logged) when the broker cannot be reached, so
+    the caller can do the work itself or leave it to the next scheduled run."""
+    app = current_app._get_current_object()
+    try:
+        get_celery(app).send_task(task_name, args=args)
+    except Exception:  # noqa: BLE001 - a broker outage must not fail a committed change
+        app.logger.warning("File de tâches injoignable : %s%r non mis en file", task_name, args)
+        return False
+    return True

@@ -3,23 +3,28 @@
 Without ``MAIL_SERVER`` they stay in the outbox (status ``kept``) and show on the
 development page. With it they go over SMTP with a timeout; a failure leaves the mail
 pending for the ``mail.retry_pending`` job, so a down SMTP server loses nothing.
+
+Attachments are stored as references (``[{"kind": "eticket", "id": 12}]``) and built at
+send time by the resolver a domain registered for that kind, so the outbox holds no
+files and a ticket re-issued in between is never sent in its old, invalid form.
 """
 
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app, render_template
 from flask_mail import Connection, Mail, Message
-from sqlalchemy import DateTime, Integer, String, Text, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop import clock
 from shop.db import Base, after_commit, session, unit_of_work
-from shop.jobs import due_task
+from shop.jobs import DELIVER_MAIL, due_task, enqueue, queue_enabled
 
 
 class MailStatus(StrEnum):
@@ -45,6 +50,47 @@ class OutboxMail(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # References resolved at send time: [{"kind": "eticket", "id": 12}].
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+
+
+class Attachment(NamedTuple):
+    filename: str
+    content_type: str
+    data: bytes
+
+
+# kind -> resolver(id) returning the file, or None when it no longer exists or is invalid.
+_RESOLVERS: dict[str, Callable[[int], Attachment | None]] = {}
+
+
+def attachment_resolver(
+    kind: str,
+) -> Callable[[Callable[[int], Attachment | None]], Callable[[int], Attachment | None]]:
+    """Register how to build the attachments of ``kind`` when a mail is sent."""
+
+    def _register(fn: Callable[[int], Attachment | None]) -> Callable[[int], Attachment | None]:
+        _RESOLVERS[kind] = fn
+        return fn
+
+    return _register
+
+
+def _resolve_attachments(refs: list[dict[str, Any]] | None) -> Iterator[Attachment]:
+    """Build what can be built; a missing or failing attachment is logged and left out
+    (the mail itself still goes: it always says where to find the document)."""
+    for ref in refs or []:
+        resolver = _RESOLVERS.get(ref.get("kind", ""))
+        if resolver is None:
+            current_app.logger.warning("Pièce jointe de type inconnu : %r", ref)
+            continue
+        try:
+            built = resolver(int(ref["id"]))
+        except Exception:  # noqa: BLE001 - a broken attachment must not lose the mail
+            current_app.logger.exception("Pièce jointe %r impossible à produire", ref)
+            continue
+        if built is not None:
+            yield built
 
 
 class _TimeoutConnection(Connection):
@@ -69,8 +115,17 @@ class TimeoutMail(Mail):
 mail_ext = TimeoutMail()
 
 
-def queue_mail(to: str, kind: str, subject: str, **context: Any) -> OutboxMail:
-    """Render ``templates/emails/<kind>.txt|.html`` into the outbox; sent after commit."""
+def queue_mail(
+    to: str,
+    kind: str,
+    subject: str,
+    *,
+    attachments: list[dict[str, Any]] | None = None,
+    **context: Any,
+) -> OutboxMail:
+    """Render ``templates/emails/<kind>.txt|.html`` into the outbox; sent after commit.
+
+    ``attachments`` are references for a registered resolver, built at send time."""
     text = render_template(f"emails/{kind}.txt", subject=subject, **context)
     try:
         html = render_template(f"emails/{kind}.html", subject=subject, **context)
@@ -85,13 +140,23 @@ def queue_mail(to: str, kind: str, subject: str, **context: Any) -> OutboxMail:
         kind=kind,
         status=MailStatus.PENDING,
         attempts=0,
+        attachments=attachments or None,
     )
     s = session()
     s.add(mail)
     s.flush()
     mail_id = mail.id
-    after_commit(lambda: deliver(mail_id))
+    after_commit(lambda: send_after_commit(mail_id))
     return mail
+
+
+def send_after_commit(mail_id: int) -> None:
+    """With ``REDIS_URL`` a Celery worker sends the mail, so no request waits on SMTP;
+    without it (or with the queue unreachable) it is sent here, with the SMTP timeout.
+    Either way a failure leaves it pending for ``mail.retry_pending`` (R-ORD-6)."""
+    if queue_enabled() and enqueue(DELIVER_MAIL, mail_id):
+        return
+    deliver(mail_id)
 
 
 def deliver(mail_id: int) -> str:
@@ -122,6 +187,8 @@ def deliver(mail_id: int) -> str:
         html=mail.body_html,
         sender=app.config["MAIL_DEFAULT_SENDER"],
     )
+    for attachment in _resolve_attachments(mail.attachments):
+        message.attach(attachment.filename, attachment.content_type, attachment.data)
     try:
         mail_ext.send(message)
     except (OSError, smtplib.SMTPException) as exc:
