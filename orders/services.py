@@ -182,7 +182,7 @@ def place_order(
             reasons += [r.message for r in priced.refusals]
             raise DomainError(
                 "Votre panier doit être corrigé avant de commander : " + reasons[0],
-                rule="R-LIM-3",
+                rule="R-ORD-4" if any(lv.notes for lv in view.lines) else "R-LIM-3",
             )
         if priced.total_cents != expected_total_cents:
             raise DomainError(

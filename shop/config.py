@@ -68,6 +68,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DOSSIER_SERVICE_TIMEOUT": float(os.environ.get("DOSSIER_SERVICE_TIMEOUT", "2")),
         "DOSSIER_CACHE_SECONDS": _env_int("DOSSIER_CACHE_SECONDS", 60),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "JOBS_INTERVAL_SECONDS": _env_int("JOBS_INTERVAL_SECONDS", 60),
+        # PostgreSQL: a checkout waits at most this long for a lock, then says « réessayez ».
+        "DB_LOCK_TIMEOUT_MS": _env_int("DB_LOCK_TIMEOUT_MS", 5000),
         # Where medical staff (status pm) are sent instead (R-DOS-2).
         "PM_PORTAL_URL": os.environ.get("PM_PORTAL_URL", "https://www.cgos.info/espace-pm"),
         # Sessions and cookies (SPEC §12).

@@ -7,7 +7,6 @@ from two processes, does nothing more than once.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,7 +83,7 @@ def queue_enabled(app: Flask | None = None) -> bool:
 
 
 def _interval(app: Flask) -> float:
-    raw = app.config.get("JOBS_INTERVAL_SECONDS") or os.environ.get("JOBS_INTERVAL_SECONDS")
+    raw = app.config.get("JOBS_INTERVAL_SECONDS")
     return float(raw) if raw else DEFAULT_INTERVAL_SECONDS
 
 

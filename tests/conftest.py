@@ -183,6 +183,7 @@ def base_overrides(smtp_port: int, **extra: Any) -> dict[str, Any]:
         "MAIL_TIMEOUT": 5,
         "MAIL_SUPPRESS_SEND": False,
         "SESSION_COOKIE_SECURE": False,
+        "REDIS_URL": None,  # mails inline, whatever the developer's shell says
         **extra,
     }
 
