@@ -342,7 +342,9 @@ def mark_paid(
             order.contact_email, "orders/paid", f"Commande {order.number} payée", order=order
         )
         # R-ORD-3: in the payment's transaction, mailed after the "payée" mail.
-        etickets.issue_for_order(order)
+        # R-PAY-5: phone/post card orders get theirs at J+1 (orders.phone.release_phone_etickets).
+        if not (order.channel in ("phone", "post") and method != "cheque"):
+            etickets.issue_for_order(order)
     return order
 
 
@@ -420,11 +422,12 @@ def expire_due() -> int:
     done = 0
     for order_id in due:
         order = session().get(Order, order_id)
-        reason = (
-            "Paiement par carte non reçu dans les 30 minutes."
-            if order.payment_method == "card"
-            else "Chèque non reçu dans les 8 jours de l'option."
-        )
+        if order.payment_method != "card":
+            reason = "Chèque non reçu dans les 8 jours de l'option."
+        elif order.channel == "web":
+            reason = "Paiement par carte non reçu dans les 30 minutes."
+        else:
+            reason = "Paiement par carte non reçu dans les 24 heures du lien de paiement."
         result = cancel_order(
             order_id, reason=reason, actor="system", expired=True, only_if_due_at=now
         )

@@ -73,9 +73,13 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views import account as orders_account
     from orders.views import agent as orders_agent
     from orders.views import checkout as orders_checkout
+    from orders.views import ops as orders_ops
+    from orders.views import phone as orders_phone
     from orders.views import webhooks as orders_webhooks
     from shop import pages
     from shop.audiences import make_audiences
+    from support.views import agent as support_agent
+    from support.views import ops as support_ops
 
     aud = make_audiences()
     aud.public.register_blueprint(auth_public.bp)
@@ -89,18 +93,24 @@ def _register_blueprints(app: Flask) -> None:
     aud.ops.register_blueprint(auth_ops.bp)
     aud.partner.register_blueprint(auth_partner.bp)
     aud.ops.register_blueprint(catalog_ops.bp)
+    aud.ops.register_blueprint(orders_ops.bp)
+    aud.ops.register_blueprint(orders_phone.bp)
+    aud.public.register_blueprint(orders_phone.link_bp)
     aud.partner.register_blueprint(catalog_partner.bp)
+    aud.agent.register_blueprint(support_agent.bp)
+    aud.ops.register_blueprint(support_ops.bp)
     for parent in aud.all():
         app.register_blueprint(parent)
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from shop.clock import format_date_fr, format_datetime_fr
+    from shop.clock import format_date_fr, format_datetime_fr, format_last_day_fr
     from shop.money import format_eur
 
     app.jinja_env.filters["eur"] = format_eur
     app.jinja_env.filters["date_fr"] = format_date_fr
     app.jinja_env.filters["datetime_fr"] = format_datetime_fr
+    app.jinja_env.filters["last_day_fr"] = format_last_day_fr
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

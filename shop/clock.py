@@ -7,7 +7,7 @@ taken in Europe/Paris.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -77,3 +77,10 @@ def format_datetime_fr(value: datetime | None) -> str:
         return ""
     local = to_paris(value)
     return format_datetime(local, format="EEEE d MMMM y 'à' HH:mm", locale="fr_FR")
+
+
+def format_last_day_fr(deadline: datetime | None) -> str:
+    """A deadline at midnight shown as the day it ends: ``lundi 30 novembre 2026 inclus``."""
+    if deadline is None:
+        return ""
+    return f"{format_date_fr(deadline - timedelta(seconds=1))} inclus"

@@ -5,3 +5,4 @@ import catalog.models  # noqa: F401
 import orders.models  # noqa: F401
 import shop.audit  # noqa: F401
 import shop.mail  # noqa: F401
+import support.models  # noqa: F401

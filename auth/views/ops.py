@@ -9,12 +9,15 @@ from auth.codes import is_valid_cgos_number, normalise_cgos_number
 from auth.dossiers import dossier_source
 from auth.models import AccessCode, DossierAgent
 from auth.principals import agent_user
+from orders.models import Order
+from orders.status import STATUS_LABELS
 from shop.audit import AuditEntry
 from shop.db import session
 
 bp = Blueprint("home", __name__)
 
 PAGE_SIZE = 50
+AGENT_ORDERS = 20
 
 
 @bp.route("/")
@@ -24,6 +27,7 @@ def index():
     agent = None
     matches: list[DossierAgent] = []
     code_issued_at = None
+    orders: list[Order] = []
     searched = bool(q)
     if q:
         number = normalise_cgos_number(q)
@@ -33,6 +37,14 @@ def index():
                 agent = agent_user(record)
                 code = session().get(AccessCode, number)
                 code_issued_at = code.issued_at if code else None
+                orders = list(
+                    session().scalars(
+                        select(Order)
+                        .where(Order.cgos_number == number)
+                        .order_by(Order.placed_at.desc(), Order.id.desc())
+                        .limit(AGENT_ORDERS)
+                    )
+                )
         else:
             words = [w for w in q.split() if w]
             stmt = select(DossierAgent)
@@ -56,6 +68,8 @@ def index():
         agent=agent,
         matches=matches,
         code_issued_at=code_issued_at,
+        orders=orders,
+        status_labels=STATUS_LABELS,
     )
 
 

@@ -48,3 +48,10 @@ def test_dates_are_written_the_french_way():
     assert format_date_fr(date(2026, 12, 12)) == "samedi 12 décembre 2026"
     # 19:30 UTC in winter is 20:30 in Paris.
     assert format_datetime_fr(datetime(2026, 12, 12, 19, 30)) == "samedi 12 décembre 2026 à 20:30"
+
+
+def test_option_deadline_shown_as_its_last_day():
+    from shop.clock import format_last_day_fr
+
+    # Midnight (Paris) starting 1 December = end of 30 November; 23:00 UTC in winter.
+    assert format_last_day_fr(datetime(2026, 11, 30, 23, 0)) == "lundi 30 novembre 2026 inclus"

@@ -1,0 +1,290 @@
+"""The cheque desk (R-PAY-3, R-PAY-4, R-OPS-3): registering the cheques that arrive by post
+and listing the options still waiting for theirs.
+
+A cheque pays its option only for the exact total; any other amount refuses it and cancels
+the order, the agent being told why. A cheque that arrives after its option expired is
+accepted only while the stock is still there: the order is re-placed at the same price
+(stock taken again with the same conditional UPDATE, participation under the household
+lock), otherwise the cheque goes back to the agent. Every registration is audited, and the
+same cheque registered twice changes nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from auth.dossiers import dossier_source
+from auth.principals import agent_user
+from orders import services
+from orders.models import Order, Payment
+from orders.pricing import household_cap
+from orders.status import OrderStatus
+from shop import audit, clock
+from shop.audit import AuditEntry
+from shop.db import for_update, session, unit_of_work
+from shop.errors import DomainError
+from shop.money import format_eur
+
+ACTION = "order.cheque_registered"
+CHEQUE_NUMBER = re.compile(r"^[0-9A-Za-z-]{1,30}$")
+RETURN_NOTE = "chèque à retourner à l'agent"
+
+
+class ChequeOutcome(StrEnum):
+    PAID = "paid"  # the option is paid, its e-billets issued
+    REPLACED = "replaced"  # late cheque: the expired order was re-placed and paid
+    REFUSED = "refused"  # wrong amount: refused, order cancelled, agent told
+    RETURNED = "returned"  # nothing to pay (stock gone, already paid…): cheque to return
+
+
+@dataclass(frozen=True)
+class ChequeResult:
+    outcome: ChequeOutcome
+    order: Order
+    message: str
+    already: bool = False  # the same cheque had been registered before: nothing done
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome in (ChequeOutcome.PAID, ChequeOutcome.REPLACED)
+
+
+def normalise_order_number(value: str) -> str:
+    return (value or "").replace("\x00", "").strip().upper()
+
+
+def normalise_cheque_number(value: str) -> str:
+    return re.sub(r"\s+", "", (value or "").replace("\x00", ""))
+
+
+def _previous(order: Order, cheque_number: str) -> AuditEntry | None:
+    """The earlier registration of this very cheque on this order, if any (idempotency:
+    read under the order's lock, so two operators cannot both register it)."""
+    entries = session().scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == ACTION, AuditEntry.subject == f"order:{order.number}")
+        .order_by(AuditEntry.id)
+    )
+    return next((e for e in entries if (e.after or {}).get("cheque_number") == cheque_number), None)
+
+
+def _expired_option(order: Order) -> bool:
+    """Cancelled by the expiry job (at or after the end of day 8), not by anyone before."""
+    return (
+        order.payment_method == "cheque"
+        and order.status == OrderStatus.CANCELLED
+        and order.cancelled_at is not None
+        and order.cancelled_at >= services.option_deadline(order.placed_at)
+    )
+
+
+def register_cheque(
+    order_number: str, amount_cents: int, cheque_number: str, actor: Any
+) -> ChequeResult:
+    """R-PAY-4: record a received cheque against its order and settle the order:
+    paid, re-placed (late cheque, R-PAY-3), refused and cancelled, or to be returned."""
+    number = normalise_order_number(order_number)
+    cheque = normalise_cheque_number(cheque_number)
+    if not CHEQUE_NUMBER.match(cheque):
+        raise DomainError(
+            "Numéro de chèque invalide : chiffres et lettres, 30 caractères au plus.",
+            field="cheque_number",
+        )
+    if amount_cents <= 0:
+        raise DomainError("Le montant du chèque doit être positif.", field="amount")
+    found = session().scalar(select(Order).where(Order.number == number)) if number else None
+    if found is None:
+        raise DomainError("Aucune commande ne porte ce numéro.", field="order_number")
+    if found.payment_method != "cheque":
+        raise DomainError(
+            f"Cette commande se règle par carte bancaire, pas par chèque : {RETURN_NOTE}.",
+            field="order_number",
+            rule="R-PAY-1",
+        )
+    with unit_of_work() as s:
+        # Household first, then the order: the lock order of place_order and cancel_order.
+        hh = services._lock_household_year(found.household_id, found.year)
+        order = services._locked_order(found.id)
+        earlier = _previous(order, cheque)
+        if earlier is not None:
+            after = earlier.after or {}
+            return ChequeResult(
+                ChequeOutcome(after.get("outcome", ChequeOutcome.RETURNED)),
+                order,
+                "Ce chèque a déjà été enregistré le "
+                f"{clock.format_datetime_fr(earlier.at)} : rien n'a été modifié.",
+                already=True,
+            )
+        before = {"status": order.status}
+        total = order.total_cents
+        outcome, message = _settle(order, hh, amount_cents, cheque, actor)
+        audit.record(
+            actor,
+            ACTION,
+            f"order:{order.number}",
+            before=before,
+            after={
+                "status": order.status,
+                "outcome": outcome.value,
+                "cheque_number": cheque,
+                "amount": amount_cents,
+                "expected": total,
+            },
+        )
+        s.flush()
+    return ChequeResult(outcome, order, message)
+
+
+def _settle(
+    order: Order, hh: Any, amount_cents: int, cheque: str, actor: Any
+) -> tuple[ChequeOutcome, str]:
+    total = order.total_cents
+    status = order.status
+    if status in (OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION) and amount_cents != total:
+        reason = (
+            f"Chèque n° {cheque} de {format_eur(amount_cents)} refusé : le montant doit être "
+            f"exactement celui de la commande, {format_eur(total)}."
+        )
+        services.cancel_order(order.id, reason=reason, actor=actor)
+        return ChequeOutcome.REFUSED, (
+            f"Chèque refusé : {format_eur(amount_cents)} reçus pour {format_eur(total)} "
+            f"attendus. La commande {order.number} est annulée et l'agent prévenu par "
+            f"e-mail ; {RETURN_NOTE}."
+        )
+    if status == OrderStatus.OPTION:
+        _pay(order, amount_cents, cheque, actor, late=False)
+        return ChequeOutcome.PAID, (
+            f"Chèque enregistré : la commande {order.number} est payée"
+            " et ses e-billets éventuels envoyés."
+        )
+    if status == OrderStatus.CANCELLED and _expired_option(order):
+        if amount_cents != total:
+            return ChequeOutcome.RETURNED, (
+                f"Option expirée et montant différent ({format_eur(amount_cents)} reçus pour "
+                f"{format_eur(total)}) : {RETURN_NOTE}."
+            )
+        refusal = _replace(order, hh)
+        if refusal:
+            return ChequeOutcome.RETURNED, f"Option expirée et {refusal} : {RETURN_NOTE}."
+        _pay(order, amount_cents, cheque, actor, late=True)
+        return ChequeOutcome.REPLACED, (
+            f"Chèque arrivé après l'expiration de l'option : les places étaient encore "
+            f"disponibles, la commande {order.number} est reprise au même prix et payée."
+        )
+    if status == OrderStatus.CANCELLED:
+        why = "la commande est annulée"
+    else:
+        why = "la commande est déjà payée"
+    return ChequeOutcome.RETURNED, f"Chèque non encaissé, {why} : {RETURN_NOTE}."
+
+
+def _replace(order: Order, hh: Any) -> str | None:
+    """R-PAY-3: take the stock and the participation again for an expired option, as it
+    was priced; the reason it cannot be (in French) otherwise. Nothing is written then."""
+    record = dossier_source().get(order.cgos_number)
+    if record is not None:
+        cap = household_cap(agent_user(record).children_count)
+        if hh.used_cents + order.participation_cents > cap:
+            return "le plafond de participation du foyer ne le permet plus"
+    s = session()
+    try:
+        with s.begin_nested():
+            services._take_stock([line for line in order.lines if line.status == "active"])
+    except DomainError:
+        return "les places ne sont plus disponibles"
+    hh.used_cents += order.participation_cents
+    # Back to an option, which the cheque then pays through mark_paid (same code path).
+    order.status = OrderStatus.OPTION
+    order.cancelled_at = None
+    order.cancel_reason = None
+    order.expires_at = clock.utcnow()
+    s.flush()
+    return None
+
+
+def _pay(order: Order, amount_cents: int, cheque: str, actor: Any, *, late: bool) -> None:
+    details: dict[str, Any] = {"cheque_number": cheque}
+    if late:
+        details["replaced_after_expiry"] = True
+    services.mark_paid(
+        order.id,
+        method="cheque",
+        amount_cents=amount_cents,
+        provider_ref=f"cheque-{order.number}-{cheque}",
+        actor=actor,
+        details=details,
+    )
+
+
+# -- refunds owed by bank transfer (R-OPS-4) -----------------------------------------------
+
+
+def mark_transfer_done(order_number: str, payment_id: int, actor: Any) -> Payment:
+    """A cheque order's refund is a bank transfer made outside the store: the operator
+    records it as done once sent (R-ORD-5, R-OPS-6). Doing it twice changes nothing."""
+    with unit_of_work() as s:
+        payment = s.scalar(
+            for_update(
+                select(Payment)
+                .join(Order, Order.id == Payment.order_id)
+                .where(
+                    Payment.id == payment_id,
+                    Order.number == normalise_order_number(order_number),
+                    Payment.kind == "refund",
+                    Payment.method == "transfer",
+                )
+            ).execution_options(populate_existing=True)
+        )
+        if payment is None:
+            raise DomainError("Remboursement introuvable pour cette commande.")
+        details = dict(payment.details or {})
+        if details.get("status") == "done":
+            return payment
+        before = {"payment": payment.id, "status": details.get("status")}
+        details.update(status="done", done_at=clock.utcnow().isoformat(timespec="seconds"))
+        details["done_by"] = audit.actor_label(actor)
+        payment.details = details
+        audit.record(
+            actor,
+            "order.refund_transfer_done",
+            f"order:{normalise_order_number(order_number)}",
+            before=before,
+            after={"payment": payment.id, "status": "done", "amount": payment.amount_cents},
+        )
+    return payment
+
+
+# -- options waiting for their cheque (R-OPS-3) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingOption:
+    order: Order
+    last_day: date  # the option holds until the end of this day (Paris)
+    days_left: int  # 0: last day today
+
+
+def waiting_options(limit: int = 200) -> list[WaitingOption]:
+    """Options still held, soonest expiry first, with the last day a cheque is awaited."""
+    today = clock.today()
+    orders = session().scalars(
+        select(Order)
+        .where(Order.status == OrderStatus.OPTION, Order.expires_at.is_not(None))
+        .order_by(Order.expires_at, Order.id)
+        .limit(limit)
+    )
+    rows = []
+    for order in orders:
+        last_day = _last_day(order.expires_at)
+        rows.append(WaitingOption(order, last_day, (last_day - today).days))
+    return rows
+
+
+def _last_day(expires_at: datetime) -> date:
+    return clock.to_paris(expires_at - timedelta(microseconds=1)).date()

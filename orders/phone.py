@@ -1,0 +1,197 @@
+"""Card orders taken by phone or by post (R-OPS-2, R-PAY-5).
+
+Operators never see a card: the order gets a signed payment link valid 24 hours, mailed to
+the agent, and is held 24 hours instead of 30 minutes. Phone card payments are captured in
+one end-of-day batch and their e-billets are released the next day (J+1).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from orders import etickets
+from orders.models import Order, Payment
+from orders.status import OrderStatus
+from shop import audit, clock
+from shop.db import for_update, session, unit_of_work
+from shop.errors import DomainError, NotFound
+from shop.jobs import due_task
+from shop.mail import queue_mail
+
+LINK_SALT = "payment-link"
+LINK_VALIDITY = timedelta(hours=24)  # R-PAY-5
+PHONE_CHANNELS = ("phone", "post")
+CHANNEL_LABELS = {"phone": "Téléphone", "post": "Courrier (bon de commande reçu par la poste)"}
+DEFAULT_CAPTURE_HOUR = 21
+INVALID_LINK = "Ce lien de paiement a expiré ou est invalide."
+
+
+class InvalidLink(DomainError):
+    """An expired, tampered or no longer payable link."""
+
+
+def is_phone_card(order: Order) -> bool:
+    return order.channel in PHONE_CHANNELS and order.payment_method == "card"
+
+
+class _ClockSigner(TimestampSigner):
+    """Signs and checks ages with the store's clock (settable in tests)."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=LINK_SALT, signer=_ClockSigner
+    )
+
+
+def link_token(order: Order) -> str:
+    """Signed and time-stamped: unguessable without the app's secret key."""
+    return _serializer().dumps({"order": order.number})
+
+
+def order_from_link(token: str) -> Order:
+    """The order a link pays, or InvalidLink (expired after 24 h, tampered, unknown)."""
+    try:
+        data = _serializer().loads(token, max_age=int(LINK_VALIDITY.total_seconds()))
+    except (BadSignature, ValueError, TypeError):
+        raise InvalidLink(INVALID_LINK, rule="R-PAY-5") from None
+    number = data.get("order") if isinstance(data, dict) else None
+    order = session().scalar(select(Order).where(Order.number == str(number)))
+    if order is None or not is_phone_card(order):
+        raise InvalidLink(INVALID_LINK, rule="R-PAY-5")
+    return order
+
+
+def issue_payment_link(order_id: int, actor: Any) -> str:
+    """R-PAY-5: hold the order 24 hours from its placing and mail the agent its link."""
+    with unit_of_work() as s:
+        order = s.scalar(
+            for_update(select(Order).where(Order.id == order_id)).execution_options(
+                populate_existing=True
+            )
+        )
+        if order is None:
+            raise NotFound()
+        if not is_phone_card(order) or order.status != OrderStatus.PENDING_PAYMENT:
+            raise DomainError("Cette commande n'attend pas de paiement par carte.", rule="R-PAY-5")
+        order.expires_at = order.placed_at + LINK_VALIDITY
+        url = url_for("public.payment_link.show", token=link_token(order), _external=True)
+        audit.record(
+            actor,
+            "order.payment_link_sent",
+            f"order:{order.number}",
+            after={"to": order.contact_email, "expires_at": order.expires_at.isoformat()},
+        )
+        queue_mail(
+            order.contact_email,
+            "orders/payment_link",
+            f"Payez votre commande {order.number} par carte bancaire",
+            order=order,
+            url=url,
+            expires_at=order.expires_at,
+        )
+    return url
+
+
+def pay_demo_from_link(token: str, reference: str) -> Order:
+    """Demonstration payment from the link page (no Stripe configured): the capture is left
+    to the end-of-day batch (R-PAY-5)."""
+    from orders import services
+
+    order = order_from_link(token)
+    return services.mark_paid(
+        order.id,
+        method="demo",
+        amount_cents=order.total_cents,
+        provider_ref=reference,
+        actor="agent:payment-link",
+        details={"capture": "pending", "channel": order.channel},
+    )
+
+
+def _capture_hour() -> int:
+    return int(current_app.config.get("CAPTURE_HOUR") or DEFAULT_CAPTURE_HOUR)
+
+
+def _phone_payments() -> list[Payment]:
+    return list(
+        session().scalars(
+            select(Payment)
+            .join(Order, Order.id == Payment.order_id)
+            .where(
+                Payment.kind == "payment",
+                Payment.method != "cheque",
+                Order.channel.in_(PHONE_CHANNELS),
+                Order.payment_method == "card",
+            )
+            .order_by(Payment.id)
+        )
+    )
+
+
+def _locked_payment(payment_id: int) -> Payment:
+    return session().scalar(
+        for_update(select(Payment).where(Payment.id == payment_id)).execution_options(
+            populate_existing=True
+        )
+    )
+
+
+@due_task("payments.capture_batch", "Capture en lot, après 21 h, des paiements carte par téléphone")
+def capture_batch() -> int:
+    """R-PAY-5: once Paris time is past CAPTURE_HOUR, every phone card payment not yet
+    captured is marked captured with the time; each is re-checked under its row lock, so
+    a second run (or a second process) captures nothing more."""
+    now = clock.now()
+    if clock.to_paris(now).hour < _capture_hour():
+        return 0
+    done = 0
+    for payment in _phone_payments():
+        if (payment.details or {}).get("capture") == "done":
+            continue
+        with unit_of_work():
+            row = _locked_payment(payment.id)
+            details = dict(row.details or {})
+            if details.get("capture") == "done":
+                continue
+            # Stripe Checkout captures when the agent pays: the batch records the capture.
+            details.update(capture="done", captured_at=clock.utcnow().isoformat())
+            row.details = details
+            done += 1
+    return done
+
+
+def _captured_before_today(details: dict[str, Any]) -> bool:
+    if details.get("capture") != "done" or details.get("etickets") == "sent":
+        return False
+    captured = datetime.fromisoformat(details["captured_at"])  # naive UTC
+    return clock.to_paris(captured).date() < clock.today()
+
+
+@due_task("etickets.release_phone", "Émet à J+1 les e-billets des commandes carte par téléphone")
+def release_phone_etickets() -> int:
+    """R-PAY-5: e-billets of phone card orders go out the day after their capture."""
+    done = 0
+    for payment in _phone_payments():
+        if not _captured_before_today(payment.details or {}):
+            continue
+        with unit_of_work() as s:
+            row = _locked_payment(payment.id)
+            details = dict(row.details or {})
+            if not _captured_before_today(details):
+                continue
+            order = s.get(Order, row.order_id)
+            if order.status in etickets.TICKET_STATES:
+                etickets.issue_for_order(order)
+            details["etickets"] = "sent"
+            row.details = details
+            done += 1
+    return done

@@ -1,0 +1,277 @@
+"""Orders taken by operators for an agent, by phone or from a posted order form (R-OPS-2),
+and the public page of a phone card order's payment link (R-PAY-5).
+
+Every change goes through the web shop's own services (orders.cart, services.place_order)
+with the agent's AgentUser, so the cap, the limits, the fees and the rights are the same.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from auth.codes import is_valid_cgos_number, normalise_cgos_number
+from auth.dossiers import dossier_source
+from auth.principals import AgentUser, agent_user
+from catalog.models import Offer, OfferSession
+from catalog.rules import DELIVERY_LABELS
+from orders import cart as carts
+from orders import phone, services
+from orders.models import Order
+from orders.payments import start_card_payment, stripe_enabled
+from orders.status import STATUS_LABELS, OrderStatus
+from shop import clock
+from shop.db import session
+from shop.errors import DomainError, NotFound
+
+bp = Blueprint("phone", __name__, url_prefix="/saisie")
+link_bp = Blueprint("payment_link", __name__, url_prefix="/paiement/lien")
+
+PHONE_METHODS = {"cheque": "Chèque", "card": "Carte bancaire par téléphone"}
+SEARCH_LIMIT = 20
+
+
+def _agent(number: str) -> AgentUser:
+    number = normalise_cgos_number(number)
+    record = dossier_source().get(number) if is_valid_cgos_number(number) else None
+    if record is None:
+        abort(404)
+    return agent_user(record)
+
+
+def _search(agent: AgentUser, q: str) -> list[Offer]:
+    """Published offers by id or title words (add_to_cart re-checks everything)."""
+    if not q:
+        return []
+    stmt = select(Offer).where(Offer.published.is_(True))
+    if q.isdigit():
+        stmt = stmt.where(Offer.id == int(q))
+    else:
+        for word in q.split()[:4]:
+            stmt = stmt.where(Offer.title.ilike(f"%{word}%"))
+    return list(session().scalars(stmt.order_by(Offer.title).limit(SEARCH_LIMIT)))
+
+
+def _sessions(offers: list[Offer]) -> dict[int, list[OfferSession]]:
+    if not offers:
+        return {}
+    rows = session().scalars(
+        select(OfferSession)
+        .where(
+            OfferSession.offer_id.in_([o.id for o in offers]),
+            OfferSession.cancelled.is_(False),
+            OfferSession.starts_at > clock.utcnow(),
+        )
+        .order_by(OfferSession.starts_at)
+    )
+    found: dict[int, list[OfferSession]] = {}
+    for row in rows:
+        found.setdefault(row.offer_id, []).append(row)
+    return found
+
+
+def _page(agent: AgentUser, *, message: str | None = None, status: int = 200):
+    q = (request.values.get("t") or "").strip()
+    offers = _search(agent, q)
+    view = carts.view_cart(agent)
+    return (
+        render_template(
+            "ops/phone/entry.html",
+            agent=agent,
+            q=q,
+            offers=offers,
+            sessions=_sessions(offers),
+            view=view,
+            priced={pl.key: pl for pl in view.priced.lines},
+            delivery_labels=DELIVERY_LABELS,
+            channels=phone.CHANNEL_LABELS,
+            methods=PHONE_METHODS,
+            token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
+            values=request.form,
+            message=message,
+        ),
+        status,
+    )
+
+
+@bp.route("/")
+def start():
+    """Pick the agent by N° C.G.O.S (the operator's agent page links here)."""
+    q = (request.args.get("q") or "").strip()
+    if q:
+        number = normalise_cgos_number(q)
+        if is_valid_cgos_number(number) and dossier_source().get(number) is not None:
+            return redirect(url_for(".entry", number=number))
+        return render_template("ops/phone/start.html", q=q, missing=True), 404
+    return render_template("ops/phone/start.html", q=q, missing=False)
+
+
+@bp.route("/<number>")
+def entry(number: str):
+    return _page(_agent(number))
+
+
+@bp.route("/<number>/ajouter", methods=["POST"])
+def add(number: str):
+    agent = _agent(number)
+    raw_session = request.form.get("session_id") or ""
+    try:
+        carts.add_to_cart(
+            agent,
+            request.form.get("offer_id", type=int) or 0,
+            quantity=request.form.get("quantity"),
+            delivery=request.form.get("delivery"),
+            session_id=int(raw_session) if raw_session.isdigit() else None,
+        )
+    except DomainError as exc:
+        return _page(agent, message=exc.message, status=422)
+    flash("Ajouté au panier de l'agent.", "success")
+    return redirect(url_for(".entry", number=agent.cgos_number))
+
+
+@bp.route("/<number>/lignes/<int:line_id>", methods=["POST"])
+def update(number: str, line_id: int):
+    agent = _agent(number)
+    try:
+        carts.update_line(agent, line_id, request.form.get("quantity"))
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        return _page(agent, message=exc.message, status=422)
+    return redirect(url_for(".entry", number=agent.cgos_number))
+
+
+@bp.route("/<number>/lignes/<int:line_id>/supprimer", methods=["POST"])
+def remove(number: str, line_id: int):
+    agent = _agent(number)
+    try:
+        carts.remove_line(agent, line_id)
+    except NotFound:
+        abort(404)
+    return redirect(url_for(".entry", number=agent.cgos_number))
+
+
+@bp.route("/<number>/commander", methods=["POST"])
+def place(number: str):
+    """The web shop's place_order, with the operator as actor (audited) and the channel."""
+    agent = _agent(number)
+    channel = request.form.get("channel") or ""
+    if channel not in phone.CHANNEL_LABELS:
+        return _page(agent, message="Choisissez le canal : téléphone ou courrier.", status=422)
+    method = request.form.get("payment_method") or ""
+    if method not in PHONE_METHODS:
+        return _page(
+            agent,
+            message="Choisissez un moyen de paiement : chèque ou carte bancaire par téléphone.",
+            status=422,
+        )
+    email = (agent.record.email or "").strip()
+    if not email:
+        return _page(
+            agent,
+            message="Le dossier de l'agent n'a pas d'adresse e-mail : la commande, ses "
+            "confirmations et le lien de paiement ne pourraient pas lui être envoyés. Faites "
+            "compléter son dossier avant de commander.",
+            status=422,
+        )
+    token = request.form.get("checkout_token") or ""
+    if not 16 <= len(token) <= 64:
+        abort(400)
+    try:
+        expected = int(request.form.get("expected_total", ""))
+    except ValueError:
+        expected = -1
+    try:
+        order = services.place_order(
+            agent,
+            payment_method=method,
+            contact=services.Contact(email=email, accept_cgv=request.form.get("accept_cgv") == "1"),
+            expected_total_cents=expected,
+            checkout_token=token,
+            actor=current_user,
+            channel=channel,
+        )
+        if order.status == OrderStatus.PENDING_PAYMENT and phone.is_phone_card(order):
+            phone.issue_payment_link(order.id, current_user)
+            flash(f"Lien de paiement (valable 24 heures) envoyé à {email}.", "success")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        return _page(agent, message=exc.message, status=422)
+    return redirect(url_for(".placed", number=agent.cgos_number, order_number=order.number))
+
+
+@bp.route("/<number>/commandes/<order_number>")
+def placed(number: str, order_number: str):
+    agent = _agent(number)
+    order = session().scalar(
+        select(Order).where(Order.number == order_number, Order.cgos_number == agent.cgos_number)
+    )
+    if order is None:
+        abort(404)
+    return render_template(
+        "ops/phone/placed.html",
+        agent=agent,
+        order=order,
+        status_label=STATUS_LABELS[OrderStatus(order.status)],
+        channels=phone.CHANNEL_LABELS,
+        methods=PHONE_METHODS,
+        cheque_payee=services.CHEQUE_PAYEE,
+    )
+
+
+# -- the agent's payment link (public: the agent need not be logged in) -------------------
+
+
+def _link_order(token: str):
+    try:
+        return phone.order_from_link(token), None
+    except phone.InvalidLink:
+        return None, (render_template("public/payment_link/invalid.html"), 410)
+
+
+@link_bp.route("/<token>", methods=["GET"])
+def show(token: str):
+    order, refused = _link_order(token)
+    if refused:
+        return refused
+    return render_template(
+        "public/payment_link/show.html",
+        order=order,
+        token=token,
+        status_label=STATUS_LABELS[OrderStatus(order.status)],
+        demo=not stripe_enabled(),
+        declined=False,
+    )
+
+
+@link_bp.route("/<token>", methods=["POST"])
+def pay(token: str):
+    """To Stripe Checkout when configured; otherwise the labelled demonstration payment."""
+    order, refused = _link_order(token)
+    if refused:
+        return refused
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return redirect(url_for(".show", token=token))
+    if stripe_enabled():
+        return redirect(start_card_payment(order))
+    if request.form.get("outcome") == "succeed":
+        try:
+            phone.pay_demo_from_link(token, f"demo-{secrets.token_hex(12)}")
+        except DomainError as exc:
+            flash(exc.message, "error")
+        return redirect(url_for(".show", token=token))
+    return (
+        render_template(
+            "public/payment_link/show.html",
+            order=order,
+            token=token,
+            status_label=STATUS_LABELS[OrderStatus(order.status)],
+            demo=True,
+            declined=True,
+        ),
+        402,
+    )

@@ -1,0 +1,1 @@
+"""Contact and help (R-HLP-1): agents' messages and the operators' answers (R-OPS-5)."""

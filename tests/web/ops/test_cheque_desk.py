@@ -1,0 +1,271 @@
+"""The cheque desk (R-PAY-3, R-PAY-4, R-OPS-3, R-OPS-6)."""
+
+from __future__ import annotations
+
+import html
+import itertools
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.conftest import login_agent, login_staff
+from tests.web.agent.test_catalog import NOW_PARIS
+
+YEAR = NOW_PARIS.year
+_tokens = itertools.count(1)
+
+
+def text(resp) -> str:
+    return html.unescape(resp.get_data(as_text=True))
+
+
+def euros(cents: int) -> str:
+    """As an operator types it: ``123,45``."""
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+def place(app, number, offer_id, qty, *, method="cheque", delivery="e_billet", session_id=None):
+    """An order placed through the services, as the web shop does; returns its number."""
+    from auth.dossiers import dossier_source
+    from auth.principals import agent_user
+    from orders import cart as carts
+    from orders import services
+
+    with app.app_context():
+        agent = agent_user(dossier_source().get(number))
+        carts.add_to_cart(agent, offer_id, quantity=qty, delivery=delivery, session_id=session_id)
+        total = carts.view_cart(agent).priced.total_cents
+        order = services.place_order(
+            agent,
+            payment_method=method,
+            contact=services.Contact(agent.record.email, True),
+            expected_total_cents=total,
+            checkout_token=f"ops-tok-{next(_tokens)}",
+            actor=agent,
+        )
+        return order.number
+
+
+def order_of(app, number):
+    from orders.models import Order
+    from shop.db import session
+
+    with app.app_context():
+        return session().scalar(select(Order).where(Order.number == number))
+
+
+def stock_of(app, offer_id):
+    from catalog.models import Offer
+    from shop.db import session
+
+    with app.app_context():
+        return session().get(Offer, offer_id).stock
+
+
+def used_of(app, household):
+    from orders.models import HouseholdYear
+    from shop.db import session
+
+    with app.app_context():
+        row = session().get(HouseholdYear, (household, YEAR))
+        return row.used_cents if row else 0
+
+
+def count_of(app, model, **where):
+    from shop.db import session
+
+    with app.app_context():
+        stmt = select(func.count()).select_from(model)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(model, key) == value)
+        return session().scalar(stmt)
+
+
+def expire(app):
+    from orders import services
+
+    with app.app_context():
+        return services.expire_due()
+
+
+@pytest.fixture
+def operator(client, make_staff, clock):
+    clock.set(NOW_PARIS)
+    email, password = make_staff("operator")
+    login_staff(client, email, password)
+    client.relogin = lambda: login_staff(client, email, password)
+    return client
+
+
+@pytest.fixture
+def agent(make_agent):
+    number, _ = make_agent(household_id="H-CHQ", email="cheque@exemple.fr")
+    return number
+
+
+@pytest.fixture
+def parc(make_offer):
+    return make_offer(kind="billet_ouvert", title="Parc des Oiseaux", stock=10)
+
+
+def register(client, number, amount, cheque="1234567"):
+    return client.post(
+        "/gestion/cheques",
+        data={"order_number": number, "amount": amount, "cheque_number": cheque},
+    )
+
+
+def test_r_pay_4_cheque_one_cent_short_refuses_and_cancels(operator, app, agent, parc, mailbox):
+    number = place(app, agent, parc, 2)
+    order = order_of(app, number)
+    assert order.status == "option" and stock_of(app, parc) == 8
+    assert used_of(app, "H-CHQ") == 3000
+    mailbox.clear()
+    resp = register(operator, number, euros(order.total_cents - 1))
+    page = text(resp)
+    assert resp.status_code == 200
+    assert "Chèque refusé" in page and "à retourner à l'agent" in page
+    assert order_of(app, number).status == "cancelled"
+    assert stock_of(app, parc) == 10 and used_of(app, "H-CHQ") == 0
+    mail = next(m for m in mailbox.wait_for(1) if "annulée" in m["Subject"])
+    body = mailbox.text_of(mail)
+    assert "refusé" in body and "49,99" in body and "50,00" in body
+    from orders.models import Payment
+
+    assert count_of(app, Payment, order_id=order.id) == 0
+
+
+def test_r_pay_4_exact_cheque_pays_and_issues_etickets(operator, app, agent, parc, mailbox):
+    from orders.models import ETicket, Payment
+    from shop.audit import AuditEntry
+
+    number = place(app, agent, parc, 2)
+    order = order_of(app, number)
+    resp = register(operator, number, euros(order.total_cents), cheque="0012 345")
+    assert "Chèque accepté" in text(resp)
+    assert order_of(app, number).status == "paid"
+    assert count_of(app, ETicket, order_id=order.id, status="valid") == 2
+    with app.app_context():
+        from shop.db import session
+
+        pay = session().scalar(select(Payment).where(Payment.order_id == order.id))
+        entry = session().scalar(
+            select(AuditEntry).where(AuditEntry.action == "order.cheque_registered")
+        )
+    assert pay.method == "cheque" and pay.provider_ref == f"cheque-{number}-0012345"
+    assert pay.details["cheque_number"] == "0012345"
+    assert entry.before == {"status": "option"} and entry.after["status"] == "paid"
+    assert entry.actor.startswith("staff:")
+    subjects = [m["Subject"] for m in mailbox.wait_for(3)]
+    assert any("e-billets" in s for s in subjects)
+
+
+def test_r_pay_4_same_cheque_twice_is_harmless(operator, app, agent, parc):
+    from orders.models import ETicket, Payment
+    from shop.audit import AuditEntry
+
+    number = place(app, agent, parc, 1)
+    amount = euros(order_of(app, number).total_cents)
+    register(operator, number, amount)
+    again = text(register(operator, number, amount))
+    assert "déjà été enregistré" in again
+    order = order_of(app, number)
+    assert count_of(app, Payment, order_id=order.id) == 1
+    assert count_of(app, ETicket, order_id=order.id) == 1
+    assert count_of(app, AuditEntry, action="order.cheque_registered") == 1
+    # A refused cheque registered twice does not cancel or mail twice either.
+    other = place(app, agent, parc, 1)
+    register(operator, other, "1,00", cheque="77")
+    assert "déjà été enregistré" in text(register(operator, other, "1,00", cheque="77"))
+    assert count_of(app, AuditEntry, action="order.cancelled") == 1
+
+
+def test_r_pay_3_late_cheque_is_replaced_while_stock_remains(operator, app, agent, parc, clock):
+    number = place(app, agent, parc, 2)
+    total = order_of(app, number).total_cents
+    clock.set(NOW_PARIS + timedelta(days=9))
+    operator.relogin()
+    assert expire(app) == 1
+    assert order_of(app, number).status == "cancelled" and stock_of(app, parc) == 10
+    assert used_of(app, "H-CHQ") == 0
+    page = text(register(operator, number, euros(total)))
+    assert "commande reprise" in page and "même prix" in page
+    order = order_of(app, number)
+    assert order.status == "paid" and order.total_cents == total and order.cancelled_at is None
+    assert stock_of(app, parc) == 8 and used_of(app, "H-CHQ") == 3000
+
+
+def test_r_pay_3_late_cheque_without_stock_is_to_be_returned(operator, app, agent, parc, clock):
+    from catalog.models import Offer
+    from shop.db import unit_of_work
+
+    number = place(app, agent, parc, 2)
+    total = order_of(app, number).total_cents
+    clock.set(NOW_PARIS + timedelta(days=9))
+    operator.relogin()
+    expire(app)
+    with app.app_context(), unit_of_work() as s:
+        s.execute(update(Offer).where(Offer.id == parc).values(stock=1))
+    page = text(register(operator, number, euros(total)))
+    assert "Chèque à retourner à l'agent" in page
+    assert "plus disponibles" in page
+    assert order_of(app, number).status == "cancelled"
+    assert stock_of(app, parc) == 1 and used_of(app, "H-CHQ") == 0
+
+
+def test_r_ops_3_options_listed_by_days_left(operator, app, make_agent, parc, clock):
+    first, _ = make_agent(household_id="H-OPT1")
+    second, _ = make_agent(household_id="H-OPT2")
+    clock.set(NOW_PARIS - timedelta(days=5))
+    older = place(app, first, parc, 1)
+    clock.set(NOW_PARIS)
+    newer = place(app, second, parc, 1)
+    card = place(app, second, parc, 1, method="card")
+    page = text(operator.get("/gestion/cheques"))
+    assert page.index(older) < page.index(newer)
+    assert card not in page
+    # Placed on 24 February: held until the end of 3 March, two days after today.
+    assert "2 jours" in page and "mercredi 3 mars 2027" in page
+    assert "7 jours" in page and "lundi 8 mars 2027" in page
+
+
+def test_bad_cheque_input_is_answered_in_french_beside_the_field(operator, app, agent, parc):
+    number = place(app, agent, parc, 1)
+    resp = register(operator, number, "12,3x")
+    page = text(resp)
+    assert resp.status_code == 422
+    assert "Montant invalide" in page
+    assert 'value="12,3x"' in page and f'value="{number}"' in page
+    assert order_of(app, number).status == "option"
+    resp = register(operator, "L27-999999", "12,30", cheque="55")
+    page = text(resp)
+    assert resp.status_code == 422
+    assert "Aucune commande ne porte ce numéro." in page
+    assert 'value="L27-999999"' in page and 'value="12,30"' in page and 'value="55"' in page
+    resp = register(operator, "", "", cheque="")
+    assert resp.status_code == 422 and "Indiquez le montant du chèque." in text(resp)
+
+
+def test_a_card_order_takes_no_cheque(operator, app, agent, parc):
+    number = place(app, agent, parc, 1, method="card")
+    resp = register(operator, number, euros(order_of(app, number).total_cents))
+    assert resp.status_code == 422 and "carte bancaire" in text(resp)
+    assert order_of(app, number).status == "pending_payment"
+
+
+@pytest.mark.parametrize("url", ["/gestion/cheques", "/gestion/commandes", "/gestion/annulations"])
+def test_agents_and_partners_cannot_open_the_desk(client, make_agent, make_staff, url):
+    number, code = make_agent()
+    login_agent(client, number, code)
+    resp = client.get(url)
+    assert resp.status_code == 302 and "/gestion/connexion" in resp.location
+    posts = url != "/gestion/commandes"
+    if posts:
+        assert client.post(url, data={}).status_code == 302
+    client.post("/deconnexion")
+    email, password = make_staff("partner", partner="festibillet")
+    login_staff(client, email, password)
+    assert client.get(url).status_code == 404
+    if posts:
+        assert client.post(url, data={}).status_code == 404

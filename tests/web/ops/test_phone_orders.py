@@ -1,0 +1,263 @@
+"""Orders taken by phone or post for an agent (R-OPS-2) and card by phone (R-PAY-5)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.web.agent.test_catalog import NOW_PARIS
+from tests.web.ops.test_cheque_desk import count_of, order_of, stock_of, text, used_of
+
+YEAR = NOW_PARIS.year
+
+
+@pytest.fixture
+def operator(client, make_staff, clock):
+    from tests.conftest import login_staff
+
+    clock.set(NOW_PARIS)
+    email, password = make_staff("operator")
+    login_staff(client, email, password)
+    return client
+
+
+@pytest.fixture
+def agent(make_agent):
+    number, _ = make_agent(household_id="H-TEL", email="tel@exemple.fr")
+    return number
+
+
+@pytest.fixture
+def parc(make_offer):
+    return make_offer(kind="billet_ouvert", title="Parc des Oiseaux", stock=10, per_order_max=4)
+
+
+def add(client, number, offer_id, quantity, delivery="e_billet"):
+    return client.post(
+        f"/gestion/saisie/{number}/ajouter",
+        data={"offer_id": str(offer_id), "quantity": str(quantity), "delivery": delivery},
+    )
+
+
+def place(client, number, *, method="cheque", channel="phone", checkout="phone-checkout-0001"):
+    page = text(client.get(f"/gestion/saisie/{number}"))
+    total = re.search(r'name="expected_total" value="(\d+)"', page).group(1)
+    return client.post(
+        f"/gestion/saisie/{number}/commander",
+        data={
+            "checkout_token": checkout,
+            "expected_total": total,
+            "channel": channel,
+            "payment_method": method,
+            "accept_cgv": "1",
+        },
+    )
+
+
+def last_order(app, number):
+    from orders.models import Order
+    from shop.db import session
+
+    with app.app_context():
+        return session().scalar(
+            select(Order).where(Order.cgos_number == number).order_by(Order.id.desc())
+        )
+
+
+def run_due(app):
+    from shop.jobs import run_due as run
+
+    with app.app_context():
+        return run()
+
+
+def payment_of(app, order_id):
+    from orders.models import Payment
+    from shop.db import session
+
+    with app.app_context():
+        return session().scalar(select(Payment).where(Payment.order_id == order_id))
+
+
+def ticket_count(app, order_id):
+    from orders.models import ETicket
+
+    return count_of(app, ETicket, order_id=order_id)
+
+
+def card_order(operator, app, agent, parc, mailbox, qty=2):
+    """A card-by-phone order; returns (order, link path from the mailed link)."""
+    assert add(operator, agent, parc, qty).status_code == 302
+    mailbox.clear()
+    resp = place(operator, agent, method="card")
+    assert resp.status_code == 302
+    order = last_order(app, agent)
+    mail = next(m for m in mailbox.wait_for(2) if "Payez" in m["Subject"])
+    link = re.search(r"https?://[^/\s]+(/paiement/lien/\S+)", mailbox.text_of(mail)).group(1)
+    return order, link
+
+
+def test_r_ops_2_operator_places_a_cheque_order_like_the_web(operator, app, agent, parc):
+    from shop.audit import AuditEntry
+
+    start = operator.get("/gestion/saisie/")
+    assert 'id="q" name="q" type="search" value="" autofocus' in text(start)
+    resp = operator.get(f"/gestion/saisie/?q={agent}")
+    assert resp.status_code == 302 and resp.location.endswith(f"/gestion/saisie/{agent}")
+    page = text(operator.get(f"/gestion/saisie/{agent}?t=oiseaux"))
+    assert 'id="t" name="t" type="search" value="oiseaux" autofocus' in page
+    assert "Parc des Oiseaux" in page and "Le panier est vide" in page
+    assert add(operator, agent, parc, 3).status_code == 302
+    page = text(operator.get(f"/gestion/saisie/{agent}"))
+    line_id = re.search(r"/lignes/(\d+)/supprimer", page).group(1)
+    assert operator.post(f"/gestion/saisie/{agent}/lignes/{line_id}", data={"quantity": "2"})
+    assert "50,00" in text(operator.get(f"/gestion/saisie/{agent}"))  # 2 × (40 - 15)
+    resp = place(operator, agent)
+    assert resp.status_code == 302
+    order = last_order(app, agent)
+    assert order.channel == "phone" and order.status == "option"
+    assert order.payment_method == "cheque" and order.contact_email == "tel@exemple.fr"
+    assert order.placed_by.startswith("staff:")
+    assert stock_of(app, parc) == 8 and used_of(app, "H-TEL") == 3000
+    entry = next(
+        e
+        for e in _audit(app)
+        if e.action == "order.placed" and e.subject == f"order:{order.number}"
+    )
+    assert entry.actor == order.placed_by and entry.after["agent"] == agent
+    assert count_of(app, AuditEntry, action="order.placed") == 1
+    assert "Commande " + order.number in text(operator.get(resp.location))
+    # The agent's cart, shared with the web shop, is now empty.
+    assert "Le panier est vide" in text(operator.get(f"/gestion/saisie/{agent}"))
+
+
+def _audit(app):
+    from shop.audit import AuditEntry
+    from shop.db import session
+
+    with app.app_context():
+        return list(session().scalars(select(AuditEntry)))
+
+
+def test_r_ops_2_same_limits_and_cap_as_the_web(operator, app, agent, parc):
+    from orders.models import HouseholdYear
+    from shop.db import unit_of_work
+
+    resp = add(operator, agent, parc, 5)
+    assert resp.status_code == 422
+    assert "Au plus 4 par commande pour « Parc des Oiseaux »." in text(resp)
+    assert "Saisissez une quantité en chiffres." in text(add(operator, agent, parc, "deux"))
+    # Cap: 500 € with 490 € used leaves 10 € of participation, not 4 × 15 €.
+    with app.app_context(), unit_of_work() as s:
+        s.add(HouseholdYear(household_id="H-TEL", year=YEAR, used_cents=49_000))
+    assert add(operator, agent, parc, 4).status_code == 302
+    page = text(operator.get(f"/gestion/saisie/{agent}"))
+    assert "plafond atteint : 50,00" in page
+    assert place(operator, agent).status_code == 302
+    order = last_order(app, agent)
+    assert order.participation_cents == 1000 and order.total_cents == 15_000
+    assert used_of(app, "H-TEL") == 50_000
+
+
+def test_r_dos_3_agent_without_rights_and_without_email(operator, app, make_agent, parc):
+    closed, _ = make_agent(dossier_year=YEAR - 2)
+    resp = add(operator, closed, parc, 1)
+    assert resp.status_code == 422 and "constituez votre dossier C.G.O.S" in text(resp)
+    no_mail, _ = make_agent(email="")
+    assert add(operator, no_mail, parc, 1).status_code == 302
+    resp = place(operator, no_mail)
+    assert resp.status_code == 422 and "pas d'adresse e-mail" in text(resp)
+    assert last_order(app, no_mail) is None
+    assert operator.get("/gestion/saisie/00000000X").status_code == 404
+
+
+def test_r_pay_5_card_by_phone_mails_a_24h_link_paid_without_login(
+    operator, app, agent, parc, mailbox, clock
+):
+    order, link = card_order(operator, app, agent, parc, mailbox)
+    assert order.channel == "phone" and order.status == "pending_payment"
+    assert order.expires_at == order.placed_at + timedelta(hours=24)
+    assert any(e.action == "order.payment_link_sent" for e in _audit(app))
+    anonymous = app.test_client()
+    page = text(anonymous.get(link))
+    assert order.number in page and "démonstration" in page and "50,00" in page
+    mailbox.clear()
+    resp = anonymous.post(link, data={"outcome": "succeed"})
+    assert resp.status_code == 302
+    paid = order_of(app, order.number)
+    assert paid.status == "paid"
+    assert payment_of(app, order.id).details["capture"] == "pending"
+    assert ticket_count(app, order.id) == 0  # J+1, after the capture
+    assert "paiement est bien reçu" in text(anonymous.get(link))
+
+
+def test_r_pay_5_tampered_or_old_link_refused(operator, app, agent, parc, mailbox, clock):
+    order, link = card_order(operator, app, agent, parc, mailbox)
+    anonymous = app.test_client()
+    resp = anonymous.get(link[:-2] + ("aa" if not link.endswith("aa") else "bb"))
+    assert resp.status_code == 410 and "Lien expiré ou invalide" in text(resp)
+    assert anonymous.get("/paiement/lien/nimportequoi").status_code == 410
+    clock.advance(hours=24, seconds=1)
+    resp = anonymous.post(link, data={"outcome": "succeed"})
+    assert resp.status_code == 410 and "Lien expiré ou invalide" in text(resp)
+    assert order_of(app, order.number).status == "pending_payment"
+
+
+def test_r_pay_5_unpaid_phone_order_released_after_24h(operator, app, agent, parc, mailbox, clock):
+    order, _ = card_order(operator, app, agent, parc, mailbox)
+    assert stock_of(app, parc) == 8
+    clock.advance(minutes=31)
+    run_due(app)
+    assert order_of(app, order.number).status == "pending_payment"  # not the web's 30 min
+    clock.advance(hours=24)
+    run_due(app)
+    assert order_of(app, order.number).status == "cancelled"
+    assert stock_of(app, parc) == 10 and used_of(app, "H-TEL") == 0
+
+
+def test_r_pay_5_capture_at_end_of_day_and_etickets_next_day(
+    operator, app, agent, parc, mailbox, clock
+):
+    from orders import phone
+
+    order, link = card_order(operator, app, agent, parc, mailbox)
+    app.test_client().post(link, data={"outcome": "succeed"})
+    clock.set(datetime(YEAR, 3, 1, 20, 59))
+    assert run_due(app)["payments.capture_batch"] == 0
+    assert payment_of(app, order.id).details["capture"] == "pending"
+    clock.set(datetime(YEAR, 3, 1, 21, 5))
+    results = run_due(app)
+    assert results["payments.capture_batch"] == 1
+    details = payment_of(app, order.id).details
+    assert details["capture"] == "done" and details["captured_at"]
+    with app.app_context():
+        assert phone.capture_batch() == 0  # twice: captured once
+    assert payment_of(app, order.id).details["captured_at"] == details["captured_at"]
+    assert results["etickets.release_phone"] == 0 and ticket_count(app, order.id) == 0
+    clock.set(datetime(YEAR, 3, 1, 23, 59))
+    assert run_due(app)["etickets.release_phone"] == 0  # same day: still nothing
+    mailbox.clear()
+    clock.set(datetime(YEAR, 3, 2, 0, 30))  # J+1
+    assert run_due(app)["etickets.release_phone"] == 1
+    assert ticket_count(app, order.id) == 2
+    assert any("e-billets" in m["Subject"] for m in mailbox.wait_for(1))
+    assert run_due(app)["etickets.release_phone"] == 0
+    assert ticket_count(app, order.id) == 2
+
+
+def test_web_card_orders_still_get_etickets_at_once(app, agent, parc, clock):
+    """The J+1 rule is for phone/post card orders only."""
+    from orders import services
+    from tests.web.ops.test_cheque_desk import place as place_web
+
+    clock.set(NOW_PARIS)
+    number = place_web(app, agent, parc, 1, method="card")
+    order = order_of(app, number)
+    with app.app_context():
+        services.mark_paid(
+            order.id, method="demo", amount_cents=order.total_cents, provider_ref="d-1", actor=None
+        )
+    assert ticket_count(app, order.id) == 1
