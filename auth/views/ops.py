@@ -9,10 +9,12 @@ from auth.codes import is_valid_cgos_number, normalise_cgos_number
 from auth.dossiers import dossier_source
 from auth.models import AccessCode, DossierAgent
 from auth.principals import agent_user
+from orders.cart import household_snapshot
 from orders.models import Order
 from orders.status import STATUS_LABELS
 from shop.audit import AuditEntry
 from shop.db import session
+from support.models import ContactMessage
 
 bp = Blueprint("home", __name__)
 
@@ -28,6 +30,8 @@ def index():
     matches: list[DossierAgent] = []
     code_issued_at = None
     orders: list[Order] = []
+    messages: list[ContactMessage] = []
+    household = None
     searched = bool(q)
     if q:
         number = normalise_cgos_number(q)
@@ -42,6 +46,15 @@ def index():
                         select(Order)
                         .where(Order.cgos_number == number)
                         .order_by(Order.placed_at.desc(), Order.id.desc())
+                        .limit(AGENT_ORDERS)
+                    )
+                )
+                household = household_snapshot(agent)
+                messages = list(
+                    session().scalars(
+                        select(ContactMessage)
+                        .where(ContactMessage.cgos_number == number)
+                        .order_by(ContactMessage.created_at.desc())
                         .limit(AGENT_ORDERS)
                     )
                 )
@@ -70,6 +83,8 @@ def index():
         code_issued_at=code_issued_at,
         orders=orders,
         status_labels=STATUS_LABELS,
+        household=household,
+        messages=messages,
     )
 
 

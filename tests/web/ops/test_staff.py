@@ -67,3 +67,36 @@ def test_r_ops_6_access_code_issuance_is_in_the_audit_log(client, make_staff, ma
     page = client.get(f"/gestion/journal?objet={number}").get_data(as_text=True)
     assert "access_code.issued" in page
     assert f"agent:{number}" in page
+
+
+def test_r_ops_1_agent_page_shows_cap_and_messages(client, make_staff, make_agent, app):
+    from orders.models import HouseholdYear
+    from shop.db import unit_of_work
+    from support.models import ContactMessage
+
+    number, _ = make_agent(household_id="H-OPS")
+    with app.app_context(), unit_of_work() as s:
+        from shop import clock
+
+        year = clock.today().year
+        s.add(HouseholdYear(household_id="H-OPS", year=year, used_cents=12_345))
+        s.add(
+            ContactMessage(
+                cgos_number=number,
+                topic="autre",
+                nom="T",
+                prenom="C",
+                etablissement="HCL",
+                email="c@exemple.fr",
+                phone="0600000000",
+                body="Bonjour",
+                status="nouveau",
+                created_at=clock.utcnow(),
+                updated_at=clock.utcnow(),
+            )
+        )
+    email, password = make_staff("operator")
+    login_staff(client, email, password)
+    page = client.get(f"/gestion/?q={number}").get_data(as_text=True)
+    assert "500,00" in page and "123,45" in page and "376,55" in page
+    assert "Autre demande" in page or "autre" in page.lower()
