@@ -40,6 +40,7 @@ from auth.regions import REGIONS
 from catalog.categories import CATEGORIES
 from catalog.rules import DELIVERY_LABELS, KIND_LABELS, SUPPLY_LABELS
 from catalog.services import OfferData, check_offer
+from catalog.stays import FAMILY_LABELS
 from shop.clock import PARIS, to_paris
 from shop.money import MoneyError, to_cents
 
@@ -48,15 +49,8 @@ MAX_STOCK = 1_000_000
 MAX_PER_ORDER = 1_000
 NATIONAL = ""
 
-# Vacation price families of R-VAC-2, until the stays module owns this table.
-STAY_FAMILIES = (
-    SelectChoice("prix_mini", "Prix mini"),
-    SelectChoice("prix_reduit_adultes", "Prix réduit adultes et famille"),
-    SelectChoice("prix_reduit_enfants", "Prix réduit enfants et adolescents"),
-    SelectChoice("libre_evasion_adultes", "Libre évasion adultes et famille"),
-    SelectChoice("libre_evasion_enfants", "Libre évasion enfants et adolescents"),
-    SelectChoice("sejours_adaptes", "Séjours adaptés (handicap)"),
-)
+# Vacation price families of R-VAC-2.
+STAY_FAMILIES = tuple(SelectChoice(code, label) for code, label in FAMILY_LABELS)
 
 PRICE_FIELDS = (
     "public_price",

@@ -21,21 +21,13 @@ from auth.regions import REGIONS
 from catalog.models import Offer, OfferSession, Partner
 from catalog.rules import KIND_DELIVERIES, Delivery, Kind, SupplyState
 from catalog.services import OfferData, check_offer
+from catalog.stays import STAY_FAMILIES
 from catalog.text import offer_search_text
 from shop import audit, clock
 from shop.clock import PARIS
 from shop.db import session, unit_of_work
 from shop.money import MoneyError, to_cents
 
-# The families of the vacation tables (R-VAC-2).
-STAY_FAMILIES: tuple[str, ...] = (
-    "prix_mini",
-    "prix_reduit_adultes",
-    "prix_reduit_enfants",
-    "libre_evasion_adultes",
-    "libre_evasion_enfants",
-    "sejours_adaptes",
-)
 CULTURE_FACE_VALUES = (7500, 15000)  # R-CAP-6: 75 € or 150 €
 MAX_CENTS = 100_000_000  # 1 000 000 €: far above any offer, far below a 32-bit integer
 MAX_COUNT = 1_000_000_000

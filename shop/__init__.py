@@ -76,10 +76,14 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views import ops as orders_ops
     from orders.views import phone as orders_phone
     from orders.views import webhooks as orders_webhooks
+    from partners.views import api as partners_api
+    from partners.views import portal as partners_portal
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
     from support.views import ops as support_ops
+    from vacations.views import agent as vacations_agent
+    from vacations.views import ops as vacations_ops
 
     aud = make_audiences()
     aud.public.register_blueprint(auth_public.bp)
@@ -99,6 +103,10 @@ def _register_blueprints(app: Flask) -> None:
     aud.partner.register_blueprint(catalog_partner.bp)
     aud.agent.register_blueprint(support_agent.bp)
     aud.ops.register_blueprint(support_ops.bp)
+    aud.partner.register_blueprint(partners_portal.bp)
+    aud.public.register_blueprint(partners_api.bp)
+    aud.agent.register_blueprint(vacations_agent.bp)
+    aud.ops.register_blueprint(vacations_ops.bp)
     for parent in aud.all():
         app.register_blueprint(parent)
 

@@ -176,3 +176,26 @@ def register_cli(app: Flask) -> None:
         )
 
     app.cli.add_command(catalog_group)
+
+    partner_group = AppGroup("partner", help="Partenaires : jetons d'API.")
+
+    token_group = AppGroup("token", help="Jetons d'API des partenaires (R-PAR-6).")
+    partner_group.add_command(token_group)
+
+    @token_group.command("create")
+    @click.argument("slug")
+    @click.argument("name")
+    def partner_token_create(slug: str, name: str) -> None:
+        """Create an API token for a partner (R-PAR-6); it is shown only this once."""
+        from partners.services import create_token
+        from shop.errors import DomainError
+
+        try:
+            raw = create_token(slug, name, actor="cli")
+        except DomainError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+        click.echo(f"Jeton créé pour {slug} (il ne sera plus affiché) :")
+        click.echo(raw)
+
+    app.cli.add_command(partner_group)

@@ -3,6 +3,8 @@
 import auth.models  # noqa: F401
 import catalog.models  # noqa: F401
 import orders.models  # noqa: F401
+import partners.models  # noqa: F401
 import shop.audit  # noqa: F401
 import shop.mail  # noqa: F401
 import support.models  # noqa: F401
+import vacations.models  # noqa: F401

@@ -23,6 +23,7 @@ from catalog.rules import (
 )
 from shop import clock
 from shop.clock import MONTHS_FR
+from vacations.views.agent import stay_context
 
 bp = Blueprint("catalog", __name__)
 
@@ -233,6 +234,7 @@ def render_offer(
         error_field=error_field,
         values=values or {},
         today=today,
+        **(stay_context(offer) if offer.kind == Kind.SEJOUR else {"stay": None, "prix_mini": None}),
     ), status
 
 

@@ -16,8 +16,11 @@ from sqlalchemy.orm import selectinload
 
 from catalog.rules import DELIVERY_LABELS
 from orders import etickets, refunds, services
+from orders.fees import GROUP_LABELS
 from orders.models import Order
 from orders.status import STATUS_LABELS, OrderStatus
+from partners import rules as shipping_rules
+from partners import services as shipping
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
@@ -73,6 +76,9 @@ def detail(number: str):
         order=order,
         status_label=STATUS_LABELS[OrderStatus(order.status)],
         tickets=etickets.tickets_of(order),
+        shipments=shipping.shipments_of(order.id),
+        mode_labels=shipping_rules.MODE_LABELS,
+        group_labels=GROUP_LABELS,
         cheque_payee=services.CHEQUE_PAYEE,
         delivery_labels=DELIVERY_LABELS,
         line_status_labels=LINE_STATUS_LABELS,

@@ -17,6 +17,7 @@ PURE = [
     "catalog.categories",
     "orders.pricing",
     "orders.fees",
+    "catalog.stays",
 ]
 
 

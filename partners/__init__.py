@@ -1,0 +1,1 @@
+"""Partner fulfilment: shipment queue, packing slips, tracking, entry control (§10)."""

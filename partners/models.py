@@ -1,0 +1,44 @@
+"""Shipments of an order's physical groups and the partners' API tokens (R-PAR-4, R-PAR-6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.db import Base
+
+
+class Shipment(Base):
+    """One physical group of one order, posted by its partner: once per group (R-PAR-4)."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        UniqueConstraint(
+            "order_id", "partner_id", "group", name="uq_shipments_order_partner_group"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    group: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(20))
+    tracking_number: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    shipped_at: Mapped[datetime] = mapped_column(DateTime)
+    shipped_by: Mapped[str] = mapped_column(String(200))
+
+
+class ApiToken(Base):
+    """A partner's API token: only its SHA-256 is kept; revoked tokens stay for the record."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

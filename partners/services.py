@@ -1,0 +1,435 @@
+"""Partner fulfilment verbs: the shipment queue, marking a group shipped and entry control
+(R-PAR-1…4, R-PAR-7). Everything is read for one partner: another partner's order is a 404.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from catalog.models import Partner
+from orders.fees import GROUP_LABELS, Group
+from orders.models import ETicket, Order, OrderLine
+from orders.status import OrderStatus, check_transition
+from partners import rules
+from partners.models import ApiToken, Shipment
+from shop import audit, clock
+from shop.db import for_update, session, unit_of_work
+from shop.errors import DomainError, NotFound
+from shop.mail import queue_mail
+
+# Orders whose goods are paid for and may still have a group to post (R-PAR-2). A cheque
+# order reaches ``paid`` only once its cheque is cashed, so options never appear here.
+SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.PARTIALLY_REFUNDED)
+
+
+@dataclass
+class QueueEntry:
+    """One physical group of one order for one partner, with its posting deadline."""
+
+    order: Order
+    group: str
+    lines: list[OrderLine]
+    deadline: datetime | None
+    late: bool
+    suggested_mode: str
+    addresses: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def group_label(self) -> str:
+        return GROUP_LABELS.get(Group(self.group), self.group)
+
+
+def _suggested_mode(order: Order, group: str) -> str:
+    """The mode the agent paid for: the group's fee option."""
+    option = next((f.option for f in order.fees if f.group == group and f.option), None)
+    if option in rules.MODE_LABELS:
+        return option
+    return "r2" if group == Group.CHEQUES_CULTURE else "lettre_verte"
+
+
+def _addresses(order: Order, group: str, lines: list[OrderLine]) -> list[dict[str, Any]]:
+    """Where the group goes: paper tickets to the dossier address (R-FEE-1), cards and
+    cheques possibly elsewhere (R-FEE-2), magazines to each line's address (R-FEE-3)."""
+    if group == Group.MAGAZINES:
+        found: list[dict[str, Any]] = []
+        for line in lines:
+            address = (line.options or {}).get("address")
+            if address and address not in found:
+                found.append(address)
+        return found
+    if group in (Group.CARTES, Group.CHEQUES_CULTURE) and order.card_address:
+        return [order.card_address]
+    return [order.ship_address]
+
+
+def _entries(partner_id: int, orders: list[Order], shipped: set[tuple[int, str]], now: datetime):
+    for order in orders:
+        groups: dict[str, list[OrderLine]] = {}
+        for line in order.lines:
+            if line.partner_id == partner_id and line.group and line.status == "active":
+                groups.setdefault(line.group, []).append(line)
+        for group, lines in groups.items():
+            if (order.id, group) in shipped:
+                continue
+            deadline = rules.posting_deadline([ln.session_starts_at for ln in lines])
+            yield QueueEntry(
+                order=order,
+                group=group,
+                lines=lines,
+                deadline=deadline,
+                late=rules.is_late(deadline, now),
+                suggested_mode=_suggested_mode(order, group),
+                addresses=_addresses(order, group, lines),
+            )
+
+
+def _shippable_orders(partner_id: int):
+    has_group = (
+        select(OrderLine.order_id)
+        .where(OrderLine.partner_id == partner_id, OrderLine.group.is_not(None))
+        .scalar_subquery()
+    )
+    return (
+        select(Order)
+        .where(Order.status.in_([s.value for s in SHIPPABLE]), Order.id.in_(has_group))
+        .options(selectinload(Order.lines), selectinload(Order.fees))
+    )
+
+
+def _shipped_groups(partner_id: int, order_ids: list[int]) -> set[tuple[int, str]]:
+    if not order_ids:
+        return set()
+    rows = session().execute(
+        select(Shipment.order_id, Shipment.group).where(
+            Shipment.partner_id == partner_id, Shipment.order_id.in_(order_ids)
+        )
+    )
+    return {(r.order_id, r.group) for r in rows}
+
+
+def _urgency(entry: QueueEntry) -> tuple[Any, ...]:
+    # Most urgent first: dated groups by deadline, then the others by payment date.
+    return (
+        entry.deadline is None,
+        entry.deadline or datetime.max,
+        entry.order.paid_at or datetime.max,
+        entry.order.id,
+    )
+
+
+def shipment_queue(partner_id: int) -> list[QueueEntry]:
+    """R-PAR-2: the partner's physical groups still to post, most urgent first."""
+    orders = list(session().scalars(_shippable_orders(partner_id)))
+    shipped = _shipped_groups(partner_id, [o.id for o in orders])
+    return sorted(_entries(partner_id, orders, shipped, clock.utcnow()), key=_urgency)
+
+
+def queue_entry(partner_id: int, order_number: str, group: str) -> QueueEntry:
+    """One group of the partner's own order, shipped or not; anything else is a 404."""
+    readable = [s.value for s in (*SHIPPABLE, OrderStatus.SHIPPED)]
+    order = session().scalar(
+        select(Order)
+        .where(Order.number == order_number, Order.status.in_(readable))
+        .options(selectinload(Order.lines), selectinload(Order.fees))
+    )
+    if order is None:
+        raise NotFound()
+    for entry in _entries(partner_id, [order], set(), clock.utcnow()):
+        if entry.group == group:
+            return entry
+    raise NotFound()
+
+
+def iter_address_rows(partner_id: int, batch: int = 200) -> Iterator[list[str]]:
+    """R-PAR-3: one CSV row per address of each group to post, read in batches so a long
+    queue is never held in memory at once."""
+    stmt = (
+        select(Order)
+        .where(
+            Order.status.in_([s.value for s in SHIPPABLE]),
+            Order.id.in_(
+                select(OrderLine.order_id)
+                .where(OrderLine.partner_id == partner_id, OrderLine.group.is_not(None))
+                .scalar_subquery()
+            ),
+        )
+        .order_by(Order.id)
+        .execution_options(yield_per=batch)
+    )
+    result = session().scalars(stmt)
+    try:  # a server-side cursor on PostgreSQL: closed even if the download is cut short
+        yield from _address_rows(partner_id, result)
+    finally:
+        result.close()
+
+
+def _address_rows(partner_id: int, result: Any) -> Iterator[list[str]]:
+    for part in result.partitions():
+        orders = list(part)
+        ids = [o.id for o in orders]
+        lines: dict[int, list[OrderLine]] = {i: [] for i in ids}
+        for line in session().scalars(select(OrderLine).where(OrderLine.order_id.in_(ids))):
+            lines[line.order_id].append(line)
+        shipped = _shipped_groups(partner_id, ids)
+        for order in orders:
+            groups: dict[str, list[OrderLine]] = {}
+            for line in lines[order.id]:
+                if line.partner_id == partner_id and line.group and line.status == "active":
+                    groups.setdefault(line.group, []).append(line)
+            for group, group_lines in groups.items():
+                if (order.id, group) in shipped:
+                    continue
+                for a in _addresses(order, group, group_lines):
+                    yield [
+                        order.number or "",
+                        group,
+                        a.get("name", order.holder_name),
+                        a.get("line1", ""),
+                        a.get("line2", ""),
+                        a.get("postal_code", ""),
+                        a.get("city", ""),
+                        a.get("country", ""),
+                        str(sum(ln.quantity for ln in group_lines)),
+                    ]
+
+
+def _order_groups(order_id: int) -> set[tuple[int, str]]:
+    rows = session().execute(
+        select(OrderLine.partner_id, OrderLine.group).where(
+            OrderLine.order_id == order_id,
+            OrderLine.group.is_not(None),
+            OrderLine.status == "active",
+        )
+    )
+    return {(r.partner_id, r.group) for r in rows}
+
+
+def mark_shipped(
+    partner_id: int, order_number: str, group: str, mode: str, tracking: str | None, *, actor: Any
+) -> Shipment:
+    """R-PAR-4: record a group as posted, move the order to (partially) shipped, and mail
+    the agent the tracking number. Taken under the order's lock; a second call is refused."""
+    tracking = (tracking or "").strip() or None
+    error = rules.tracking_error(mode, tracking)
+    if error:
+        raise DomainError(error, field="tracking_number" if mode in rules.MODE_LABELS else "mode")
+    with unit_of_work() as s:
+        entry = queue_entry(partner_id, order_number, group)
+        order = s.scalar(
+            for_update(select(Order).where(Order.id == entry.order.id)).execution_options(
+                populate_existing=True
+            )
+        )
+        if order is None or order.status not in SHIPPABLE:
+            raise NotFound()
+        shipment = Shipment(
+            order_id=order.id,
+            partner_id=partner_id,
+            group=group,
+            mode=mode,
+            tracking_number=tracking,
+            shipped_at=clock.utcnow(),
+            shipped_by=audit.actor_label(actor),
+        )
+        try:
+            with s.begin_nested():
+                s.add(shipment)
+                s.flush()
+        except IntegrityError:
+            raise DomainError("Ce colis est déjà marqué comme expédié.", rule="R-PAR-4") from None
+        done = {
+            (r.partner_id, r.group)
+            for r in s.execute(
+                select(Shipment.partner_id, Shipment.group).where(Shipment.order_id == order.id)
+            )
+        }
+        complete = _order_groups(order.id) <= done
+        target = OrderStatus.SHIPPED if complete else OrderStatus.PARTIALLY_SHIPPED
+        before = order.status
+        if before != target:
+            check = check_transition(before, target)
+            if not check.allowed:
+                raise DomainError(check.reason or "Transition refusée.", rule="R-PAR-4")
+            order.status = target
+        audit.record(
+            actor,
+            "order.shipped",
+            f"order:{order.number}",
+            before={"status": before},
+            after={"status": order.status, "group": group, "mode": mode, "tracking": tracking},
+        )
+        queue_mail(
+            order.contact_email,
+            "partners/shipped",
+            f"Commande {order.number} expédiée",
+            order=order,
+            shipment=shipment,
+            group_label=entry.group_label,
+            mode_label=rules.MODE_LABELS[mode],
+            complete=complete,
+        )
+    return shipment
+
+
+def shipments_of(order_id: int) -> list[Shipment]:
+    """What has been posted for an order, for « Mes commandes »."""
+    return list(
+        session().scalars(
+            select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.shipped_at)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    verdict: str  # valide | deja_utilise | invalide
+    message: str
+    used_at: datetime | None = None
+    title: str | None = None
+
+
+SCAN_LABELS = {"valide": "Valide", "deja_utilise": "Déjà utilisé", "invalide": "Invalide"}
+_ADMITTING = (
+    OrderStatus.PAID,
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+    OrderStatus.PARTIALLY_REFUNDED,
+)
+
+
+def _ticket_for(partner_id: int, secret: str, session_id: int | None):
+    stmt = (
+        select(ETicket, OrderLine, Order)
+        .join(OrderLine, OrderLine.id == ETicket.order_line_id)
+        .join(Order, Order.id == ETicket.order_id)
+        .where(ETicket.secret == secret, OrderLine.partner_id == partner_id)
+    )
+    if session_id is not None:
+        stmt = stmt.where(OrderLine.session_id == session_id)
+    return session().execute(stmt).first()
+
+
+def scan(partner_id: int, secret: str, session_id: int | None = None, *, actor: Any) -> ScanResult:
+    """R-PAR-7: the first scan of a valid ticket admits and marks it used; later scans say
+    when it was first used. Another partner's, a cancelled or an unknown ticket is invalid.
+
+    The conditional UPDATE … WHERE used_at IS NULL is the arbiter: of two simultaneous
+    scans only one changes the row, so they never both answer *valide*."""
+    secret = (secret or "").strip()
+    invalid = ScanResult("invalide", "Billet invalide.")
+    if not secret or len(secret) > 64:
+        return invalid
+    with unit_of_work() as s:
+        row = _ticket_for(partner_id, secret, session_id)
+        if row is None:
+            return invalid
+        ticket, line, order = row
+        if (
+            ticket.status != "valid"
+            or line.status != "active"
+            or order.status not in [x.value for x in _ADMITTING]
+        ):
+            return invalid
+        now = clock.utcnow()
+        changed = s.execute(
+            update(ETicket)
+            .where(ETicket.id == ticket.id, ETicket.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed == 1:
+            audit.record(
+                actor, "eticket.scanned", f"eticket:{ticket.id}", after={"used_at": str(now)}
+            )
+            return ScanResult("valide", "Billet valide : entrée autorisée.", now, line.title)
+        first = s.scalar(select(ETicket.used_at).where(ETicket.id == ticket.id))
+        return ScanResult("deja_utilise", "Billet déjà utilisé.", first, line.title)
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def create_token(partner_slug: str, name: str, *, actor: Any) -> str:
+    """R-PAR-6: a new API token for a partner; only its hash is kept, the token is
+    returned once to be handed over."""
+    raw = "cgos_" + secrets.token_urlsafe(32)
+    with unit_of_work() as s:
+        partner = s.scalar(select(Partner).where(Partner.slug == partner_slug))
+        if partner is None:
+            raise DomainError(f"Partenaire inconnu : {partner_slug}.", field="partner")
+        token = ApiToken(
+            partner_id=partner.id,
+            name=name.strip()[:120] or "API",
+            token_hash=hash_token(raw),
+            created_at=clock.utcnow(),
+        )
+        s.add(token)
+        s.flush()
+        audit.record(actor, "api_token.created", f"partner:{partner.slug}", after={"id": token.id})
+    return raw
+
+
+def revoke_token(token_id: int, *, actor: Any) -> None:
+    """R-PAR-6: a revoked token answers 401 from then on; the row stays for the record."""
+    with unit_of_work() as s:
+        token = s.get(ApiToken, token_id)
+        if token is None:
+            raise NotFound()
+        if token.revoked_at is None:
+            token.revoked_at = clock.utcnow()
+            audit.record(actor, "api_token.revoked", f"api_token:{token.id}")
+
+
+def authenticate_token(raw: str) -> ApiToken | None:
+    """The live token matching ``raw``, its last use stamped; None when unknown or revoked."""
+    if not raw or len(raw) > 200:
+        return None
+    with unit_of_work() as s:
+        token = s.scalar(
+            select(ApiToken).where(
+                ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None)
+            )
+        )
+        if token is not None:
+            token.last_used_at = clock.utcnow()
+    return token
+
+
+def shipment_page(
+    partner_id: int, after: tuple[int, str] | None, limit: int
+) -> tuple[list[QueueEntry], tuple[int, str] | None]:
+    """R-PAR-6: keyset pagination of the groups still to post, by (order id, group); the
+    cursor is the last key returned, so pages stay right while orders come and go."""
+    stmt = _shippable_orders(partner_id).order_by(Order.id)
+    if after is not None:
+        stmt = stmt.where(Order.id >= after[0])
+    found: list[QueueEntry] = []
+    now = clock.utcnow()
+    result = session().scalars(stmt.execution_options(yield_per=limit + 1))
+    try:  # a server-side cursor on PostgreSQL: closed even when we stop early
+        for part in result.partitions():
+            orders = list(part)
+            shipped = _shipped_groups(partner_id, [o.id for o in orders])
+            for entry in sorted(_entries(partner_id, orders, shipped, now), key=_key):
+                if after is not None and _key(entry) <= after:
+                    continue
+                found.append(entry)
+                if len(found) > limit:
+                    return found[:limit], _key(found[limit - 1])
+    finally:
+        result.close()
+    return found, None
+
+
+def _key(entry: QueueEntry) -> tuple[int, str]:
+    return (entry.order.id, entry.group)

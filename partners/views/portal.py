@@ -1,0 +1,133 @@
+"""Partner portal: shipment queue, packing slips, address export and entry control
+(R-PAR-1…4, R-PAR-7). Registered on the ``partner`` audience; every read goes through
+``partners.services`` scoped to ``current_user.partner_id``, so a guessed id is a 404."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from catalog.rules import DELIVERY_LABELS
+from orders.fees import GROUP_LABELS
+from partners import rules, services
+from partners.forms import ScanForm, ShipForm
+from shop.errors import DomainError, NotFound
+
+bp = Blueprint("shipments", __name__)
+
+CSV_HEADER = [
+    "commande",
+    "groupe",
+    "nom",
+    "adresse",
+    "complement",
+    "code_postal",
+    "ville",
+    "pays",
+    "quantite",
+]
+
+
+@bp.route("/expeditions")
+def queue():
+    entries = services.shipment_queue(current_user.partner_id)
+    return render_template(
+        "partner/shipments/queue.html", entries=entries, mode_labels=rules.MODE_LABELS
+    )
+
+
+@bp.route("/expeditions/<order_number>/<group>", methods=["GET", "POST"])
+def slip(order_number: str, group: str):
+    """Packing slip (print view) and the form to mark the group shipped."""
+    entry = services.queue_entry(current_user.partner_id, order_number, group)
+    shipment = next(
+        (
+            s
+            for s in services.shipments_of(entry.order.id)
+            if s.partner_id == current_user.partner_id and s.group == group
+        ),
+        None,
+    )
+    form = ShipForm(data={"mode": entry.suggested_mode})
+    status = 200
+    if shipment is None and form.validate_on_submit():
+        try:
+            services.mark_shipped(
+                current_user.partner_id,
+                order_number,
+                group,
+                form.mode.data,
+                form.tracking_number.data,
+                actor=current_user,
+            )
+        except NotFound:
+            raise
+        except DomainError as exc:
+            target = getattr(form, exc.field or "", None) or form.tracking_number
+            target.errors = [*target.errors, exc.message]
+            status = 422
+        else:
+            flash(f"Commande {order_number} : envoi enregistré, l'agent est prévenu.", "success")
+            return redirect(url_for(".queue"))
+    elif form.errors:
+        status = 422
+    return (
+        render_template(
+            "partner/shipments/slip.html",
+            entry=entry,
+            form=form,
+            shipment=shipment,
+            mode_labels=rules.MODE_LABELS,
+            delivery_labels=DELIVERY_LABELS,
+            group_labels=GROUP_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/expeditions/adresses.csv")
+def addresses_csv():
+    """R-PAR-3: streamed row by row; the rows are read from the database in batches."""
+    partner_id = current_user.partner_id
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(CSV_HEADER)
+        yield "\ufeff" + buffer.getvalue()
+        for row in services.iter_address_rows(partner_id):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(row)
+            yield buffer.getvalue()
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="adresses.csv"'
+    return response
+
+
+@bp.route("/controle", methods=["GET", "POST"])
+def entry_control():
+    """R-PAR-7: a page for a phone at the venue's door; the code is typed or scanned."""
+    form = ScanForm()
+    result = None
+    if form.validate_on_submit():
+        result = services.scan(current_user.partner_id, form.code.data, actor=current_user)
+        form = ScanForm(formdata=None)
+    return render_template(
+        "partner/shipments/control.html",
+        form=form,
+        result=result,
+        labels=services.SCAN_LABELS,
+    )

@@ -1,0 +1,142 @@
+"""Partner JSON API with per-partner tokens (R-PAR-6, R-PAR-1, R-PAR-7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from tests.web.partner.test_entry_control import secrets_of
+from tests.web.partner.test_shipments import (  # noqa: F401 - setup_fixture provides "setup"
+    order_of,
+    place,
+    setup_fixture,
+)
+
+
+def token_for(app: Any, slug: str = "acme") -> str:
+    from partners.services import create_token
+
+    with app.app_context():
+        return create_token(slug, "Entrepôt", actor="test")
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_r_par_6_401_without_or_with_unknown_token(app, client, setup):
+    response = client.get("/api/v1/shipments")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/api/v1/shipments", headers=auth("cgos_nope")).status_code == 401
+
+
+def test_r_par_6_token_is_stored_hashed_and_revocable(app, client, setup):
+    from partners.models import ApiToken
+    from partners.services import hash_token, revoke_token
+    from shop.db import session
+
+    token = token_for(app)
+    assert client.get("/api/v1/shipments", headers=auth(token)).status_code == 200
+    with app.app_context():
+        row = session().scalar(select(ApiToken))
+        assert row.token_hash == hash_token(token) and token not in row.token_hash
+        assert row.last_used_at is not None
+        revoke_token(row.id, actor="test")
+    response = client.get("/api/v1/shipments", headers=auth(token))
+    assert response.status_code == 401
+
+
+def test_r_par_1_other_partners_order_is_404_over_the_api(app, client, setup):
+    theirs = place(app, setup["number"], setup["other"])
+    token = token_for(app)
+    response = client.post(
+        f"/api/v1/shipments/{theirs}/billets/shipped",
+        json={"mode": "lettre_verte"},
+        headers=auth(token),
+    )
+    assert response.status_code == 404
+    assert response.get_json() == {"error": {"code": "not_found", "message": "Introuvable."}}
+    assert order_of(app, theirs).status == "paid"
+    listing = client.get("/api/v1/shipments", headers=auth(token)).get_json()
+    assert theirs not in [e["order_number"] for e in listing["data"]]
+
+
+def test_r_par_6_cursor_pagination_lists_each_group_once(app, client, setup):
+    numbers = [place(app, setup["number"], setup["acme"]) for _ in range(5)]
+    place(app, setup["number"], setup["other"])
+    token = token_for(app)
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        url = "/api/v1/shipments?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(url, headers=auth(token)).get_json()
+        seen += [e["order_number"] for e in body["data"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == numbers and pages == 3
+    bad = client.get("/api/v1/shipments?cursor=%%%", headers=auth(token))
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "cursor"
+
+
+def test_r_par_4_mark_shipped_over_the_api(app, client, setup, mailbox):
+    number = place(app, setup["number"], setup["acme"])
+    token = token_for(app)
+    url = f"/api/v1/shipments/{number}/billets/shipped"
+    missing = client.post(url, json={"mode": "recommande"}, headers=auth(token))
+    assert missing.status_code == 422
+    assert missing.get_json()["error"]["field"] == "tracking_number"
+    assert "obligatoire" in missing.get_json()["error"]["message"]
+    done = client.post(
+        url, json={"mode": "recommande", "tracking_number": "RR123456789FR"}, headers=auth(token)
+    )
+    assert done.status_code == 201 and done.get_json()["tracking_number"] == "RR123456789FR"
+    assert order_of(app, number).status == "shipped"
+    again = client.post(
+        url, json={"mode": "recommande", "tracking_number": "RR123456789FR"}, headers=auth(token)
+    )
+    assert again.status_code == 404  # no longer in a shippable state
+    not_json = client.post(url, data="x", headers=auth(token))
+    assert not_json.status_code == 422
+
+
+def test_r_par_7_scan_over_the_api(app, client, setup):
+    number = place(app, setup["number"], setup["acme"], delivery="e_billet")
+    theirs = place(app, setup["number"], setup["other"], delivery="e_billet")
+    [secret] = secrets_of(app, number)
+    token = token_for(app)
+    first = client.post("/api/v1/scans", json={"code": secret}, headers=auth(token)).get_json()
+    assert first["verdict"] == "valide"
+    second = client.post("/api/v1/scans", json={"code": secret}, headers=auth(token)).get_json()
+    assert second["verdict"] == "deja_utilise" and second["used_at"] == first["used_at"]
+    other = client.post(
+        "/api/v1/scans", json={"code": secrets_of(app, theirs)[0]}, headers=auth(token)
+    ).get_json()
+    assert other["verdict"] == "invalide"
+
+
+def test_r_par_6_openapi_document(app, client, setup):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert {"/shipments", "/shipments/{order_number}/{group}/shipped", "/scans"} <= set(
+        doc["paths"]
+    )
+
+
+def test_cli_creates_a_token_printed_once(app, setup, make_partner):
+    from partners.models import ApiToken
+    from partners.services import hash_token
+    from shop.db import session
+
+    make_partner("acme")
+    result = app.test_cli_runner().invoke(args=["partner", "token", "create", "acme", "Caisse"])
+    assert result.exit_code == 0, result.output
+    raw = result.output.strip().splitlines()[-1]
+    with app.app_context():
+        row = session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+        assert row is not None and row.name == "Caisse"

@@ -1,0 +1,100 @@
+"""Vacation tables: rate tables per season and family, Prix mini pre-registrations, draws."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.db import Base
+
+
+class RateTable(Base):
+    """An admin's edit of one family's table for one season (R-VAC-2); absent → defaults.
+
+    ``bands`` is ``FamilyTable.to_json()``. Prices are copied when a registration or an order
+    is made, so editing a table never changes what was already priced."""
+
+    __tablename__ = "stay_rate_tables"
+    __table_args__ = (UniqueConstraint("season", "family"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    season: Mapped[str] = mapped_column(String(20))
+    family: Mapped[str] = mapped_column(String(40))
+    bands: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RegistrationStatus(StrEnum):
+    PRE_REGISTERED = "preinscrit"
+    EXCLUDED = "exclu"  # a Prix mini stay in one of the two previous seasons of the kind
+    WON = "gagnant"  # has until pay_by to pay
+    WAITING = "attente"  # on the waiting list, at position ``rank``
+    PAID = "paye"
+    LAPSED = "forclos"  # won but did not pay within 7 days: the place went to the next
+
+
+STATUS_LABELS = {
+    RegistrationStatus.PRE_REGISTERED: "Préinscrit",
+    RegistrationStatus.EXCLUDED: "Non éligible",
+    RegistrationStatus.WON: "Tiré au sort",
+    RegistrationStatus.WAITING: "Liste d'attente",
+    RegistrationStatus.PAID: "Payé",
+    RegistrationStatus.LAPSED: "Forclos (non payé)",
+}
+
+
+class PrixMiniRegistration(Base):
+    """One agent's pre-registration to one Prix mini stay; one per agent per season."""
+
+    __tablename__ = "prix_mini_registrations"
+    __table_args__ = (
+        UniqueConstraint("season", "cgos_number"),
+        Index("ix_prix_mini_registrations_offer_status", "offer_id", "status", "id"),
+        Index("ix_prix_mini_registrations_household_season", "household_id", "season"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    season: Mapped[str] = mapped_column(String(20))
+    cgos_number: Mapped[str] = mapped_column(ForeignKey("dossier_agents.cgos_number"))
+    household_id: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    adults: Mapped[int] = mapped_column(Integer, default=1)
+    children: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO birth dates
+    percent: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.PRE_REGISTERED)
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pay_by: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    notified_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PrixMiniDraw(Base):
+    """A draw, reproducible: the same seed over the same ``results["eligible"]`` ids gives
+    the same winners and waiting list (R-VAC-4)."""
+
+    __tablename__ = "prix_mini_draws"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), unique=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    places: Mapped[int] = mapped_column(Integer)
+    drawn_at: Mapped[datetime] = mapped_column(DateTime)
+    drawn_by: Mapped[str] = mapped_column(String(200))
+    results: Mapped[dict[str, Any]] = mapped_column(JSON)
