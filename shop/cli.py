@@ -198,4 +198,38 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Jeton créé pour {slug} (il ne sera plus affiché) :")
         click.echo(raw)
 
+    @token_group.command("list")
+    @click.argument("slug")
+    def partner_token_list(slug: str) -> None:
+        """List a partner's API tokens (never the tokens themselves)."""
+        from sqlalchemy import select
+
+        from catalog.models import Partner
+        from partners.models import ApiToken
+        from shop.db import session
+
+        partner = session().scalar(select(Partner).where(Partner.slug == slug))
+        if partner is None:
+            click.echo(f"Partenaire inconnu : {slug}.", err=True)
+            sys.exit(1)
+        for t in session().scalars(
+            select(ApiToken).where(ApiToken.partner_id == partner.id).order_by(ApiToken.id)
+        ):
+            state = f"révoqué le {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "actif"
+            click.echo(f"{t.id}  {t.name}  créé le {t.created_at:%Y-%m-%d}  {state}")
+
+    @token_group.command("revoke")
+    @click.argument("token_id", type=int)
+    def partner_token_revoke(token_id: int) -> None:
+        """Revoke an API token: it answers 401 from now on (audit-logged)."""
+        from partners.services import revoke_token
+        from shop.errors import NotFound
+
+        try:
+            revoke_token(token_id, actor="cli")
+        except NotFound:
+            click.echo(f"Jeton inconnu : {token_id}.", err=True)
+            sys.exit(1)
+        click.echo(f"Jeton {token_id} révoqué.")
+
     app.cli.add_command(partner_group)

@@ -140,3 +140,24 @@ def test_cli_creates_a_token_printed_once(app, setup, make_partner):
     with app.app_context():
         row = session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
         assert row is not None and row.name == "Caisse"
+
+
+def test_r_par_6_token_listed_and_revoked_from_the_command_line(app, db, make_partner):
+    """The CLI creates, lists and revokes a token; a revoked one answers 401."""
+    make_partner("cli-partner")
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["partner", "token", "create", "cli-partner", "Entrepôt"])
+    assert created.exit_code == 0, created.output
+    raw = created.output.strip().splitlines()[-1]
+    client = app.test_client()
+    ok = client.get("/api/v1/shipments", headers={"Authorization": f"Bearer {raw}"})
+    assert ok.status_code == 200
+    listed = runner.invoke(args=["partner", "token", "list", "cli-partner"])
+    token_id = listed.output.split()[0]
+    assert "Entrepôt" in listed.output and "actif" in listed.output
+    revoked = runner.invoke(args=["partner", "token", "revoke", token_id])
+    assert revoked.exit_code == 0
+    assert "révoqué" in runner.invoke(args=["partner", "token", "list", "cli-partner"]).output
+    denied = client.get("/api/v1/shipments", headers={"Authorization": f"Bearer {raw}"})
+    assert denied.status_code == 401
+    assert runner.invoke(args=["partner", "token", "revoke", "999999"]).exit_code == 1
