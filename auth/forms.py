@@ -9,11 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, Val
 
 from auth.codes import is_valid_cgos_number, normalise_cgos_number
 from shop.clock import MONTHS_FR
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
+from shop.forms import strip_text
 
 CGOS_HELP = "8 chiffres suivis d'une lettre, par exemple 12345678A."
 
@@ -68,7 +64,7 @@ class CodeRequestForm(FlaskForm):
 class EmailConfirmForm(FlaskForm):
     email = EmailField(
         "Adresse e-mail complète",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Saisissez votre adresse e-mail."),
             Email("Adresse e-mail invalide.", check_deliverability=False),
@@ -78,7 +74,7 @@ class EmailConfirmForm(FlaskForm):
     )
     email_confirm = EmailField(
         "Confirmez l'adresse e-mail",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Saisissez à nouveau votre adresse e-mail."),
             EqualTo("email", "Les deux adresses saisies sont différentes."),
@@ -91,7 +87,7 @@ class EmailConfirmForm(FlaskForm):
 class StaffLoginForm(FlaskForm):
     email = EmailField(
         "Adresse e-mail",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Saisissez votre adresse e-mail."),
             Email("Adresse e-mail invalide.", check_deliverability=False),

@@ -8,7 +8,6 @@ including WTForms' own "not a valid choice/number/date" ones.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -42,9 +41,8 @@ from catalog.rules import DELIVERY_LABELS, KIND_LABELS, SUPPLY_LABELS
 from catalog.services import OfferData, check_offer
 from catalog.stays import FAMILY_LABELS
 from shop.clock import PARIS, to_paris
-from shop.money import MoneyError, to_cents
+from shop.forms import EuroField, strip_text
 
-MAX_EUROS = Decimal("999999.99")  # far above any offer, far below the INTEGER of cents
 MAX_STOCK = 1_000_000
 MAX_PER_ORDER = 1_000
 NATIONAL = ""
@@ -66,11 +64,6 @@ DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 MIN_YEAR, MAX_YEAR = 2000, 2100  # also keeps the Paris → UTC conversion in range
 
 
-def _strip(value: Any) -> Any:
-    """Trim, and drop NUL characters, which PostgreSQL refuses in text."""
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
-
-
 def _int_or_none(value: Any) -> int | None:
     return None if value in ("", None) else int(value)
 
@@ -81,57 +74,6 @@ def _none_if_blank(value: str | None) -> str | None:
 
 
 # -- fields -------------------------------------------------------------------------------
-
-
-class EuroField(StringField):
-    """An amount typed in euros ("1 234,50"); ``cents`` holds the value once validated.
-
-    ``data`` stays the typed text, so a refused form shows exactly what was typed.
-    Given an int (cents) as initial data, it shows it the French way ("12,50").
-    """
-
-    widget = TextInput()
-
-    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        kwargs.setdefault("description", "En euros, par exemple 12,50.")
-        super().__init__(label, validators, filters=[_strip], **kwargs)
-        self.cents: int | None = None
-
-    def process_data(self, value: Any) -> None:
-        if isinstance(value, int) and not isinstance(value, bool):
-            self.data = f"{value // 100},{value % 100:02d}" if value >= 0 else str(value)
-        else:
-            self.data = value
-
-    def pre_validate(self, form: Any) -> None:
-        self.cents = None
-        raw = (self.data or "").strip()
-        if not raw:
-            return
-        try:
-            exact = Decimal(
-                raw.replace(" ", "")
-                .replace("\u202f", "")
-                .replace("\xa0", "")
-                .replace(",", ".")
-                .removesuffix("€")
-            )
-        except InvalidOperation:
-            exact = None
-        if exact is None or not exact.is_finite():
-            raise ValidationError("Montant invalide : saisissez des euros, par exemple 12,50.")
-        if exact.as_tuple().exponent < -2:  # type: ignore[operator]
-            raise ValidationError("Montant invalide : deux chiffres au plus après la virgule.")
-        if exact < 0:
-            raise ValidationError("Le montant ne peut pas être négatif.")
-        # Bound first (a comparison, no arithmetic): to_cents cannot quantize 1e400.
-        if exact > MAX_EUROS:
-            raise ValidationError("Montant trop élevé : 999 999,99 € au plus.")
-        try:
-            self.cents = to_cents(exact)
-        except (MoneyError, ArithmeticError) as exc:  # pragma: no cover - checked above
-            raise ValidationError("Montant invalide.") from exc
 
 
 class WholeNumberField(IntegerField):
@@ -313,7 +255,7 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
     )
     title = StringField(
         "Titre",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Le titre est obligatoire."),
             Length(max=200, message="200 caractères au plus."),
@@ -321,24 +263,24 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
     )
     summary = StringField(
         "Accroche",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=300, message="300 caractères au plus.")],
         description="Une phrase affichée dans les listes.",
     )
     description = TextAreaField(
         "Description",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=20000, message="20 000 caractères au plus.")],
         render_kw={"rows": 6},
     )
     venue = StringField(
         "Lieu",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=200, message="200 caractères au plus.")],
     )
     city = StringField(
         "Ville",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=120, message="120 caractères au plus.")],
     )
     region = ChoiceField(
@@ -521,13 +463,13 @@ class SessionForm(DomainErrorsMixin, FlaskForm):
     stock = _stock_field("Places en vente")
     venue = StringField(
         "Lieu",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=200, message="200 caractères au plus.")],
         description="Laissez vide pour reprendre le lieu de l'offre.",
     )
     city = StringField(
         "Ville",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=120, message="120 caractères au plus.")],
         description="Laissez vide pour reprendre la ville de l'offre.",
     )
@@ -573,7 +515,7 @@ class PictureForm(DomainErrorsMixin, FlaskForm):
     )
     alt = StringField(
         "Description de l'image",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Décrivez l'image en quelques mots (lue aux personnes non voyantes)."),
             Length(max=200, message="200 caractères au plus."),

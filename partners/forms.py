@@ -8,10 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from partners.rules import MODE_LABELS
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+from shop.forms import strip_text
 
 
 def _known_mode(_form: FlaskForm, field: SelectField) -> None:
@@ -31,7 +28,7 @@ class ShipForm(FlaskForm):
     )
     tracking_number = StringField(
         "Numéro de suivi",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=60, message="60 caractères au plus.")],
         description="Obligatoire pour une lettre suivie, un recommandé ou une valeur déclarée.",
     )
@@ -40,7 +37,7 @@ class ShipForm(FlaskForm):
 class ScanForm(FlaskForm):
     code = StringField(
         "Code du billet",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Saisissez ou scannez le code du billet."),
             Length(max=64, message="Ce code est trop long."),

@@ -7,13 +7,10 @@ from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
 
+from shop.forms import strip_text
 from support.models import TOPICS
 
 BODY_MAX = 5000
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _known_topic(_form: FlaskForm, field: SelectField) -> None:
@@ -34,13 +31,13 @@ class ContactForm(FlaskForm):
     )
     nom = StringField(
         "Nom",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired("Saisissez votre nom."), Length(max=100)],
         render_kw={"autocomplete": "family-name"},
     )
     prenom = StringField(
         "Prénom",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired("Saisissez votre prénom."), Length(max=100)],
         render_kw={"autocomplete": "given-name"},
     )
@@ -51,13 +48,13 @@ class ContactForm(FlaskForm):
     )
     etablissement = StringField(
         "Établissement",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired("Saisissez votre établissement."), Length(max=200)],
         render_kw={"autocomplete": "organization"},
     )
     email = EmailField(
         "E-mail",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Saisissez votre adresse e-mail pour recevoir notre réponse."),
             Email("Adresse e-mail invalide.", check_deliverability=False),
@@ -68,7 +65,7 @@ class ContactForm(FlaskForm):
     )
     phone = StringField(
         "Téléphone",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Saisissez votre numéro de téléphone."),
             Regexp(
@@ -85,7 +82,7 @@ class ContactForm(FlaskForm):
     )
     body = TextAreaField(
         "Message",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Écrivez votre message."),
             Length(
@@ -106,7 +103,7 @@ class ContactForm(FlaskForm):
 class ReplyForm(FlaskForm):
     body = TextAreaField(
         "Réponse",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Écrivez la réponse."),
             Length(max=BODY_MAX, message=f"Réponse trop longue ({BODY_MAX} caractères au plus)."),

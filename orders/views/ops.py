@@ -8,16 +8,13 @@ render. Gated once by the ``ops`` parent blueprint (operators and admins).
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
 from auth.codes import is_valid_cgos_number, normalise_cgos_number
 from catalog.models import Offer, OfferSession
@@ -27,12 +24,11 @@ from orders.models import ETicket, Order, OrderLine, Payment
 from orders.status import STATUS_LABELS, OrderStatus
 from shop.db import session
 from shop.errors import DomainError, NotFound
-from shop.money import MoneyError, to_cents
+from shop.forms import EuroField, strip_text
 
 bp = Blueprint("orders", __name__)
 
 SEARCH_LIMIT = 50
-AMOUNT = re.compile(r"^\d{1,6}(?:[,.]\d{1,2})?$")
 LINE_STATUS_LABELS = {"refunded": "Remboursé", "withdrawn": "Rétractation"}
 PAYMENT_LABELS = {
     "card": "Carte bancaire",
@@ -42,41 +38,24 @@ PAYMENT_LABELS = {
 }
 
 
-def _clean(value: Any) -> Any:
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
-
-
-def _euros(_form: FlaskForm, field: StringField) -> None:
-    raw = (field.data or "").replace(" ", "").replace("\u202f", "").replace("€", "")
-    if not AMOUNT.match(raw):
-        raise ValidationError("Montant invalide : écrivez-le en euros, par exemple 123,45.")
-    try:
-        field.cents = to_cents(raw)
-    except MoneyError:
-        raise ValidationError(
-            "Montant invalide : écrivez-le en euros, par exemple 123,45."
-        ) from None
-
-
 class ChequeForm(FlaskForm):
     order_number = StringField(
         "Numéro de commande",
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             DataRequired("Indiquez le numéro de commande."),
             Length(max=20, message="Numéro de commande trop long."),
         ],
         description="Par exemple L26-000123, écrit au dos du chèque.",
     )
-    amount = StringField(
+    amount = EuroField(
         "Montant du chèque (€)",
-        filters=[_clean],
-        validators=[DataRequired("Indiquez le montant du chèque."), _euros],
+        validators=[DataRequired("Indiquez le montant du chèque.")],
         description="En euros, par exemple 123,45.",
     )
     cheque_number = StringField(
         "Numéro du chèque",
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             DataRequired("Indiquez le numéro du chèque."),
             Length(max=30, message="Numéro de chèque trop long (30 caractères au plus)."),
@@ -87,7 +66,7 @@ class ChequeForm(FlaskForm):
 class CancelOrderForm(FlaskForm):
     reason = TextAreaField(
         "Motif de l'annulation",
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             DataRequired("Indiquez le motif : il est envoyé à l'agent."),
             Length(max=250, message="Motif trop long (250 caractères au plus)."),
@@ -96,10 +75,10 @@ class CancelOrderForm(FlaskForm):
 
 
 class CancelEventForm(FlaskForm):
-    target = StringField("Séance ou offre", filters=[_clean])
+    target = StringField("Séance ou offre", filters=[strip_text])
     reason = TextAreaField(
         "Motif de l'annulation",
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             DataRequired("Indiquez le motif : il est envoyé aux agents concernés."),
             Length(max=250, message="Motif trop long (250 caractères au plus)."),
@@ -121,7 +100,7 @@ def _place(form: FlaskForm, err: DomainError) -> str | None:
 @bp.route("/commandes")
 def search():
     """R-OPS-1: an order by its number, or every order of one N° C.G.O.S."""
-    q = _clean(request.args.get("q") or "")[:40]
+    q = strip_text(request.args.get("q") or "")[:40]
     orders: list[Order] = []
     if q:
         number = normalise_cgos_number(q)
@@ -300,7 +279,7 @@ def cheque_desk():
 def cancel_event():
     """Pick an offer (by title), then one of its sessions or the whole offer, confirm
     with a reason: every affected order is refunded or released, then summarised."""
-    q = _clean(request.args.get("q") or "")[:200]
+    q = strip_text(request.args.get("q") or "")[:200]
     offer_id = request.args.get("offre", type=int)
     offers: list[Offer] = []
     if q:

@@ -1,0 +1,70 @@
+"""Form pieces shared by every domain: a text filter and a field for amounts in euros."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from wtforms import StringField
+from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
+
+from shop.money import MoneyError, to_cents
+
+MAX_EUROS = Decimal("999999.99")  # far above any price, far below the INTEGER of cents
+
+
+def strip_text(value: Any) -> Any:
+    """Trim, and drop NUL characters, which PostgreSQL refuses in text."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+class EuroField(StringField):
+    """An amount typed in euros ("1 234,50"); ``cents`` holds the value once validated.
+
+    ``data`` stays the typed text, so a refused form shows exactly what was typed.
+    Given an int (cents) as initial data, it shows it the French way ("12,50").
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        kwargs.setdefault("description", "En euros, par exemple 12,50.")
+        super().__init__(label, validators, filters=[strip_text], **kwargs)
+        self.cents: int | None = None
+
+    def process_data(self, value: Any) -> None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            self.data = f"{value // 100},{value % 100:02d}" if value >= 0 else str(value)
+        else:
+            self.data = value
+
+    def pre_validate(self, form: Any) -> None:
+        self.cents = None
+        raw = (self.data or "").strip()
+        if not raw:
+            return
+        try:
+            exact = Decimal(
+                raw.replace(" ", "")
+                .replace("\u202f", "")
+                .replace("\xa0", "")
+                .replace(",", ".")
+                .removesuffix("€")
+            )
+        except InvalidOperation:
+            exact = None
+        if exact is None or not exact.is_finite():
+            raise ValidationError("Montant invalide : saisissez des euros, par exemple 12,50.")
+        if exact.as_tuple().exponent < -2:  # type: ignore[operator]
+            raise ValidationError("Montant invalide : deux chiffres au plus après la virgule.")
+        if exact < 0:
+            raise ValidationError("Le montant ne peut pas être négatif.")
+        # Bound first (a comparison, no arithmetic): to_cents cannot quantize 1e400.
+        if exact > MAX_EUROS:
+            raise ValidationError("Montant trop élevé : 999 999,99 € au plus.")
+        try:
+            self.cents = to_cents(exact)
+        except (MoneyError, ArithmeticError) as exc:  # pragma: no cover - checked above
+            raise ValidationError("Montant invalide.") from exc
