@@ -6,7 +6,7 @@ is explained on that line and blocks checkout; it is never silently applied (iss
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -238,9 +238,9 @@ def _parse_quantity(raw: Any) -> int:
     return qty
 
 
-def _check_limits(agent: AgentUser, lines: list[LineIn], key: str) -> None:
+def _check_limits(household: Household, lines: list[LineIn], key: str) -> None:
     """R-LIM-3: past a limit the cart refuses the quantity, saying the limit."""
-    priced = price_cart(lines, household_snapshot(agent))
+    priced = price_cart(lines, household)
     refusals: list[Refusal] = priced.refusals_for(key)
     if refusals:
         raise DomainError(refusals[0].message, field="quantity", rule=refusals[0].rule)
@@ -315,7 +315,7 @@ def add_to_cart(
             regional_ticketing=offer.regional_ticketing,
         )
     )
-    _check_limits(agent, lines, key)
+    _check_limits(view.household, lines, key)
     with unit_of_work() as s:
         cart = s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
         if cart is None:
@@ -378,9 +378,9 @@ def update_line(agent: AgentUser, line_id: int, quantity: Any) -> None:
     for other in view.lines:
         li = _line_in(other)
         if other.row.id == line.id:
-            li = LineIn(**{**li.__dict__, "quantity": wanted})
+            li = replace(li, quantity=wanted)
         lines.append(li)
-    _check_limits(agent, lines, str(line.id))
+    _check_limits(view.household, lines, str(line.id))
     with unit_of_work() as s:
         row = s.get(CartLine, line.id)
         row.quantity = wanted
