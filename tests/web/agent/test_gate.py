@@ -216,3 +216,10 @@ def test_unknown_page_is_a_french_404(client):
     resp = client.get("/nulle-part")
     assert resp.status_code == 404
     assert "Page introuvable" in resp.get_data(as_text=True)
+
+
+def test_r_hlp_2_faq_answers_the_common_questions(client):
+    page = client.get("/aide").get_data(as_text=True)
+    for topic in ("code d&#39;accès", "chèque", "livraison", "e-billet", "annulation"):
+        assert topic.lower() in page.lower() or topic.replace("&#39;", "'") in page.lower()
+    assert "Billetterie C.G.O.S - SOGEC GESTION" in page
