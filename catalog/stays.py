@@ -24,6 +24,9 @@ FAMILY_LABELS: tuple[tuple[str, str], ...] = (
 )
 STAY_FAMILIES: tuple[str, ...] = tuple(code for code, _ in FAMILY_LABELS)
 PRIX_MINI = "prix_mini"
+# Children's stays (camps): only the household's children travel, no adult (booklet p. 40).
+CHILD_FAMILIES = frozenset({"prix_reduit_enfants", "libre_evasion_enfants"})
+MAX_ADULTS = 2  # the agent and their spouse or partner
 FREE_CHILD_UNDER = 12  # R-VAC-4: the first child under 12 travels free on a Prix mini stay
 CHILD_ALONE_MAX_AGE = 21  # R-VAC-5
 
@@ -181,6 +184,34 @@ def child_alone_allowed(birth: date, booking_year: int) -> bool:
     """R-VAC-5: a child travelling alone is of age (18) and under 21 in the booking year."""
     age = booking_year - birth.year
     return 18 <= age < CHILD_ALONE_MAX_AGE
+
+
+def participants_refusal(
+    family: str, adults: int, child_births: Sequence[date], booking_year: int
+) -> tuple[str, str] | None:
+    """Who may travel on one booking, as ``(field, French message)`` or ``None`` when fine.
+
+    Adults-and-family stays take one or two adults with the household's children; with no
+    adult, each child travels alone and must be of age and under 21 in the booking year
+    (R-VAC-5). Children's stays take children only."""
+    if family in CHILD_FAMILIES:
+        if adults:
+            return ("adults", "Ce séjour est réservé aux enfants et adolescents : aucun adulte.")
+        if not child_births:
+            return ("children", "Choisissez au moins un enfant qui part en séjour.")
+        return None
+    if not 0 <= adults <= MAX_ADULTS:
+        return ("adults", f"Indiquez de 0 à {MAX_ADULTS} adultes.")
+    if adults == 0:
+        if not child_births:
+            return ("adults", "Indiquez au moins un participant.")
+        if not all(child_alone_allowed(b, booking_year) for b in child_births):
+            return (
+                "children",
+                "Un enfant qui part seul doit être majeur et avoir moins de 21 ans "
+                f"en {booking_year}, l'année de la réservation.",
+            )
+    return None
 
 
 # -- seasons (R-VAC-4) --------------------------------------------------------------------

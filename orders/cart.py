@@ -22,6 +22,8 @@ from orders.status import HOLDING
 from shop import clock
 from shop.db import session, unit_of_work
 from shop.errors import DomainError, NotFound
+from vacations import stay_lines
+from vacations.stay_lines import StayPricing
 
 MAX_MAGAZINE_ADDRESSES = 3
 
@@ -34,6 +36,7 @@ class LineView:
     offer: Offer
     session: OfferSession | None
     notes: list[str] = field(default_factory=list)
+    stay: StayPricing | None = None  # stays: participants and their prices (R-VAC-1)
 
 
 @dataclass
@@ -93,7 +96,7 @@ def household_snapshot(agent: AgentUser, used_cents: int | None = None) -> House
     )
 
 
-def _load_cart(cgos_number: str) -> Cart | None:
+def load_cart(cgos_number: str) -> Cart | None:
     return session().scalar(
         select(Cart).where(Cart.cgos_number == cgos_number).options(selectinload(Cart.lines))
     )
@@ -124,6 +127,10 @@ def current_modes_for(lv: LineView) -> list[str]:
 def _line_notes(agent: AgentUser, lv: LineView) -> list[str]:
     """Everything that changed since the line was added and stops it being ordered."""
     offer, sess, row = lv.offer, lv.session, lv.row
+    if lv.stay is not None:
+        return stay_lines.line_notes(
+            offer, row.quantity, row.seen_cgos_cents, lv.stay, agent.record.region
+        )
     notes: list[str] = []
     now = clock.utcnow()
     if not offer.published or not visible_to(offer.region, agent.record.region):
@@ -175,12 +182,13 @@ def _line_in(lv: LineView) -> LineIn:
         physical=offer.physical,
         regional_ticketing=offer.regional_ticketing,
         counts_in_cap=offer.kind != Kind.SEJOUR,
+        fixed_amount=lv.stay.total_cents if lv.stay is not None else None,
     )
 
 
 def view_cart(agent: AgentUser) -> CartView:
     """Re-price the agent's cart with today's prices, stock and rules."""
-    cart = _load_cart(agent.cgos_number)
+    cart = load_cart(agent.cgos_number)
     rows = cart.lines if cart else []
     offers: dict[int, Offer] = {}
     sessions: dict[int, OfferSession] = {}
@@ -205,6 +213,13 @@ def view_cart(agent: AgentUser) -> CartView:
         LineView(r, offers[r.offer_id], sessions.get(r.session_id) if r.session_id else None)
         for r in rows
     ]
+    stays = [lv for lv in lines if lv.offer.kind == Kind.SEJOUR]
+    if stays:
+        priced_stays = stay_lines.price_stays(
+            [(lv.offer, lv.row.options) for lv in stays], agent.record.qf_cents
+        )
+        for lv, pricing in zip(stays, priced_stays, strict=True):
+            lv.stay = pricing
     for lv in lines:
         lv.notes = _line_notes(agent, lv)
     household = household_snapshot(agent)
@@ -223,7 +238,7 @@ def price_view(view: CartView, household: Household) -> PricedCart:
     return price_cart([_line_in(lv) for lv in view.lines], household, choices)
 
 
-def _require_rights(agent: AgentUser) -> None:
+def require_rights(agent: AgentUser) -> None:
     if not agent.rights.can_order:
         raise DomainError(agent.rights.reason or "Vous ne pouvez pas commander.", rule="R-DOS-3")
 
@@ -255,7 +270,7 @@ def add_to_cart(
     session_id: int | None = None,
 ) -> CartLine:
     """Add a quantity of an offer (and session) with a delivery mode open right now."""
-    _require_rights(agent)
+    require_rights(agent)
     offer = session().get(Offer, offer_id)
     if offer is None or not offer.published or not visible_to(offer.region, agent.record.region):
         raise DomainError("Cette offre n'est pas disponible.", rule="R-CAT-4")
@@ -277,7 +292,7 @@ def add_to_cart(
     if delivery not in modes:
         raise DomainError("Choisissez un mode de livraison proposé.", field="delivery")
     stock = sess.stock if sess is not None else offer.stock
-    cart = _load_cart(agent.cgos_number)
+    cart = load_cart(agent.cgos_number)
     existing = next(
         (
             r
@@ -364,9 +379,18 @@ def update_line(agent: AgentUser, line_id: int, quantity: Any) -> None:
     if wanted <= 0:
         remove_line(agent, line_id)
         return
-    _require_rights(agent)
+    require_rights(agent)
     view = view_cart(agent)
     lv = next(lv for lv in view.lines if lv.row.id == line.id)
+    if lv.stay is not None:
+        if wanted != line.quantity:
+            raise DomainError(
+                "Pour changer les participants, refaites la réservation depuis la page du séjour.",
+                field="quantity",
+            )
+        with unit_of_work() as s:  # the agent accepts the new price of the stay
+            s.get(CartLine, line.id).seen_cgos_cents = lv.stay.total_cents
+        return
     stock = lv.session.stock if lv.session is not None else lv.offer.stock
     if stock is not None and stock < wanted:
         raise DomainError(
@@ -411,7 +435,7 @@ def set_shipping(agent: AgentUser, ticket_post: str | None, card_post: str | Non
         raise DomainError("Option d'envoi inconnue.", field="ticket_post")
     if card_post and card_post not in {CardPost.LETTRE_VERTE.value, CardPost.R2.value}:
         raise DomainError("Option d'envoi inconnue.", field="card_post")
-    cart = _load_cart(agent.cgos_number)
+    cart = load_cart(agent.cgos_number)
     if cart is None:
         raise DomainError("Votre panier est vide.")
     with unit_of_work() as s:
@@ -422,7 +446,7 @@ def set_shipping(agent: AgentUser, ticket_post: str | None, card_post: str | Non
 
 def set_card_address(agent: AgentUser, address: dict[str, str] | None) -> None:
     """Physical cards go to the dossier address, or to another one (R-FEE-2)."""
-    cart = _load_cart(agent.cgos_number)
+    cart = load_cart(agent.cgos_number)
     if cart is None:
         raise DomainError("Votre panier est vide.")
     if address is not None:

@@ -50,6 +50,8 @@ class LineIn:
     physical: bool = True
     regional_ticketing: bool = False
     counts_in_cap: bool = True
+    # Stays: the sum of each participant's price (R-VAC-1), not unit × quantity.
+    fixed_amount: int | None = None
 
     @property
     def unit_participation(self) -> int:
@@ -225,7 +227,10 @@ def price_cart(
         applied = min(needed, remaining)
         remaining -= applied
         # R-CAP-3: what the cap cannot cover is paid by the agent.
-        amount = line.unit_cgos * qty + (needed - applied)
+        if line.fixed_amount is not None:
+            amount = line.fixed_amount + (needed - applied)
+        else:
+            amount = line.unit_cgos * qty + (needed - applied)
         priced.append(PricedLine(line, line_group(line), needed, applied, amount, refused))
 
     fees: list[Fee] = []

@@ -26,6 +26,7 @@ from shop.db import for_update, get_db, session, unit_of_work
 from shop.errors import DomainError, NotFound
 from shop.jobs import due_task
 from shop.mail import queue_mail
+from vacations import stay_lines
 
 CARD_HOLD = timedelta(minutes=30)  # R-PAY-2
 OPTION_DAYS = 8  # R-PAY-3
@@ -79,6 +80,8 @@ def _take_stock(lines: list[OrderLine]) -> None:
     by_offer: dict[int, int] = {}
     titles: dict[tuple[str, int], str] = {}
     for line in lines:
+        if not stay_lines.takes_stock(line.options):
+            continue
         if line.session_id is not None:
             by_session[line.session_id] = by_session.get(line.session_id, 0) + line.quantity
             titles[("s", line.session_id)] = line.title
@@ -110,7 +113,7 @@ def _take_stock(lines: list[OrderLine]) -> None:
 def _give_back_stock(lines: list[OrderLine]) -> None:
     s = session()
     for line in sorted(lines, key=lambda x: (x.session_id is None, x.session_id or x.offer_id)):
-        if line.status != "active":
+        if line.status != "active" or not stay_lines.takes_stock(line.options):
             continue
         if line.session_id is not None:
             s.execute(
@@ -240,7 +243,11 @@ def place_order(
                     participation_cents=pl.participation_applied,
                     amount_cents=pl.amount,
                     regional_ticketing=lv.offer.regional_ticketing,
-                    options=lv.row.options,
+                    options=(
+                        stay_lines.order_options(lv.row.options, lv.stay)
+                        if lv.stay is not None
+                        else lv.row.options
+                    ),
                     status="active",
                 )
             )
@@ -255,6 +262,7 @@ def place_order(
         except IntegrityError:
             raise DomainError("Cette commande a déjà été enregistrée.") from None
         _take_stock(order.lines)
+        stay_lines.claim_registrations(order, now)
         hh.used_cents += order.participation_cents
         order.number = order_number(order.id, year)
         cart_id = view.cart.id if view.cart else None
@@ -330,6 +338,7 @@ def mark_paid(
         order.status = OrderStatus.PAID
         order.paid_at = clock.utcnow()
         order.expires_at = None
+        stay_lines.on_order_paid(order.id)
         if getattr(actor, "is_staff", False):
             audit.record(
                 actor,
@@ -380,6 +389,7 @@ def cancel_order(
             raise DomainError(transition.reason or "", rule="R-ORD-1")
         before = order.status
         _give_back_stock(order.lines)
+        stay_lines.on_order_released(order.id)
         hh.used_cents = max(0, hh.used_cents - order.participation_cents)
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = clock.utcnow()

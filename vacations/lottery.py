@@ -17,7 +17,13 @@ from sqlalchemy.exc import IntegrityError
 
 from auth.models import DossierAgent, DossierChild
 from catalog.models import Offer
-from catalog.stays import PRIX_MINI, Season, participant_prices, season_of
+from catalog.stays import (
+    PRIX_MINI,
+    Season,
+    participant_prices,
+    participants_refusal,
+    season_of,
+)
 from shop import audit, clock
 from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError, NotFound
@@ -27,7 +33,6 @@ from vacations.models import PrixMiniDraw, PrixMiniRegistration, RegistrationSta
 from vacations.rates import rate_for_stay
 
 PAY_WITHIN = timedelta(days=7)
-MAX_ADULTS = 2
 NOTIFY_BATCH = 500  # mails queued per run of the due task
 S = RegistrationStatus
 
@@ -82,8 +87,6 @@ def pre_register(
             raise DomainError("Les préinscriptions à ce séjour sont closes.")
         if s.scalar(select(PrixMiniDraw.id).where(PrixMiniDraw.offer_id == offer_id)):
             raise DomainError("Le tirage au sort de ce séjour a déjà eu lieu.")
-        if not 1 <= adults <= MAX_ADULTS:
-            raise DomainError(f"Indiquez de 1 à {MAX_ADULTS} adultes.", "adults")
         season = season_of(offer.stay_starts_on)
         if registration_of(cgos_number, season.key) is not None:
             raise DomainError(
@@ -104,6 +107,9 @@ def pre_register(
         if len(children) != len(wanted):
             raise DomainError("Ces enfants ne figurent pas sur votre dossier.", "children")
         births = [c.birth_date for c in children]
+        refusal = participants_refusal(PRIX_MINI, adults, births, clock.today().year)
+        if refusal is not None:
+            raise DomainError(refusal[1], refusal[0], rule="R-VAC-5")
         rate = rate_for_stay(PRIX_MINI, offer.stay_starts_on, agent.qf_cents)
         lines = participant_prices(
             PRIX_MINI,
@@ -124,6 +130,15 @@ def pre_register(
             children=[b.isoformat() for b in births],
             percent=rate.percent,
             price_cents=sum(line.price_cents for line in lines),
+            breakdown=[
+                {
+                    "kind": p.kind,
+                    "public_cents": p.public_cents,
+                    "price_cents": p.price_cents,
+                    "free": p.free,
+                }
+                for p in lines
+            ],
             status=S.PRE_REGISTERED,
             created_at=clock.utcnow(),
         )
@@ -258,6 +273,11 @@ def mark_paid(registration_id: int, actor: Any) -> PrixMiniRegistration:
             raise NotFound()
         if reg.status != S.WON or (reg.pay_by and reg.pay_by < clock.utcnow()):
             raise DomainError("Cette inscription n'est pas (ou plus) en attente de paiement.")
+        if reg.order_id is not None:
+            raise DomainError(
+                "L'agent a une commande en cours pour ce séjour : enregistrez le paiement "
+                "sur cette commande."
+            )
         reg.status = S.PAID
         reg.paid_at = clock.utcnow()
         audit.record(actor, "vacations.paid", f"registration:{reg.id}")
@@ -272,7 +292,12 @@ def promote_lapsed() -> int:
         session()
         .scalars(
             select(PrixMiniRegistration.id)
-            .where(PrixMiniRegistration.status == S.WON, PrixMiniRegistration.pay_by < now)
+            .where(
+                PrixMiniRegistration.status == S.WON,
+                PrixMiniRegistration.pay_by < now,
+                # An order in payment expires at pay_by itself and frees the place then.
+                PrixMiniRegistration.order_id.is_(None),
+            )
             .order_by(PrixMiniRegistration.id)
         )
         .all()
@@ -283,7 +308,7 @@ def promote_lapsed() -> int:
                 for_update(select(PrixMiniRegistration).where(PrixMiniRegistration.id == reg_id))
             )
             # Re-check under the lock: a payment may have landed meanwhile.
-            if reg is None or reg.status != S.WON or reg.pay_by >= now:
+            if reg is None or reg.status != S.WON or reg.pay_by >= now or reg.order_id:
                 continue
             reg.status = S.LAPSED
             nxt = s.scalar(

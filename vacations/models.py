@@ -77,12 +77,17 @@ class PrixMiniRegistration(Base):
     children: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO birth dates
     percent: Mapped[int] = mapped_column(Integer)
     price_cents: Mapped[int] = mapped_column(Integer)
+    # Each participant's price as kept at pre-registration: [{kind, public_cents, price_cents,
+    # free}]; the winner pays exactly this, whatever the tables or prices became since.
+    breakdown: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.PRE_REGISTERED)
     rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pay_by: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     notified_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The order a winner placed to pay the stay; cleared if that order is released unpaid.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True, index=True)
 
 
 class PrixMiniDraw(Base):

@@ -234,7 +234,11 @@ def render_offer(
         error_field=error_field,
         values=values or {},
         today=today,
-        **(stay_context(offer) if offer.kind == Kind.SEJOUR else {"stay": None, "prix_mini": None}),
+        **(
+            stay_context(offer)
+            if offer.kind == Kind.SEJOUR
+            else {"stay": None, "prix_mini": None, "booking": None}
+        ),
     ), status
 
 

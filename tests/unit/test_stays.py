@@ -13,6 +13,7 @@ from catalog.stays import (
     Season,
     child_alone_allowed,
     participant_prices,
+    participants_refusal,
     rate_for,
     season_of,
     stay_price,
@@ -105,3 +106,48 @@ def test_seasons_and_previous_same_kind():
     assert Season.parse("hiver-2025") == Season(2025, "hiver")
     with pytest.raises(ValueError):
         Season.parse("printemps-2025")
+
+
+# -- R-VAC-5: who may travel on one booking -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("birth", "allowed"),
+    [
+        (date(2009, 12, 31), True),  # 18 in 2027
+        (date(2010, 1, 1), False),  # 17 in 2027
+        (date(2007, 1, 1), True),  # 20 in 2027
+        (date(2006, 12, 31), False),  # 21 in 2027
+    ],
+)
+def test_r_vac_5_child_alone_edges_in_the_booking_year(birth, allowed):
+    refusal = participants_refusal("prix_reduit_adultes", 0, [birth], 2027)
+    assert (refusal is None) is allowed
+    if not allowed:
+        assert refusal[0] == "children" and "en 2027" in refusal[1]
+
+
+def test_r_vac_5_a_child_with_an_adult_needs_no_age():
+    assert participants_refusal("prix_mini", 1, [date(2025, 1, 1)], 2027) is None
+
+
+def test_r_vac_5_every_child_alone_must_be_of_age():
+    births = [date(2008, 6, 1), date(2012, 6, 1)]
+    assert participants_refusal("libre_evasion_adultes", 0, births, 2027) is not None
+
+
+def test_participants_bounds():
+    assert participants_refusal("prix_mini", 0, [], 2027) == (
+        "adults",
+        "Indiquez au moins un participant.",
+    )
+    assert participants_refusal("prix_mini", 3, [], 2027)[0] == "adults"
+    assert participants_refusal("prix_mini", 2, [], 2027) is None
+
+
+def test_children_stays_take_children_only():
+    assert participants_refusal("prix_reduit_enfants", 1, [date(2015, 1, 1)], 2027)[0] == "adults"
+    assert participants_refusal("libre_evasion_enfants", 0, [], 2027)[0] == "children"
+    # A young child may go to a children's stay without an adult: R-VAC-5 is about adults'
+    # and family stays (booklet: « majeurs s'ils voyagent seuls en séjour adultes et famille »).
+    assert participants_refusal("libre_evasion_enfants", 0, [date(2017, 1, 1)], 2027) is None

@@ -1,5 +1,5 @@
-"""Agents: prices of a stay on its offer page (R-VAC-3) and Prix mini pre-registration
-(R-VAC-4) at ``/sejours/<offer_id>/preinscription``."""
+"""Agents: prices of a stay on its offer page (R-VAC-3), booking it into the cart with its
+participants (R-VAC-5), Prix mini pre-registration and a winner's payment (R-VAC-4)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from auth.models import DossierAgent, DossierChild
-from auth.rights import counts_as_child
 from catalog.models import Offer
-from catalog.stays import PRIX_MINI, season_of
+from catalog.stays import CHILD_FAMILIES, MAX_ADULTS, PRIX_MINI, season_of
 from shop.db import session
-from shop.errors import DomainError
-from vacations import lottery
+from shop.errors import DomainError, NotFound
+from vacations import bookings, lottery
 from vacations.models import STATUS_LABELS, PrixMiniDraw
 from vacations.rates import quote_offer
 
@@ -26,7 +24,13 @@ def stay_context(offer: Offer) -> dict[str, Any]:
     """What the offer page needs for a stay: the quote and, for Prix mini, the lottery."""
     quote = quote_offer(offer, current_user.record.qf_cents)
     if quote is None:
-        return {"stay": None, "prix_mini": None}
+        return {"stay": None, "prix_mini": None, "booking": None}
+    children = bookings.household_children(current_user)
+    booking = {
+        "children": children,
+        "max_adults": MAX_ADULTS,
+        "children_only": offer.stay_family in CHILD_FAMILIES,
+    }
     prix_mini = None
     if offer.stay_family == PRIX_MINI:
         reg = lottery.registration_of(current_user.cgos_number, quote.season.key)
@@ -36,22 +40,63 @@ def stay_context(offer: Offer) -> dict[str, Any]:
             "status_label": STATUS_LABELS.get(reg.status) if reg else None,
             "here": reg is not None and reg.offer_id == offer.id,
             "open": lottery.registration_window_open(offer) and drawn is None,
-            "children": _household_children(),
-            "max_adults": lottery.MAX_ADULTS,
+            "children": children,
+            "max_adults": MAX_ADULTS,
+            "can_pay": reg is not None
+            and reg.offer_id == offer.id
+            and reg.status == "gagnant"
+            and reg.order_id is None,
         }
-    return {"stay": quote, "prix_mini": prix_mini}
+    return {"stay": quote, "prix_mini": prix_mini, "booking": booking}
 
 
-def _household_children() -> list[DossierChild]:
-    """The household's children for the store (R-DOS-6), with the ids the form posts."""
-    year = current_user.today.year
-    rows = session().scalars(
-        select(DossierChild)
-        .join(DossierAgent, DossierAgent.household_id == DossierChild.household_id)
-        .where(DossierAgent.cgos_number == current_user.cgos_number)
-        .order_by(DossierChild.birth_date)
-    )
-    return [c for c in rows if counts_as_child(c.birth_date, year)]
+def _child_ids() -> list[int]:
+    try:
+        return [int(v) for v in request.form.getlist("children")]
+    except ValueError:
+        return [-1]  # answered as "not on your dossier"
+
+
+@bp.route("/<int:offer_id>/reserver", methods=["POST"])
+def book(offer_id: int):
+    """Add the stay for the chosen participants; a refusal is shown beside its field with
+    what was chosen kept."""
+    # Imported here: the catalog's offer page itself imports this module's stay_context.
+    from catalog.views.agent import render_offer
+
+    try:
+        bookings.add_stay(
+            current_user,
+            offer_id,
+            adults=request.form.get("adults"),
+            child_ids=_child_ids(),
+        )
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        values: dict[str, Any] = {
+            "adults": request.form.get("adults", ""),
+            "children": request.form.getlist("children"),
+        }
+        return render_offer(
+            offer_id, None, error=exc.message, error_field=exc.field, values=values, status=422
+        )
+    flash("Le séjour a été ajouté à votre panier avec ses participants.", "info")
+    return redirect(url_for("agent.cart.show"))
+
+
+@bp.route("/<int:offer_id>/regler", methods=["POST"])
+def pay_prix_mini(offer_id: int):
+    """A winner of the draw puts their stay in the cart to pay it within 7 days."""
+    try:
+        bookings.add_prix_mini(current_user, offer_id)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("agent.catalog.offer", offer_id=offer_id) + "#preinscription")
+    flash("Votre séjour est dans votre panier : réglez-le avant la date limite.", "info")
+    return redirect(url_for("agent.cart.show"))
 
 
 @bp.route("/<int:offer_id>/preinscription", methods=["POST"])
