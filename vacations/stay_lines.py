@@ -55,14 +55,18 @@ def births_of(stay: dict[str, Any]) -> list[date]:
     return [date.fromisoformat(c["birth"]) for c in stay.get("children", [])]
 
 
-def describe(options: dict[str, Any] | None) -> str:
-    """« 2 adultes, 1 enfant (dont 1 gratuit) » for pages and mails."""
+def describe(options: dict[str, Any] | None, pricing: StayPricing | None = None) -> str:
+    """« 2 adultes, 2 enfants (Tom, Léa), dont 1 gratuit » for pages and mails; a cart line
+    passes its current ``pricing``, an order line has its prices in ``options``."""
     stay = stay_of(options)
     if not stay:
         return ""
     adults = int(stay.get("adults", 0))
     children = len(stay.get("children", []))
-    free = sum(1 for p in stay.get("participants", []) if p.get("free"))
+    if pricing is not None:
+        free = sum(1 for p in pricing.participants if p.free)
+    else:
+        free = sum(1 for p in stay.get("participants", []) if p.get("free"))
     parts = []
     if adults:
         parts.append(f"{adults} adulte{'s' if adults > 1 else ''}")
