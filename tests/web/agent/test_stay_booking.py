@@ -325,6 +325,14 @@ def test_r_vac_4_an_unpaid_order_expires_with_the_7_days_and_the_place_passes_on
     won.relogin()
     assert last_order(app)[0].status == "cancelled"
     assert registration(app, won.number).status == "forclos"
+    # The cheque arrives late: the drawn place went to someone else, it goes back (R-PAY-3).
+    from orders.cheques import ChequeOutcome, register_cheque
+
+    with app.app_context():
+        result = register_cheque(order.number, order.total_cents, "1234567", actor="test")
+    assert result.outcome == ChequeOutcome.RETURNED
+    assert "chèque à retourner" in result.message
+    assert registration(app, won.number).status == "forclos"
     assert won.post(f"/sejours/{won.offer_id}/regler").status_code == 302  # flash, no line
     assert "Votre place n'est pas (ou plus) en attente de paiement." in text(
         won.get(f"/offre/{won.offer_id}")
