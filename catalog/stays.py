@@ -186,6 +186,23 @@ def child_alone_allowed(birth: date, booking_year: int) -> bool:
     return 18 <= age < CHILD_ALONE_MAX_AGE
 
 
+@dataclass(frozen=True)
+class HouseholdChild:
+    """A child of the agent's dossier as booking forms offer it; ``id`` is the child's rank
+    by birth date, so forms work whether dossiers live in the store's tables or come from
+    the dossier service (which gives children no ids)."""
+
+    id: int
+    prenom: str
+    birth_date: date
+
+
+def ranked_children(children: Sequence[Any]) -> list[HouseholdChild]:
+    """Every child of a dossier (objects with ``prenom`` and ``birth_date``), eldest first."""
+    ordered = sorted(children, key=lambda c: (c.birth_date, c.prenom))
+    return [HouseholdChild(i, c.prenom, c.birth_date) for i, c in enumerate(ordered)]
+
+
 def participants_refusal(
     family: str, adults: int, child_births: Sequence[date], booking_year: int
 ) -> tuple[str, str] | None:

@@ -7,12 +7,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from auth.models import DossierAgent, DossierChild
 from auth.principals import AgentUser
 from auth.rights import counts_as_child
 from catalog.models import Offer
 from catalog.rules import Delivery, Kind, on_sale, visible_to
-from catalog.stays import PRIX_MINI, participants_refusal, season_of
+from catalog.stays import (
+    PRIX_MINI,
+    HouseholdChild,
+    participants_refusal,
+    ranked_children,
+    season_of,
+)
 from orders.cart import require_rights
 from orders.models import Cart, CartLine
 from shop import clock
@@ -22,16 +27,14 @@ from vacations import lottery, stay_lines
 from vacations.models import RegistrationStatus
 
 
-def household_children(agent: AgentUser, *, all_ages: bool = False) -> list[DossierChild]:
+def household_children(agent: AgentUser, *, all_ages: bool = False) -> list[HouseholdChild]:
     """The household's children who count for the store this year (R-DOS-6)."""
     year = agent.today.year
-    rows = session().scalars(
-        select(DossierChild)
-        .join(DossierAgent, DossierAgent.household_id == DossierChild.household_id)
-        .where(DossierAgent.cgos_number == agent.cgos_number)
-        .order_by(DossierChild.birth_date, DossierChild.id)
-    )
-    return [c for c in rows if all_ages or counts_as_child(c.birth_date, year)]
+    return [
+        c
+        for c in ranked_children(agent.record.children)
+        if all_ages or counts_as_child(c.birth_date, year)
+    ]
 
 
 def _stay_offer(agent: AgentUser, offer_id: int) -> Offer:

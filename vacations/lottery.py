@@ -15,13 +15,15 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from auth.models import DossierAgent, DossierChild
+from auth.dossiers import dossier_source
+from auth.models import DossierAgent
 from catalog.models import Offer
 from catalog.stays import (
     PRIX_MINI,
     Season,
     participant_prices,
     participants_refusal,
+    ranked_children,
     season_of,
 )
 from shop import audit, clock
@@ -78,6 +80,10 @@ def pre_register(
 
     The price is computed now, with the season's table, and kept: editing the table later
     does not change it."""
+    # Read before the transaction: the dossier may come from the remote service. The form
+    # posts each child's rank on the dossier (catalog.stays.ranked_children).
+    record = dossier_source().get(cgos_number)
+    ranked = {c.id: c for c in ranked_children(record.children if record else ())}
     with unit_of_work() as s:
         offer = _prix_mini_offer(offer_id)
         agent = s.get(DossierAgent, cgos_number)
@@ -94,18 +100,10 @@ def pre_register(
                 "(un séjour par agent et par saison).",
                 rule="R-VAC-4",
             )
-        wanted = set(child_ids or [])
-        children = (
-            s.scalars(
-                select(DossierChild).where(
-                    DossierChild.household_id == agent.household_id, DossierChild.id.in_(wanted)
-                )
-            ).all()
-            if wanted
-            else []
-        )
-        if len(children) != len(wanted):
+        wanted = sorted(set(child_ids or []))
+        if any(cid not in ranked for cid in wanted):
             raise DomainError("Ces enfants ne figurent pas sur votre dossier.", "children")
+        children = [ranked[cid] for cid in wanted]
         births = [c.birth_date for c in children]
         refusal = participants_refusal(PRIX_MINI, adults, births, clock.today().year)
         if refusal is not None:

@@ -26,6 +26,7 @@ from orders.status import STATUS_LABELS, OrderStatus
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
+from vacations import bookings
 
 bp = Blueprint("phone", __name__, url_prefix="/saisie")
 link_bp = Blueprint("payment_link", __name__, url_prefix="/paiement/lien")
@@ -89,6 +90,7 @@ def _page(agent: AgentUser, *, message: str | None = None, status: int = 200):
             delivery_labels=DELIVERY_LABELS,
             channels=phone.CHANNEL_LABELS,
             methods=PHONE_METHODS,
+            children=bookings.household_children(agent),
             token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
             values=request.form,
             message=message,
@@ -129,6 +131,33 @@ def add(number: str):
     except DomainError as exc:
         return _page(agent, message=exc.message, status=422)
     flash("Ajouté au panier de l'agent.", "success")
+    return redirect(url_for(".entry", number=agent.cgos_number))
+
+
+@bp.route("/<number>/sejour", methods=["POST"])
+def add_stay(number: str):
+    """A stay booked by phone: participants from the household (R-VAC-5), or the place an
+    agent won in the Prix mini draw (R-VAC-4)."""
+    agent = _agent(number)
+    offer_id = request.form.get("offer_id", type=int) or 0
+    try:
+        if request.form.get("prix_mini"):
+            bookings.add_prix_mini(agent, offer_id)
+        else:
+            try:
+                child_ids = [int(v) for v in request.form.getlist("children")]
+            except ValueError:
+                child_ids = [-1]
+            bookings.add_stay(
+                agent, offer_id, adults=request.form.get("adults"), child_ids=child_ids
+            )
+    except NotFound:
+        return _page(
+            agent, message="Pas de place tirée au sort à régler pour cet agent.", status=422
+        )
+    except DomainError as exc:
+        return _page(agent, message=exc.message, status=422)
+    flash("Séjour ajouté au panier de l'agent.", "success")
     return redirect(url_for(".entry", number=agent.cgos_number))
 
 

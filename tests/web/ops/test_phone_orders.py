@@ -261,3 +261,45 @@ def test_web_card_orders_still_get_etickets_at_once(app, agent, parc, clock):
             order.id, method="demo", amount_cents=order.total_cents, provider_ref="d-1", actor=None
         )
     assert ticket_count(app, order.id) == 1
+
+
+def test_r_vac_5_operator_books_a_stay_with_the_household_by_phone(
+    operator, make_agent, make_offer, app
+):
+    number, _ = make_agent(
+        household_id="H-TEL-SEJOUR",
+        email="sejour@exemple.fr",
+        qf=696.0,
+        children=[{"prenom": "Inès", "birth_date": "2016-03-01", "fiscal_status": "a_charge"}],
+    )
+    starts = (NOW_PARIS + timedelta(days=90)).date()
+    offer_id = make_offer(
+        kind="sejour",
+        category="sejours",
+        title="Village vacances — Gruissan",
+        public_price_cents=50000,
+        negotiated_price_cents=50000,
+        cgos_price_cents=50000,
+        child_public_price_cents=30000,
+        deliveries=("email",),
+        stock=10,
+        stay_family="prix_reduit_adultes",
+        stay_starts_on=starts,
+        stay_ends_on=starts + timedelta(days=7),
+    )
+    page = text(operator.get(f"/gestion/saisie/{number}?t={offer_id}"))
+    assert "Ajouter le séjour" in page and "Inès" in page
+    url = f"/gestion/saisie/{number}/sejour"
+    # No adult and a child under 18: refused with the rule, nothing added.
+    refused = operator.post(url, data={"offer_id": str(offer_id), "adults": "0", "children": "0"})
+    assert refused.status_code == 422
+    assert "doit être majeur" in text(refused)
+    ok = operator.post(url, data={"offer_id": str(offer_id), "adults": "1", "children": "0"})
+    assert ok.status_code == 302
+    page = text(operator.get(f"/gestion/saisie/{number}"))
+    assert "Participants : 1 adulte, 1 enfant (Inès) (35 %)" in page
+    assert place(operator, number).status_code == 302
+    order = last_order(app, number)
+    # 500 € and 300 € at 35 %: 325 € + 195 €; no participation from the cap.
+    assert order.total_cents == 52_000 and order.participation_cents == 0
+    assert stock_of(app, offer_id) == 8
