@@ -145,6 +145,9 @@ def withdraw(agent_cgos_number: str, order_number: str, line_id: int, actor: Any
     return order
 
 
+SUMMARY_ACTION = "event.cancellation_summary"
+
+
 @dataclass
 class CancellationSummary:
     orders_refunded: int = 0
@@ -153,6 +156,17 @@ class CancellationSummary:
     participation_returned_cents: int = 0
     tickets_cancelled: int = 0
     numbers: list[str] = field(default_factory=list)
+    record_id: int | None = None  # the audit entry that keeps this summary
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "orders_refunded": self.orders_refunded,
+            "orders_cancelled": self.orders_cancelled,
+            "refunded_cents": self.refunded_cents,
+            "participation_returned_cents": self.participation_returned_cents,
+            "tickets_cancelled": self.tickets_cancelled,
+            "numbers": self.numbers,
+        }
 
 
 def cancel_event(
@@ -257,4 +271,9 @@ def cancel_event(
             summary.participation_returned_cents += participation
             summary.tickets_cancelled += cancelled
             summary.numbers.append(order.number)
+    # Kept so the summary page is a plain GET: reloading it never cancels again.
+    with unit_of_work():
+        entry = audit.record(actor, SUMMARY_ACTION, subject, after=summary.as_dict())
+        session().flush()
+        summary.record_id = entry.id
     return summary

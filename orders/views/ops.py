@@ -22,6 +22,7 @@ from catalog.rules import DELIVERY_LABELS
 from orders import cheques, etickets, refunds, services
 from orders.models import ETicket, Order, OrderLine, Payment
 from orders.status import STATUS_LABELS, OrderStatus
+from shop.audit import AuditEntry
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import EuroField, strip_text
@@ -318,14 +319,7 @@ def cancel_event():
             except DomainError as exc:
                 error = exc.message
             else:
-                what = (
-                    f"l'offre « {offer.title} »"
-                    if "offer_id" in kwargs
-                    else f"la séance du {_session_label(sessions, kwargs['session_id'])}"
-                )
-                return render_template(
-                    "ops/orders/cancel_summary.html", summary=summary, offer=offer, what=what
-                )
+                return redirect(url_for(".cancel_result", record_id=summary.record_id))
         status = 422
     return (
         render_template(
@@ -338,6 +332,26 @@ def cancel_event():
             error=error,
         ),
         status,
+    )
+
+
+@bp.route("/annulations/bilan/<int:record_id>")
+def cancel_result(record_id: int):
+    """The summary of a cancellation, read back from the audit log (POST, then redirect)."""
+    entry = session().get(AuditEntry, record_id)
+    if entry is None or entry.action != refunds.SUMMARY_ACTION:
+        raise NotFound()
+    kind, _, raw_id = entry.subject.partition(":")
+    if kind == "offer":
+        offer = session().get(Offer, int(raw_id))
+        what = f"l'offre « {offer.title} »"
+    else:
+        sess = session().get(OfferSession, int(raw_id))
+        offer = session().get(Offer, sess.offer_id)
+        what = f"la séance du {_session_label([sess], sess.id)} de « {offer.title} »"
+    summary = refunds.CancellationSummary(**(entry.after or {}), record_id=entry.id)
+    return render_template(
+        "ops/orders/cancel_summary.html", summary=summary, offer=offer, what=what, entry=entry
     )
 
 

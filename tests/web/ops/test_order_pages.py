@@ -174,8 +174,13 @@ def test_r_ops_4_cancel_a_session_refunds_and_summarises(
         f"/gestion/annulations?offre={oid}",
         data={"target": str(first), "reason": "Artiste malade"},
     )
-    page = text(resp)
-    assert resp.status_code == 200 and "Annulation enregistrée" in page
+    assert resp.status_code == 302 and "/gestion/annulations/bilan/" in resp.location
+    page = text(operator.get(resp.location))
+    assert "Annulation enregistrée" in page
+    # Reloading the summary is a plain read: nothing is cancelled or audited twice.
+    assert text(operator.get(resp.location)) == page
+    assert count_of(app, AuditEntry, action="event.cancelled") == 1
+    assert operator.get("/gestion/annulations/bilan/999999").status_code == 404
     figures = page.split("<dl", 1)[1].split("</dl>", 1)[0]
     assert "<dt>Commandes remboursées</dt><dd>1</dd>" in figures
     assert "<dt>Montant remboursé</dt><dd>50,00" in figures
@@ -211,12 +216,11 @@ def test_r_ops_4_cancel_a_whole_offer(operator, app, agent, concert):
     b = place(app, agent, oid, 1, session_id=second)
     pay_by_cheque(operator, app, a, cheque="1")
     pay_by_cheque(operator, app, b, cheque="2")
-    page = text(
-        operator.post(
-            f"/gestion/annulations?offre={oid}",
-            data={"target": "offre", "reason": "Tournée annulée"},
-        )
+    resp = operator.post(
+        f"/gestion/annulations?offre={oid}",
+        data={"target": "offre", "reason": "Tournée annulée"},
     )
+    page = text(operator.get(resp.location))
     assert "<dt>Commandes remboursées</dt><dd>2</dd>" in page
     assert "Concert du printemps" in page
     assert order_of(app, a).status == order_of(app, b).status == "refunded"
