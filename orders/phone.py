@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import stripe
 from flask import current_app, url_for
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -29,6 +30,7 @@ PHONE_CHANNELS = ("phone", "post")
 CHANNEL_LABELS = {"phone": "Téléphone", "post": "Courrier (bon de commande reçu par la poste)"}
 DEFAULT_CAPTURE_HOUR = 21
 INVALID_LINK = "Ce lien de paiement a expiré ou est invalide."
+SETTLED = ("done", "failed")  # capture states the evening batch never touches again
 
 
 class InvalidLink(DomainError):
@@ -147,25 +149,47 @@ def _locked_payment(payment_id: int) -> Payment:
 
 @due_task("payments.capture_batch", "Capture en lot, après 21 h, des paiements carte par téléphone")
 def capture_batch() -> int:
-    """R-PAY-5: once Paris time is past CAPTURE_HOUR, every phone card payment not yet
-    captured is marked captured with the time; each is re-checked under its row lock, so
-    a second run (or a second process) captures nothing more."""
+    """R-PAY-5: once Paris time is past CAPTURE_HOUR, every held phone card payment is
+    captured at Stripe (idempotency key per payment) and marked captured with the time;
+    each is re-checked under its row lock, so a second run (or a second process) captures
+    nothing more. A hold that Stripe no longer has is marked failed and audited."""
     now = clock.now()
     if clock.to_paris(now).hour < _capture_hour():
         return 0
     done = 0
     for payment in _phone_payments():
-        if (payment.details or {}).get("capture") == "done":
+        if (payment.details or {}).get("capture") in SETTLED:
             continue
+        outcome = "recorded"  # the demonstration payment has nothing to capture
+        if (payment.provider_ref or "").startswith("pi_"):
+            # Imported here: the gateway itself imports this module.
+            from orders import stripe_gateway
+
+            try:  # no lock held while Stripe answers
+                outcome = stripe_gateway.capture(payment.provider_ref, payment.id)
+            except stripe.StripeError:
+                current_app.logger.exception("Capture Stripe impossible (paiement %s)", payment.id)
+                continue  # the next run retries, under the same idempotency key
         with unit_of_work():
             row = _locked_payment(payment.id)
             details = dict(row.details or {})
-            if details.get("capture") == "done":
+            if details.get("capture") in SETTLED:
                 continue
-            # Stripe Checkout captures when the agent pays: the batch records the capture.
-            details.update(capture="done", captured_at=clock.utcnow().isoformat())
+            if outcome.startswith("failed:"):
+                # The hold is gone: no money, no e-billets; the back office must call the agent.
+                details.update(capture="failed", capture_status=outcome.partition(":")[2])
+                order = session().get(Order, row.order_id)
+                current_app.logger.error("Capture refusée pour la commande %s", order.number)
+                audit.record(
+                    "system",
+                    "payment.capture_failed",
+                    f"order:{order.number}",
+                    after={"payment": row.id, "stripe_status": details["capture_status"]},
+                )
+            else:
+                details.update(capture="done", captured_at=clock.utcnow().isoformat())
+                done += 1
             row.details = details
-            done += 1
     return done
 
 

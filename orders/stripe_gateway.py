@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders import services
 from orders.models import Order, Payment, ProcessedEvent
+from orders.phone import is_phone_card
 from orders.status import OrderStatus
 from shop import audit, clock
 from shop.db import after_commit, session, unit_of_work
@@ -44,6 +45,8 @@ SESSION_EVENTS = frozenset(
     {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 )
 INTENT_EVENTS = frozenset({"payment_intent.succeeded"})
+# Phone card payments are held, then captured in the evening batch (R-PAY-5).
+HOLD_EVENTS = frozenset({"payment_intent.amount_capturable_updated"})
 REFUND_RETRY_DAYS = 30
 ACTOR = "stripe"
 
@@ -137,6 +140,10 @@ def _create_session(
         key += f"-after-{replaced}"
     label = f"Commande {order.number}"
     metadata = {"order_number": order.number}
+    # The PaymentIntent carries the order number too, for payment_intent.* events.
+    intent_data: dict[str, Any] = {"metadata": metadata, "description": f"CGOS Loisirs {label}"}
+    if is_phone_card(order):
+        intent_data["capture_method"] = "manual"  # captured by the evening batch (R-PAY-5)
     return client.v1.checkout.sessions.create(
         {
             "mode": "payment",
@@ -152,8 +159,7 @@ def _create_session(
             ],
             "client_reference_id": order.number,
             "metadata": metadata,
-            # The PaymentIntent carries the order number too, for payment_intent.* events.
-            "payment_intent_data": {"metadata": metadata, "description": f"CGOS Loisirs {label}"},
+            "payment_intent_data": intent_data,
             "customer_email": order.contact_email,
             "locale": "fr",
             "success_url": return_url,
@@ -181,6 +187,7 @@ def handle_event(event: stripe.Event) -> str:
     event_id = str(data.get("id") or "")
     kind = str(data.get("type") or "")
     obj = (data.get("data") or {}).get("object") or {}
+    held = False
     if kind in SESSION_EVENTS:
         if obj.get("payment_status") != "paid":
             log.info("Stripe %s %s : session %s non payée", kind, event_id, obj.get("id"))
@@ -194,6 +201,13 @@ def handle_event(event: stripe.Event) -> str:
         session_id = None
         intent = obj.get("id")
         amount = obj.get("amount_received")
+    elif kind in HOLD_EVENTS and obj.get("status") == "requires_capture":
+        # A phone card payment authorised and held: the order is paid, captured tonight.
+        number = (obj.get("metadata") or {}).get("order_number")
+        session_id = None
+        intent = obj.get("id")
+        amount = obj.get("amount_capturable")
+        held = True
     else:
         log.info("Stripe : évènement %s (%s) ignoré", event_id, kind)
         return "ignored"
@@ -226,7 +240,8 @@ def handle_event(event: stripe.Event) -> str:
                     amount_cents=amount,
                     provider_ref=intent,
                     actor=ACTOR,
-                    details={"event": event_id, "checkout_session": session_id},
+                    details={"event": event_id, "checkout_session": session_id}
+                    | ({"capture": "pending"} if held else {}),
                 )
             except DomainError as exc:
                 problem = exc.message
@@ -242,6 +257,23 @@ def handle_event(event: stripe.Event) -> str:
             order.status,
         )
         return _refund_unapplied(order, intent, amount)
+
+
+def capture(intent_id: str, payment_id: int) -> str:
+    """R-PAY-5: capture a held phone payment (called with no lock held). Returns
+    "captured", "already" (Stripe had captured it), or "failed:<status>" when the hold is
+    gone (cancelled or expired); a network failure raises, for the next batch to retry."""
+    with _client() as client:
+        try:
+            client.v1.payment_intents.capture(
+                intent_id, None, {"idempotency_key": f"capture-{payment_id}"}
+            )
+            return "captured"
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "payment_intent_unexpected_state":
+                raise
+            current = client.v1.payment_intents.retrieve(intent_id)
+            return "already" if current.status == "succeeded" else f"failed:{current.status}"
 
 
 def _find_order(number: str | None, session_id: str | None, intent: str) -> Order | None:

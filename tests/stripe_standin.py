@@ -1,7 +1,8 @@
 """A local stand-in for the part of Stripe's API the store uses, and signed webhook events.
 
 Nothing in the tests may reach api.stripe.com: ``StripeStandin`` serves, on 127.0.0.1,
-``POST /v1/checkout/sessions``, ``GET /v1/checkout/sessions/<id>`` and ``POST /v1/refunds``
+``POST /v1/checkout/sessions``, ``GET /v1/checkout/sessions/<id>``, ``POST /v1/refunds``,
+``GET /v1/payment_intents/<id>`` and ``POST /v1/payment_intents/<id>/capture``
 with Stripe's form encoding, JSON shapes, errors and ``Idempotency-Key`` semantics (same
 key and parameters: the first answer again; same key, other parameters: an error). Every
 request is recorded. Test-side helpers play the customer (``complete``), the clock
@@ -149,13 +150,27 @@ class StripeStandin:
         them afterwards, ready to put in webhook events."""
         with self._lock:
             sess = self.sessions[session_id]
+            data = self._intent_data.get(session_id) or {}
             intent = self._new_intent(
-                sess["amount_total"],
-                sess["currency"],
-                (self._intent_data.get(session_id) or {}).get("metadata") or {},
+                sess["amount_total"], sess["currency"], data.get("metadata") or {}
             )
-            sess.update(status="complete", payment_status="paid", payment_intent=intent["id"])
+            paid = "paid"
+            if data.get("capture_method") == "manual":
+                # Authorised and held: nothing received until captured.
+                intent.update(
+                    status="requires_capture",
+                    capture_method="manual",
+                    amount_capturable=intent["amount"],
+                    amount_received=0,
+                )
+                paid = "unpaid"
+            sess.update(status="complete", payment_status=paid, payment_intent=intent["id"])
             return json.loads(json.dumps(sess)), json.loads(json.dumps(intent))
+
+    def cancel_hold(self, intent_id: str) -> None:
+        """The hold lapsed (7 days) or was cancelled: the intent can no longer be captured."""
+        with self._lock:
+            self.intents[intent_id].update(status="canceled", amount_capturable=0)
 
     def charge(self, amount: int, metadata: dict[str, str]) -> dict[str, Any]:
         """A succeeded PaymentIntent made outside any session of ours."""
@@ -249,7 +264,34 @@ class StripeStandin:
             return 200, sess
         if method == "POST" and path == "/v1/refunds":
             return self._create_refund(params)
+        match = re.fullmatch(r"/v1/payment_intents/([A-Za-z0-9_]+)(/capture)?", path)
+        if match:
+            intent = self.intents.get(match.group(1))
+            if intent is None:
+                return _error(
+                    404,
+                    "invalid_request_error",
+                    f"No such payment_intent: '{match.group(1)}'",
+                    "resource_missing",
+                )
+            if method == "GET" and not match.group(2):
+                return 200, intent
+            if method == "POST" and match.group(2):
+                return self._capture(intent, params)
         return _error(404, "invalid_request_error", f"Unrecognized request URL ({path}).")
+
+    def _capture(self, intent: dict[str, Any], params: dict[str, Any]) -> tuple[int, dict]:
+        if intent["status"] != "requires_capture":
+            return _error(
+                400,
+                "invalid_request_error",
+                f"This PaymentIntent could not be captured because it has a status of "
+                f"{intent['status']}.",
+                "payment_intent_unexpected_state",
+            )
+        amount = int(params.get("amount_to_capture") or intent["amount_capturable"])
+        intent.update(status="succeeded", amount_received=amount, amount_capturable=0)
+        return 200, intent
 
     def _create_session(self, params: dict[str, Any]) -> tuple[int, dict]:
         items = params.get("line_items") or []

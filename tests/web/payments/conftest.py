@@ -9,6 +9,7 @@ import pytest
 
 from tests.stripe_standin import SECRET_KEY, StripeStandin
 from tests.web.agent.test_checkout import buyer, parc  # noqa: F401 - shared fixtures
+from tests.web.ops.test_phone_orders import agent, operator  # noqa: F401 - shared fixtures
 
 WEBHOOK_SECRET = "whsec_test_standin"
 
