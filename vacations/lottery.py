@@ -16,7 +16,6 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from auth.dossiers import dossier_source
-from auth.models import DossierAgent
 from catalog.models import Offer
 from catalog.stays import (
     PRIX_MINI,
@@ -83,12 +82,11 @@ def pre_register(
     # Read before the transaction: the dossier may come from the remote service. The form
     # posts each child's rank on the dossier (catalog.stays.ranked_children).
     record = dossier_source().get(cgos_number)
-    ranked = {c.id: c for c in ranked_children(record.children if record else ())}
+    ranked = {c.id: c for c in ranked_children(record.children)} if record else {}
+    if record is None:
+        raise NotFound()
     with unit_of_work() as s:
         offer = _prix_mini_offer(offer_id)
-        agent = s.get(DossierAgent, cgos_number)
-        if agent is None:
-            raise NotFound()
         if not registration_window_open(offer):
             raise DomainError("Les préinscriptions à ce séjour sont closes.")
         if s.scalar(select(PrixMiniDraw.id).where(PrixMiniDraw.offer_id == offer_id)):
@@ -108,7 +106,7 @@ def pre_register(
         refusal = participants_refusal(PRIX_MINI, adults, births, clock.today().year)
         if refusal is not None:
             raise DomainError(refusal[1], refusal[0], rule="R-VAC-5")
-        rate = rate_for_stay(PRIX_MINI, offer.stay_starts_on, agent.qf_cents)
+        rate = rate_for_stay(PRIX_MINI, offer.stay_starts_on, record.qf_cents)
         lines = participant_prices(
             PRIX_MINI,
             rate.percent,
@@ -122,8 +120,8 @@ def pre_register(
             offer_id=offer.id,
             season=season.key,
             cgos_number=cgos_number,
-            household_id=agent.household_id,
-            email=agent.email,
+            household_id=record.household_id,
+            email=record.email,
             adults=adults,
             children=[b.isoformat() for b in births],
             percent=rate.percent,

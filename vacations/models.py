@@ -70,7 +70,8 @@ class PrixMiniRegistration(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
     season: Mapped[str] = mapped_column(String(20))
-    cgos_number: Mapped[str] = mapped_column(ForeignKey("dossier_agents.cgos_number"))
+    # No foreign key: dossiers may come from the remote dossier service (like orders).
+    cgos_number: Mapped[str] = mapped_column(String(9))
     household_id: Mapped[str] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     adults: Mapped[int] = mapped_column(Integer, default=1)

@@ -17,6 +17,10 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('prix_mini_registrations', schema=None) as batch_op:
+        # Dossiers may come from the remote dossier service: no key to the local table.
+        batch_op.drop_constraint(
+            'fk_prix_mini_registrations_cgos_number_dossier_agents', type_='foreignkey'
+        )
         batch_op.add_column(sa.Column('breakdown', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('order_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -36,3 +40,7 @@ def downgrade() -> None:
         )
         batch_op.drop_column('order_id')
         batch_op.drop_column('breakdown')
+        batch_op.create_foreign_key(
+            'fk_prix_mini_registrations_cgos_number_dossier_agents',
+            'dossier_agents', ['cgos_number'], ['cgos_number'],
+        )
