@@ -67,6 +67,17 @@ def registration_of(cgos_number: str, season: str) -> PrixMiniRegistration | Non
     )
 
 
+def registrations_of(cgos_number: str) -> list[tuple[PrixMiniRegistration, Offer]]:
+    """An agent's Prix mini pre-registrations, latest first, with their stays."""
+    rows = session().execute(
+        select(PrixMiniRegistration, Offer)
+        .join(Offer, Offer.id == PrixMiniRegistration.offer_id)
+        .where(PrixMiniRegistration.cgos_number == cgos_number)
+        .order_by(PrixMiniRegistration.created_at.desc(), PrixMiniRegistration.id.desc())
+    )
+    return [(reg, offer) for reg, offer in rows]
+
+
 def pre_register(
     cgos_number: str,
     offer_id: int,

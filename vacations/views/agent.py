@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from catalog.models import Offer
-from catalog.stays import CHILD_FAMILIES, MAX_ADULTS, PRIX_MINI, season_of
+from catalog.stays import CHILD_FAMILIES, MAX_ADULTS, PRIX_MINI, Season, season_of
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from vacations import bookings, lottery
@@ -130,3 +130,15 @@ def pre_register(offer_id: int):
         "success",
     )
     return redirect(url_for("agent.catalog.offer", offer_id=offer_id) + "#preinscription")
+
+
+@bp.route("/mes-preinscriptions")
+def my_registrations():
+    """Where the agent follows their Prix mini draws: status, rank, deadline to pay."""
+    rows = lottery.registrations_of(current_user.cgos_number)
+    return render_template(
+        "agent/vacations/registrations.html",
+        rows=rows,
+        labels=STATUS_LABELS,
+        seasons={reg.id: Season.parse(reg.season).label for reg, _ in rows},
+    )

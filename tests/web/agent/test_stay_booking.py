@@ -342,3 +342,17 @@ def test_someone_else_cannot_pay_a_winner_s_place(won, make_agent, app):
     client = app.test_client()
     login_agent(client, number, code)
     assert client.post(f"/sejours/{won.offer_id}/regler").status_code == 404
+
+
+def test_r_vac_4_the_agent_follows_their_draws_in_one_place(won, app, make_agent):
+    page = text(won.get("/sejours/mes-preinscriptions"))
+    assert "Prix mini" in page and "été 2027" in page
+    assert "Tiré au sort" in page and "à régler au plus tard le" in page
+    assert "729,00\u00a0€" in page
+    assert "Mes préinscriptions aux séjours Prix mini" in text(won.get("/mon-espace/"))
+    number, code = make_agent(household_id="H-NONE")
+    other = app.test_client()
+    login_agent(other, number, code)
+    assert "Vous n'êtes préinscrit à aucun séjour Prix mini." in text(
+        other.get("/sejours/mes-preinscriptions")
+    )
