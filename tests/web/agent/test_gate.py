@@ -223,3 +223,24 @@ def test_r_hlp_2_faq_answers_the_common_questions(client):
     for topic in ("code d&#39;accès", "chèque", "livraison", "e-billet", "annulation"):
         assert topic.lower() in page.lower() or topic.replace("&#39;", "'") in page.lower()
     assert "Billetterie C.G.O.S - SOGEC GESTION" in page
+
+
+def test_health_check_answers_without_login_or_database(client, app):
+    """``/sante`` is the deployment's liveness check (and the benchmarks' trivial page)."""
+    from sqlalchemy import event
+
+    engine = app.extensions["db"].engine
+    seen: list[str] = []
+
+    def _count(*args):
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        resp = client.get("/sante")
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    assert resp.status_code == 200
+    assert resp.get_data(as_text=True) == "ok\n"
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert seen == []
