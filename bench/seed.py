@@ -255,7 +255,7 @@ def _past_orders(
 def seed_bench(agents: int, orders: int, seed: int = 2026) -> dict[str, Any]:
     """Agents (with households and children), the two bench offers and past orders."""
     from auth.models import AccessCode, DossierAgent, DossierChild, Household
-    from auth.services import hash_secret
+    from auth.services import hash_code
     from catalog.models import Offer
     from shop import clock
     from shop.db import get_db, unit_of_work
@@ -267,7 +267,7 @@ def seed_bench(agents: int, orders: int, seed: int = 2026) -> dict[str, Any]:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     households, agent_rows, children = _agents(agents, year, now, rng)
-    code_hash = hash_secret(BENCH_CODE)
+    code_hash = hash_code(BENCH_CODE)
     with unit_of_work() as s:
         _batched(s, insert(Household), households)
         _batched(s, insert(DossierAgent), agent_rows)
