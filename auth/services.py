@@ -170,7 +170,8 @@ def login_agent(raw_number: str, raw_code: str) -> AgentUser:
     if not verify_secret(stored.code_hash if stored else None, code, _code_hasher):
         locked = _register_failure(key)
         raise LoginError(LOCKED_MESSAGE if locked else GENERIC_LOGIN_FAILURE, locked=locked)
-    _clear_failures(key)
+    if session().get(LoginThrottle, key) is not None:  # no write when nothing to reset
+        _clear_failures(key)
     if _code_hasher.check_needs_rehash(stored.code_hash):
         with unit_of_work():
             stored.code_hash = hash_code(code)
