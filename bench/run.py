@@ -425,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     result["statements"] = {"demo_catalog": small, "large_catalog": large}
 
+    redis.Redis.from_url(REDIS_DB_URL).flushdb()  # no cached page of the small catalog
     servers = Servers(env, args.port, args.workers, logs)
     base = f"http://127.0.0.1:{args.port}"
     try:

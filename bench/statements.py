@@ -35,30 +35,48 @@ def _counting(engine):
 def count_statements(
     pages: dict[str, str], numbers: list[str], code: str, cart_offers: list[int]
 ) -> dict[str, Any]:
-    """Statements of each page in ``pages`` (as ``numbers[0]``), then of a purchase with a
-    1-line cart (``numbers[1]``) and an 8-line cart (``numbers[2]``)."""
+    """Statements of each page in ``pages`` (as ``numbers[0]``), with the shared catalog
+    cache (warm) and without it (every query run), then of a purchase with a 2-line cart
+    (``numbers[1]``) and an 8-line cart (``numbers[2]``)."""
     from shop import create_app
 
+    out: dict[str, Any] = {"pages": {}, "pages_without_cache": {}, "orders": {}}
+    cold = create_app(
+        {"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "CATALOG_CACHE_SECONDS": 0}
+    )
+    _pages(cold, pages, numbers[0], code, out["pages_without_cache"])
+    cold.extensions["db"].engine.dispose()
     app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
     engine = app.extensions["db"].engine
-    out: dict[str, Any] = {"pages": {}, "orders": {}}
+    _pages(app, pages, numbers[0], code, out["pages"])
+    _orders(app, numbers[1:], code, cart_offers, out["orders"])
+    engine.dispose()
+    return out
 
-    def login(client, number: str) -> None:
-        r = client.post("/connexion", data={"cgos_number": number, "access_code": code})
-        assert r.status_code == 302, f"connexion refusée pour {number}: {r.status_code}"
 
+def _login(client, number: str, code: str) -> None:
+    r = client.post("/connexion", data={"cgos_number": number, "access_code": code})
+    assert r.status_code == 302, f"connexion refusée pour {number}: {r.status_code}"
+
+
+def _pages(app, pages: dict[str, str], number: str, code: str, out: dict[str, int]) -> None:
+    engine = app.extensions["db"].engine
     client = app.test_client()
-    login(client, numbers[0])
+    _login(client, number, code)
     for name, url in pages.items():
-        assert client.get(url).status_code == 200, url  # warm-up (template compile)
+        assert client.get(url).status_code == 200, url  # warm-up (templates, cache)
         with _counting(engine) as seen:
             status = client.get(url).status_code
         assert status == 200, f"{url}: HTTP {status}"
-        out["pages"][name] = len(seen)
+        out[name] = len(seen)
 
-    for size, number in ((1, numbers[1]), (len(cart_offers), numbers[2])):
+
+def _orders(app, numbers: list[str], code: str, cart_offers: list[int], out: dict) -> None:
+    engine = app.extensions["db"].engine
+
+    for size, number in ((2, numbers[0]), (len(cart_offers), numbers[1])):
         client = app.test_client()
-        login(client, number)
+        _login(client, number, code)
         row: dict[str, int] = {}
         for i, offer_id in enumerate(cart_offers[:size]):
             with _counting(engine) as seen:
@@ -92,6 +110,4 @@ def count_statements(
             r = client.post(r.headers["Location"], data={"outcome": "succeed"})
         assert r.status_code == 302, f"paiement: HTTP {r.status_code}"
         row["pay"] = len(seen)
-        out["orders"][f"{size}_line{'s' if size > 1 else ''}"] = row
-    engine.dispose()
-    return out
+        out[f"{size}_lines"] = row

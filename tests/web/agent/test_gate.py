@@ -257,11 +257,8 @@ def test_r_gate_3_code_hashed_with_older_parameters_is_rehashed_at_login(client,
 
     number, code = make_agent(code="ABCD2345")
     old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(code)
-    with app.app_context():
-        with unit_of_work() as s:
-            s.execute(
-                update(AccessCode).where(AccessCode.cgos_number == number).values(code_hash=old)
-            )
+    with app.app_context(), unit_of_work() as s:
+        s.execute(update(AccessCode).where(AccessCode.cgos_number == number).values(code_hash=old))
     assert login_agent(client, number, "WRONG234").status_code == 422
     with app.app_context():
         assert session().get(AccessCode, number).code_hash == old
