@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from auth.principals import AgentUser
@@ -240,29 +240,30 @@ def place_order(
             card_post=next((f.chosen for f in priced.fees if f.group == "cartes"), None),
             cgv_accepted_at=now,
         )
-        for lv, pl in zip(view.lines, priced.lines, strict=True):
-            order.lines.append(
-                OrderLine(
-                    offer_id=lv.offer.id,
-                    session_id=lv.session.id if lv.session else None,
-                    partner_id=lv.offer.partner_id,
-                    kind=lv.offer.kind,
-                    title=lv.offer.title,
-                    session_starts_at=lv.session.starts_at if lv.session else None,
-                    venue=(lv.session.venue if lv.session else None) or lv.offer.venue,
-                    delivery=lv.row.delivery,
-                    group=pl.group.value if pl.group else None,
-                    quantity=lv.row.quantity,
-                    unit_public_cents=lv.offer.public_price_cents,
-                    unit_negotiated_cents=lv.offer.negotiated_price_cents,
-                    unit_cgos_cents=lv.offer.cgos_price_cents,
-                    participation_cents=pl.participation_applied,
-                    amount_cents=pl.amount,
-                    regional_ticketing=lv.offer.regional_ticketing,
-                    options=lv.row.options,
-                    status="active",
-                )
-            )
+        line_rows = [
+            {
+                "offer_id": lv.offer.id,
+                "session_id": lv.session.id if lv.session else None,
+                "partner_id": lv.offer.partner_id,
+                "kind": lv.offer.kind,
+                "title": lv.offer.title,
+                "session_starts_at": lv.session.starts_at if lv.session else None,
+                "venue": (lv.session.venue if lv.session else None) or lv.offer.venue,
+                "delivery": lv.row.delivery,
+                "group": pl.group.value if pl.group else None,
+                "quantity": lv.row.quantity,
+                "unit_public_cents": lv.offer.public_price_cents,
+                "unit_negotiated_cents": lv.offer.negotiated_price_cents,
+                "unit_cgos_cents": lv.offer.cgos_price_cents,
+                "participation_cents": pl.participation_applied,
+                "amount_cents": pl.amount,
+                "regional_ticketing": lv.offer.regional_ticketing,
+                "options": lv.row.options,
+                "status": "active",
+                "refunded_at": None,
+            }
+            for lv, pl in zip(view.lines, priced.lines, strict=True)
+        ]
         for fee in priced.fees:
             order.fees.append(
                 OrderFee(group=fee.group.value, label=fee.label, option=fee.chosen, cents=fee.cents)
@@ -273,6 +274,10 @@ def place_order(
                 s.flush()
         except IntegrityError:
             raise DomainError("Cette commande a déjà été enregistrée.") from None
+        # One multi-row INSERT whatever the cart size (the ORM would insert lines one by one
+        # on SQLite, which cannot return generated ids in order); read back on first use.
+        s.execute(insert(OrderLine), [dict(row, order_id=order.id) for row in line_rows])
+        s.expire(order, ["lines"])
         _take_stock(order.lines)
         hh.used_cents += order.participation_cents
         order.number = order_number(order.id, year)
