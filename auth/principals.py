@@ -19,6 +19,7 @@ from auth.dossiers import dossier_source
 from auth.models import StaffUser, WebSession
 from auth.rights import Rights, count_children, evaluate_rights
 from shop import clock
+from shop.config import ABSOLUTE_SESSION_HOURS
 from shop.db import session, unit_of_work
 from shop.extensions import login_manager
 
@@ -115,7 +116,6 @@ def agent_user(record: DossierRecord, token: str = "") -> AgentUser:
     )
 
 
-ABSOLUTE_SESSION_HOURS = 12
 RENEW_EVERY = timedelta(minutes=5)
 
 

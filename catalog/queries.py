@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.rules import Kind
 from catalog.text import search_words
+from shop.cache import cached
 from shop.clock import PARIS
 from shop.db import get_db, session
 
@@ -99,14 +100,10 @@ def _text_match(words: list[str]):
     return and_(*[Offer.search_text.like(f"%{w}%") for w in words])
 
 
-def search_offers(
-    filters: Filters,
-    agent_region: str | None,
-    now: datetime,
-    count: bool = True,
-    per_page: int = PER_PAGE,
-) -> Page:
-    """R-CAT-5: words, filters, sort, pagination (``count=False`` skips the total)."""
+def _search_rows(
+    filters: Filters, agent_region: str | None, now: datetime, count: bool, page: int
+) -> tuple[int, list[tuple]]:
+    """The total and one page of ``(offer id, next session, session stock, picture id)``."""
     next_session = select(func.min(OfferSession.starts_at)).where(_upcoming(now)).scalar_subquery()
     session_stock = (
         select(func.coalesce(func.sum(OfferSession.stock), 0))
@@ -148,11 +145,8 @@ def search_offers(
         base = base.where(or_(exists().where(_upcoming(now), *in_range), and_(*stay_overlap)))
     ids = base.subquery()
     total = session().scalar(select(func.count()).select_from(ids)) or 0 if count else 0
-
-    stmt = (
-        select(Offer, next_session, session_stock, picture)
-        .where(Offer.id.in_(select(ids.c.id)))
-        .options(joinedload(Offer.partner))
+    stmt = select(Offer.id, next_session, session_stock, picture).where(
+        Offer.id.in_(select(ids.c.id))
     )
     order = {
         "date": [next_session.is_(None), next_session, Offer.stay_starts_on, Offer.id],
@@ -160,11 +154,52 @@ def search_offers(
         "prix-desc": [Offer.cgos_price_cents.desc(), Offer.id],
         "nouveautes": [Offer.created_at.desc(), Offer.id.desc()],
     }.get(filters.sort, [Offer.featured.desc(), next_session.is_(None), next_session, Offer.id])
+    rows = session().execute(stmt.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    return total, [tuple(row) for row in rows]
+
+
+def _dump_rows(value: tuple[int, list[tuple]]) -> list:
+    total, rows = value
+    return [total, [[i, nxt.isoformat() if nxt else None, st, pic] for i, nxt, st, pic in rows]]
+
+
+def _load_rows(raw: list) -> tuple[int, list[tuple]]:
+    total, rows = raw
+    return total, [
+        (i, datetime.fromisoformat(nxt) if nxt else None, st, pic) for i, nxt, st, pic in rows
+    ]
+
+
+def search_offers(
+    filters: Filters,
+    agent_region: str | None,
+    now: datetime,
+    count: bool = True,
+    per_page: int = PER_PAGE,
+) -> Page:
+    """R-CAT-5: words, filters, sort, pagination (``count=False`` skips the total).
+
+    The sorted page of ids (the costly part: every visible offer's next session) is shared
+    by all processes for ``CATALOG_CACHE_SECONDS`` when Redis is configured; the offers
+    themselves are then read by primary key.
+    """
     page = max(1, filters.page)
-    rows = (
-        session().execute(stmt.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    key = f"search:{agent_region}:{int(count)}:{filters!r}"
+    total, rows = cached(
+        key,
+        lambda: _search_rows(filters, agent_region, now, count, page),
+        dump=_dump_rows,
+        load=_load_rows,
     )
-    items = [OfferCard(o, nxt, stock, pic) for o, nxt, stock, pic in rows]
+    offers: dict[int, Offer] = {}
+    if rows:
+        found = session().scalars(
+            select(Offer)
+            .where(Offer.id.in_([r[0] for r in rows]))
+            .options(joinedload(Offer.partner))
+        )
+        offers = {o.id: o for o in found}
+    items = [OfferCard(offers[i], nxt, stock, pic) for i, nxt, stock, pic in rows if i in offers]
     return Page(items=items, total=total if count else len(items), page=page, per_page=per_page)
 
 
@@ -174,6 +209,10 @@ def featured_offers(agent_region: str | None, now: datetime, limit: int = 8) -> 
 
 
 def category_counts(agent_region: str | None, now: datetime) -> dict[str, int]:
+    return cached(f"counts:{agent_region}", lambda: _category_counts(agent_region, now))
+
+
+def _category_counts(agent_region: str | None, now: datetime) -> dict[str, int]:
     stmt = _visible(select(Offer.category, func.count()), agent_region, now).where(
         or_(Offer.kind != Kind.BILLET_DATE, exists().where(_upcoming(now)))
     )

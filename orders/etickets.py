@@ -28,7 +28,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from auth.codes import CODE_ALPHABET
@@ -109,25 +109,36 @@ def issue_for_order(order: Order) -> list[ETicket]:
     s = session()
     done = set(s.scalars(select(ETicket.order_line_id).where(ETicket.order_id == order.id)))
     now = clock.utcnow()
-    issued: list[IssuedTicket] = []
+    wanted: list[tuple[OrderLine, dict[str, Any]]] = []
     for line in order.lines:
         if line.delivery != Delivery.E_BILLET or line.status != "active" or line.id in done:
             continue
         for seq in range(1, line.quantity + 1):
-            ticket = ETicket(
-                order_line_id=line.id,
-                order_id=order.id,
-                seq=seq,
-                secret=new_secret(),
-                holder=order.holder_name,
-                status=VALID,
-                issued_at=now,
-            )
-            s.add(ticket)
-            issued.append(IssuedTicket(ticket, line, order))
-    if not issued:
+            row = {
+                "order_line_id": line.id,
+                "order_id": order.id,
+                "seq": seq,
+                "secret": new_secret(),
+                "holder": order.holder_name,
+                "status": VALID,
+                "issued_at": now,
+                "used_at": None,
+            }
+            wanted.append((line, row))
+    if not wanted:
         return []
-    s.flush()  # ids for the attachment references
+    # One multi-row INSERT and one read whatever the number of tickets (SQLite cannot
+    # return generated ids of a multi-row INSERT in order; the secrets identify them).
+    s.execute(insert(ETicket), [row for _, row in wanted])
+    by_secret = {
+        t.secret: t
+        for t in s.scalars(
+            select(ETicket).where(
+                ETicket.order_id == order.id, ETicket.secret.in_([r["secret"] for _, r in wanted])
+            )
+        )
+    }
+    issued = [IssuedTicket(by_secret[row["secret"]], line, order) for line, row in wanted]
     queue_mail(
         order.contact_email,
         "orders/etickets_ready",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from auth.principals import AgentUser
@@ -72,10 +72,41 @@ def _lock_household_year(household_id: str, year: int) -> HouseholdYear:
     )
 
 
-def _take_stock(lines: list[OrderLine]) -> None:
-    """R-ORD-4: one conditional UPDATE per stock row, sessions then offers by ascending id;
-    zero rows changed means sold out and the whole order rolls back."""
+def _decrement(model: Any, wanted: dict[int, int]) -> list[int]:
+    """Take ``wanted[id]`` from each row's stock in one conditional UPDATE; returns the ids
+    that had not enough (nothing is taken from them; the caller rolls back).
+
+    On PostgreSQL the rows are first locked (FOR NO KEY UPDATE) in ascending id order, so
+    two orders sharing stock rows queue instead of deadlocking; on SQLite the IMMEDIATE
+    transaction already serialises writers. Two statements whatever the number of lines.
+    """
+    if not wanted:
+        return []
     s = session()
+    ids = sorted(wanted)
+    if get_db().dialect == "postgresql":
+        # NO KEY UPDATE, like the UPDATE itself: the order lines just inserted hold KEY SHARE
+        # locks on these rows (foreign keys), which a plain FOR UPDATE would wait on.
+        s.execute(
+            select(model.id)
+            .where(model.id.in_(ids))
+            .order_by(model.id)
+            .with_for_update(key_share=True)
+        )
+    need = case(wanted, value=model.id)
+    taken = s.scalars(
+        update(model)
+        .where(model.id.in_(ids), model.stock.is_not(None), model.stock >= need)
+        .values(stock=model.stock - need)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted(set(ids) - set(taken))
+
+
+def _take_stock(lines: list[OrderLine]) -> None:
+    """R-ORD-4: conditional UPDATEs (sessions, then offers, each rows by ascending id);
+    a row without enough stock means sold out and the whole order rolls back."""
     by_session: dict[int, int] = {}
     by_offer: dict[int, int] = {}
     titles: dict[tuple[str, int], str] = {}
@@ -88,26 +119,14 @@ def _take_stock(lines: list[OrderLine]) -> None:
         else:
             by_offer[line.offer_id] = by_offer.get(line.offer_id, 0) + line.quantity
             titles[("o", line.offer_id)] = line.title
-    for sid in sorted(by_session):
-        n = by_session[sid]
-        done = s.execute(
-            update(OfferSession)
-            .where(OfferSession.id == sid, OfferSession.stock >= n)
-            .values(stock=OfferSession.stock - n)
-        ).rowcount
-        if not done:
-            raise DomainError(
-                f"« {titles[('s', sid)]} » : épuisé pour cette séance.", rule="R-ORD-4"
-            )
-    for oid in sorted(by_offer):
-        n = by_offer[oid]
-        done = s.execute(
-            update(Offer)
-            .where(Offer.id == oid, Offer.stock.is_not(None), Offer.stock >= n)
-            .values(stock=Offer.stock - n)
-        ).rowcount
-        if not done:
-            raise DomainError(f"« {titles[('o', oid)]} » : épuisé.", rule="R-ORD-4")
+    short = _decrement(OfferSession, by_session)
+    if short:
+        raise DomainError(
+            f"« {titles[('s', short[0])]} » : épuisé pour cette séance.", rule="R-ORD-4"
+        )
+    short = _decrement(Offer, by_offer)
+    if short:
+        raise DomainError(f"« {titles[('o', short[0])]} » : épuisé.", rule="R-ORD-4")
 
 
 def _give_back_stock(lines: list[OrderLine]) -> None:
@@ -224,33 +243,34 @@ def place_order(
             card_post=next((f.chosen for f in priced.fees if f.group == "cartes"), None),
             cgv_accepted_at=now,
         )
-        for lv, pl in zip(view.lines, priced.lines, strict=True):
-            order.lines.append(
-                OrderLine(
-                    offer_id=lv.offer.id,
-                    session_id=lv.session.id if lv.session else None,
-                    partner_id=lv.offer.partner_id,
-                    kind=lv.offer.kind,
-                    title=lv.offer.title,
-                    session_starts_at=lv.session.starts_at if lv.session else None,
-                    venue=(lv.session.venue if lv.session else None) or lv.offer.venue,
-                    delivery=lv.row.delivery,
-                    group=pl.group.value if pl.group else None,
-                    quantity=lv.row.quantity,
-                    unit_public_cents=lv.offer.public_price_cents,
-                    unit_negotiated_cents=lv.offer.negotiated_price_cents,
-                    unit_cgos_cents=lv.offer.cgos_price_cents,
-                    participation_cents=pl.participation_applied,
-                    amount_cents=pl.amount,
-                    regional_ticketing=lv.offer.regional_ticketing,
-                    options=(
-                        stay_lines.order_options(lv.row.options, lv.stay)
-                        if lv.stay is not None
-                        else lv.row.options
-                    ),
-                    status="active",
-                )
-            )
+        line_rows = [
+            {
+                "offer_id": lv.offer.id,
+                "session_id": lv.session.id if lv.session else None,
+                "partner_id": lv.offer.partner_id,
+                "kind": lv.offer.kind,
+                "title": lv.offer.title,
+                "session_starts_at": lv.session.starts_at if lv.session else None,
+                "venue": (lv.session.venue if lv.session else None) or lv.offer.venue,
+                "delivery": lv.row.delivery,
+                "group": pl.group.value if pl.group else None,
+                "quantity": lv.row.quantity,
+                "unit_public_cents": lv.offer.public_price_cents,
+                "unit_negotiated_cents": lv.offer.negotiated_price_cents,
+                "unit_cgos_cents": lv.offer.cgos_price_cents,
+                "participation_cents": pl.participation_applied,
+                "amount_cents": pl.amount,
+                "regional_ticketing": lv.offer.regional_ticketing,
+                "options": (
+                    stay_lines.order_options(lv.row.options, lv.stay)
+                    if lv.stay is not None
+                    else lv.row.options
+                ),
+                "status": "active",
+                "refunded_at": None,
+            }
+            for lv, pl in zip(view.lines, priced.lines, strict=True)
+        ]
         for fee in priced.fees:
             order.fees.append(
                 OrderFee(group=fee.group.value, label=fee.label, option=fee.chosen, cents=fee.cents)
@@ -261,6 +281,10 @@ def place_order(
                 s.flush()
         except IntegrityError:
             raise DomainError("Cette commande a déjà été enregistrée.") from None
+        # One multi-row INSERT whatever the cart size (the ORM would insert lines one by one
+        # on SQLite, which cannot return generated ids in order); read back on first use.
+        s.execute(insert(OrderLine), [dict(row, order_id=order.id) for row in line_rows])
+        s.expire(order, ["lines"])
         _take_stock(order.lines)
         stay_lines.claim_registrations(order, now)
         hh.used_cents += order.participation_cents

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
-from shop.config import load_config
+from shop.config import ABSOLUTE_SESSION_HOURS, load_config
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -20,7 +20,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=False,
     )
     app.config.update(load_config(overrides))
-    app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_LIFETIME_MINUTES"])
+    # The idle timeout is enforced server-side (auth.principals); the cookie only has to
+    # outlive the absolute limit, so it is signed at login and not re-signed on every page.
+    app.permanent_session_lifetime = timedelta(hours=ABSOLUTE_SESSION_HOURS)
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
 

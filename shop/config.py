@@ -11,6 +11,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+# An agent is logged out 12 hours after login whatever happens (auth.principals).
+ABSOLUTE_SESSION_HOURS = 12
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -69,6 +71,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DOSSIER_CACHE_SECONDS": _env_int("DOSSIER_CACHE_SECONDS", 60),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "JOBS_INTERVAL_SECONDS": _env_int("JOBS_INTERVAL_SECONDS", 60),
+        # With REDIS_URL: catalog listings and counts shared by all processes this long
+        # (offer pages, carts and orders always read live stock).
+        "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 30),
         # PostgreSQL: a checkout waits at most this long for a lock, then says « réessayez ».
         "DB_LOCK_TIMEOUT_MS": _env_int("DB_LOCK_TIMEOUT_MS", 5000),
         # Where medical staff (status pm) are sent instead (R-DOS-2).
@@ -80,6 +85,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", True),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "SESSION_LIFETIME_MINUTES": _env_int("SESSION_LIFETIME_MINUTES", 120),
+        # The idle timeout lives server-side: no need to re-sign the cookie on every page.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,
         # Largest request body: pictures are 2 MB at most (catalog.services).
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,

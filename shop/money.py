@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency
 
@@ -32,6 +33,7 @@ def cents_to_decimal(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
+@lru_cache(maxsize=8192)
 def format_eur(cents: int | None) -> str:
     """``123450`` → ``1 234,50 €`` (narrow no-break spaces, as Babel writes French)."""
     if cents is None:

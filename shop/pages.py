@@ -13,6 +13,13 @@ from shop.mail import OutboxMail
 bp = Blueprint("pages", __name__)
 
 
+@bp.route("/sante")
+def health():
+    """Liveness check for the load balancer and the process manager: answers from the app
+    itself without touching the database (the benchmarks' trivial page, too)."""
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.route("/aide")
 def faq():
     return render_template("public/pages/faq.html")

@@ -203,3 +203,47 @@ def test_r_ord_4_last_seats_cannot_be_sold_twice(buyer, make_offer, app, make_ag
     refused = other.post("/commande/", data=form_b)
     assert refused.status_code == 422
     assert "épuisé" in text(refused).lower()
+
+
+def test_r_ord_4_one_sold_out_line_refuses_the_whole_order(buyer, make_offer, app, make_agent):
+    """The sold-out line is named, and the lines that had stock keep it."""
+    plenty = make_offer(kind="billet_ouvert", title="Musée", stock=10)
+    scarce = make_offer(kind="billet_ouvert", title="Aquarium", stock=1)
+    other = app.test_client()
+    number, code = make_agent()
+    login_agent(other, number, code)
+    add(buyer, plenty, 2)
+    add(buyer, scarce, 1)
+    add(other, scarce, 1)
+    form_b = checkout_form(other) | {"payment_method": "cheque"}
+    form_a = checkout_form(buyer) | {"payment_method": "cheque"}
+    assert other.post("/commande/", data=form_b).status_code == 302
+    refused = buyer.post("/commande/", data=form_a)
+    assert refused.status_code == 422
+    assert "« Aquarium » : Épuisé" in text(refused)
+    assert stock_of(app, plenty) == 10
+    assert stock_of(app, scarce) == 0
+
+
+def test_r_ord_4_stock_taken_in_one_update_names_the_short_row(make_offer, app):
+    """When stock runs out between the cart check and the UPDATE, the one conditional
+    UPDATE takes nothing from the short row, names it, and the rollback restores the rest."""
+    from orders.models import OrderLine
+    from orders.services import _take_stock
+    from shop.db import unit_of_work
+    from shop.errors import DomainError
+
+    plenty = make_offer(kind="billet_ouvert", title="Musée", stock=10)
+    scarce = make_offer(kind="billet_ouvert", title="Aquarium", stock=1)
+    lines = [
+        OrderLine(offer_id=plenty, session_id=None, quantity=2, title="Musée"),
+        OrderLine(offer_id=scarce, session_id=None, quantity=3, title="Aquarium"),
+    ]
+    refused = pytest.raises(DomainError, match="« Aquarium » : épuisé")
+    with app.app_context(), refused, unit_of_work():
+        _take_stock(lines)
+    assert stock_of(app, plenty) == 10
+    assert stock_of(app, scarce) == 1
+    with app.app_context(), unit_of_work():
+        _take_stock(lines[:1])
+    assert stock_of(app, plenty) == 8

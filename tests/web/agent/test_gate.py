@@ -223,3 +223,46 @@ def test_r_hlp_2_faq_answers_the_common_questions(client):
     for topic in ("code d&#39;accès", "chèque", "livraison", "e-billet", "annulation"):
         assert topic.lower() in page.lower() or topic.replace("&#39;", "'") in page.lower()
     assert "Billetterie C.G.O.S - SOGEC GESTION" in page
+
+
+def test_health_check_answers_without_login_or_database(client, app):
+    """``/sante`` is the deployment's liveness check (and the benchmarks' trivial page)."""
+    from sqlalchemy import event
+
+    engine = app.extensions["db"].engine
+    seen: list[str] = []
+
+    def _count(*args):
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        resp = client.get("/sante")
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    assert resp.status_code == 200
+    assert resp.get_data(as_text=True) == "ok\n"
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert seen == []
+
+
+def test_r_gate_3_code_hashed_with_older_parameters_is_rehashed_at_login(client, make_agent, app):
+    """Codes use Argon2id at OWASP's minimum; an older, costlier hash is replaced when the
+    agent next logs in with the right code (and only then)."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import update
+
+    from auth.models import AccessCode
+    from shop.db import session, unit_of_work
+
+    number, code = make_agent(code="ABCD2345")
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(code)
+    with app.app_context(), unit_of_work() as s:
+        s.execute(update(AccessCode).where(AccessCode.cgos_number == number).values(code_hash=old))
+    assert login_agent(client, number, "WRONG234").status_code == 422
+    with app.app_context():
+        assert session().get(AccessCode, number).code_hash == old
+    assert login_agent(client, number, code).status_code == 302
+    with app.app_context():
+        new = session().get(AccessCode, number).code_hash
+    assert new != old and new.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
