@@ -1,0 +1,84 @@
+"""The catalog cache shared by the web processes (shop/cache.py): used only with Redis,
+and a Redis outage never fails a page."""
+
+from __future__ import annotations
+
+import pytest
+
+
+class FakeRedis:
+    def __init__(self, broken: bool = False):
+        self.data: dict[str, bytes] = {}
+        self.broken = broken
+        self.ttl: dict[str, int] = {}
+
+    def get(self, key):
+        if self.broken:
+            raise ConnectionError("redis down")
+        return self.data.get(key)
+
+    def set(self, key, value, ex=None):
+        if self.broken:
+            raise ConnectionError("redis down")
+        self.data[key] = value.encode()
+        self.ttl[key] = ex
+
+
+@pytest.fixture
+def with_redis(app, db):
+    saved = {k: app.config.get(k) for k in ("REDIS_URL", "CATALOG_CACHE_SECONDS")}
+    app.config.update(REDIS_URL="redis://cache.invalid:6379/14", CATALOG_CACHE_SECONDS=30)
+
+    def _install(client):
+        app.extensions["cache_redis"] = client
+        return client
+
+    yield _install
+    app.config.update(saved)
+    app.extensions.pop("cache_redis", None)
+
+
+def test_without_redis_nothing_is_cached(app, db, count_queries):
+    from catalog import queries
+    from shop import clock
+
+    assert app.config.get("REDIS_URL") is None
+    with app.test_request_context():
+        queries.category_counts(None, clock.utcnow())
+        with count_queries() as n:
+            queries.category_counts(None, clock.utcnow())
+        assert n() == 1
+    assert "cache_redis" not in app.extensions
+
+
+def test_listing_computed_once_then_shared(app, with_redis, make_offer, count_queries):
+    from catalog import queries
+    from shop import clock
+
+    fake = with_redis(FakeRedis())
+    make_offer(kind="billet_ouvert", title="Parc partagé", stock=5)
+    with app.test_request_context():
+        now = clock.utcnow()
+        first = queries.search_offers(queries.Filters(), None, now)
+        with count_queries() as n:
+            again = queries.search_offers(queries.Filters(), None, now)
+        assert n() == 1  # the offers by primary key; the sorted ids came from the cache
+        assert [c.offer.id for c in again.items] == [c.offer.id for c in first.items]
+        assert again.total == first.total
+        assert [c.next_session_at for c in again.items] == [c.next_session_at for c in first.items]
+        counts = queries.category_counts(None, now)
+        with count_queries() as n:
+            assert queries.category_counts(None, now) == counts
+        assert n() == 0
+    assert set(fake.ttl.values()) == {30}
+
+
+def test_redis_outage_falls_back_to_the_database(app, with_redis, make_offer):
+    from catalog import queries
+    from shop import clock
+
+    with_redis(FakeRedis(broken=True))
+    oid = make_offer(kind="billet_ouvert", title="Parc sans cache", stock=5)
+    with app.test_request_context():
+        page = queries.search_offers(queries.Filters(q="sans cache"), None, clock.utcnow())
+    assert [c.offer.id for c in page.items] == [oid]
