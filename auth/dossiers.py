@@ -14,11 +14,10 @@ from collections import OrderedDict
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
 
 from auth.dossier_format import Child, DossierFormatError, DossierRecord, parse_dossier
-from auth.models import DossierAgent, Household
+from auth.models import DossierAgent, DossierChild
 from shop.db import session
 
 
@@ -59,21 +58,58 @@ def record_from_row(agent: DossierAgent) -> DossierRecord:
     )
 
 
+_RECORD_FIELDS = (
+    "cgos_number",
+    "civilite",
+    "nom",
+    "prenom",
+    "birth_date",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "etablissement",
+    "etablissement_city",
+    "region",
+    "status",
+    "dossier_year",
+    "qf_cents",
+    "household_id",
+)
+_RECORD_QUERY = (
+    select(
+        *(getattr(DossierAgent, name) for name in _RECORD_FIELDS),
+        DossierChild.prenom.label("child_prenom"),
+        DossierChild.birth_date.label("child_birth_date"),
+        DossierChild.fiscal_status.label("child_fiscal_status"),
+    )
+    .outerjoin(DossierChild, DossierChild.household_id == DossierAgent.household_id)
+    .where(DossierAgent.cgos_number == bindparam("number"))
+    .order_by(DossierChild.id)
+)
+
+
 class LocalDossierSource:
     """The embedded dossier tables, filled by ``dossier import`` and ``seed-demo``."""
 
     def get(self, cgos_number: str) -> DossierRecord | None:
-        agent = (
-            session()
-            .execute(
-                select(DossierAgent)
-                .where(DossierAgent.cgos_number == cgos_number)
-                .options(joinedload(DossierAgent.household).joinedload(Household.children))
-            )
-            .unique()
-            .scalar_one_or_none()
+        """One plain SELECT (the agent, joined to each child of the household): every page
+        of a logged-in agent reads it, so no ORM objects are built."""
+        rows = session().execute(_RECORD_QUERY, {"number": cgos_number}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        children = tuple(
+            Child(r.child_prenom, r.child_birth_date, r.child_fiscal_status)
+            for r in rows
+            if r.child_prenom is not None
         )
-        return record_from_row(agent) if agent else None
+        return DossierRecord(
+            **{name: getattr(first, name) for name in _RECORD_FIELDS}, children=children
+        )
 
     def household_members(self, record: DossierRecord) -> list[str]:
         return list(

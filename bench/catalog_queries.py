@@ -5,7 +5,7 @@ Usage (after `flask --app wsgi db upgrade`, `seed-demo` and `seed-demo --large`)
     DATABASE_URL=... python -m bench.catalog_queries [--runs 5]
 
 Prints the mean time of each query the home, listing and search pages run. The full
-gunicorn harness (throughput as a ratio to a trivial page) is still to come.
+gunicorn harness is `bench.run`.
 """
 
 from __future__ import annotations
