@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from auth.regions import REGIONS
 from catalog import queries
@@ -22,6 +24,7 @@ from catalog.rules import (
     open_session_deliveries,
 )
 from shop import clock
+from shop.cache import cached
 from shop.clock import MONTHS_FR
 from vacations.views.agent import stay_context
 
@@ -87,13 +90,27 @@ def _page_url(page: int) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def _cards_html(cards: list[queries.OfferCard]) -> str:
+    return render_template("agent/catalog/_cards.html", cards=cards).strip()
+
+
+def _rendered(html: str) -> Markup:
+    """Cards our own autoescaped template produced, kept as text in the shared cache."""
+    return Markup(html)  # noqa: S704 - escaped when rendered, never user input as such
+
+
 @bp.route("/")
 def home():
+    """The cards depend on the region only: rendered once per ``CATALOG_CACHE_SECONDS`` and
+    shared by every process when Redis is configured (the offer page and the cart stay live)."""
     now = clock.utcnow()
     region = current_user.record.region
+    featured = cached(
+        f"html:featured:{region}", lambda: _cards_html(queries.featured_offers(region, now))
+    )
     return render_template(
         "agent/catalog/home.html",
-        featured=queries.featured_offers(region, now),
+        featured_html=_rendered(featured),
         counts=queries.category_counts(region, now),
         sections=[(key, label, in_section(key)) for key, label in SECTIONS],
     )
@@ -101,10 +118,17 @@ def home():
 
 def _listing(category: str | None, template: str):
     filters, errors = _filters(category)
-    result = queries.search_offers(filters, current_user.record.region, clock.utcnow())
+    region = current_user.record.region
+
+    def produce() -> dict[str, Any]:
+        result = queries.search_offers(filters, region, clock.utcnow())
+        return {"total": result.total, "page": result.page, "html": _cards_html(result.items)}
+
+    found = cached(f"html:listing:{region}:{filters!r}", produce)
     return render_template(
         template,
-        page=result,
+        page=queries.Page(items=[], total=found["total"], page=found["page"]),
+        cards_html=_rendered(found["html"]),
         filters=filters,
         errors=errors,
         category=BY_SLUG.get(category) if category else None,

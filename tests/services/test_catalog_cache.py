@@ -82,3 +82,30 @@ def test_redis_outage_falls_back_to_the_database(app, with_redis, make_offer):
     with app.test_request_context():
         page = queries.search_offers(queries.Filters(q="sans cache"), None, clock.utcnow())
     assert [c.offer.id for c in page.items] == [oid]
+
+
+def test_rendered_cards_shared_and_the_page_around_them_still_the_agent_s(
+    app, with_redis, make_offer, make_agent, client, count_queries
+):
+    """R-CAT-5 listings: the cards come from the shared cache; the greeting, the filters and
+    the cart link are the agent's own; only the session and the dossier are read."""
+    from tests.conftest import login_agent
+
+    fake = with_redis(FakeRedis())
+    make_offer(kind="billet_ouvert", title="Parc <partagé>", stock=5)
+    number, code = make_agent(prenom="Inès")
+    login_agent(client, number, code)
+    first = client.get("/recherche?q=parc").get_data(as_text=True)
+    assert "Parc &lt;partagé&gt;" in first  # escaped once, never twice
+    assert any(k.startswith("cgos:cache:html:listing:") for k in fake.data)
+    with count_queries() as n:
+        again = client.get("/recherche?q=parc").get_data(as_text=True)
+    assert "Parc &lt;partagé&gt;" in again and "1 offre" in again
+    assert n() <= 4  # savepoint pair + session + dossier: no catalog statement
+    home = client.get("/").get_data(as_text=True)
+    assert "Bonjour Inès" in home
+    other, other_code = make_agent(prenom="Paul")
+    second = app.test_client()
+    login_agent(second, other, other_code)
+    page = second.get("/recherche?q=parc").get_data(as_text=True)
+    assert "Parc &lt;partagé&gt;" in page and "Paul" in page and "Inès" not in page
