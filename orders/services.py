@@ -362,7 +362,7 @@ def mark_paid(
         order.status = OrderStatus.PAID
         order.paid_at = clock.utcnow()
         order.expires_at = None
-        stay_lines.on_order_paid(order.id)
+        stay_lines.on_order_paid(order)
         if getattr(actor, "is_staff", False):
             audit.record(
                 actor,
@@ -413,7 +413,7 @@ def cancel_order(
             raise DomainError(transition.reason or "", rule="R-ORD-1")
         before = order.status
         _give_back_stock(order.lines)
-        stay_lines.on_order_released(order.id)
+        stay_lines.on_order_released(order)
         hh.used_cents = max(0, hh.used_cents - order.participation_cents)
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = clock.utcnow()

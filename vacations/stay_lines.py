@@ -233,16 +233,24 @@ def _registrations_of(order_id: int) -> Iterable[PrixMiniRegistration]:
     )
 
 
-def on_order_paid(order_id: int) -> None:
+def _pays_a_draw(order: Any) -> bool:
+    return any(stay_of(line.options).get("registration_id") for line in order.lines)
+
+
+def on_order_paid(order: Any) -> None:
     """The winner paid: the stay is theirs, and counts for the next seasons' exclusion."""
-    for reg in _registrations_of(order_id):
+    if not _pays_a_draw(order):
+        return
+    for reg in _registrations_of(order.id):
         reg.status = S.PAID
         reg.paid_at = clock.utcnow()
 
 
-def on_order_released(order_id: int) -> None:
+def on_order_released(order: Any) -> None:
     """The order was cancelled unpaid: the winner may pay again until their deadline."""
-    for reg in _registrations_of(order_id):
+    if not _pays_a_draw(order):
+        return
+    for reg in _registrations_of(order.id):
         reg.order_id = None
 
 
