@@ -4,7 +4,7 @@ dossier service. Pure: a dict in, a frozen record or a list of field errors out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -43,6 +43,10 @@ class DossierRecord:
     qf_cents: int | None
     household_id: str
     children: tuple[Child, ...] = ()
+
+
+# Every field of a record but its children: the columns of the dossier_agents table.
+AGENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DossierRecord) if f.name != "children")
 
 
 class DossierFormatError(ValueError):

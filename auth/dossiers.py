@@ -16,7 +16,13 @@ from typing import Protocol
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from auth.dossier_format import Child, DossierFormatError, DossierRecord, parse_dossier
+from auth.dossier_format import (
+    AGENT_FIELDS,
+    Child,
+    DossierFormatError,
+    DossierRecord,
+    parse_dossier,
+)
 from auth.models import DossierAgent, DossierChild
 from shop.db import session
 
@@ -58,30 +64,9 @@ def record_from_row(agent: DossierAgent) -> DossierRecord:
     )
 
 
-_RECORD_FIELDS = (
-    "cgos_number",
-    "civilite",
-    "nom",
-    "prenom",
-    "birth_date",
-    "email",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-    "etablissement",
-    "etablissement_city",
-    "region",
-    "status",
-    "dossier_year",
-    "qf_cents",
-    "household_id",
-)
 _RECORD_QUERY = (
     select(
-        *(getattr(DossierAgent, name) for name in _RECORD_FIELDS),
+        *(getattr(DossierAgent, name) for name in AGENT_FIELDS),
         DossierChild.prenom.label("child_prenom"),
         DossierChild.birth_date.label("child_birth_date"),
         DossierChild.fiscal_status.label("child_fiscal_status"),
@@ -108,7 +93,7 @@ class LocalDossierSource:
             if r.child_prenom is not None
         )
         return DossierRecord(
-            **{name: getattr(first, name) for name in _RECORD_FIELDS}, children=children
+            **{name: getattr(first, name) for name in AGENT_FIELDS}, children=children
         )
 
     def household_members(self, record: DossierRecord) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete
 
-from auth.dossier_format import DossierFormatError, DossierRecord, parse_dossier
+from auth.dossier_format import AGENT_FIELDS, DossierFormatError, DossierRecord, parse_dossier
 from auth.models import DossierAgent, DossierChild, Household
 from shop import audit, clock
 from shop.db import unit_of_work
@@ -89,26 +89,7 @@ def save_records(records: list[DossierRecord], actor: object = "cli") -> tuple[i
                 created += 1
             else:
                 updated += 1
-            for name in [
-                "household_id",
-                "civilite",
-                "nom",
-                "prenom",
-                "birth_date",
-                "email",
-                "phone",
-                "address_line1",
-                "address_line2",
-                "postal_code",
-                "city",
-                "country",
-                "etablissement",
-                "etablissement_city",
-                "region",
-                "status",
-                "dossier_year",
-                "qf_cents",
-            ]:
+            for name in AGENT_FIELDS:
                 setattr(agent, name, getattr(rec, name))
             agent.updated_at = now
         s.flush()

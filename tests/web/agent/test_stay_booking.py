@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.conftest import login_agent
 from tests.web.agent.test_cart import set_used
 from tests.web.agent.test_cart import text as raw_text
+from tests.web.agent.test_stay_page import stay_fields
 
 NOW = datetime(2027, 1, 15, 10, 0)  # Paris time, winter 2026-2027; stays in summer 2027
 KIDS = [
@@ -28,24 +29,11 @@ def text(resp) -> str:
 
 @pytest.fixture
 def stay(make_offer):
+    """6 places, bookable until 1 June 2027 (the page tests' stay otherwise)."""
+
     def _make(family: str = "prix_reduit_adultes", **kw) -> int:
-        fields = dict(
-            kind="sejour",
-            category="sejours",
-            title="Village vacances — Saint-Jean-de-Monts",
-            public_price_cents=62000,
-            negotiated_price_cents=62000,
-            cgos_price_cents=62000,
-            child_public_price_cents=38000,
-            deliveries=("email",),
-            stock=6,
-            stay_family=family,
-            stay_starts_on=date(2027, 7, 10),
-            stay_ends_on=date(2027, 7, 17),
-            sale_closes_at=datetime(2027, 6, 1, 12, 0),
-        )
-        fields.update(kw)
-        return make_offer(**fields)
+        kw = {"stock": 6, "sale_closes_at": datetime(2027, 6, 1, 12, 0)} | kw
+        return make_offer(**stay_fields(family, **kw))
 
     return _make
 

@@ -13,26 +13,31 @@ from tests.conftest import login_agent
 NOW = datetime(2027, 1, 15, 10, 0)
 
 
+def stay_fields(family: str = "prix_reduit_adultes", **kw) -> dict:
+    """A summer 2027 stay: 620 € per adult, 380 € per child (public prices)."""
+    fields = dict(
+        kind="sejour",
+        category="sejours",
+        title="Village vacances — Saint-Jean-de-Monts",
+        public_price_cents=62000,
+        negotiated_price_cents=62000,
+        cgos_price_cents=62000,
+        child_public_price_cents=38000,
+        deliveries=("email",),
+        stock=30,
+        stay_family=family,
+        stay_starts_on=date(2027, 7, 10),
+        stay_ends_on=date(2027, 7, 17),
+        sale_closes_at=datetime(2027, 3, 1, 12, 0),
+    )
+    fields.update(kw)
+    return fields
+
+
 @pytest.fixture
 def stay(make_offer):
     def _make(family: str = "prix_reduit_adultes", **kw) -> int:
-        fields = dict(
-            kind="sejour",
-            category="sejours",
-            title="Village vacances — Saint-Jean-de-Monts",
-            public_price_cents=62000,
-            negotiated_price_cents=62000,
-            cgos_price_cents=62000,
-            child_public_price_cents=38000,
-            deliveries=("email",),
-            stock=30,
-            stay_family=family,
-            stay_starts_on=date(2027, 7, 10),
-            stay_ends_on=date(2027, 7, 17),
-            sale_closes_at=datetime(2027, 3, 1, 12, 0),
-        )
-        fields.update(kw)
-        return make_offer(**fields)
+        return make_offer(**stay_fields(family, **kw))
 
     return _make
 
