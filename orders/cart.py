@@ -7,6 +7,7 @@ is explained on that line and blocks checkout; it is never silently applied (iss
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -332,11 +333,7 @@ def add_to_cart(
     )
     _check_limits(view.household, lines, key)
     with unit_of_work() as s:
-        cart = s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
-        if cart is None:
-            cart = Cart(cgos_number=agent.cgos_number, updated_at=now)
-            s.add(cart)
-            s.flush()
+        cart = cart_row(agent, now)
         if existing is not None:
             line = s.get(CartLine, existing.id)
             line.quantity = new_qty
@@ -355,6 +352,17 @@ def add_to_cart(
         line.seen_negotiated_cents = offer.negotiated_price_cents
         cart.updated_at = now
     return line
+
+
+def cart_row(agent: AgentUser, now: datetime) -> Cart:
+    """The agent's cart inside the caller's unit of work, created on first use."""
+    s = session()
+    cart = s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
+    if cart is None:
+        cart = Cart(cgos_number=agent.cgos_number, updated_at=now)
+        s.add(cart)
+        s.flush()
+    return cart
 
 
 def _own_line(agent: AgentUser, line_id: int) -> CartLine:

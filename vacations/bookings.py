@@ -18,8 +18,8 @@ from catalog.stays import (
     ranked_children,
     season_of,
 )
-from orders.cart import require_rights
-from orders.models import Cart, CartLine
+from orders.cart import cart_row, require_rights
+from orders.models import CartLine
 from shop import clock
 from shop.db import session, unit_of_work
 from shop.errors import DomainError, NotFound
@@ -62,11 +62,7 @@ def _put_line(agent: AgentUser, offer: Offer, quantity: int, options: dict[str, 
     pricing = stay_lines.price_stays([(offer, options)], agent.record.qf_cents)[0]
     now = clock.utcnow()
     with unit_of_work() as s:
-        cart = s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
-        if cart is None:
-            cart = Cart(cgos_number=agent.cgos_number, updated_at=now)
-            s.add(cart)
-            s.flush()
+        cart = cart_row(agent, now)
         for old in s.scalars(
             select(CartLine).where(CartLine.cart_id == cart.id, CartLine.offer_id == offer.id)
         ):
