@@ -293,6 +293,30 @@ def agent_json(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def stay_fields(
+    family: str = "prix_reduit_adultes", starts: date = date(2027, 7, 10), **overrides: Any
+) -> dict[str, Any]:
+    """A week's stay from ``starts``: 620 € per adult, 380 € per child (public prices), 30
+    places, bookable until 1 March 2027 unless overridden. Fits make_offer and OfferData."""
+    fields: dict[str, Any] = dict(
+        kind="sejour",
+        category="sejours",
+        title="Village vacances — Saint-Jean-de-Monts",
+        public_price_cents=62000,
+        negotiated_price_cents=62000,
+        cgos_price_cents=62000,
+        child_public_price_cents=38000,
+        deliveries=("email",),
+        stock=30,
+        stay_family=family,
+        stay_starts_on=starts,
+        stay_ends_on=starts + timedelta(days=7),
+        sale_closes_at=datetime(2027, 3, 1, 12, 0),
+    )
+    fields.update(overrides)
+    return fields
+
+
 @pytest.fixture
 def make_agent(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
     """Create an agent with a known access code; returns ``(cgos_number, code)``."""

@@ -43,6 +43,17 @@ def seed_agents(app: Any, count: int, **overrides: Any) -> list[str]:
     return [r.cgos_number for r in records]
 
 
+def rush_partner_id() -> int:
+    """The partner of every offer seeded here (created once), inside an app context."""
+    with unit_of_work() as s:
+        partner = s.scalar(select(Partner).where(Partner.slug == "rush"))
+        if partner is None:
+            partner = Partner(slug="rush", name="Rush", created_at=datetime.now())
+            s.add(partner)
+            s.flush()
+        return partner.id
+
+
 def seed_offer(
     app: Any,
     *,
@@ -57,13 +68,7 @@ def seed_offer(
     open ticket with offer-level stock. Returns ``(offer_id, session_id)``."""
     dated = session_stock is not None
     with app.app_context():
-        with unit_of_work() as s:
-            partner = s.scalar(select(Partner).where(Partner.slug == "rush"))
-            if partner is None:
-                partner = Partner(slug="rush", name="Rush", created_at=datetime.now())
-                s.add(partner)
-                s.flush()
-            partner_id = partner.id
+        partner_id = rush_partner_id()
         offer = create_offer(
             OfferData(
                 partner_id=partner_id,

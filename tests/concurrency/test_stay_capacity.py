@@ -7,50 +7,34 @@ negative one), and no participation is taken from any household's cap.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from catalog.models import Offer, Partner
+from catalog.models import Offer
 from catalog.services import OfferData, create_offer
 from orders import cart as carts
 from orders.models import HouseholdYear
-from shop.db import session, unit_of_work
-from tests.concurrency.helpers import Admin, Buyer, load_agent, rush, seed_agents
+from shop.db import session
+from tests.concurrency.helpers import (
+    Admin,
+    Buyer,
+    load_agent,
+    rush,
+    rush_partner_id,
+    seed_agents,
+)
+from tests.conftest import stay_fields
 from vacations import bookings
 
 
 def _seed_stay(app: Any, places: int) -> int:
+    starts = date.today() + timedelta(days=120)
+    fields = stay_fields(starts=starts, stock=places, sale_closes_at=None)
     with app.app_context():
-        with unit_of_work() as s:
-            partner = s.scalar(select(Partner).where(Partner.slug == "rush"))
-            if partner is None:
-                partner = Partner(slug="rush", name="Rush", created_at=datetime.now())
-                s.add(partner)
-                s.flush()
-            partner_id = partner.id
-        starts = date.today() + timedelta(days=120)
-        offer = create_offer(
-            OfferData(
-                partner_id=partner_id,
-                kind="sejour",
-                category="sejours",
-                title="Village vacances — Gruissan",
-                public_price_cents=50000,
-                negotiated_price_cents=50000,
-                cgos_price_cents=50000,
-                child_public_price_cents=30000,
-                deliveries=("email",),
-                stock=places,
-                stay_family="prix_reduit_adultes",
-                stay_starts_on=starts,
-                stay_ends_on=starts + timedelta(days=7),
-            ),
-            Admin(),
-        )
-        return offer.id
+        return create_offer(OfferData(partner_id=rush_partner_id(), **fields), Admin()).id
 
 
 def _stay_rush(app: Any, households: int, places: int) -> None:

@@ -5,7 +5,7 @@ child under 12 free."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from shop.db import session
 from shop.jobs import run_due
-from tests.conftest import Mailbox
+from tests.conftest import Mailbox, stay_fields
 from tests.e2e.helpers import login, seed_agent, seed_offer
 from vacations.models import PrixMiniRegistration
 
@@ -39,6 +39,13 @@ def _pre_register(page: Page, live_server: Any, number: str, offer_id: int, chil
     _logout(page)
 
 
+def _offer_as(page: Page, live_server: Any, number: str, offer_id: int, state: str) -> None:
+    """Log in as ``number``, open the stay and see the registration in ``state``."""
+    login(page, live_server, number)
+    page.goto(live_server(f"/offre/{offer_id}"))
+    expect(page.get_by_text(f"État : {state}")).to_be_visible()
+
+
 def _status_of(live_server: Any, number: str) -> str:
     with live_server.app.app_context():
         return session().scalar(
@@ -56,19 +63,9 @@ def test_draw_then_the_place_passes_to_the_waiting_list_and_is_paid(
     second = seed_agent(live_server, qf=696.0, children=kids, household_id="H-E2E-2")
     offer_id = seed_offer(
         live_server,
-        kind="sejour",
-        category="sejours",
-        title=TITLE,
-        public_price_cents=62000,
-        negotiated_price_cents=62000,
-        cgos_price_cents=62000,
-        child_public_price_cents=38000,
-        deliveries=("email",),
-        stock=1,
-        stay_family="prix_mini",
-        stay_starts_on=date(2027, 7, 10),
-        stay_ends_on=date(2027, 7, 17),
-        sale_closes_at=datetime(2027, 3, 1, 11, 0),
+        **stay_fields(
+            "prix_mini", title=TITLE, stock=1, sale_closes_at=datetime(2027, 3, 1, 11, 0)
+        ),
     )
     page = browser_page
     _pre_register(page, live_server, first, offer_id, "Jules")
@@ -88,9 +85,7 @@ def test_draw_then_the_place_passes_to_the_waiting_list_and_is_paid(
         "Prix mini : vous êtes tiré au sort",
     ]
 
-    login(page, live_server, winner)
-    page.goto(live_server(f"/offre/{offer_id}"))
-    expect(page.get_by_text("État : Tiré au sort")).to_be_visible()
+    _offer_as(page, live_server, winner, offer_id, "Tiré au sort")
     expect(page.get_by_role("button", name="Régler mon séjour")).to_be_visible()
     _logout(page)
 
@@ -107,9 +102,7 @@ def test_draw_then_the_place_passes_to_the_waiting_list_and_is_paid(
         "Prix mini : vous êtes tiré au sort",
     ]
 
-    login(page, live_server, waiting)
-    page.goto(live_server(f"/offre/{offer_id}"))
-    expect(page.get_by_text("État : Tiré au sort")).to_be_visible()
+    _offer_as(page, live_server, waiting, offer_id, "Tiré au sort")
     page.get_by_role("button", name="Régler mon séjour").click()
     # 2 adults at 45 % of 620 € (QF 696 → 55 %) and Jules, 8, free: 558,00 €.
     expect(page.get_by_text("2 adultes, 1 enfant, dont 1 gratuit")).to_be_visible()
@@ -125,7 +118,5 @@ def test_draw_then_the_place_passes_to_the_waiting_list_and_is_paid(
     expect(page.get_by_text("État : Payé")).to_be_visible()
     _logout(page)
 
-    login(page, live_server, winner)
-    page.goto(live_server(f"/offre/{offer_id}"))
-    expect(page.get_by_text("État : Forclos (non payé)")).to_be_visible()
+    _offer_as(page, live_server, winner, offer_id, "Forclos (non payé)")
     expect(page.get_by_role("button", name="Régler mon séjour")).to_have_count(0)

@@ -14,6 +14,7 @@ from shop.db import session
 from shop.errors import DomainError
 from shop.jobs import run_due
 from shop.mail import OutboxMail
+from tests.conftest import stay_fields
 from vacations import lottery
 from vacations.models import PrixMiniDraw, PrixMiniRegistration
 from vacations.rates import save_table
@@ -28,20 +29,14 @@ CLOSES = datetime(2027, 3, 1, 12, 0)
 def make_stay(make_offer):
     def _make(places: int = 5, starts: date = STARTS, closes: datetime = CLOSES, **kw) -> int:
         return make_offer(
-            kind="sejour",
-            category="sejours",
-            title="Prix mini Mer — Saint-Jean-de-Monts",
-            public_price_cents=62000,
-            negotiated_price_cents=62000,
-            cgos_price_cents=62000,
-            child_public_price_cents=38000,
-            deliveries=("email",),
-            stock=places,
-            stay_family="prix_mini",
-            stay_starts_on=starts,
-            stay_ends_on=starts.replace(day=starts.day + 7),
-            sale_closes_at=closes,
-            **kw,
+            **stay_fields(
+                "prix_mini",
+                starts,
+                title="Prix mini Mer — Saint-Jean-de-Monts",
+                stock=places,
+                sale_closes_at=closes,
+                **kw,
+            )
         )
 
     return _make

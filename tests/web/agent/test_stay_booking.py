@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.conftest import login_agent
 from tests.web.agent.test_cart import set_used
 from tests.web.agent.test_cart import text as raw_text
+from tests.web.agent.test_checkout import checkout_form as base_checkout_form
 from tests.web.agent.test_stay_page import stay_fields
 
 NOW = datetime(2027, 1, 15, 10, 0)  # Paris time, winter 2026-2027; stays in summer 2027
@@ -73,16 +74,7 @@ def book(client, offer_id, adults="1", children=()):
 
 
 def checkout_form(client, method="card") -> dict[str, str]:
-    page = text(client.get("/commande/"))
-    token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
-    total = re.search(r'name="expected_total" value="(\d+)"', page).group(1)
-    return {
-        "checkout_token": token,
-        "expected_total": total,
-        "email": "famille@exemple.fr",
-        "accept_cgv": "1",
-        "payment_method": method,
-    }
+    return base_checkout_form(client) | {"payment_method": method}
 
 
 def checkout(client, method="card"):

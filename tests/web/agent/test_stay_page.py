@@ -4,34 +4,13 @@ type, or the unknown-QF rate and how to fix it; R-VAC-4 Prix mini pre-registrati
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 
-from tests.conftest import login_agent
+from tests.conftest import login_agent, stay_fields
 
 NOW = datetime(2027, 1, 15, 10, 0)
-
-
-def stay_fields(family: str = "prix_reduit_adultes", **kw) -> dict:
-    """A summer 2027 stay: 620 € per adult, 380 € per child (public prices)."""
-    fields = dict(
-        kind="sejour",
-        category="sejours",
-        title="Village vacances — Saint-Jean-de-Monts",
-        public_price_cents=62000,
-        negotiated_price_cents=62000,
-        cgos_price_cents=62000,
-        child_public_price_cents=38000,
-        deliveries=("email",),
-        stock=30,
-        stay_family=family,
-        stay_starts_on=date(2027, 7, 10),
-        stay_ends_on=date(2027, 7, 17),
-        sale_closes_at=datetime(2027, 3, 1, 12, 0),
-    )
-    fields.update(kw)
-    return fields
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import stay_fields
 from tests.web.agent.test_catalog import NOW_PARIS
 from tests.web.ops.test_cheque_desk import count_of, order_of, stock_of, text, used_of
 
@@ -274,18 +275,16 @@ def test_r_vac_5_operator_books_a_stay_with_the_household_by_phone(
     )
     starts = (NOW_PARIS + timedelta(days=90)).date()
     offer_id = make_offer(
-        kind="sejour",
-        category="sejours",
-        title="Village vacances — Gruissan",
-        public_price_cents=50000,
-        negotiated_price_cents=50000,
-        cgos_price_cents=50000,
-        child_public_price_cents=30000,
-        deliveries=("email",),
-        stock=10,
-        stay_family="prix_reduit_adultes",
-        stay_starts_on=starts,
-        stay_ends_on=starts + timedelta(days=7),
+        **stay_fields(
+            starts=starts,
+            title="Village vacances — Gruissan",
+            public_price_cents=50000,
+            negotiated_price_cents=50000,
+            cgos_price_cents=50000,
+            child_public_price_cents=30000,
+            stock=10,
+            sale_closes_at=None,
+        )
     )
     page = text(operator.get(f"/gestion/saisie/{number}?t={offer_id}"))
     assert "Ajouter le séjour" in page and "Inès" in page
