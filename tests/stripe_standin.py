@@ -63,6 +63,10 @@ def _listify(node: Any) -> Any:
     return items
 
 
+def _missing(kind: str, ident: Any) -> tuple[int, dict]:
+    return _error(404, "invalid_request_error", f"No such {kind}: '{ident}'", "resource_missing")
+
+
 def _error(status: int, kind: str, message: str, code: str | None = None) -> tuple[int, dict]:
     body: dict[str, Any] = {"type": kind, "message": message}
     if code:
@@ -255,12 +259,7 @@ class StripeStandin:
         if method == "GET" and match:
             sess = self.sessions.get(match.group(1))
             if sess is None:
-                return _error(
-                    404,
-                    "invalid_request_error",
-                    f"No such checkout.session: '{match.group(1)}'",
-                    "resource_missing",
-                )
+                return _missing("checkout.session", match.group(1))
             return 200, sess
         if method == "POST" and path == "/v1/refunds":
             return self._create_refund(params)
@@ -268,12 +267,7 @@ class StripeStandin:
         if match:
             intent = self.intents.get(match.group(1))
             if intent is None:
-                return _error(
-                    404,
-                    "invalid_request_error",
-                    f"No such payment_intent: '{match.group(1)}'",
-                    "resource_missing",
-                )
+                return _missing("payment_intent", match.group(1))
             if method == "GET" and not match.group(2):
                 return 200, intent
             if method == "POST" and match.group(2):
@@ -330,12 +324,7 @@ class StripeStandin:
     def _create_refund(self, params: dict[str, Any]) -> tuple[int, dict]:
         intent = self.intents.get(params.get("payment_intent") or "")
         if intent is None:
-            return _error(
-                404,
-                "invalid_request_error",
-                f"No such payment_intent: '{params.get('payment_intent')}'",
-                "resource_missing",
-            )
+            return _missing("payment_intent", params.get("payment_intent"))
         already = sum(
             r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent["id"]
         )
