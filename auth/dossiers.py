@@ -11,7 +11,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import OrderedDict
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import bindparam, select
@@ -32,6 +33,8 @@ class DossierServiceUnavailable(Exception):
 
 
 class DossierSource(Protocol):
+    is_local: bool  # the store's own tables: the session read may join them
+
     def get(self, cgos_number: str) -> DossierRecord | None: ...
 
     def household_members(self, record: DossierRecord) -> list[str]: ...
@@ -64,36 +67,43 @@ def record_from_row(agent: DossierAgent) -> DossierRecord:
     )
 
 
+RECORD_COLUMNS = (
+    *(getattr(DossierAgent, name) for name in AGENT_FIELDS),
+    DossierChild.prenom.label("child_prenom"),
+    DossierChild.birth_date.label("child_birth_date"),
+    DossierChild.fiscal_status.label("child_fiscal_status"),
+)
 _RECORD_QUERY = (
-    select(
-        *(getattr(DossierAgent, name) for name in AGENT_FIELDS),
-        DossierChild.prenom.label("child_prenom"),
-        DossierChild.birth_date.label("child_birth_date"),
-        DossierChild.fiscal_status.label("child_fiscal_status"),
-    )
+    select(*RECORD_COLUMNS)
     .outerjoin(DossierChild, DossierChild.household_id == DossierAgent.household_id)
     .where(DossierAgent.cgos_number == bindparam("number"))
     .order_by(DossierChild.id)
 )
 
 
+def record_from_rows(rows: Sequence[Any]) -> DossierRecord | None:
+    """The record from rows of ``RECORD_COLUMNS`` (one per child, or one without)."""
+    if not rows or rows[0].cgos_number is None:
+        return None
+    first = rows[0]
+    children = tuple(
+        Child(r.child_prenom, r.child_birth_date, r.child_fiscal_status)
+        for r in rows
+        if r.child_prenom is not None
+    )
+    return DossierRecord(**{name: getattr(first, name) for name in AGENT_FIELDS}, children=children)
+
+
 class LocalDossierSource:
     """The embedded dossier tables, filled by ``dossier import`` and ``seed-demo``."""
 
+    is_local = True
+
     def get(self, cgos_number: str) -> DossierRecord | None:
-        """One plain SELECT (the agent, joined to each child of the household): every page
-        of a logged-in agent reads it, so no ORM objects are built."""
-        rows = session().execute(_RECORD_QUERY, {"number": cgos_number}).all()
-        if not rows:
-            return None
-        first = rows[0]
-        children = tuple(
-            Child(r.child_prenom, r.child_birth_date, r.child_fiscal_status)
-            for r in rows
-            if r.child_prenom is not None
-        )
-        return DossierRecord(
-            **{name: getattr(first, name) for name in AGENT_FIELDS}, children=children
+        """One plain SELECT (the agent, joined to each child of the household): no ORM
+        objects are built for a read this frequent."""
+        return record_from_rows(
+            session().connection().execute(_RECORD_QUERY, {"number": cgos_number}).all()
         )
 
     def household_members(self, record: DossierRecord) -> list[str]:
@@ -113,6 +123,7 @@ class RemoteDossierSource:
     stale) is used, otherwise DossierServiceUnavailable is raised for the page to explain.
     """
 
+    is_local = False
     _lock = threading.Lock()
     _cache: OrderedDict[tuple[str, str], tuple[float, DossierRecord | None, list[str]]] = (
         OrderedDict()

@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_login import AnonymousUserMixin
-from sqlalchemy import select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from auth.dossier_format import DossierRecord
-from auth.dossiers import dossier_source
-from auth.models import StaffUser, WebSession
+from auth.dossiers import RECORD_COLUMNS, dossier_source, record_from_rows
+from auth.models import DossierAgent, DossierChild, StaffUser, WebSession
 from auth.rights import Rights, count_children, evaluate_rights
 from shop import clock
 from shop.config import ABSOLUTE_SESSION_HOURS
@@ -119,30 +119,54 @@ def agent_user(record: DossierRecord, token: str = "") -> AgentUser:
 RENEW_EVERY = timedelta(minutes=5)
 
 
-def _slide(row: WebSession, now: datetime) -> None:
+def _slide(token_hash: str, created_at: datetime, expires_at: datetime, now: datetime) -> None:
     """Idle timeout: activity pushes the expiry back (at most every 5 minutes, and never
     beyond 12 hours after login), so an agent is not logged out in the middle of a cart."""
     lifetime = timedelta(minutes=current_app.config["SESSION_LIFETIME_MINUTES"])
-    target = min(now + lifetime, row.created_at + timedelta(hours=ABSOLUTE_SESSION_HOURS))
-    if target - row.expires_at < RENEW_EVERY:
+    target = min(now + lifetime, created_at + timedelta(hours=ABSOLUTE_SESSION_HOURS))
+    if target - expires_at < RENEW_EVERY:
         return
     with unit_of_work() as s:
         s.execute(
-            update(WebSession)
-            .where(WebSession.token_hash == row.token_hash)
-            .values(expires_at=target)
+            update(WebSession).where(WebSession.token_hash == token_hash).values(expires_at=target)
         )
+
+
+_SESSION_COLUMNS = (
+    WebSession.token_hash,
+    WebSession.kind,
+    WebSession.principal_id,
+    WebSession.created_at,
+    WebSession.expires_at,
+)
+_SESSION_QUERY = select(*_SESSION_COLUMNS).where(WebSession.token_hash == bindparam("digest"))
+# With the embedded dossiers, the session and the agent's record come in one statement:
+# every page of a logged-in agent starts with this read.
+_SESSION_AND_RECORD_QUERY = (
+    select(*_SESSION_COLUMNS, *RECORD_COLUMNS)
+    .select_from(WebSession)
+    .outerjoin(
+        DossierAgent,
+        and_(WebSession.kind == "agent", DossierAgent.cgos_number == WebSession.principal_id),
+    )
+    .outerjoin(DossierChild, DossierChild.household_id == DossierAgent.household_id)
+    .where(WebSession.token_hash == bindparam("digest"))
+    .order_by(DossierChild.id)
+)
 
 
 @login_manager.user_loader
 def load_principal(token: str) -> _Principal | None:
-    row = session().get(WebSession, token_digest(token))
+    source = dossier_source()
+    query = _SESSION_AND_RECORD_QUERY if source.is_local else _SESSION_QUERY
+    rows = session().connection().execute(query, {"digest": token_digest(token)}).all()
     now = clock.utcnow()
-    if row is None or row.expires_at <= now:
+    if not rows or rows[0].expires_at <= now:
         return None
-    _slide(row, now)
+    row = rows[0]
+    _slide(row.token_hash, row.created_at, row.expires_at, now)
     if row.kind == "agent":
-        record = dossier_source().get(row.principal_id)
+        record = record_from_rows(rows) if source.is_local else source.get(row.principal_id)
         if record is None:
             return None
         user = agent_user(record, token)

@@ -7,14 +7,16 @@ an offer page is the offer, its upcoming sessions and its picture ids.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, String, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from catalog.models import Offer, OfferPicture, OfferSession
+from catalog.models import Offer, OfferPicture, OfferSession, Partner
 from catalog.rules import Kind
 from catalog.text import search_words
 from shop.cache import cached
@@ -263,6 +265,83 @@ def offer_for_agent(offer_id: int, agent_region: str | None) -> OfferPage | None
             )
         )
     return OfferPage(offer, sessions)
+
+
+@dataclass(frozen=True)
+class OfferVersion:
+    """What an offer page shows, reduced to a digest: a rendered page is shared under it."""
+
+    digest: str
+    kind: str
+    sale_opens_at: datetime | None
+    sale_closes_at: datetime | None
+
+
+def _joined(*parts: Any) -> Any:
+    text = cast(parts[0], String)
+    for part in parts[1:]:
+        text = text + "\x1f" + func.coalesce(cast(part, String), "")
+    return text
+
+
+_VERSION_SESSIONS = (
+    select(
+        func.aggregate_strings(
+            _joined(
+                OfferSession.id,
+                OfferSession.starts_at,
+                OfferSession.stock,
+                OfferSession.supply_state,
+                OfferSession.venue,
+                OfferSession.city,
+            ),
+            "\x1e",
+        )
+    )
+    .where(
+        OfferSession.offer_id == Offer.id,
+        OfferSession.starts_at > bindparam("now"),
+        OfferSession.cancelled.is_(False),
+    )
+    .scalar_subquery()
+)
+_VERSION_PICTURES = (
+    select(
+        func.aggregate_strings(
+            _joined(OfferPicture.id, OfferPicture.position, OfferPicture.alt), "\x1e"
+        )
+    )
+    .where(OfferPicture.offer_id == Offer.id)
+    .scalar_subquery()
+)
+_VERSION_QUERY = (
+    select(
+        Offer.__table__, Partner.name.label("partner_name"), _VERSION_SESSIONS, _VERSION_PICTURES
+    )
+    .join(Partner, Partner.id == Offer.partner_id)
+    .where(
+        Offer.id == bindparam("offer_id"),
+        Offer.published.is_(True),
+        or_(Offer.region.is_(None), Offer.region == bindparam("region")),
+    )
+)
+
+
+def offer_page_version(
+    offer_id: int, agent_region: str | None, now: datetime
+) -> OfferVersion | None:
+    """Every column the offer page reads, its upcoming sessions (live stock) and its
+    pictures, in one statement and digested; None when the agent may not see the offer."""
+    row = (
+        session()
+        .connection()
+        .execute(_VERSION_QUERY, {"offer_id": offer_id, "region": agent_region, "now": now})
+        .first()
+    )
+    if row is None:
+        return None
+    digest = hashlib.sha1(repr(tuple(row)).encode(), usedforsecurity=False).hexdigest()
+    return OfferVersion(digest, row.kind, row.sale_opens_at, row.sale_closes_at)
 
 
 def picture_for_agent(picture_id: int, agent_region: str | None) -> OfferPicture | None:

@@ -33,14 +33,14 @@ def _client(app: Flask) -> Any | None:
     return client
 
 
-def cached(
-    key: str,
-    produce: Callable[[], T],
-    dump: Callable[[T], Any] = lambda v: v,
-    load: Callable[[Any], T] = lambda v: v,
+def enabled() -> bool:
+    """Whether pages may be shared between processes (Redis configured, cache on)."""
+    return _client(current_app._get_current_object()) is not None
+
+
+def _shared(
+    key: str, produce: Callable[[], T], dump: Callable[[T], Any], load: Callable[[Any], T]
 ) -> T:
-    """The value under ``key`` if another request computed it less than
-    ``CATALOG_CACHE_SECONDS`` ago, else ``produce()`` (stored for the next ones)."""
     app = current_app._get_current_object()
     client = _client(app)
     if client is None:
@@ -52,10 +52,26 @@ def cached(
         log.warning("cache indisponible : %s recalculé", key)
         return produce()
     if raw is not None:
-        return load(json.loads(raw))
+        return load(raw)
     value = produce()
     try:
-        client.set(full, json.dumps(dump(value)), ex=int(app.config["CATALOG_CACHE_SECONDS"]))
+        client.set(full, dump(value), ex=int(app.config["CATALOG_CACHE_SECONDS"]))
     except Exception:  # noqa: BLE001
         log.warning("cache indisponible : %s non enregistré", key)
     return value
+
+
+def cached(
+    key: str,
+    produce: Callable[[], T],
+    dump: Callable[[T], Any] = lambda v: v,
+    load: Callable[[Any], T] = lambda v: v,
+) -> T:
+    """The value under ``key`` if another request computed it less than
+    ``CATALOG_CACHE_SECONDS`` ago, else ``produce()`` (stored for the next ones)."""
+    return _shared(key, produce, lambda v: json.dumps(dump(v)), lambda raw: load(json.loads(raw)))
+
+
+def cached_bytes(key: str, produce: Callable[[], bytes]) -> bytes:
+    """Like ``cached`` for a rendered page: stored as is, no JSON on the way in or out."""
+    return _shared(key, produce, lambda v: v, lambda raw: raw)

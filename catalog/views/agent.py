@@ -10,6 +10,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from auth.agent_pages import shared_page
 from auth.regions import REGIONS
 from catalog import queries
 from catalog.categories import BY_SLUG, CATEGORIES, SECTIONS, in_section
@@ -23,7 +24,7 @@ from catalog.rules import (
     on_sale,
     open_session_deliveries,
 )
-from shop import clock
+from shop import cache, clock
 from shop.cache import cached
 from shop.clock import MONTHS_FR
 from vacations.views.agent import stay_context
@@ -103,17 +104,24 @@ def _rendered(html: str) -> Markup:
 def home():
     """The cards depend on the region only: rendered once per ``CATALOG_CACHE_SECONDS`` and
     shared by every process when Redis is configured (the offer page and the cart stay live)."""
-    now = clock.utcnow()
     region = current_user.record.region
-    featured = cached(
-        f"html:featured:{region}", lambda: _cards_html(queries.featured_offers(region, now))
-    )
-    return render_template(
-        "agent/catalog/home.html",
-        featured_html=_rendered(featured),
-        counts=queries.category_counts(region, now),
-        sections=[(key, label, in_section(key)) for key, label in SECTIONS],
-    )
+
+    def render() -> str:
+        now = clock.utcnow()
+        featured = cached(
+            f"html:featured:{region}", lambda: _cards_html(queries.featured_offers(region, now))
+        )
+        return render_template(
+            "agent/catalog/home.html",
+            featured_html=_rendered(featured),
+            counts=queries.category_counts(region, now),
+            sections=[(key, label, in_section(key)) for key, label in SECTIONS],
+        )
+
+    return shared_page(f"home:{region}", render)
+
+
+_SHAREABLE_QUERY_BYTES = 512
 
 
 def _listing(category: str | None, template: str):
@@ -124,21 +132,29 @@ def _listing(category: str | None, template: str):
         result = queries.search_offers(filters, region, clock.utcnow())
         return {"total": result.total, "page": result.page, "html": _cards_html(result.items)}
 
-    found = cached(f"html:listing:{region}:{filters!r}", produce)
-    return render_template(
-        template,
-        page=queries.Page(items=[], total=found["total"], page=found["page"]),
-        cards_html=_rendered(found["html"]),
-        filters=filters,
-        errors=errors,
-        category=BY_SLUG.get(category) if category else None,
-        categories=CATEGORIES,
-        regions=REGIONS,
-        agent_region=current_user.record.region,
-        sorts=queries.SORTS,
-        deliveries=DELIVERY_LABELS,
-        page_url=_page_url,
-    )
+    def render() -> str:
+        found = cached(f"html:listing:{region}:{filters!r}", produce)
+        return render_template(
+            template,
+            page=queries.Page(items=[], total=found["total"], page=found["page"]),
+            cards_html=_rendered(found["html"]),
+            filters=filters,
+            errors=errors,
+            category=BY_SLUG.get(category) if category else None,
+            categories=CATEGORIES,
+            regions=REGIONS,
+            agent_region=current_user.record.region,
+            sorts=queries.SORTS,
+            deliveries=DELIVERY_LABELS,
+            page_url=_page_url,
+        )
+
+    # The page echoes every query argument (the form, the page links): all in the key. A
+    # page with an error, or an unusually long address, is not worth sharing.
+    if errors or len(request.query_string) > _SHAREABLE_QUERY_BYTES:
+        return render()
+    args = sorted(request.args.items(multi=True))
+    return shared_page(f"listing:{region}:{request.endpoint}:{category}:{args!r}", render)
 
 
 @bp.route("/categorie/<slug>")
@@ -161,7 +177,29 @@ def _month_grid(year: int, month: int) -> list[list[date | None]]:
 
 @bp.route("/offre/<int:offer_id>")
 def offer(offer_id: int):
-    return render_offer(offer_id, request.args.get("seance", type=int))
+    """Shared between agents under a digest of everything the page shows (live stock
+    included), the minute and whether the sale is open, so it is never staler than the
+    database; stays depend on the agent's household and are always rendered."""
+    selected_id = request.args.get("seance", type=int)
+    if not cache.enabled():
+        return render_offer(offer_id, selected_id)
+    region = current_user.record.region
+    now = clock.utcnow()
+    version = queries.offer_page_version(offer_id, region, now)
+    if version is None:
+        abort(404)
+    if version.kind == Kind.SEJOUR:
+        return render_offer(offer_id, selected_id)
+    try:
+        day = date.fromisoformat(request.args.get("jour") or "")
+    except ValueError:
+        day = None
+    sale = (
+        on_sale(version.sale_opens_at, version.sale_closes_at, now),
+        version.sale_opens_at is not None and now < version.sale_opens_at,
+    )
+    key = f"offer:{offer_id}:{region}:{version.digest}:{now:%Y%m%d%H%M}:{sale}:{selected_id}:{day}"
+    return shared_page(key, lambda: render_offer(offer_id, selected_id)[0])
 
 
 def render_offer(

@@ -1,0 +1,149 @@
+"""Catalog pages shared between agents (auth/agent_pages.py): each agent sees exactly the
+page rendered for them, with their own name and CSRF token, and never a stale stock."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from tests.conftest import login_agent
+
+NOW_PARIS = datetime(2027, 3, 1, 10, 0)
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class MemoryRedis:
+    """The two commands the cache uses, kept in a dict (the real server is not needed to
+    check what is shared)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def get(self, key):
+        return self.data.get(key)
+
+    def set(self, key, value, ex=None):
+        self.data[key] = value if isinstance(value, bytes) else value.encode()
+
+    def pages(self) -> list[str]:
+        return [k for k in self.data if ":page:" in k]
+
+
+@pytest.fixture
+def shared(app, db):
+    saved = {k: app.config.get(k) for k in ("REDIS_URL", "CATALOG_CACHE_SECONDS")}
+    app.config.update(REDIS_URL="redis://cache.invalid:6379/14", CATALOG_CACHE_SECONDS=30)
+    app.extensions["cache_redis"] = fake = MemoryRedis()
+    yield fake
+    app.config.update(saved)
+    app.extensions.pop("cache_redis", None)
+
+
+@pytest.fixture
+def two_agents(app, make_agent, clock):
+    clock.set(NOW_PARIS)
+    clients = []
+    for prenom, nom in (("Camille", "Durand"), ("Zoé", "O'Hara & <Fils>")):
+        number, code = make_agent(region="Rhône-Alpes", prenom=prenom, nom=nom)
+        c = app.test_client()
+        assert login_agent(c, number, code).status_code == 302
+        clients.append(c)
+    return clients
+
+
+def _page(client, url: str) -> str:
+    resp = client.get(url)
+    assert resp.status_code == 200, resp.status_code
+    return resp.get_data(as_text=True)
+
+
+def _without_tokens(page: str) -> str:
+    return _TOKEN.sub('name="csrf_token" value=""', page)
+
+
+@pytest.fixture
+def offers(make_offer):
+    from tests.web.agent.test_catalog import utc
+
+    dated = make_offer(title="Concert partagé", sessions=[(utc(datetime(2027, 4, 2, 20, 0)), 12)])
+    open_ticket = make_offer(kind="billet_ouvert", title="Parc partagé", stock=7)
+    return dated, open_ticket
+
+
+def _urls(dated: int, open_ticket: int) -> list[str]:
+    return [
+        "/",
+        "/categorie/parcs-et-loisirs",
+        "/recherche?q=partag%C3%A9&tri=date",
+        f"/offre/{open_ticket}",
+        f"/offre/{dated}?jour=2027-04-02",
+    ]
+
+
+def test_each_agent_gets_the_page_rendered_for_them(app, shared, two_agents, offers):
+    """The second agent's copy comes from the cache, yet is the page they would have had
+    rendered for themselves, their name escaped, their own CSRF token."""
+    first, second = two_agents
+    urls = _urls(*offers)
+    for url in urls:
+        _page(first, url)
+    assert len(shared.pages()) == len(urls)
+    from_cache = {url: _page(second, url) for url in urls}
+    assert len(shared.pages()) == len(urls)  # nothing rendered again
+    app.extensions.pop("cache_redis")
+    app.config["REDIS_URL"] = None
+    for url in urls:
+        rendered = _page(second, url)
+        assert _without_tokens(from_cache[url]) == _without_tokens(rendered), url
+        assert "Zoé O&#39;Hara &amp; &lt;Fils&gt;" in from_cache[url]
+        assert "Camille" not in from_cache[url] and "\ue000" not in from_cache[url]
+
+
+def test_the_filled_in_csrf_token_is_the_agents_own(shared, two_agents, offers):
+    first, second = two_agents
+    _page(first, "/")
+    page = _page(second, "/")
+    token = _TOKEN.search(page).group(1)
+    resp = second.post("/deconnexion", data={"csrf_token": token})
+    assert resp.status_code == 302
+    assert second.get("/").status_code == 302  # logged out: the token was valid
+
+
+def test_r_ord_4_offer_page_never_shows_a_stale_stock(app, shared, two_agents, offers):
+    from sqlalchemy import update
+
+    from catalog.models import Offer
+    from shop.db import unit_of_work
+
+    first, second = two_agents
+    _, open_ticket = offers
+    assert "En stock" in _page(first, f"/offre/{open_ticket}")
+    with app.app_context(), unit_of_work() as s:
+        s.execute(update(Offer).where(Offer.id == open_ticket).values(stock=0))
+    page = _page(second, f"/offre/{open_ticket}")
+    assert "Épuisé" in page and "En stock" not in page
+
+
+def test_a_flash_message_is_never_shared(shared, two_agents, offers):
+    first, second = two_agents
+    with first.session_transaction() as sess:
+        sess["_flashes"] = [("success", "Message pour Camille seulement")]
+    assert "Message pour Camille seulement" in _page(first, "/")
+    assert shared.pages() == []
+    assert "Message pour Camille seulement" not in _page(second, "/")
+
+
+def test_agents_with_other_rights_get_their_own_copy(app, shared, make_agent, clock, offers):
+    """R-DOS-3: an agent on disponibilité sees the notice, not the page of open rights."""
+    clock.set(NOW_PARIS)
+    pages = []
+    for status in ("actif", "disponibilite"):
+        number, code = make_agent(region="Rhône-Alpes", status=status)
+        c = app.test_client()
+        assert login_agent(c, number, code).status_code == 302
+        pages.append(_page(c, "/"))
+    assert "Vous ne pouvez pas commander" not in pages[0]
+    assert "Vous ne pouvez pas commander" in pages[1]
+    assert len(shared.pages()) == 2
