@@ -1,14 +1,19 @@
 """A short-lived cache shared by every web process (Redis), for reads many agents repeat.
 
 Only with ``REDIS_URL`` set and ``CATALOG_CACHE_SECONDS`` > 0: without Redis nothing is
-cached (no state is ever kept inside one process). Values are JSON. A Redis outage never
-fails a page: the value is then computed as if there were no cache.
+cached. Values are JSON, or bytes for rendered pages. A process keeps a copy of a page it
+read from Redis only until the Redis entry itself expires (``_Mirror``), so every process
+serves what the shared cache holds and nothing longer. A Redis outage never fails a page:
+the value is then computed as if there were no cache.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,6 +36,49 @@ def _client(app: Flask) -> Any | None:
         )
         app.extensions["cache_redis"] = client
     return client
+
+
+class _Mirror:
+    """This process's copy of rendered pages read from Redis, each dropped at the instant
+    its Redis entry expires; bounded in bytes, least recently used first out."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._size = 0
+        self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            if item[0] <= time.monotonic():
+                self._drop(key)
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: str, value: bytes, seconds: float) -> None:
+        if seconds <= 0 or len(value) > self.max_bytes // 8:
+            return
+        with self._lock:
+            if key in self._items:
+                self._drop(key)
+            self._items[key] = (time.monotonic() + seconds, value)
+            self._size += len(value)
+            while self._size > self.max_bytes:
+                self._drop(next(iter(self._items)))
+
+    def _drop(self, key: str) -> None:
+        self._size -= len(self._items.pop(key)[1])
+
+
+def _mirror(app: Flask) -> _Mirror:
+    mirror = app.extensions.get("cache_mirror")
+    if mirror is None:
+        mirror = app.extensions["cache_mirror"] = _Mirror()
+    return mirror
 
 
 def enabled() -> bool:
@@ -73,5 +121,31 @@ def cached(
 
 
 def cached_bytes(key: str, produce: Callable[[], bytes]) -> bytes:
-    """Like ``cached`` for a rendered page: stored as is, no JSON on the way in or out."""
-    return _shared(key, produce, lambda v: v, lambda raw: raw)
+    """Like ``cached`` for a rendered page: stored as is, and read from this process's copy
+    while the shared entry lives (one Redis round trip per page and process, not per view)."""
+    app = current_app._get_current_object()
+    client = _client(app)
+    if client is None:
+        return produce()
+    full = _PREFIX + key
+    mirror = _mirror(app)
+    page = mirror.get(full)
+    if page is not None:
+        return page
+    seconds = int(app.config["CATALOG_CACHE_SECONDS"])
+    try:
+        page = client.get(full)
+        if page is not None:
+            mirror.put(full, page, client.pttl(full) / 1000)
+            return page
+    except Exception:  # noqa: BLE001 - a cache outage must not fail the page
+        log.warning("cache indisponible : %s recalculé", key)
+        return produce()
+    page = produce()
+    try:
+        client.set(full, page, ex=seconds)
+    except Exception:  # noqa: BLE001
+        log.warning("cache indisponible : %s non enregistré", key)
+        return page
+    mirror.put(full, page, seconds)
+    return page

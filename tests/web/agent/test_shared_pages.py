@@ -27,6 +27,9 @@ class MemoryRedis:
     def set(self, key, value, ex=None):
         self.data[key] = value if isinstance(value, bytes) else value.encode()
 
+    def pttl(self, key):
+        return 30_000 if key in self.data else -2
+
     def pages(self) -> list[str]:
         return [k for k in self.data if ":page:" in k]
 
@@ -36,9 +39,11 @@ def shared(app, db):
     saved = {k: app.config.get(k) for k in ("REDIS_URL", "CATALOG_CACHE_SECONDS")}
     app.config.update(REDIS_URL="redis://cache.invalid:6379/14", CATALOG_CACHE_SECONDS=30)
     app.extensions["cache_redis"] = fake = MemoryRedis()
+    app.extensions.pop("cache_mirror", None)  # each test starts with no page copied
     yield fake
     app.config.update(saved)
     app.extensions.pop("cache_redis", None)
+    app.extensions.pop("cache_mirror", None)
 
 
 @pytest.fixture
