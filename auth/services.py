@@ -95,8 +95,12 @@ def verify_secret(secret_hash: str | None, secret: str, hasher: PasswordHasher =
 # -- throttling (R-GATE-5) ---------------------------------------------------------------
 
 
-def _throttle_locked(key: str) -> bool:
-    row = session().get(LoginThrottle, key)
+def _throttle(key: str) -> LoginThrottle | None:
+    """The failures counted against ``key``, or None: the only read a clean login needs."""
+    return session().get(LoginThrottle, key)
+
+
+def _throttle_locked(row: LoginThrottle | None) -> bool:
     return bool(row and row.locked_until and row.locked_until > clock.utcnow())
 
 
@@ -163,14 +167,15 @@ def login_agent(raw_number: str, raw_code: str) -> AgentUser:
     number = normalise_cgos_number(raw_number)
     code = normalise_access_code(raw_code)
     key = f"agent:{number}"
-    if _throttle_locked(key):
+    throttle = _throttle(key)
+    if _throttle_locked(throttle):
         raise LoginError(LOCKED_MESSAGE, locked=True)
     record = dossier_source().get(number) if is_valid_cgos_number(number) else None
     stored = session().get(AccessCode, number) if record else None
     if not verify_secret(stored.code_hash if stored else None, code, _code_hasher):
         locked = _register_failure(key)
         raise LoginError(LOCKED_MESSAGE if locked else GENERIC_LOGIN_FAILURE, locked=locked)
-    if session().get(LoginThrottle, key) is not None:  # no write when nothing to reset
+    if throttle is not None:  # no write when nothing to reset
         _clear_failures(key)
     if _code_hasher.check_needs_rehash(stored.code_hash):
         with unit_of_work():
@@ -234,7 +239,7 @@ def verify_identity(raw_number: str, birth_year: int, birth_month: int) -> CodeR
     """R-GATE-4 step 1: number + birth year + month, same generic failure as a login."""
     number = normalise_cgos_number(raw_number)
     key = f"code:{number}"
-    if _throttle_locked(key):
+    if _throttle_locked(_throttle(key)):
         raise DomainError(LOCKED_MESSAGE, rule="R-GATE-5")
     record = dossier_source().get(number) if is_valid_cgos_number(number) else None
     if (
@@ -330,7 +335,7 @@ def login_staff(raw_email: str, password: str) -> StaffPrincipal:
     """Staff e-mail + password, with the same lock as agents (R-GATE-5/6)."""
     email = (raw_email or "").strip().lower()
     key = f"staff:{email}"
-    if _throttle_locked(key):
+    if _throttle_locked(_throttle(key)):
         raise LoginError(STAFF_LOCKED, locked=True)
     user = session().scalar(
         select(StaffUser).where(StaffUser.email == email, StaffUser.active.is_(True))

@@ -187,8 +187,9 @@ def _line_in(lv: LineView) -> LineIn:
     )
 
 
-def view_cart(agent: AgentUser) -> CartView:
-    """Re-price the agent's cart with today's prices, stock and rules."""
+def view_cart(agent: AgentUser, used_cents: int | None = None) -> CartView:
+    """Re-price the agent's cart with today's prices, stock and rules; ``used_cents`` is
+    the household's participation when the caller has read it under its lock."""
     cart = load_cart(agent.cgos_number)
     rows = cart.lines if cart else []
     offers: dict[int, Offer] = {}
@@ -223,7 +224,7 @@ def view_cart(agent: AgentUser) -> CartView:
             lv.stay = pricing
     for lv in lines:
         lv.notes = _line_notes(agent, lv)
-    household = household_snapshot(agent)
+    household = household_snapshot(agent, used_cents)
     view = CartView(cart, lines, None, household)  # type: ignore[arg-type]
     view.priced = price_view(view, household)
     return view
@@ -293,7 +294,8 @@ def add_to_cart(
     if delivery not in modes:
         raise DomainError("Choisissez un mode de livraison proposé.", field="delivery")
     stock = sess.stock if sess is not None else offer.stock
-    cart = load_cart(agent.cgos_number)
+    view = view_cart(agent)
+    cart = view.cart
     existing = next(
         (
             r
@@ -312,7 +314,6 @@ def add_to_cart(
             rule="R-CAT-3",
         )
     # Check the limits on the cart as it would be.
-    view = view_cart(agent)
     key = str(existing.id) if existing else "new"
     lines = [_line_in(lv) for lv in view.lines if lv.row is not existing]
     lines.append(
@@ -333,7 +334,7 @@ def add_to_cart(
     )
     _check_limits(view.household, lines, key)
     with unit_of_work() as s:
-        cart = cart_row(agent, now)
+        cart = cart if cart is not None else cart_row(agent, now)
         if existing is not None:
             line = s.get(CartLine, existing.id)
             line.quantity = new_qty

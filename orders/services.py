@@ -194,9 +194,10 @@ def place_order(
     year = agent.today.year
     with unit_of_work() as s:
         hh = _lock_household_year(agent.record.household_id, year)
-        view = carts.view_cart(agent)
-        # Re-price with the locked participation: the cap can never be exceeded (R-CAP-4).
-        priced = carts.price_view(view, carts.household_snapshot(agent, hh.used_cents))
+        # Priced with the participation read under the lock: the cap can never be
+        # exceeded (R-CAP-4).
+        view = carts.view_cart(agent, used_cents=hh.used_cents)
+        priced = view.priced
         if view.empty:
             raise DomainError("Votre panier est vide.")
         if view.blocked or not priced.ok:

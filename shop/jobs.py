@@ -142,10 +142,10 @@ def celery_init_app(app: Flask) -> Celery:
         return run_task(name)
 
     @celery_app.task(name=DELIVER_MAIL)
-    def _deliver_mail(mail_id: int) -> str:
+    def _deliver_mail(*mail_ids: int) -> list[str]:
         from shop.mail import deliver
 
-        return deliver(mail_id)
+        return [deliver(mail_id) for mail_id in mail_ids]
 
     app.extensions["celery"] = celery_app
     return celery_app

@@ -145,18 +145,33 @@ def queue_mail(
     s = session()
     s.add(mail)
     s.flush()
-    mail_id = mail.id
-    after_commit(lambda: send_after_commit(mail_id))
+    batch = next((c for c in s.info.get("after_commit", []) if isinstance(c, _MailBatch)), None)
+    if batch is None:
+        batch = _MailBatch()
+        after_commit(batch)
+    batch.mail_ids.append(mail.id)
     return mail
 
 
-def send_after_commit(mail_id: int) -> None:
-    """With ``REDIS_URL`` a Celery worker sends the mail, so no request waits on SMTP;
-    without it (or with the queue unreachable) it is sent here, with the SMTP timeout.
-    Either way a failure leaves it pending for ``mail.retry_pending`` (R-ORD-6)."""
-    if queue_enabled() and enqueue(DELIVER_MAIL, mail_id):
+class _MailBatch:
+    """The mails of one unit of work, handed to the workers in one message (a payment
+    queues two or three): one broker round trip per transaction, not per mail."""
+
+    def __init__(self) -> None:
+        self.mail_ids: list[int] = []
+
+    def __call__(self) -> None:
+        send_after_commit(*self.mail_ids)
+
+
+def send_after_commit(*mail_ids: int) -> None:
+    """With ``REDIS_URL`` a Celery worker sends the mails, so no request waits on SMTP;
+    without it (or with the queue unreachable) they are sent here, with the SMTP timeout.
+    Either way a failure leaves a mail pending for ``mail.retry_pending`` (R-ORD-6)."""
+    if queue_enabled() and enqueue(DELIVER_MAIL, *mail_ids):
         return
-    deliver(mail_id)
+    for mail_id in mail_ids:
+        deliver(mail_id)
 
 
 def deliver(mail_id: int) -> str:

@@ -34,3 +34,29 @@ class _Record:
     prenom = "Camille"
     nom = "Testeuse"
     cgos_number = "12345678A"
+
+
+def test_the_mails_of_one_transaction_reach_the_workers_in_one_message(ctx, app, monkeypatch):
+    """A payment queues two or three mails: one broker round trip after the commit, none
+    when the transaction rolls back."""
+    import shop.mail
+
+    sent: list[tuple] = []
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setattr(shop.mail, "enqueue", lambda task, *ids: sent.append(ids) or True)
+    with unit_of_work():
+        first = queue_mail("a@exemple.fr", "auth/access_code", "Code 1", record=_Record(), code="A")
+        second = queue_mail(
+            "b@exemple.fr", "auth/access_code", "Code 2", record=_Record(), code="B"
+        )
+        assert sent == []  # nothing before the commit
+    assert sent == [(first.id, second.id)]
+    try:
+        with unit_of_work():
+            queue_mail("c@exemple.fr", "auth/access_code", "Code 3", record=_Record(), code="C")
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    with unit_of_work():
+        third = queue_mail("d@exemple.fr", "auth/access_code", "Code 4", record=_Record(), code="D")
+    assert sent == [(first.id, second.id), (third.id,)]
