@@ -8,6 +8,7 @@ writers queue on the busy timeout instead of failing on a read-to-write upgrade.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from shop.errors import DomainError
@@ -53,6 +54,31 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# A pooled connection used this recently is taken as alive; one idle longer is pinged.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _install_idle_ping(engine: Engine) -> None:
+    """``pool_pre_ping`` costs a round trip on every checkout, so one per request. A
+    connection handed back less than ``PING_AFTER_IDLE_SECONDS`` ago is used as is; one idle
+    longer (the database may have restarted overnight) is pinged first and, if dead,
+    replaced by the pool before the request sees it."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure: let the pool reconnect
+            raise DisconnectionError(str(exc)) from exc
+
+
 def _app_ctx_id() -> int:
     try:
         return id(g._get_current_object())
@@ -73,10 +99,12 @@ class Database:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+            kwargs.update(pool_size=10, max_overflow=10)
         self.engine = create_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             _install_sqlite_pragmas(self.engine)
+        else:
+            _install_idle_ping(self.engine)
         self.factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["db"] = self
         app.teardown_appcontext(self._remove)
