@@ -87,8 +87,14 @@ def enabled() -> bool:
 
 
 def _shared(
-    key: str, produce: Callable[[], T], dump: Callable[[T], Any], load: Callable[[Any], T]
+    key: str,
+    produce: Callable[[], T],
+    dump: Callable[[T], Any],
+    load: Callable[[Any], T],
+    keep: Callable[[str, Any, float], None] | None = None,
 ) -> T:
+    """The get-or-produce-and-set around Redis; ``keep(full_key, raw, seconds_left)`` sees
+    every raw value read or stored, with how long Redis will still hold it."""
     app = current_app._get_current_object()
     client = _client(app)
     if client is None:
@@ -96,16 +102,23 @@ def _shared(
     full = _PREFIX + key
     try:
         raw = client.get(full)
+        if raw is not None and keep is not None:
+            keep(full, raw, client.pttl(full) / 1000)
     except Exception:  # noqa: BLE001 - a cache outage must not fail the page
         log.warning("cache indisponible : %s recalculé", key)
         return produce()
     if raw is not None:
         return load(raw)
     value = produce()
+    seconds = int(app.config["CATALOG_CACHE_SECONDS"])
     try:
-        client.set(full, dump(value), ex=int(app.config["CATALOG_CACHE_SECONDS"]))
+        raw = dump(value)
+        client.set(full, raw, ex=seconds)
     except Exception:  # noqa: BLE001
         log.warning("cache indisponible : %s non enregistré", key)
+        return value
+    if keep is not None:
+        keep(full, raw, seconds)
     return value
 
 
@@ -124,28 +137,10 @@ def cached_bytes(key: str, produce: Callable[[], bytes]) -> bytes:
     """Like ``cached`` for a rendered page: stored as is, and read from this process's copy
     while the shared entry lives (one Redis round trip per page and process, not per view)."""
     app = current_app._get_current_object()
-    client = _client(app)
-    if client is None:
+    if _client(app) is None:
         return produce()
-    full = _PREFIX + key
     mirror = _mirror(app)
-    page = mirror.get(full)
+    page = mirror.get(_PREFIX + key)
     if page is not None:
         return page
-    seconds = int(app.config["CATALOG_CACHE_SECONDS"])
-    try:
-        page = client.get(full)
-        if page is not None:
-            mirror.put(full, page, client.pttl(full) / 1000)
-            return page
-    except Exception:  # noqa: BLE001 - a cache outage must not fail the page
-        log.warning("cache indisponible : %s recalculé", key)
-        return produce()
-    page = produce()
-    try:
-        client.set(full, page, ex=seconds)
-    except Exception:  # noqa: BLE001
-        log.warning("cache indisponible : %s non enregistré", key)
-        return page
-    mirror.put(full, page, seconds)
-    return page
+    return _shared(key, produce, lambda v: v, lambda raw: raw, keep=mirror.put)
