@@ -20,7 +20,7 @@ from auth.models import DossierAgent, DossierChild, StaffUser, WebSession
 from auth.rights import Rights, count_children, evaluate_rights
 from shop import clock
 from shop.config import ABSOLUTE_SESSION_HOURS
-from shop.db import session, unit_of_work
+from shop.db import read_connection, session, unit_of_work
 from shop.extensions import login_manager
 
 
@@ -159,7 +159,7 @@ _SESSION_AND_RECORD_QUERY = (
 def load_principal(token: str) -> _Principal | None:
     source = dossier_source()
     query = _SESSION_AND_RECORD_QUERY if source.is_local else _SESSION_QUERY
-    rows = session().connection().execute(query, {"digest": token_digest(token)}).all()
+    rows = read_connection().execute(query, {"digest": token_digest(token)}).all()
     now = clock.utcnow()
     if not rows or rows[0].expires_at <= now:
         return None
