@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, bindparam, cast, exists, func, or_, select
+from sqlalchemy import Select, String, and_, bindparam, case, cast, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from catalog.models import Offer, OfferPicture, OfferSession, Partner
-from catalog.rules import Kind
+from catalog.rules import LOW_STOCK_SHOWN, Kind
 from catalog.text import search_words
 from shop.cache import cached
 from shop.clock import PARIS
@@ -284,13 +284,19 @@ def _joined(*parts: Any) -> Any:
     return text
 
 
+def _stock_as_shown(column: Any) -> Any:
+    """A stock above ``LOW_STOCK_SHOWN`` shows as « En stock » whatever its value: in the
+    digest every such stock is one value, so a sale from a large stock keeps the page."""
+    return case((column > LOW_STOCK_SHOWN, LOW_STOCK_SHOWN + 1), else_=column)
+
+
 _VERSION_SESSIONS = (
     select(
         func.aggregate_strings(
             _joined(
                 OfferSession.id,
                 OfferSession.starts_at,
-                OfferSession.stock,
+                _stock_as_shown(OfferSession.stock),
                 OfferSession.supply_state,
                 OfferSession.venue,
                 OfferSession.city,
@@ -314,9 +320,18 @@ _VERSION_PICTURES = (
     .where(OfferPicture.offer_id == Offer.id)
     .scalar_subquery()
 )
+# Every column of the offer the page may show, the stock as shown.
+_VERSION_OFFER_COLUMNS = [
+    _stock_as_shown(c).label("stock") if c.name == "stock" else c
+    for c in Offer.__table__.columns
+    if c.name not in ("updated_at", "created_at", "search_text")
+]
 _VERSION_QUERY = (
     select(
-        Offer.__table__, Partner.name.label("partner_name"), _VERSION_SESSIONS, _VERSION_PICTURES
+        *_VERSION_OFFER_COLUMNS,
+        Partner.name.label("partner_name"),
+        _VERSION_SESSIONS,
+        _VERSION_PICTURES,
     )
     .join(Partner, Partner.id == Offer.partner_id)
     .where(

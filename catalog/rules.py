@@ -54,6 +54,9 @@ KIND_DELIVERIES: dict[Kind, frozenset[Delivery]] = {
     Kind.SEJOUR: frozenset({Delivery.EMAIL}),
 }
 
+# Pages say « plus que N » at or below this stock and only « En stock » above it, so a sale
+# from a larger stock changes nothing an agent sees (the shared offer page stays valid).
+LOW_STOCK_SHOWN = 10
 COURRIER_MIN_DAYS = 10  # the partner posts 8 days before; 2 days to prepare (R-CAT-6)
 
 

@@ -131,6 +131,36 @@ def test_r_ord_4_offer_page_never_shows_a_stale_stock(app, shared, two_agents, o
     assert "Épuisé" in page and "En stock" not in page
 
 
+def test_r_cat_3_a_sale_from_a_large_stock_keeps_the_shared_page(app, shared, two_agents, offers):
+    """Above ``LOW_STOCK_SHOWN`` the page says « En stock » whatever the count: a sale there
+    keeps the shared copy; the sale that brings it to 10 shows « plus que 10 » at once."""
+    from sqlalchemy import update
+
+    from catalog.models import OfferSession
+    from shop.db import unit_of_work
+
+    first, second = two_agents
+    dated, _ = offers
+    url = f"/offre/{dated}?jour=2027-04-02"
+
+    def set_stock(value: int) -> None:
+        with app.app_context(), unit_of_work() as s:
+            s.execute(
+                update(OfferSession).where(OfferSession.offer_id == dated).values(stock=value)
+            )
+
+    before = _page(first, url)
+    assert "plus que" not in before
+    set_stock(11)
+    assert len(shared.pages()) == 1
+    after = _page(second, url)
+    assert len(shared.pages()) == 1  # the same copy, not rendered again
+    assert "plus que" not in after
+    set_stock(10)
+    assert "(plus que 10)" in _page(second, url)
+    assert len(shared.pages()) == 2
+
+
 def test_a_flash_message_is_never_shared(shared, two_agents, offers):
     first, second = two_agents
     with first.session_transaction() as sess:
