@@ -7,13 +7,26 @@ an offer page is the offer, its upcoming sessions and its picture ids.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, bindparam, case, cast, exists, func, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from catalog.models import Offer, OfferPicture, OfferSession, Partner
@@ -277,69 +290,89 @@ class OfferVersion:
     sale_closes_at: datetime | None
 
 
+# Separators and constants of the version statement are SQL literals: a bound parameter
+# per separator (or an expanding one for the aggregate's) is work on every execution.
+_FIELD_SEP = literal_column("'\x1f'", String)
+_ROW_SEP = "'\x1e'"
+_EMPTY = literal_column("''", String)
+
+
 def _joined(*parts: Any) -> Any:
-    text = cast(parts[0], String)
+    """The parts as one string (NULL as empty), in SQL: one value to read back, not many."""
+    text = func.coalesce(cast(parts[0], String), _EMPTY)
     for part in parts[1:]:
-        text = text + "\x1f" + func.coalesce(cast(part, String), "")
+        text = text + _FIELD_SEP + func.coalesce(cast(part, String), _EMPTY)
     return text
+
+
+def _aggregated(dialect: str, expr: Any) -> Any:
+    if dialect == "postgresql":
+        return func.string_agg(expr, literal_column(_ROW_SEP))
+    return func.group_concat(expr, literal_column(_ROW_SEP))
 
 
 def _stock_as_shown(column: Any) -> Any:
     """A stock above ``LOW_STOCK_SHOWN`` shows as « En stock » whatever its value: in the
     digest every such stock is one value, so a sale from a large stock keeps the page."""
-    return case((column > LOW_STOCK_SHOWN, LOW_STOCK_SHOWN + 1), else_=column)
+    return case(
+        (column > literal_column(str(LOW_STOCK_SHOWN)), literal_column(str(LOW_STOCK_SHOWN + 1))),
+        else_=column,
+    )
 
 
-_VERSION_SESSIONS = (
-    select(
-        func.aggregate_strings(
-            _joined(
-                OfferSession.id,
-                OfferSession.starts_at,
-                _stock_as_shown(OfferSession.stock),
-                OfferSession.supply_state,
-                OfferSession.venue,
-                OfferSession.city,
-            ),
-            "\x1e",
+@functools.cache
+def _version_query(dialect: str) -> Select:
+    """Every column of the offer the page may show (the stock as shown), its partner's name,
+    its upcoming sessions and its pictures, as three strings."""
+    sessions = (
+        select(
+            _aggregated(
+                dialect,
+                _joined(
+                    OfferSession.id,
+                    OfferSession.starts_at,
+                    _stock_as_shown(OfferSession.stock),
+                    OfferSession.supply_state,
+                    OfferSession.venue,
+                    OfferSession.city,
+                ),
+            )
+        )
+        .where(
+            OfferSession.offer_id == Offer.id,
+            OfferSession.starts_at > bindparam("now"),
+            OfferSession.cancelled.is_(False),
+        )
+        .scalar_subquery()
+    )
+    pictures = (
+        select(
+            _aggregated(dialect, _joined(OfferPicture.id, OfferPicture.position, OfferPicture.alt))
+        )
+        .where(OfferPicture.offer_id == Offer.id)
+        .scalar_subquery()
+    )
+    shown = [
+        _stock_as_shown(c) if c.name == "stock" else c
+        for c in Offer.__table__.columns
+        if c.name not in ("updated_at", "created_at", "search_text")
+    ]
+    return (
+        select(
+            Offer.kind,
+            Offer.sale_opens_at,
+            Offer.sale_closes_at,
+            _joined(*shown, Partner.name).label("offer"),
+            sessions.label("sessions"),
+            pictures.label("pictures"),
+        )
+        .join(Partner, Partner.id == Offer.partner_id)
+        .where(
+            Offer.id == bindparam("offer_id"),
+            Offer.published.is_(True),
+            or_(Offer.region.is_(None), Offer.region == bindparam("region")),
         )
     )
-    .where(
-        OfferSession.offer_id == Offer.id,
-        OfferSession.starts_at > bindparam("now"),
-        OfferSession.cancelled.is_(False),
-    )
-    .scalar_subquery()
-)
-_VERSION_PICTURES = (
-    select(
-        func.aggregate_strings(
-            _joined(OfferPicture.id, OfferPicture.position, OfferPicture.alt), "\x1e"
-        )
-    )
-    .where(OfferPicture.offer_id == Offer.id)
-    .scalar_subquery()
-)
-# Every column of the offer the page may show, the stock as shown.
-_VERSION_OFFER_COLUMNS = [
-    _stock_as_shown(c).label("stock") if c.name == "stock" else c
-    for c in Offer.__table__.columns
-    if c.name not in ("updated_at", "created_at", "search_text")
-]
-_VERSION_QUERY = (
-    select(
-        *_VERSION_OFFER_COLUMNS,
-        Partner.name.label("partner_name"),
-        _VERSION_SESSIONS,
-        _VERSION_PICTURES,
-    )
-    .join(Partner, Partner.id == Offer.partner_id)
-    .where(
-        Offer.id == bindparam("offer_id"),
-        Offer.published.is_(True),
-        or_(Offer.region.is_(None), Offer.region == bindparam("region")),
-    )
-)
 
 
 def offer_page_version(
@@ -350,12 +383,16 @@ def offer_page_version(
     row = (
         session()
         .connection()
-        .execute(_VERSION_QUERY, {"offer_id": offer_id, "region": agent_region, "now": now})
+        .execute(
+            _version_query(get_db().dialect),
+            {"offer_id": offer_id, "region": agent_region, "now": now},
+        )
         .first()
     )
     if row is None:
         return None
-    digest = hashlib.sha1(repr(tuple(row)).encode(), usedforsecurity=False).hexdigest()
+    text = f"{row.offer}\x1d{row.sessions}\x1d{row.pictures}"
+    digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
     return OfferVersion(digest, row.kind, row.sale_opens_at, row.sale_closes_at)
 
 
