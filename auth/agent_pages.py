@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -65,6 +68,42 @@ def _render_as_standin(user, render: Callable[[], str]) -> str:
             delattr(g, field)
 
 
+# A signed CSRF token is valid for WTF_CSRF_TIME_LIMIT (an hour): signing the same session
+# secret again a few seconds later gives the agent nothing new, so a process reuses the
+# token it signed for that secret within the last minute (the signature is most of the
+# cost of filling a shared page).
+REUSE_SIGNED_TOKEN_SECONDS = 60.0
+_SIGNED_MAX = 10_000
+_signed: OrderedDict[str, tuple[float, str]] = OrderedDict()
+_signed_lock = threading.Lock()
+_monotonic = time.monotonic  # tests move it
+
+
+def page_csrf_token() -> str:
+    """``generate_csrf()``, reusing this process's recent signature of the same secret."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g:
+        return g.get(field)
+    now = _monotonic()
+    raw = cookie_session.get(field)
+    if isinstance(raw, str):
+        with _signed_lock:
+            hit = _signed.get(f"{current_app.secret_key}\x00{raw}")
+        if hit is not None and now - hit[0] < REUSE_SIGNED_TOKEN_SECONDS:
+            setattr(g, field, hit[1])
+            return hit[1]
+    token = generate_csrf()  # creates the session's secret when it has none yet
+    raw = cookie_session.get(field)
+    if isinstance(raw, str):
+        key = f"{current_app.secret_key}\x00{raw}"
+        with _signed_lock:
+            _signed[key] = (now, token)
+            _signed.move_to_end(key)
+            while len(_signed) > _SIGNED_MAX:
+                _signed.popitem(last=False)
+    return token
+
+
 def _fill(page: bytes, user) -> bytes:
     values = {
         b"prenom": str(escape(user.record.prenom)).encode(),
@@ -74,7 +113,7 @@ def _fill(page: bytes, user) -> bytes:
     def value(match: re.Match[bytes]) -> bytes:
         name = match.group(1)
         if name == b"csrf":
-            return generate_csrf().encode()
+            return page_csrf_token().encode()
         return values[name]
 
     return _MARK_RE.sub(value, page)

@@ -34,7 +34,7 @@ from catalog.rules import LOW_STOCK_SHOWN, Kind
 from catalog.text import search_words
 from shop.cache import cached
 from shop.clock import PARIS
-from shop.db import get_db, session
+from shop.db import get_db, read_connection, session
 
 PER_PAGE = 24
 SORTS = {
@@ -381,8 +381,7 @@ def offer_page_version(
     """Every column the offer page reads, its upcoming sessions (live stock) and its
     pictures, in one statement and digested; None when the agent may not see the offer."""
     row = (
-        session()
-        .connection()
+        read_connection()
         .execute(
             _version_query(get_db().dialect),
             {"offer_id": offer_id, "region": agent_region, "now": now},

@@ -7,13 +7,14 @@ writers queue on the busy timeout instead of failing on a read-to-write upgrade.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
@@ -123,16 +124,55 @@ class Database:
         self.autocommit_reads = False
 
     def _remove(self, _exc: BaseException | None = None) -> None:
+        self._release_reads()
         session = g.pop("_db_session", None)
         if session is not None:
             session.close()
+
+    def _release_reads(self) -> None:
+        conn = g.pop("_db_reads", None)
+        if conn is not None:
+            conn.close()
 
     @property
     def session(self) -> Session:
         if "_db_session" not in g:
             assert self.factory is not None, "Database not initialised"
-            g._db_session = self.factory()
+            # The reads' connection goes back to the pool, where the session finds it.
+            self._release_reads()
+            if self.autocommit_reads and has_request_context():
+                g._db_session = self.factory(bind=self._reads_engine)
+            else:
+                g._db_session = self.factory()
         return g._db_session
+
+    @functools.cached_property
+    def _reads_engine(self) -> Engine:
+        """The engine whose connections read outside a transaction (see read_connection)."""
+        assert self.engine is not None
+        if self.dialect == "sqlite":
+            return self.engine.execution_options(sqlite_begin=None)
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def read_connection(self) -> Connection:
+        """See ``read_connection``."""
+        if "_db_session" in g or not self.autocommit_reads or not has_request_context():
+            return self.session.connection()
+        conn = g.get("_db_reads")
+        if conn is None:
+            conn = g._db_reads = self._reads_engine.connect()
+        return conn
+
+    def write_options(self, s: Session) -> dict[str, Any]:
+        """A unit of work's transaction: BEGIN IMMEDIATE on SQLite (writers queue on the
+        busy timeout); on PostgreSQL the engine's own isolation when the session reads in
+        autocommit."""
+        assert self.engine is not None
+        if self.dialect == "sqlite":
+            return {"sqlite_begin": "IMMEDIATE"}
+        if s.bind is not None and s.bind is self.__dict__.get("_reads_engine"):
+            return {"isolation_level": self.engine.dialect.default_isolation_level}
+        return {}
 
 
 def get_db() -> Database:
@@ -145,21 +185,17 @@ def session() -> Session:
 
 
 def read_connection() -> Connection:
-    """The session's connection for a request's first reads, outside any transaction.
+    """A connection for a request's reads, outside any transaction.
 
     Most requests only read (the session token, a page's version): a transaction around
     them costs a BEGIN and a ROLLBACK, on PostgreSQL two of the three round trips of a
     cached page. Under READ COMMITTED each statement sees its own snapshot anyway, so the
-    reads see the same rows; a write goes through ``unit_of_work``, which ends this and
-    opens a real transaction. Once a transaction is open, it is used as usual.
+    reads see the same rows. The very first reads of a request skip the ORM session too;
+    its first use hands their connection back to the pool and reads the same way. Writes go
+    through ``unit_of_work``, which opens a real transaction; reads made while it is open
+    join it. Outside requests (jobs, commands) and in bound tests, reads are as usual.
     """
-    s = session()
-    db = get_db()
-    if s.in_transaction() or not db.autocommit_reads:
-        return s.connection()
-    if db.dialect == "sqlite":
-        return s.connection(execution_options={"sqlite_begin": None})
-    return s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return get_db().read_connection()
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -211,9 +247,9 @@ def unit_of_work() -> Iterator[Session]:
     s.info["uow_depth"] = 1
     s.info["after_commit"] = []
     try:
-        if get_db().dialect == "sqlite":
-            s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        else:
+        db = get_db()
+        s.connection(execution_options=db.write_options(s))
+        if db.dialect != "sqlite":
             # Without it a writer queued behind a stuck transaction (a household row held
             # by a hung request) waits forever, holding its pooled connection, until the
             # pool runs dry and the whole shop hangs. Bounded, it answers « réessayez ».

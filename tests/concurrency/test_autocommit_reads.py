@@ -65,6 +65,13 @@ def test_an_agent_page_reads_without_a_transaction(committing_app: Any, statemen
     assert [s for s in statements if s[0] == "BEGIN"] == []
     assert all(not in_tx for _kind, in_tx in statements), statements
 
+    statements.clear()  # a page that writes: its writes in a transaction
+    assert client.post("/deconnexion").status_code == 302
+    writes = [s for s in statements if s[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert ("DELETE", True) in writes
+    assert all(in_tx for _kind, in_tx in writes), statements
+    assert client.get("/mes-commandes/").status_code == 302  # and it was committed
+
 
 def test_a_write_after_the_reads_is_a_real_transaction(committing_app: Any, statements) -> None:
     with committing_app.test_request_context():

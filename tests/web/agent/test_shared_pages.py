@@ -4,6 +4,7 @@ page rendered for them, with their own name and CSRF token, and never a stale st
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 
 import pytest
@@ -106,14 +107,44 @@ def test_each_agent_gets_the_page_rendered_for_them(app, shared, two_agents, off
         assert "Camille" not in from_cache[url] and "\ue000" not in from_cache[url]
 
 
-def test_the_filled_in_csrf_token_is_the_agents_own(shared, two_agents, offers):
+def test_the_filled_in_csrf_token_is_the_agents_own(app, shared, two_agents, offers, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     first, second = two_agents
-    _page(first, "/")
+    first_token = _TOKEN.search(_page(first, "/")).group(1)
     page = _page(second, "/")
     token = _TOKEN.search(page).group(1)
+    assert token != first_token
+    # The first agent's token is refused for the second agent's session.
+    assert second.post("/deconnexion", data={"csrf_token": first_token}).status_code == 400
     resp = second.post("/deconnexion", data={"csrf_token": token})
     assert resp.status_code == 302
     assert second.get("/").status_code == 302  # logged out: the token was valid
+
+
+def test_a_signed_token_is_reused_for_a_minute_then_signed_again(
+    app, shared, two_agents, offers, monkeypatch
+):
+    """Signing is most of a shared page's fill-in: the same agent's pages within a minute
+    carry the same (valid, hour-long) token; after that a fresh signature."""
+    import auth.agent_pages
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    first, _ = two_agents
+    now = [1000.0]
+    monkeypatch.setattr(auth.agent_pages, "_monotonic", lambda: now[0])
+    # Each signature a second later than the one before: a new signature is a new token.
+    from itsdangerous.timed import TimestampSigner
+
+    ticks = iter(range(int(time.time()), int(time.time()) + 1000))
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(ticks))
+    tokens = [
+        _TOKEN.search(_page(first, url)).group(1) for url in ("/", "/", f"/offre/{offers[1]}")
+    ]
+    assert len(set(tokens)) == 1
+    now[0] += auth.agent_pages.REUSE_SIGNED_TOKEN_SECONDS + 1
+    fresh = _TOKEN.search(_page(first, "/")).group(1)
+    assert fresh != tokens[0]
+    assert first.post("/deconnexion", data={"csrf_token": tokens[0]}).status_code == 302
 
 
 def test_r_ord_4_offer_page_never_shows_a_stale_stock(app, shared, two_agents, offers):
