@@ -23,6 +23,8 @@ def shares(path: Path) -> tuple[int, collections.Counter]:
         stack, _, count = raw.strip().rpartition(" ")
         if not stack:
             continue
+        if not count.isdigit():
+            continue  # a stack cut by py-spy (no sample count)
         n = int(count)
         total += n
         seen = set()

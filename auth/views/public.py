@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -15,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from auth import services
 from auth.dossiers import DossierServiceUnavailable
@@ -44,10 +46,14 @@ def _safe_next(default: str) -> str:
 
 
 def _start(user) -> None:
-    # A fresh cookie session at login: nothing from before survives (fixation).
+    # A fresh cookie session at login: nothing from before survives (fixation). It gets its
+    # CSRF secret now, in the login's own cookie: otherwise every page seen before the
+    # browser stores the next cookie would make a new secret and send the cookie again.
     session.clear()
     login_user(user)
     session.permanent = True
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    generate_csrf()
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

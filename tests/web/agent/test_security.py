@@ -46,3 +46,25 @@ def test_r_gate_5_login_attempts_rate_limited_per_address(strict_app):
         )
     assert statuses[:3] == [422, 422, 422]
     assert statuses[3] == 429
+
+
+def test_the_login_cookie_carries_its_csrf_secret(strict_app, make_agent):
+    """The session cookie set at login already holds the CSRF secret: the pages that
+    follow sign their forms with it and never send the cookie again (nor change it)."""
+    import re
+
+    number, code = make_agent()
+    client = strict_app.test_client()
+    page = client.get("/connexion").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    resp = client.post(
+        "/connexion", data={"csrf_token": token, "cgos_number": number, "access_code": code}
+    )
+    assert resp.status_code == 302
+    assert "Set-Cookie" in resp.headers
+    pages = {url: client.get(url) for url in ("/", "/mes-commandes/", "/panier/")}
+    for url, page in pages.items():
+        assert page.status_code == 200, url
+        assert "Set-Cookie" not in page.headers, url
+    form = re.search(r'name="csrf_token" value="([^"]+)"', pages["/"].get_data(as_text=True))
+    assert client.post("/deconnexion", data={"csrf_token": form.group(1)}).status_code == 302
