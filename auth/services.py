@@ -27,7 +27,7 @@ from auth.codes import (
 from auth.dossier_format import DossierRecord
 from auth.dossiers import dossier_source
 from auth.models import AccessCode, LoginThrottle, StaffUser, WebSession
-from auth.principals import AgentUser, StaffPrincipal, agent_user, token_digest
+from auth.principals import AgentUser, StaffPrincipal, agent_user, forget_session, token_digest
 from auth.rights import Status
 from catalog.models import Partner
 from shop import audit, clock
@@ -159,6 +159,7 @@ def close_session(token: str | None) -> None:
         return
     with unit_of_work() as s:
         s.execute(delete(WebSession).where(WebSession.token_hash == token_digest(token)))
+    forget_session(token_digest(token))
 
 
 # -- agents -------------------------------------------------------------------------------

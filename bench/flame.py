@@ -19,7 +19,7 @@ def shares(path: Path) -> tuple[int, collections.Counter]:
     """Total samples, and samples per function (counted once per stack)."""
     inclusive: collections.Counter = collections.Counter()
     total = 0
-    for raw in path.read_text().splitlines():
+    for raw in path.read_text(errors="replace").splitlines():
         stack, _, count = raw.strip().rpartition(" ")
         if not stack:
             continue

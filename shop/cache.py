@@ -25,17 +25,9 @@ _PREFIX = "cgos:cache:"
 
 
 def _client(app: Flask) -> Any | None:
-    if not app.config.get("REDIS_URL") or app.config.get("CATALOG_CACHE_SECONDS", 0) <= 0:
+    if app.config.get("CATALOG_CACHE_SECONDS", 0) <= 0:
         return None
-    client = app.extensions.get("cache_redis")
-    if client is None:
-        import redis
-
-        client = redis.Redis.from_url(
-            app.config["REDIS_URL"], socket_connect_timeout=0.5, socket_timeout=0.5
-        )
-        app.extensions["cache_redis"] = client
-    return client
+    return _redis(app)
 
 
 class _Mirror:
@@ -144,3 +136,56 @@ def cached_bytes(key: str, produce: Callable[[], bytes]) -> bytes:
     if page is not None:
         return page
     return _shared(key, produce, lambda v: v, lambda raw: raw, keep=mirror.put)
+
+
+# -- small shared values with their own lifetime (the session cache) ----------------------
+
+
+def _redis(app: Flask) -> Any | None:
+    """The Redis client whenever ``REDIS_URL`` is set, whatever the catalog cache says."""
+    if not app.config.get("REDIS_URL"):
+        return None
+    client = app.extensions.get("cache_redis")
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_connect_timeout=0.5, socket_timeout=0.5
+        )
+        app.extensions["cache_redis"] = client
+    return client
+
+
+def get_value(key: str) -> bytes | None:
+    """The raw value under ``key``; None when absent, without Redis or during an outage."""
+    client = _redis(current_app._get_current_object())
+    if client is None:
+        return None
+    try:
+        return client.get(_PREFIX + key)
+    except Exception:  # noqa: BLE001 - an outage reads as a miss
+        log.warning("cache indisponible : %s lu en base", key)
+        return None
+
+
+def put_value(key: str, value: bytes | str, seconds: float, *, only_new: bool = False) -> bool:
+    """Store for ``seconds`` (only if absent with ``only_new``); False when not stored."""
+    client = _redis(current_app._get_current_object())
+    ms = int(seconds * 1000)
+    if client is None or ms <= 0:
+        return False
+    try:
+        return bool(client.set(_PREFIX + key, value, px=ms, nx=only_new))
+    except Exception:  # noqa: BLE001
+        log.warning("cache indisponible : %s non enregistré", key)
+        return False
+
+
+def drop_value(key: str) -> None:
+    client = _redis(current_app._get_current_object())
+    if client is None:
+        return
+    try:
+        client.delete(_PREFIX + key)
+    except Exception:  # noqa: BLE001
+        log.warning("cache indisponible : %s non effacé", key)

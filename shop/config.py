@@ -74,6 +74,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # With REDIS_URL: catalog listings and counts shared by all processes this long
         # (offer pages, carts and orders always read live stock).
         "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 30),
+        "SESSION_CACHE_SECONDS": _env_int("SESSION_CACHE_SECONDS", 10),
         # PostgreSQL: a checkout waits at most this long for a lock, then says « réessayez ».
         "DB_LOCK_TIMEOUT_MS": _env_int("DB_LOCK_TIMEOUT_MS", 5000),
         # Where medical staff (status pm) are sent instead (R-DOS-2).

@@ -16,17 +16,26 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class MemoryRedis:
-    """The two commands the cache uses, kept in a dict (the real server is not needed to
-    check what is shared)."""
+    """The commands the cache uses, kept in a dict (the real server is not needed to check
+    what is shared); ``ttl_ms`` records each lifetime asked for, nothing expires."""
 
     def __init__(self) -> None:
         self.data: dict[str, bytes] = {}
+        self.ttl_ms: dict[str, int] = {}
 
     def get(self, key):
         return self.data.get(key)
 
-    def set(self, key, value, ex=None):
+    def set(self, key, value, ex=None, px=None, nx=False):
+        if nx and key in self.data:
+            return None
         self.data[key] = value if isinstance(value, bytes) else value.encode()
+        self.ttl_ms[key] = px if px is not None else (ex or 0) * 1000
+        return True
+
+    def delete(self, key):
+        self.ttl_ms.pop(key, None)
+        return 1 if self.data.pop(key, None) is not None else 0
 
     def pttl(self, key):
         return 30_000 if key in self.data else -2
