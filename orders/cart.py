@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from auth.principals import AgentUser
@@ -56,39 +56,45 @@ class CartView:
         return not self.lines
 
 
+# Built once: building a select with a join costs more than running it on SQLite. The
+# fixed status list is plain parameters (an expanding list is re-rendered at each run).
+_HOLDING_STATUSES = [literal(s.value) for s in HOLDING]
+_CULTURE_CHEQUES_QUERY = (
+    select(func.count(OrderLine.id))
+    .join(Order)
+    .where(
+        Order.cgos_number == bindparam("number"),
+        Order.year == bindparam("year"),
+        Order.status.in_(_HOLDING_STATUSES),
+        OrderLine.kind == Kind.CHEQUE_CULTURE,
+        OrderLine.status == "active",
+    )
+)
+_REGIONAL_TICKETS_QUERY = (
+    select(OrderLine.offer_id, func.sum(OrderLine.quantity))
+    .join(Order)
+    .where(
+        Order.household_id == bindparam("household"),
+        Order.status.in_(_HOLDING_STATUSES),
+        OrderLine.regional_ticketing.is_(True),
+        OrderLine.status == "active",
+    )
+    .group_by(OrderLine.offer_id)
+)
+_CART_QUERY = (
+    select(Cart).where(Cart.cgos_number == bindparam("number")).options(selectinload(Cart.lines))
+)
+
+
 def household_snapshot(agent: AgentUser, used_cents: int | None = None) -> Household:
     """Cap, children and what the household already ordered this year (R-CAP, R-LIM-1)."""
     year = agent.today.year
     if used_cents is None:
         row = session().get(HouseholdYear, (agent.record.household_id, year))
         used_cents = row.used_cents if row else 0
-    holding = [s.value for s in HOLDING]
-    cheques = session().scalar(
-        select(func.count(OrderLine.id))
-        .join(Order)
-        .where(
-            Order.cgos_number == agent.cgos_number,
-            Order.year == year,
-            Order.status.in_(holding),
-            OrderLine.kind == Kind.CHEQUE_CULTURE,
-            OrderLine.status == "active",
-        )
-    )
-    regional = (
-        session()
-        .execute(
-            select(OrderLine.offer_id, func.sum(OrderLine.quantity))
-            .join(Order)
-            .where(
-                Order.household_id == agent.record.household_id,
-                Order.status.in_(holding),
-                OrderLine.regional_ticketing.is_(True),
-                OrderLine.status == "active",
-            )
-            .group_by(OrderLine.offer_id)
-        )
-        .all()
-    )
+    s = session()
+    cheques = s.scalar(_CULTURE_CHEQUES_QUERY, {"number": agent.cgos_number, "year": year})
+    regional = s.execute(_REGIONAL_TICKETS_QUERY, {"household": agent.record.household_id}).all()
     return Household(
         children=agent.children_count,
         used_cents=used_cents,
@@ -98,9 +104,7 @@ def household_snapshot(agent: AgentUser, used_cents: int | None = None) -> House
 
 
 def load_cart(cgos_number: str) -> Cart | None:
-    return session().scalar(
-        select(Cart).where(Cart.cgos_number == cgos_number).options(selectinload(Cart.lines))
-    )
+    return session().scalar(_CART_QUERY, {"number": cgos_number})
 
 
 def _current_modes(offer: Offer, sess: OfferSession | None) -> list[str]:
