@@ -10,10 +10,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import threading
+import time as time_module
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import (
     Select,
     String,
@@ -393,6 +397,35 @@ def offer_page_version(
     text = f"{row.offer}\x1d{row.sessions}\x1d{row.pictures}"
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
     return OfferVersion(digest, row.kind, row.sale_opens_at, row.sale_closes_at)
+
+
+# An offer page's version is read at most once a second per process and offer: a page
+# seen many times a second (an on-sale rush) costs no query, and the stock it shows is
+# never more than a second older than the database. Orders always check the live stock.
+VERSION_FRESH_SECONDS = 1.0
+_VERSIONS_MAX = 20_000
+_versions: OrderedDict[tuple, tuple[float, OfferVersion | None]] = OrderedDict()
+_versions_lock = threading.Lock()
+_monotonic = time_module.monotonic  # tests move it
+
+
+def recent_offer_page_version(
+    offer_id: int, agent_region: str | None, now: datetime
+) -> OfferVersion | None:
+    """``offer_page_version``, as read by this process less than a second ago."""
+    key = (id(current_app._get_current_object()), offer_id, agent_region)
+    at = _monotonic()
+    with _versions_lock:
+        hit = _versions.get(key)
+    if hit is not None and at - hit[0] < VERSION_FRESH_SECONDS:
+        return hit[1]
+    version = offer_page_version(offer_id, agent_region, now)
+    with _versions_lock:
+        _versions[key] = (at, version)
+        _versions.move_to_end(key)
+        while len(_versions) > _VERSIONS_MAX:
+            _versions.popitem(last=False)
+    return version
 
 
 def picture_for_agent(picture_id: int, agent_region: str | None) -> OfferPicture | None:

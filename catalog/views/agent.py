@@ -178,14 +178,15 @@ def _month_grid(year: int, month: int) -> list[list[date | None]]:
 @bp.route("/offre/<int:offer_id>")
 def offer(offer_id: int):
     """Shared between agents under a digest of everything the page shows (live stock
-    included), the minute and whether the sale is open, so it is never staler than the
-    database; stays depend on the agent's household and are always rendered."""
+    included, read at most once a second), the minute and whether the sale is open, so it
+    is never more than a second staler than the database; stays depend on the agent's
+    household and are always rendered."""
     selected_id = request.args.get("seance", type=int)
     if not cache.enabled():
         return render_offer(offer_id, selected_id)
     region = current_user.record.region
     now = clock.utcnow()
-    version = queries.offer_page_version(offer_id, region, now)
+    version = queries.recent_offer_page_version(offer_id, region, now)
     if version is None:
         abort(404)
     if version.kind == Kind.SEJOUR:

@@ -45,7 +45,13 @@ class MemoryRedis:
 
 
 @pytest.fixture
-def shared(app, db):
+def shared(app, db, monkeypatch):
+    import catalog.queries
+
+    # Offer versions read afresh on every page here; test_the_offer_version_is_read_...
+    # checks the once-a-second reading.
+    monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 0.0)
+    catalog.queries._versions.clear()
     saved = {k: app.config.get(k) for k in ("REDIS_URL", "CATALOG_CACHE_SECONDS")}
     app.config.update(REDIS_URL="redis://cache.invalid:6379/14", CATALOG_CACHE_SECONDS=30)
     app.extensions["cache_redis"] = fake = MemoryRedis()
@@ -199,6 +205,49 @@ def test_r_cat_3_a_sale_from_a_large_stock_keeps_the_shared_page(app, shared, tw
     set_stock(10)
     assert "(plus que 10)" in _page(second, url)
     assert len(shared.pages()) == 2
+
+
+def test_the_offer_version_is_read_at_most_once_a_second(
+    app, shared, two_agents, offers, monkeypatch
+):
+    """Many views of one offer page within a second cost no query; a stock change shows
+    on the first view a second later (the order itself always checks the live stock)."""
+    from sqlalchemy import event, update
+
+    import catalog.queries
+    from catalog.models import Offer
+    from shop.db import unit_of_work
+
+    monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 1.0)
+    now = [500.0]
+    monkeypatch.setattr(catalog.queries, "_monotonic", lambda: now[0])
+    reads: list[str] = []
+
+    def _seen(_conn, _cursor, statement, *_args) -> None:
+        if "string_agg" in statement or "group_concat" in statement:
+            reads.append(statement)
+
+    engine = app.extensions["db"].engine
+    event.listen(engine, "before_cursor_execute", _seen)
+    try:
+        first, second = two_agents
+        _, open_ticket = offers
+        url = f"/offre/{open_ticket}"
+        assert "En stock" in _page(first, url)
+        assert len(reads) == 1
+        _page(second, url)
+        _page(first, url)
+        assert len(reads) == 1  # within the second: no version read
+        with app.app_context(), unit_of_work() as s:
+            s.execute(update(Offer).where(Offer.id == open_ticket).values(stock=0))
+        now[0] += 0.5
+        assert "En stock" in _page(second, url)  # still the page read before
+        now[0] += 0.6
+        page = _page(second, url)
+        assert len(reads) == 2
+        assert "Épuisé" in page and "En stock" not in page
+    finally:
+        event.remove(engine, "before_cursor_execute", _seen)
 
 
 def test_a_flash_message_is_never_shared(shared, two_agents, offers):
