@@ -96,6 +96,7 @@ class Database:
         self.factory: sessionmaker[Session] | None = None
         # Off when tests bind the session inside an outer transaction.
         self.autocommit_reads = True
+        self.lock_timeout_ms: int | None = None  # PostgreSQL: set on every new connection
 
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]
@@ -104,6 +105,9 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         else:
             kwargs.update(pool_size=10, max_overflow=10)
+            # Set once per connection, not per transaction (one round trip less per write).
+            self.lock_timeout_ms = int(app.config.get("DB_LOCK_TIMEOUT_MS", LOCK_TIMEOUT_MS))
+            kwargs["connect_args"] = {"options": f"-c lock_timeout={self.lock_timeout_ms}"}
         self.engine = create_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             _install_sqlite_pragmas(self.engine)
@@ -254,7 +258,8 @@ def unit_of_work() -> Iterator[Session]:
             # by a hung request) waits forever, holding its pooled connection, until the
             # pool runs dry and the whole shop hangs. Bounded, it answers « réessayez ».
             ms = int(current_app.config.get("DB_LOCK_TIMEOUT_MS", LOCK_TIMEOUT_MS))
-            s.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+            if ms != db.lock_timeout_ms:  # changed since the connections were opened
+                s.execute(text(f"SET LOCAL lock_timeout = {ms}"))
         yield s
         s.commit()
     except BaseException as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from flask import Flask
+from sqlalchemy import text
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -23,5 +24,9 @@ def upgrade(app: Flask, revision: str = "head") -> None:
     engine = app.extensions["db"].engine
     cfg = alembic_config(app)
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # The shop's connections give up on a lock after DB_LOCK_TIMEOUT_MS; a schema
+            # change waits for the requests holding the tables instead.
+            conn.execute(text("SET LOCAL lock_timeout = 0"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -59,3 +59,27 @@ def test_r_ord_6_a_stuck_household_lock_gives_a_french_retry(
     assert not again.errors and len(again.placed) == 1, again.describe_errors()
     assert session_stock(app, session_id) == 4
     assert household_used(app, "H-STUCK", year) == 1500
+
+
+@pytest.mark.postgres_only
+def test_every_connection_has_the_lock_timeout_without_a_statement(committing_app: Any) -> None:
+    """The timeout is part of the connection (set when it opens): a unit of work does
+    not spend a round trip on SET LOCAL, yet no lock wait is unbounded."""
+    from sqlalchemy import event
+
+    from shop.db import unit_of_work
+
+    app = committing_app
+    engine = app.extensions["db"].engine
+    seen: list[str] = []
+
+    def _seen(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _seen)
+    try:
+        with app.app_context(), unit_of_work() as s:
+            assert s.execute(text("SHOW lock_timeout")).scalar() == "5s"
+    finally:
+        event.remove(engine, "before_cursor_execute", _seen)
+    assert not [st for st in seen if "SET LOCAL" in st]
