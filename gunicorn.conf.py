@@ -17,3 +17,11 @@ graceful_timeout = 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def post_worker_init(worker) -> None:
+    """Compile every template before the first request: a new worker (after a deploy, or
+    one recycled after a crash) answers its first pages as fast as the others."""
+    app = worker.wsgi
+    for name in app.jinja_env.list_templates(extensions=("html", "txt")):
+        app.jinja_env.get_template(name)
