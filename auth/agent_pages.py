@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -25,6 +22,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
 from shop import cache
+from shop.recent import Recent
 
 # Private-use characters: in no dossier and no template, and left alone by autoescaping.
 _MARKS = {"prenom": "\ue000prenom\ue001", "nom": "\ue000nom\ue001", "csrf": "\ue000csrf\ue001"}
@@ -73,10 +71,7 @@ def _render_as_standin(user, render: Callable[[], str]) -> str:
 # token it signed for that secret within the last minute (the signature is most of the
 # cost of filling a shared page).
 REUSE_SIGNED_TOKEN_SECONDS = 60.0
-_SIGNED_MAX = 10_000
-_signed: OrderedDict[str, tuple[float, str]] = OrderedDict()
-_signed_lock = threading.Lock()
-_monotonic = time.monotonic  # tests move it
+_signed = Recent(max_items=10_000)
 
 
 def page_csrf_token() -> str:
@@ -84,23 +79,17 @@ def page_csrf_token() -> str:
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if field in g:
         return g.get(field)
-    now = _monotonic()
+    now = _signed.clock()
     raw = cookie_session.get(field)
     if isinstance(raw, str):
-        with _signed_lock:
-            hit = _signed.get(f"{current_app.secret_key}\x00{raw}")
-        if hit is not None and now - hit[0] < REUSE_SIGNED_TOKEN_SECONDS:
-            setattr(g, field, hit[1])
-            return hit[1]
+        token = _signed.get(f"{current_app.secret_key}\x00{raw}", REUSE_SIGNED_TOKEN_SECONDS)
+        if token is not Recent.MISSING:
+            setattr(g, field, token)
+            return token
     token = generate_csrf()  # creates the session's secret when it has none yet
     raw = cookie_session.get(field)
     if isinstance(raw, str):
-        key = f"{current_app.secret_key}\x00{raw}"
-        with _signed_lock:
-            _signed[key] = (now, token)
-            _signed.move_to_end(key)
-            while len(_signed) > _SIGNED_MAX:
-                _signed.popitem(last=False)
+        _signed.put(f"{current_app.secret_key}\x00{raw}", token, at=now)
     return token
 
 

@@ -10,9 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import threading
-import time as time_module
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -39,6 +36,7 @@ from catalog.text import search_words
 from shop.cache import cached
 from shop.clock import PARIS
 from shop.db import get_db, read_connection, session
+from shop.recent import Recent
 
 PER_PAGE = 24
 SORTS = {
@@ -403,10 +401,7 @@ def offer_page_version(
 # seen many times a second (an on-sale rush) costs no query, and the stock it shows is
 # never more than a second older than the database. Orders always check the live stock.
 VERSION_FRESH_SECONDS = 1.0
-_VERSIONS_MAX = 20_000
-_versions: OrderedDict[tuple, tuple[float, OfferVersion | None]] = OrderedDict()
-_versions_lock = threading.Lock()
-_monotonic = time_module.monotonic  # tests move it
+_versions = Recent(max_items=20_000)
 
 
 def recent_offer_page_version(
@@ -414,17 +409,11 @@ def recent_offer_page_version(
 ) -> OfferVersion | None:
     """``offer_page_version``, as read by this process less than a second ago."""
     key = (id(current_app._get_current_object()), offer_id, agent_region)
-    at = _monotonic()
-    with _versions_lock:
-        hit = _versions.get(key)
-    if hit is not None and at - hit[0] < VERSION_FRESH_SECONDS:
-        return hit[1]
-    version = offer_page_version(offer_id, agent_region, now)
-    with _versions_lock:
-        _versions[key] = (at, version)
-        _versions.move_to_end(key)
-        while len(_versions) > _VERSIONS_MAX:
-            _versions.popitem(last=False)
+    version = _versions.get(key, VERSION_FRESH_SECONDS)
+    if version is Recent.MISSING:
+        at = _versions.clock()
+        version = offer_page_version(offer_id, agent_region, now)
+        _versions.put(key, version, at=at)
     return version
 
 

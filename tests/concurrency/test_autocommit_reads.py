@@ -78,15 +78,7 @@ def test_a_write_after_the_reads_is_a_real_transaction(committing_app: Any, stat
         read_connection().execute(select(WebSession.token_hash).limit(1)).all()
         assert statements == [("SELECT", False)]
         with pytest.raises(RuntimeError), unit_of_work() as s:
-            s.add(
-                WebSession(
-                    token_hash="x" * 64,
-                    kind="agent",
-                    principal_id="1",
-                    created_at=_now(),
-                    expires_at=_now(),
-                )
-            )
+            s.add(_web_session("x", "agent"))
             s.flush()
             raise RuntimeError("after the insert")
         assert ("INSERT", True) in statements
@@ -97,15 +89,7 @@ def test_a_write_after_the_reads_is_a_real_transaction(committing_app: Any, stat
 def test_reads_join_a_transaction_already_open(committing_app: Any, statements) -> None:
     with committing_app.test_request_context():
         with unit_of_work() as s:
-            s.add(
-                WebSession(
-                    token_hash="y" * 64,
-                    kind="staff",
-                    principal_id="2",
-                    created_at=_now(),
-                    expires_at=_now(),
-                )
-            )
+            s.add(_web_session("y", "staff"))
             s.flush()
             # The unit's own row is visible: same connection, same transaction.
             rows = read_connection().execute(select(WebSession.token_hash)).all()
@@ -122,6 +106,12 @@ def test_the_pooled_connection_is_transactional_again_afterwards(
         with committing_app.test_request_context(), unit_of_work() as s:
             s.execute(select(WebSession.token_hash).limit(1)).all()
     assert statements[-1] == ("SELECT", True)
+
+
+def _web_session(letter: str, kind: str) -> WebSession:
+    return WebSession(
+        token_hash=letter * 64, kind=kind, principal_id="1", created_at=_now(), expires_at=_now()
+    )
 
 
 def _now():

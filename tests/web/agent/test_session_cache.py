@@ -13,19 +13,12 @@ from auth.models import WebSession
 from auth.principals import _cache_key
 from shop import cache
 from tests.conftest import login_agent
-from tests.web.agent.test_shared_pages import NOW_PARIS, MemoryRedis
+from tests.web.agent.test_shared_pages import NOW_PARIS, MemoryRedis, memory_redis
 
 
 @pytest.fixture
 def redis_on(app, db):
-    saved = {k: app.config.get(k) for k in ("REDIS_URL", "SESSION_CACHE_SECONDS")}
-    app.config.update(REDIS_URL="redis://cache.invalid:6379/14", SESSION_CACHE_SECONDS=10)
-    app.extensions["cache_redis"] = fake = MemoryRedis()
-    app.extensions.pop("cache_mirror", None)
-    yield fake
-    app.config.update(saved)
-    app.extensions.pop("cache_redis", None)
-    app.extensions.pop("cache_mirror", None)
+    yield from memory_redis(app, SESSION_CACHE_SECONDS=10)
 
 
 @pytest.fixture

@@ -52,8 +52,13 @@ def shared(app, db, monkeypatch):
     # checks the once-a-second reading.
     monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 0.0)
     catalog.queries._versions.clear()
-    saved = {k: app.config.get(k) for k in ("REDIS_URL", "CATALOG_CACHE_SECONDS")}
-    app.config.update(REDIS_URL="redis://cache.invalid:6379/14", CATALOG_CACHE_SECONDS=30)
+    yield from memory_redis(app, CATALOG_CACHE_SECONDS=30)
+
+
+def memory_redis(app, **config):
+    """Install a ``MemoryRedis`` as the cache's Redis with ``config``, for one test."""
+    saved = {k: app.config.get(k) for k in ("REDIS_URL", *config)}
+    app.config.update(REDIS_URL="redis://cache.invalid:6379/14", **config)
     app.extensions["cache_redis"] = fake = MemoryRedis()
     app.extensions.pop("cache_mirror", None)  # each test starts with no page copied
     yield fake
@@ -146,7 +151,7 @@ def test_a_signed_token_is_reused_for_a_minute_then_signed_again(
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     first, _ = two_agents
     now = [1000.0]
-    monkeypatch.setattr(auth.agent_pages, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(auth.agent_pages._signed, "clock", lambda: now[0])
     # Each signature a second later than the one before: a new signature is a new token.
     from itsdangerous.timed import TimestampSigner
 
@@ -220,7 +225,7 @@ def test_the_offer_version_is_read_at_most_once_a_second(
 
     monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 1.0)
     now = [500.0]
-    monkeypatch.setattr(catalog.queries, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(catalog.queries._versions, "clock", lambda: now[0])
     reads: list[str] = []
 
     def _seen(_conn, _cursor, statement, *_args) -> None:
