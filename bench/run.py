@@ -34,6 +34,8 @@ from typing import Any
 
 import requests
 
+from bench.client import agent_cookie, run_purchases, run_rush
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -221,14 +223,6 @@ def wrk(url: str, cookie: str | None, connections: int, seconds: int) -> dict[st
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": errors.group(1) if errors else None,
     }
-
-
-def agent_cookie(base: str, number: str, code: str) -> str:
-    from bench.client import Buyer
-
-    b = Buyer(base, number, code)
-    b.login()
-    return f"cgos_session={b.http.cookies['cgos_session']}"
 
 
 def check_page(base: str, path: str, cookie: str, expect: str) -> None:
@@ -449,8 +443,6 @@ def main(argv: list[str] | None = None) -> int:
         for row in reads.values():
             row["ratio_to_trivial"] = round((row["rps"] or 0) / trivial, 3)
         result["reads"] = reads
-
-        from bench.client import run_purchases, run_rush
 
         next_agent = 1
         checkout: dict[str, Any] = {}

@@ -62,6 +62,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_SUPPRESS_SEND": False,  # never "send" silently, even with TESTING on
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
+        # With REDIS_URL: a drain of the outbox runs this long after the commit that queued
+        # it, so the orders of that moment share one worker task (shop.mail).
+        "MAIL_DRAIN_DELAY_SECONDS": float(os.environ.get("MAIL_DRAIN_DELAY_SECONDS", "0.2")),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         # Stripe's API address; unset: Stripe's own (tests point it at a local stand-in).

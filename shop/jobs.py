@@ -72,7 +72,8 @@ def run_task(name: str) -> int:
 # in-process. Tasks are addressed by name, so a web process only needs the broker URL.
 
 RUN_TASK = "shop.jobs.run_task"
-DELIVER_MAIL = "shop.mail.deliver"
+DELIVER_MAIL = "shop.mail.deliver"  # by ids: messages queued before the drain existed
+DRAIN_OUTBOX = "shop.mail.drain"
 DEFAULT_INTERVAL_SECONDS = 60.0
 _celery_lock = threading.Lock()
 
@@ -147,6 +148,12 @@ def celery_init_app(app: Flask) -> Celery:
 
         return [deliver(mail_id) for mail_id in mail_ids]
 
+    @celery_app.task(name=DRAIN_OUTBOX)
+    def _drain_outbox() -> int:
+        from shop.mail import drain_outbox
+
+        return drain_outbox()
+
     app.extensions["celery"] = celery_app
     return celery_app
 
@@ -161,12 +168,13 @@ def get_celery(app: Flask | None = None) -> Celery:
     return celery_app
 
 
-def enqueue(task_name: str, *args: Any) -> bool:
-    """Hand a task to the workers; False (logged) when the broker cannot be reached, so
-    the caller can do the work itself or leave it to the next scheduled run."""
+def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> bool:
+    """Hand a task to the workers (to run ``countdown`` seconds from now); False (logged)
+    when the broker cannot be reached, so the caller can do the work itself or leave it
+    to the next scheduled run."""
     app = current_app._get_current_object()
     try:
-        get_celery(app).send_task(task_name, args=args)
+        get_celery(app).send_task(task_name, args=args, countdown=countdown or None)
     except Exception:  # noqa: BLE001 - a broker outage must not fail a committed change
         app.logger.warning("File de tâches injoignable : %s%r non mis en file", task_name, args)
         return False

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shop import clock
 from shop.db import Base, after_commit, session, unit_of_work
-from shop.jobs import DELIVER_MAIL, due_task, enqueue, queue_enabled
+from shop.jobs import DRAIN_OUTBOX, due_task, enqueue, queue_enabled
 
 
 class MailStatus(StrEnum):
@@ -154,8 +154,7 @@ def queue_mail(
 
 
 class _MailBatch:
-    """The mails of one unit of work, handed to the workers in one message (a payment
-    queues two or three): one broker round trip per transaction, not per mail."""
+    """The mails of one unit of work, handed on together after its commit."""
 
     def __init__(self) -> None:
         self.mail_ids: list[int] = []
@@ -164,27 +163,132 @@ class _MailBatch:
         send_after_commit(*self.mail_ids)
 
 
+# Set while a drain of the outbox is queued for the workers: the commits that happen
+# meanwhile add nothing to the queue, since that drain will find their mails. At the
+# on-sale rush this turns one broker message (and one worker task) per order into one
+# per batch of orders. It expires on its own, should a queued drain ever be lost.
+DRAIN_FLAG = "mail:drain-queued"
+DRAIN_FLAG_SECONDS = 60
+DRAIN_BATCH = 200
+DRAIN_MAX_BATCHES = 20
+
+
 def send_after_commit(*mail_ids: int) -> None:
     """With ``REDIS_URL`` a Celery worker sends the mails, so no request waits on SMTP;
     without it (or with the queue unreachable) they are sent here, with the SMTP timeout.
     Either way a failure leaves a mail pending for ``mail.retry_pending`` (R-ORD-6)."""
-    if queue_enabled() and enqueue(DELIVER_MAIL, *mail_ids):
+    app = current_app._get_current_object()
+    if queue_enabled(app):
+        if not _claim_drain(app):
+            return  # a drain is queued: it reads the outbox after this commit
+        if enqueue(DRAIN_OUTBOX, countdown=app.config.get("MAIL_DRAIN_DELAY_SECONDS")):
+            return
+        _release_drain(app)
+    deliver_many(list(mail_ids))
+
+
+def _claim_drain(app: Any) -> bool:
+    """True when this commit must queue a drain: it set the flag, or Redis cannot say."""
+    from shop.cache import _redis
+
+    client = _redis(app)
+    if client is None:
+        return True
+    try:
+        return bool(client.set(DRAIN_FLAG, b"1", nx=True, ex=DRAIN_FLAG_SECONDS))
+    except Exception:  # noqa: BLE001 - an outage: queue a drain rather than risk none
+        return True
+
+
+def _release_drain(app: Any) -> None:
+    from shop.cache import _redis
+
+    client = _redis(app)
+    if client is None:
         return
-    for mail_id in mail_ids:
-        deliver(mail_id)
+    try:
+        client.delete(DRAIN_FLAG)
+    except Exception:  # noqa: BLE001 - the flag then lapses after DRAIN_FLAG_SECONDS
+        app.logger.warning("Redis indisponible : drapeau %s laissé à expirer", DRAIN_FLAG)
 
 
-def deliver(mail_id: int) -> str:
-    """Send one pending mail once; returns its new status."""
+def drain_outbox() -> int:
+    """Worker: send every fresh pending mail, oldest first (a payment's « payée » mail
+    before its e-billets, R-ORD-3). The flag is dropped before the outbox is read, so a
+    mail committed after that read queues the next drain. Mails that already failed are
+    left to ``mail.retry_pending`` and its pace."""
+    _release_drain(current_app._get_current_object())
+    sent = 0
+    for _ in range(DRAIN_MAX_BATCHES):
+        ids = list(
+            session().scalars(
+                select(OutboxMail.id)
+                .where(OutboxMail.status == MailStatus.PENDING, OutboxMail.attempts == 0)
+                .order_by(OutboxMail.id)
+                .limit(DRAIN_BATCH)
+            )
+        )
+        session().rollback()  # end the read: each mail is then claimed in its own unit
+        deliver_many(ids)
+        sent += len(ids)
+        if len(ids) < DRAIN_BATCH:
+            break
+    return sent
+
+
+def deliver_many(mail_ids: list[int]) -> list[str]:
+    """Send pending mails once each over one SMTP connection; their new statuses.
+
+    Without ``MAIL_SERVER`` they are all marked kept in one statement."""
+    if not mail_ids:
+        return []
     app = current_app._get_current_object()
     if not app.config.get("MAIL_SERVER"):
         with unit_of_work() as s:
             s.execute(
                 update(OutboxMail)
-                .where(OutboxMail.id == mail_id, OutboxMail.status == MailStatus.PENDING)
+                .where(OutboxMail.id.in_(mail_ids), OutboxMail.status == MailStatus.PENDING)
                 .values(status=MailStatus.KEPT)
             )
-        return MailStatus.KEPT
+        return [MailStatus.KEPT] * len(mail_ids)
+    smtp = _Smtp()
+    try:
+        return [deliver(mail_id, smtp) for mail_id in mail_ids]
+    finally:
+        smtp.close()
+
+
+class _Smtp:
+    """One SMTP connection shared by a batch of mails, opened on first use and opened
+    again after a failure."""
+
+    def __init__(self) -> None:
+        self._conn: Connection | None = None
+
+    def send(self, message: Message) -> None:
+        if self._conn is None:
+            conn = mail_ext.connect()
+            self._conn = conn.__enter__()
+        try:
+            message.send(self._conn)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and conn.host is not None:
+            try:
+                conn.host.quit()
+            except (OSError, smtplib.SMTPException):
+                conn.host.close()
+
+
+def deliver(mail_id: int, smtp: _Smtp | None = None) -> str:
+    """Send one pending mail once; returns its new status."""
+    app = current_app._get_current_object()
+    if not app.config.get("MAIL_SERVER"):
+        return deliver_many([mail_id])[0]
     # Claim the row so two workers never send the same mail.
     with unit_of_work() as s:
         claimed = s.execute(
@@ -205,7 +309,10 @@ def deliver(mail_id: int) -> str:
     for attachment in _resolve_attachments(mail.attachments):
         message.attach(attachment.filename, attachment.content_type, attachment.data)
     try:
-        mail_ext.send(message)
+        if smtp is None:
+            mail_ext.send(message)
+        else:
+            smtp.send(message)
     except (OSError, smtplib.SMTPException) as exc:
         app.logger.warning("Envoi du courriel %s échoué : %s", mail_id, exc)
         with unit_of_work() as s:
@@ -244,4 +351,4 @@ def retry_pending() -> int:
         )
         .all()
     )
-    return sum(1 for mail_id in ids if deliver(mail_id) == MailStatus.SENT)
+    return sum(1 for status in deliver_many(ids) if status == MailStatus.SENT)

@@ -3,10 +3,23 @@ when the server is back."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
+import pytest
+
 from shop.db import session, unit_of_work
-from shop.jobs import run_due
-from shop.mail import MailStatus, OutboxMail, queue_mail
+from shop.jobs import DRAIN_OUTBOX, run_due
+from shop.mail import (
+    DRAIN_FLAG,
+    DRAIN_FLAG_SECONDS,
+    MailStatus,
+    OutboxMail,
+    _TimeoutConnection,
+    drain_outbox,
+    queue_mail,
+)
 from tests.conftest import free_port
+from tests.memory_redis import memory_redis
 
 
 def test_mail_survives_an_smtp_outage_and_is_sent_once(ctx, app, mailbox, monkeypatch):
@@ -36,27 +49,112 @@ class _Record:
     cgos_number = "12345678A"
 
 
-def test_the_mails_of_one_transaction_reach_the_workers_in_one_message(ctx, app, monkeypatch):
-    """A payment queues two or three mails: one broker round trip after the commit, none
-    when the transaction rolls back."""
+@pytest.fixture
+def queue(app, monkeypatch):
+    """REDIS_URL set, the drain flag in a ``MemoryRedis``, broker messages recorded."""
     import shop.mail
 
-    sent: list[tuple] = []
-    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:6379/15")
-    monkeypatch.setattr(shop.mail, "enqueue", lambda task, *ids: sent.append(ids) or True)
+    sent: list[str] = []
+    delays: list[float | None] = []
+
+    def enqueue(task, *args, countdown=None):
+        delays.append(countdown)
+        sent.append(task)
+        return True
+
+    monkeypatch.setattr(shop.mail, "enqueue", enqueue)
+    for fake in memory_redis(app):
+        yield sent, fake
+    assert set(delays) <= {app.config["MAIL_DRAIN_DELAY_SECONDS"]}  # run a moment later
+
+
+def _code_mail(to: str) -> OutboxMail:
+    return queue_mail(to, "auth/access_code", f"Code {to}", record=_Record(), code="ABCD2345")
+
+
+def test_commits_while_a_drain_is_queued_add_nothing_to_the_queue(ctx, app, queue, mailbox):
+    """At the rush, one broker message and one worker task serve many orders: a commit
+    queues a drain only when none is queued; the drain sends every mail, oldest first."""
+    sent, fake = queue
     with unit_of_work():
-        first = queue_mail("a@exemple.fr", "auth/access_code", "Code 1", record=_Record(), code="A")
-        second = queue_mail(
-            "b@exemple.fr", "auth/access_code", "Code 2", record=_Record(), code="B"
-        )
+        first = _code_mail("a@exemple.fr")
+        second = _code_mail("b@exemple.fr")
         assert sent == []  # nothing before the commit
-    assert sent == [(first.id, second.id)]
+    assert sent == [DRAIN_OUTBOX]
+    assert fake.ttl_ms[DRAIN_FLAG] == DRAIN_FLAG_SECONDS * 1000  # lapses if a drain is lost
     try:
         with unit_of_work():
-            queue_mail("c@exemple.fr", "auth/access_code", "Code 3", record=_Record(), code="C")
+            _code_mail("c@exemple.fr")
             raise RuntimeError("rolled back")
     except RuntimeError:
         pass
     with unit_of_work():
-        third = queue_mail("d@exemple.fr", "auth/access_code", "Code 4", record=_Record(), code="D")
-    assert sent == [(first.id, second.id), (third.id,)]
+        third = _code_mail("d@exemple.fr")
+    assert sent == [DRAIN_OUTBOX]  # the queued drain will find it
+
+    opened = []
+    real_configure = _TimeoutConnection.configure_host
+
+    def counting(self):
+        opened.append(1)
+        return real_configure(self)
+
+    with patch.object(_TimeoutConnection, "configure_host", counting):
+        assert drain_outbox() == 3
+    assert [m["To"] for m in mailbox.wait_for(3)] == [
+        "a@exemple.fr",
+        "b@exemple.fr",
+        "d@exemple.fr",
+    ]
+    assert opened == [1]  # one SMTP connection for the batch
+    for mail in (first, second, third):
+        session().refresh(mail)
+        assert mail.status == MailStatus.SENT
+    assert DRAIN_FLAG not in fake.data
+
+    with unit_of_work():  # the drain has run: the next commit queues the next one
+        _code_mail("e@exemple.fr")
+    assert sent == [DRAIN_OUTBOX, DRAIN_OUTBOX]
+
+
+def test_the_drain_leaves_failed_mails_to_the_retry_job(ctx, app, queue, mailbox):
+    """R-ORD-6: a mail that already failed waits for ``mail.retry_pending`` and its pace;
+    the drain takes only fresh mails."""
+    with unit_of_work():
+        failed = _code_mail("failed@exemple.fr")
+        failed.attempts = 1
+        fresh = _code_mail("fresh@exemple.fr")
+    assert drain_outbox() == 1
+    assert [m["To"] for m in mailbox.wait_for(1)] == ["fresh@exemple.fr"]
+    session().refresh(failed)
+    session().refresh(fresh)
+    assert (failed.status, fresh.status) == (MailStatus.PENDING, MailStatus.SENT)
+
+
+def test_broker_down_the_mails_go_from_the_request_and_the_flag_is_freed(
+    ctx, app, queue, mailbox, monkeypatch
+):
+    import shop.mail
+
+    sent, fake = queue
+    monkeypatch.setattr(shop.mail, "enqueue", lambda task, *args, countdown=None: False)
+    with unit_of_work():
+        mail = _code_mail("a@exemple.fr")
+    assert [m["To"] for m in mailbox.wait_for(1)] == ["a@exemple.fr"]
+    session().refresh(mail)
+    assert mail.status == MailStatus.SENT
+    assert DRAIN_FLAG not in fake.data  # the next commit tries the broker again
+
+
+def test_redis_down_every_commit_queues_its_drain(ctx, app, queue, monkeypatch):
+    """Without the flag's answer a commit queues a drain rather than risk none."""
+    sent, fake = queue
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(fake, "set", down)
+    for to in ("a@exemple.fr", "b@exemple.fr"):
+        with unit_of_work():
+            _code_mail(to)
+    assert sent == [DRAIN_OUTBOX, DRAIN_OUTBOX]

@@ -13,7 +13,8 @@ from auth.models import WebSession
 from auth.principals import _cache_key
 from shop import cache
 from tests.conftest import login_agent
-from tests.web.agent.test_shared_pages import NOW_PARIS, MemoryRedis, memory_redis
+from tests.memory_redis import MemoryRedis, memory_redis
+from tests.web.agent.test_shared_pages import NOW_PARIS
 
 
 @pytest.fixture

@@ -10,38 +10,10 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import login_agent
+from tests.memory_redis import memory_redis
 
 NOW_PARIS = datetime(2027, 3, 1, 10, 0)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class MemoryRedis:
-    """The commands the cache uses, kept in a dict (the real server is not needed to check
-    what is shared); ``ttl_ms`` records each lifetime asked for, nothing expires."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
-        self.ttl_ms: dict[str, int] = {}
-
-    def get(self, key):
-        return self.data.get(key)
-
-    def set(self, key, value, ex=None, px=None, nx=False):
-        if nx and key in self.data:
-            return None
-        self.data[key] = value if isinstance(value, bytes) else value.encode()
-        self.ttl_ms[key] = px if px is not None else (ex or 0) * 1000
-        return True
-
-    def delete(self, key):
-        self.ttl_ms.pop(key, None)
-        return 1 if self.data.pop(key, None) is not None else 0
-
-    def pttl(self, key):
-        return 30_000 if key in self.data else -2
-
-    def pages(self) -> list[str]:
-        return [k for k in self.data if ":page:" in k]
 
 
 @pytest.fixture
@@ -53,18 +25,6 @@ def shared(app, db, monkeypatch):
     monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 0.0)
     catalog.queries._versions.clear()
     yield from memory_redis(app, CATALOG_CACHE_SECONDS=30)
-
-
-def memory_redis(app, **config):
-    """Install a ``MemoryRedis`` as the cache's Redis with ``config``, for one test."""
-    saved = {k: app.config.get(k) for k in ("REDIS_URL", *config)}
-    app.config.update(REDIS_URL="redis://cache.invalid:6379/14", **config)
-    app.extensions["cache_redis"] = fake = MemoryRedis()
-    app.extensions.pop("cache_mirror", None)  # each test starts with no page copied
-    yield fake
-    app.config.update(saved)
-    app.extensions.pop("cache_redis", None)
-    app.extensions.pop("cache_mirror", None)
 
 
 @pytest.fixture
