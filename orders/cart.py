@@ -6,6 +6,7 @@ is explained on that line and blocks checkout; it is never silently applied (iss
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -86,20 +87,30 @@ _CART_QUERY = (
 )
 
 
-def household_snapshot(agent: AgentUser, used_cents: int | None = None) -> Household:
-    """Cap, children and what the household already ordered this year (R-CAP, R-LIM-1)."""
+def household_snapshot(
+    agent: AgentUser, used_cents: int | None = None, lines: Sequence[LineIn] | None = None
+) -> Household:
+    """Cap, children and what the household already ordered this year (R-CAP, R-LIM-1).
+
+    With ``lines``, only what their limits need is read: a cart without culture cheques
+    or regional tickets reads neither count (the pricing never looks at them then)."""
     year = agent.today.year
-    if used_cents is None:
-        row = session().get(HouseholdYear, (agent.record.household_id, year))
-        used_cents = row.used_cents if row else 0
     s = session()
-    cheques = s.scalar(_CULTURE_CHEQUES_QUERY, {"number": agent.cgos_number, "year": year})
-    regional = s.execute(_REGIONAL_TICKETS_QUERY, {"household": agent.record.household_id}).all()
+    if used_cents is None:
+        row = s.get(HouseholdYear, (agent.record.household_id, year))
+        used_cents = row.used_cents if row else 0
+    cheques = regional = None
+    if lines is None or any(li.kind == Kind.CHEQUE_CULTURE for li in lines):
+        cheques = s.scalar(_CULTURE_CHEQUES_QUERY, {"number": agent.cgos_number, "year": year})
+    if lines is None or any(li.regional_ticketing for li in lines):
+        regional = s.execute(
+            _REGIONAL_TICKETS_QUERY, {"household": agent.record.household_id}
+        ).all()
     return Household(
         children=agent.children_count,
         used_cents=used_cents,
         culture_cheque_ordered=bool(cheques),
-        tickets_by_event={offer_id: int(qty) for offer_id, qty in regional},
+        tickets_by_event={offer_id: int(qty) for offer_id, qty in regional or ()},
     )
 
 
@@ -194,6 +205,16 @@ def _line_in(lv: LineView) -> LineIn:
 def view_cart(agent: AgentUser, used_cents: int | None = None) -> CartView:
     """Re-price the agent's cart with today's prices, stock and rules; ``used_cents`` is
     the household's participation when the caller has read it under its lock."""
+    cart, lines = _cart_lines(agent)
+    line_ins = [_line_in(lv) for lv in lines]
+    household = household_snapshot(agent, used_cents, line_ins)
+    view = CartView(cart, lines, None, household)  # type: ignore[arg-type]
+    view.priced = price_view(view, household, line_ins)
+    return view
+
+
+def _cart_lines(agent: AgentUser) -> tuple[Cart | None, list[LineView]]:
+    """The cart and its lines with their offers, sessions and notes, not yet priced."""
     cart = load_cart(agent.cgos_number)
     rows = cart.lines if cart else []
     offers: dict[int, Offer] = {}
@@ -228,20 +249,21 @@ def view_cart(agent: AgentUser, used_cents: int | None = None) -> CartView:
             lv.stay = pricing
     for lv in lines:
         lv.notes = _line_notes(agent, lv)
-    household = household_snapshot(agent, used_cents)
-    view = CartView(cart, lines, None, household)  # type: ignore[arg-type]
-    view.priced = price_view(view, household)
-    return view
+    return cart, lines
 
 
-def price_view(view: CartView, household: Household) -> PricedCart:
+def price_view(
+    view: CartView, household: Household, line_ins: list[LineIn] | None = None
+) -> PricedCart:
     """Price the cart's lines for a household snapshot (the checkout's is taken locked)."""
     cart = view.cart
     choices = Choices(
         ticket_post=cart.ticket_post if cart else None,
         card_post=cart.card_post if cart else None,
     )
-    return price_cart([_line_in(lv) for lv in view.lines], household, choices)
+    if line_ins is None:
+        line_ins = [_line_in(lv) for lv in view.lines]
+    return price_cart(line_ins, household, choices)
 
 
 def require_rights(agent: AgentUser) -> None:
@@ -298,8 +320,7 @@ def add_to_cart(
     if delivery not in modes:
         raise DomainError("Choisissez un mode de livraison proposé.", field="delivery")
     stock = sess.stock if sess is not None else offer.stock
-    view = view_cart(agent)
-    cart = view.cart
+    cart, cart_lines = _cart_lines(agent)
     existing = next(
         (
             r
@@ -319,7 +340,7 @@ def add_to_cart(
         )
     # Check the limits on the cart as it would be.
     key = str(existing.id) if existing else "new"
-    lines = [_line_in(lv) for lv in view.lines if lv.row is not existing]
+    lines = [_line_in(lv) for lv in cart_lines if lv.row is not existing]
     lines.append(
         LineIn(
             key=key,
@@ -336,7 +357,8 @@ def add_to_cart(
             regional_ticketing=offer.regional_ticketing,
         )
     )
-    _check_limits(view.household, lines, key)
+    # The limits never depend on the participation used, so it is not read here.
+    _check_limits(household_snapshot(agent, 0, lines), lines, key)
     with unit_of_work() as s:
         cart = cart if cart is not None else cart_row(agent, now)
         if existing is not None:

@@ -103,11 +103,14 @@ def _downloadable(order: Order, line: OrderLine, ticket: ETicket) -> bool:
 # -- issuing -----------------------------------------------------------------------------
 
 
-def issue_for_order(order: Order) -> list[ETicket]:
+def issue_for_order(order: Order, *, just_paid: bool = False) -> list[ETicket]:
     """R-ORD-3: inside mark_paid's unit of work, one e-billet per ticket of every
-    "e_billet" line, mailed with their PDFs attached. A line already issued is skipped."""
+    "e_billet" line, mailed with their PDFs attached. A line already issued is skipped
+    (``just_paid``: the order was not paid before this unit of work, so none is)."""
     s = session()
-    done = set(s.scalars(select(ETicket.order_line_id).where(ETicket.order_id == order.id)))
+    done: set[int] = set()
+    if not just_paid:
+        done = set(s.scalars(select(ETicket.order_line_id).where(ETicket.order_id == order.id)))
     now = clock.utcnow()
     wanted: list[tuple[OrderLine, dict[str, Any]]] = []
     for line in order.lines:
@@ -127,16 +130,11 @@ def issue_for_order(order: Order) -> list[ETicket]:
             wanted.append((line, row))
     if not wanted:
         return []
-    # One multi-row INSERT and one read whatever the number of tickets (SQLite cannot
-    # return generated ids of a multi-row INSERT in order; the secrets identify them).
-    s.execute(insert(ETicket), [row for _, row in wanted])
+    # One multi-row INSERT whatever the number of tickets, returning the rows it wrote
+    # (matched by their secrets: RETURNING need not follow the VALUES' order).
     by_secret = {
         t.secret: t
-        for t in s.scalars(
-            select(ETicket).where(
-                ETicket.order_id == order.id, ETicket.secret.in_([r["secret"] for _, r in wanted])
-            )
-        )
+        for t in s.scalars(insert(ETicket).returning(ETicket), [row for _, row in wanted])
     }
     issued = [IssuedTicket(by_secret[row["secret"]], line, order) for line, row in wanted]
     queue_mail(

@@ -11,18 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from orders import cart as carts
 from orders import etickets
-from orders.models import Cart, CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment
+from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment
 from orders.status import OrderStatus, check_transition
 from shop import audit, clock
 from shop.clock import PARIS
-from shop.db import for_update, get_db, session, unit_of_work
+from shop.db import get_db, session, unit_of_work
 from shop.errors import DomainError, NotFound
 from shop.jobs import due_task
 from shop.mail import queue_mail
@@ -50,26 +52,20 @@ def option_deadline(placed_at: datetime) -> datetime:
 
 
 def _lock_household_year(household_id: str, year: int) -> HouseholdYear:
-    """R-CAP-4: the row that serialises one household's orders (created if missing)."""
-    s = session()
+    """R-CAP-4: the row that serialises one household's orders, created if missing, read
+    and locked in one statement: an upsert that rewrites nothing but, on PostgreSQL,
+    locks the row like an UPDATE until the commit (SQLite's IMMEDIATE transaction
+    already serialises)."""
     if get_db().dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        s.execute(
-            pg_insert(HouseholdYear)
-            .values(household_id=household_id, year=year, used_cents=0)
-            .on_conflict_do_nothing()
-        )
-    elif s.get(HouseholdYear, (household_id, year)) is None:
-        s.add(HouseholdYear(household_id=household_id, year=year, used_cents=0))
-        s.flush()
-    return s.scalar(
-        for_update(
-            select(HouseholdYear).where(
-                HouseholdYear.household_id == household_id, HouseholdYear.year == year
-            )
-        ).execution_options(populate_existing=True)
-    )
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    stmt = upsert(HouseholdYear).values(household_id=household_id, year=year, used_cents=0)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[HouseholdYear.household_id, HouseholdYear.year],
+        set_={"used_cents": HouseholdYear.used_cents},
+    ).returning(HouseholdYear)
+    return session().scalars(stmt, execution_options={"populate_existing": True}).one()
 
 
 def _decrement(model: Any, wanted: dict[int, int]) -> list[int]:
@@ -170,11 +166,6 @@ def place_order(
     member of the household ordered, a price moved) nothing is placed and they are told.
     A second submission of the same checkout returns the first order.
     """
-    existing = session().scalar(select(Order).where(Order.checkout_token == checkout_token))
-    if existing is not None:
-        if existing.cgos_number != agent.cgos_number:
-            raise NotFound()
-        return existing
     if not agent.rights.can_order:
         raise DomainError(agent.rights.reason or "Vous ne pouvez pas commander.", rule="R-DOS-3")
     if payment_method not in PAYMENT_METHODS:
@@ -190,6 +181,29 @@ def place_order(
     email = contact.email.strip()
     if "@" not in email or "." not in email.rpartition("@")[2]:
         raise DomainError("Adresse e-mail invalide.", field="email")
+    try:
+        return _place(
+            agent, payment_method, email, expected_total_cents, checkout_token, actor, channel
+        )
+    except IntegrityError:
+        # The same checkout placed meanwhile and the cart refilled since (a resubmission
+        # with an emptied cart is answered in _place): the unique token refused the second
+        # order, everything was rolled back, and the first order is the answer.
+        existing = _placed_with(checkout_token, agent)
+        if existing is None:
+            raise
+        return existing
+
+
+def _place(
+    agent: AgentUser,
+    payment_method: str,
+    email: str,
+    expected_total_cents: int,
+    checkout_token: str,
+    actor: Any,
+    channel: str,
+) -> Order:
     now = clock.utcnow()
     year = agent.today.year
     with unit_of_work() as s:
@@ -199,6 +213,10 @@ def place_order(
         view = carts.view_cart(agent, used_cents=hh.used_cents)
         priced = view.priced
         if view.empty:
+            # A second submission of a checkout finds the cart emptied by the first.
+            existing = _placed_with(checkout_token, agent)
+            if existing is not None:
+                return existing
             raise DomainError("Votre panier est vide.")
         if view.blocked or not priced.ok:
             reasons = [f"« {lv.offer.title} » : {n}" for lv in view.lines for n in lv.notes]
@@ -272,30 +290,29 @@ def place_order(
             }
             for lv, pl in zip(view.lines, priced.lines, strict=True)
         ]
-        for fee in priced.fees:
-            order.fees.append(
-                OrderFee(group=fee.group.value, label=fee.label, option=fee.chosen, cents=fee.cents)
-            )
+        # Assigned even when empty: the mail's summary then reads no collection back.
+        order.fees = [
+            OrderFee(group=fee.group.value, label=fee.label, option=fee.chosen, cents=fee.cents)
+            for fee in priced.fees
+        ]
         s.add(order)
-        try:
-            with s.begin_nested():
-                s.flush()
-        except IntegrityError:
-            raise DomainError("Cette commande a déjà été enregistrée.") from None
-        # One multi-row INSERT whatever the cart size (the ORM would insert lines one by one
-        # on SQLite, which cannot return generated ids in order); read back on first use.
-        s.execute(insert(OrderLine), [dict(row, order_id=order.id) for row in line_rows])
-        s.expire(order, ["lines"])
+        s.flush()
+        # One multi-row INSERT whatever the cart size, returning the rows it wrote.
+        lines = s.scalars(
+            insert(OrderLine).returning(OrderLine),
+            [dict(row, order_id=order.id) for row in line_rows],
+        ).all()
+        set_committed_value(order, "lines", sorted(lines, key=lambda line: line.id))
         _take_stock(order.lines)
         stay_lines.claim_registrations(order, now)
         hh.used_cents += order.participation_cents
         order.number = order_number(order.id, year)
         cart_id = view.cart.id if view.cart else None
         if cart_id is not None:
-            s.query(CartLine).filter(CartLine.cart_id == cart_id).delete()
-            s.query(Cart).filter(Cart.id == cart_id).update(
-                {"ticket_post": None, "card_post": None, "card_address": None}
-            )
+            s.execute(delete(CartLine).where(CartLine.cart_id == cart_id))
+            cart = view.cart
+            if cart.ticket_post or cart.card_post or cart.card_address:
+                cart.ticket_post = cart.card_post = cart.card_address = None
         if getattr(actor, "is_staff", False):
             audit.record(
                 actor,
@@ -313,11 +330,27 @@ def place_order(
     return order
 
 
-def _locked_order(order_id: int) -> Order:
-    order = session().scalar(
-        for_update(select(Order).where(Order.id == order_id)).execution_options(
-            populate_existing=True
-        )
+def _placed_with(checkout_token: str, agent: AgentUser) -> Order | None:
+    """The order a checkout already placed; someone else's token answers 404."""
+    existing = session().scalar(select(Order).where(Order.checkout_token == checkout_token))
+    if existing is not None and existing.cgos_number != agent.cgos_number:
+        raise NotFound()
+    return existing
+
+
+def _locked_order(order_id: int, *, with_lines: bool = False) -> Order:
+    """The order re-read under its row lock; ``with_lines`` reads its lines and fees in
+    the same statement (only the order's row is locked)."""
+    stmt = select(Order).where(Order.id == order_id)
+    if with_lines:
+        stmt = stmt.options(joinedload(Order.lines), joinedload(Order.fees))
+    if get_db().dialect == "postgresql":
+        stmt = stmt.with_for_update(of=Order)
+    order = (
+        session()
+        .scalars(stmt, execution_options={"populate_existing": True})
+        .unique()
+        .one_or_none()
     )
     if order is None:
         raise NotFound()
@@ -336,7 +369,7 @@ def mark_paid(
     """The payment succeeded: idempotent (a second call with the same reference, or on a
     paid order, changes nothing), and never on an order that was released."""
     with unit_of_work() as s:
-        order = _locked_order(order_id)
+        order = _locked_order(order_id, with_lines=True)
         if provider_ref and s.scalar(
             select(Payment.id).where(Payment.provider_ref == provider_ref)
         ):
@@ -378,7 +411,7 @@ def mark_paid(
         # R-ORD-3: in the payment's transaction, mailed after the "payée" mail.
         # R-PAY-5: phone/post card orders get theirs at J+1 (orders.phone.release_phone_etickets).
         if not (order.channel in ("phone", "post") and method != "cheque"):
-            etickets.issue_for_order(order)
+            etickets.issue_for_order(order, just_paid=True)
     return order
 
 
@@ -471,9 +504,16 @@ def expire_due() -> int:
 
 
 def order_for_agent(agent: AgentUser, number: str) -> Order:
-    """Someone else's order number answers 404."""
-    order = session().scalar(
-        select(Order).where(Order.number == number, Order.cgos_number == agent.cgos_number)
+    """Someone else's order number answers 404. Lines and fees come in the same read."""
+    order = (
+        session()
+        .scalars(
+            select(Order)
+            .where(Order.number == number, Order.cgos_number == agent.cgos_number)
+            .options(joinedload(Order.lines), joinedload(Order.fees))
+        )
+        .unique()
+        .first()
     )
     if order is None:
         raise NotFound()

@@ -118,6 +118,23 @@ def test_double_submission_places_one_order(buyer, parc, app):
     assert stock_of(app, parc) == 8
 
 
+def test_a_checkout_submitted_again_after_the_cart_was_refilled_is_the_first_order(
+    buyer, parc, app
+):
+    """The checkout token is unique: the first order is shown again, nothing else placed
+    and the new cart is kept."""
+    add(buyer, parc, 2)
+    form = checkout_form(buyer) | {"payment_method": "cheque"}
+    first = buyer.post("/commande/", data=form)
+    add(buyer, parc, 1)
+    again = buyer.post(
+        "/commande/", data=form | {"expected_total": checkout_form(buyer)["expected_total"]}
+    )
+    assert again.location == first.location
+    assert stock_of(app, parc) == 8
+    assert "Parc" in text(buyer.get("/panier/"))
+
+
 def test_r_cap_4_total_changed_meanwhile_is_not_placed(buyer, parc, app):
     add(buyer, parc, 1)  # participation 10 €
     form = checkout_form(buyer) | {"payment_method": "cheque"}
