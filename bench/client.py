@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 _CSRF = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"')
 _TOKEN = re.compile(rb'name="checkout_token" value="([^"]+)"')
 _TOTAL = re.compile(rb'name="expected_total" value="(\d+)"')
-_SOLD_OUT = "épuisé".encode()
+_SOLD_OUT = "épuisé"
 
 
 class PurchaseError(Exception):
@@ -76,7 +76,8 @@ class Browser:
 
     async def request(self, method: str, path: str, form: dict[str, str] | None = None):
         try:
-            return await asyncio.wait_for(self._request(method, path, form), self.timeout)
+            async with asyncio.timeout(self.timeout):  # no task per request (wait_for makes one)
+                return await self._request(method, path, form)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             self.close()
             raise HttpError(type(exc).__name__) from exc
@@ -172,7 +173,7 @@ class Buyer:
             data["session_id"] = str(session_id)
         r = await self.http.request("POST", f"/panier/ajouter/{offer_id}", data)
         if r.status != 302:
-            sold_out = _SOLD_OUT in r.body.lower()
+            sold_out = _SOLD_OUT in r.body.decode(errors="replace").lower()
             raise PurchaseError("add", "épuisé" if sold_out else f"HTTP {r.status}")
 
     async def checkout(self) -> str:
@@ -180,7 +181,7 @@ class Buyer:
         total = _TOTAL.search(page.body)
         token = _TOKEN.search(page.body)
         if page.status != 200 or not total or not token:
-            sold_out = _SOLD_OUT in page.body.lower()
+            sold_out = _SOLD_OUT in page.body.decode(errors="replace").lower()
             raise PurchaseError("checkout_page", "épuisé" if sold_out else "pas de total")
         r = await self.http.request(
             "POST",
@@ -195,7 +196,7 @@ class Buyer:
             },
         )
         if r.status != 302 or "paiement-demo" not in r.location:
-            sold_out = _SOLD_OUT in r.body.lower()
+            sold_out = _SOLD_OUT in r.body.decode(errors="replace").lower()
             raise PurchaseError("place", "épuisé" if sold_out else f"HTTP {r.status}")
         return r.location
 

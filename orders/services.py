@@ -72,15 +72,16 @@ def _decrement(model: Any, wanted: dict[int, int]) -> list[int]:
     """Take ``wanted[id]`` from each row's stock in one conditional UPDATE; returns the ids
     that had not enough (nothing is taken from them; the caller rolls back).
 
-    On PostgreSQL the rows are first locked (FOR NO KEY UPDATE) in ascending id order, so
-    two orders sharing stock rows queue instead of deadlocking; on SQLite the IMMEDIATE
-    transaction already serialises writers. Two statements whatever the number of lines.
+    On PostgreSQL several rows are first locked (FOR NO KEY UPDATE) in ascending id order,
+    so two orders sharing stock rows queue instead of deadlocking (one row needs no such
+    order); on SQLite the IMMEDIATE transaction already serialises writers. At most two
+    statements whatever the number of lines.
     """
     if not wanted:
         return []
     s = session()
     ids = sorted(wanted)
-    if get_db().dialect == "postgresql":
+    if len(ids) > 1 and get_db().dialect == "postgresql":
         # NO KEY UPDATE, like the UPDATE itself: the order lines just inserted hold KEY SHARE
         # locks on these rows (foreign keys), which a plain FOR UPDATE would wait on.
         s.execute(

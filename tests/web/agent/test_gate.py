@@ -265,4 +265,4 @@ def test_r_gate_3_code_hashed_with_older_parameters_is_rehashed_at_login(client,
     assert login_agent(client, number, code).status_code == 302
     with app.app_context():
         new = session().get(AccessCode, number).code_hash
-    assert new != old and new.startswith("$argon2id$v=19$m=19456,t=2,p=2$")
+    assert new != old and new.startswith("$argon2id$v=19$m=7168,t=5,p=1$")
