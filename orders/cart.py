@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
@@ -84,6 +85,17 @@ _REGIONAL_TICKETS_QUERY = (
 )
 _CART_QUERY = (
     select(Cart).where(Cart.cgos_number == bindparam("number")).options(selectinload(Cart.lines))
+)
+
+
+# The cart, its lines, their offers and sessions in one read (one row per line).
+_CART_ROWS_QUERY = (
+    select(Cart, CartLine, Offer, OfferSession)
+    .outerjoin(CartLine, CartLine.cart_id == Cart.id)
+    .outerjoin(Offer, Offer.id == CartLine.offer_id)
+    .outerjoin(OfferSession, OfferSession.id == CartLine.session_id)
+    .where(Cart.cgos_number == bindparam("number"))
+    .order_by(CartLine.id)
 )
 
 
@@ -215,31 +227,12 @@ def view_cart(agent: AgentUser, used_cents: int | None = None) -> CartView:
 
 def _cart_lines(agent: AgentUser) -> tuple[Cart | None, list[LineView]]:
     """The cart and its lines with their offers, sessions and notes, not yet priced."""
-    cart = load_cart(agent.cgos_number)
-    rows = cart.lines if cart else []
-    offers: dict[int, Offer] = {}
-    sessions: dict[int, OfferSession] = {}
-    if rows:
-        offers = {
-            o.id: o
-            for o in session().scalars(
-                select(Offer)
-                .where(Offer.id.in_({r.offer_id for r in rows}))
-                .options(joinedload(Offer.partner))
-            )
-        }
-        session_ids = {r.session_id for r in rows if r.session_id}
-        if session_ids:
-            sessions = {
-                s.id: s
-                for s in session().scalars(
-                    select(OfferSession).where(OfferSession.id.in_(session_ids))
-                )
-            }
-    lines = [
-        LineView(r, offers[r.offer_id], sessions.get(r.session_id) if r.session_id else None)
-        for r in rows
-    ]
+    rows = session().execute(_CART_ROWS_QUERY, {"number": agent.cgos_number}).all()
+    if not rows:
+        return None, []
+    cart = rows[0][0]
+    set_committed_value(cart, "lines", [row[1] for row in rows if row[1] is not None])
+    lines = [LineView(line, offer, sess) for _, line, offer, sess in rows if line is not None]
     stays = [lv for lv in lines if lv.offer.kind == Kind.SEJOUR]
     if stays:
         priced_stays = stay_lines.price_stays(
