@@ -342,7 +342,11 @@ def _placed_with(checkout_token: str, agent: AgentUser) -> Order | None:
 def _locked_order(order_id: int, *, with_lines: bool = False) -> Order:
     """The order re-read under its row lock; ``with_lines`` reads its lines and fees in
     the same statement (only the order's row is locked)."""
-    stmt = select(Order).where(Order.id == order_id)
+    return _lock_order(Order.id == order_id, with_lines=with_lines)
+
+
+def _lock_order(*criteria: Any, with_lines: bool = False) -> Order:
+    stmt = select(Order).where(*criteria)
     if with_lines:
         stmt = stmt.options(joinedload(Order.lines), joinedload(Order.fees))
     if get_db().dialect == "postgresql":
@@ -369,50 +373,84 @@ def mark_paid(
 ) -> Order:
     """The payment succeeded: idempotent (a second call with the same reference, or on a
     paid order, changes nothing), and never on an order that was released."""
-    with unit_of_work() as s:
-        order = _locked_order(order_id, with_lines=True)
-        if provider_ref and s.scalar(
-            select(Payment.id).where(Payment.provider_ref == provider_ref)
-        ):
-            return order
-        if order.status != OrderStatus.PENDING_PAYMENT and order.status != OrderStatus.OPTION:
-            if order.status == OrderStatus.CANCELLED:
-                raise DomainError("Cette commande a été annulée avant le paiement.", rule="R-PAY-2")
-            return order
-        if amount_cents != order.total_cents:
-            raise DomainError(
-                "Le montant payé ne correspond pas au total de la commande.", rule="R-PAY-4"
-            )
-        s.add(
-            Payment(
-                order_id=order.id,
-                method=method,
-                kind="payment",
-                provider_ref=provider_ref,
-                amount_cents=amount_cents,
-                created_at=clock.utcnow(),
-                details=details,
-            )
+    with unit_of_work():
+        return _settle(
+            _locked_order(order_id, with_lines=True),
+            method=method,
+            amount_cents=amount_cents,
+            provider_ref=provider_ref,
+            actor=actor,
+            details=details,
         )
-        order.status = OrderStatus.PAID
-        order.paid_at = clock.utcnow()
-        order.expires_at = None
-        stay_lines.on_order_paid(order)
-        if getattr(actor, "is_staff", False):
-            audit.record(
-                actor,
-                "order.paid",
-                f"order:{order.number}",
-                before={"status": "pending"},
-                after={"status": "paid", "method": method},
-            )
-        queue_mail(
-            order.contact_email, "orders/paid", f"Commande {order.number} payée", order=order
+
+
+def pay_demo(agent: AgentUser, number: str, provider_ref: str) -> Order:
+    """The demonstration card page: the agent's own order found and locked in one read
+    (someone else's number answers 404), paid like a card payment if still pending."""
+    with unit_of_work():
+        order = _lock_order(
+            Order.number == number, Order.cgos_number == agent.cgos_number, with_lines=True
         )
-        # R-ORD-3: in the payment's transaction, mailed after the "payée" mail.
-        # R-PAY-5: phone/post card orders get theirs at J+1 (orders.phone.release_phone_etickets).
-        if not (order.channel in ("phone", "post") and method != "cheque"):
-            etickets.issue_for_order(order, just_paid=True)
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            return order
+        return _settle(
+            order,
+            method="demo",
+            amount_cents=order.total_cents,
+            provider_ref=provider_ref,
+            actor=agent,
+        )
+
+
+def _settle(
+    order: Order,
+    *,
+    method: str,
+    amount_cents: int,
+    provider_ref: str | None,
+    actor: Any,
+    details: dict[str, Any] | None = None,
+) -> Order:
+    """mark_paid's work on the order locked by the caller's unit of work."""
+    s = session()
+    if provider_ref and s.scalar(select(Payment.id).where(Payment.provider_ref == provider_ref)):
+        return order
+    if order.status != OrderStatus.PENDING_PAYMENT and order.status != OrderStatus.OPTION:
+        if order.status == OrderStatus.CANCELLED:
+            raise DomainError("Cette commande a été annulée avant le paiement.", rule="R-PAY-2")
+        return order
+    if amount_cents != order.total_cents:
+        raise DomainError(
+            "Le montant payé ne correspond pas au total de la commande.", rule="R-PAY-4"
+        )
+    s.add(
+        Payment(
+            order_id=order.id,
+            method=method,
+            kind="payment",
+            provider_ref=provider_ref,
+            amount_cents=amount_cents,
+            created_at=clock.utcnow(),
+            details=details,
+        )
+    )
+    order.status = OrderStatus.PAID
+    order.paid_at = clock.utcnow()
+    order.expires_at = None
+    stay_lines.on_order_paid(order)
+    if getattr(actor, "is_staff", False):
+        audit.record(
+            actor,
+            "order.paid",
+            f"order:{order.number}",
+            before={"status": "pending"},
+            after={"status": "paid", "method": method},
+        )
+    queue_mail(order.contact_email, "orders/paid", f"Commande {order.number} payée", order=order)
+    # R-ORD-3: in the payment's transaction, mailed after the "payée" mail.
+    # R-PAY-5: phone/post card orders get theirs at J+1 (orders.phone.release_phone_etickets).
+    if not (order.channel in ("phone", "post") and method != "cheque"):
+        etickets.issue_for_order(order, just_paid=True)
     return order
 
 

@@ -102,22 +102,19 @@ def demo_payment(number: str):
     """Demonstration card payment (no STRIPE_SECRET_KEY): never available with Stripe."""
     if stripe_enabled():
         abort(404)
+    if request.method == "POST" and request.form.get("outcome") == "succeed":
+        # One locked read of the agent's order (404 if not theirs), paid if still pending.
+        try:
+            services.pay_demo(current_user, number, provider_ref=f"demo-{secrets.token_hex(12)}")
+        except NotFound:
+            raise
+        except DomainError as exc:
+            flash(exc.message, "error")
+        return redirect(url_for(".confirmation", number=number))
     order = services.order_for_agent(current_user, number)
     if order.status != OrderStatus.PENDING_PAYMENT:
         return redirect(url_for(".confirmation", number=number))
     if request.method == "POST":
-        if request.form.get("outcome") == "succeed":
-            try:
-                services.mark_paid(
-                    order.id,
-                    method="demo",
-                    amount_cents=order.total_cents,
-                    provider_ref=f"demo-{secrets.token_hex(12)}",
-                    actor=current_user,
-                )
-            except DomainError as exc:
-                flash(exc.message, "error")
-            return redirect(url_for(".confirmation", number=number))
         current_app.logger.info("Paiement de démonstration refusé pour %s", number)
         return (
             render_template("agent/orders/demo_payment.html", order=order, declined=True),

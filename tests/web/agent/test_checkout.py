@@ -161,6 +161,23 @@ def test_r_pay_2_demo_card_payment_pays_the_order(buyer, parc, app, mailbox):
     assert any("payée" in s for s in subjects)
 
 
+def test_another_agent_cannot_pay_or_see_an_order_on_the_demo_card_page(
+    buyer, parc, app, make_agent
+):
+    add(buyer, parc, 1)
+    pay_page = buyer.post("/commande/", data=checkout_form(buyer) | {"payment_method": "card"})
+    other = app.test_client()
+    number, code = make_agent(household_id="H-OTHER")
+    assert login_agent(other, number, code).status_code == 302
+    assert other.post(pay_page.location, data={"outcome": "succeed"}).status_code == 404
+    assert other.get(pay_page.location).status_code == 404
+    assert order_of(app).status == "pending_payment"
+    # Paid once by its owner; paying again only shows the confirmation.
+    assert buyer.post(pay_page.location, data={"outcome": "succeed"}).status_code == 302
+    again = buyer.post(pay_page.location, data={"outcome": "succeed"})
+    assert again.status_code == 302 and order_of(app).status == "paid"
+
+
 def test_r_pay_2_unpaid_card_order_released_after_30_minutes(buyer, parc, app, clock):
     from shop.jobs import run_due
 
