@@ -23,7 +23,7 @@ from orders.models import Cart, CartLine, HouseholdYear, Order, OrderLine
 from orders.pricing import Choices, Household, LineIn, PricedCart, Refusal, price_cart
 from orders.status import HOLDING
 from shop import clock
-from shop.db import session, unit_of_work
+from shop.db import session, unit_of_work, upsert
 from shop.errors import DomainError, NotFound
 from vacations import stay_lines
 from vacations.stay_lines import StayPricing
@@ -375,14 +375,18 @@ def add_to_cart(
 
 
 def cart_row(agent: AgentUser, now: datetime) -> Cart:
-    """The agent's cart inside the caller's unit of work, created on first use."""
+    """The agent's cart inside the caller's unit of work, created on first use: one
+    statement, unless another request created it since the caller looked."""
     s = session()
-    cart = s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
-    if cart is None:
-        cart = Cart(cgos_number=agent.cgos_number, updated_at=now)
-        s.add(cart)
-        s.flush()
-    return cart
+    created = s.scalars(
+        upsert(Cart)
+        .values(cgos_number=agent.cgos_number, updated_at=now)
+        .on_conflict_do_nothing(index_elements=[Cart.cgos_number])
+        .returning(Cart)
+    ).first()
+    if created is not None:
+        return created
+    return s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
 
 
 def _own_line(agent: AgentUser, line_id: int) -> CartLine:

@@ -24,7 +24,7 @@ from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, P
 from orders.status import OrderStatus, check_transition
 from shop import audit, clock
 from shop.clock import PARIS
-from shop.db import get_db, session, unit_of_work
+from shop.db import get_db, session, unit_of_work, upsert
 from shop.errors import DomainError, NotFound
 from shop.jobs import due_task
 from shop.mail import queue_mail
@@ -56,10 +56,6 @@ def _lock_household_year(household_id: str, year: int) -> HouseholdYear:
     and locked in one statement: an upsert that rewrites nothing but, on PostgreSQL,
     locks the row like an UPDATE until the commit (SQLite's IMMEDIATE transaction
     already serialises)."""
-    if get_db().dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
     stmt = upsert(HouseholdYear).values(household_id=household_id, year=year, used_cents=0)
     stmt = stmt.on_conflict_do_update(
         index_elements=[HouseholdYear.household_id, HouseholdYear.year],

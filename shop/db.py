@@ -275,6 +275,15 @@ def unit_of_work() -> Iterator[Session]:
         callback()
 
 
+def upsert(model: Any) -> Any:
+    """An INSERT that takes ON CONFLICT clauses (same syntax on PostgreSQL and SQLite)."""
+    if get_db().dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
 def for_update(stmt: Any) -> Any:
     """Row lock on PostgreSQL; on SQLite the IMMEDIATE transaction already serialises."""
     if get_db().dialect == "postgresql":
