@@ -14,7 +14,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from auth.codes import (
     generate_access_code,
@@ -143,8 +143,9 @@ def open_session(kind: str, principal_id: str) -> str:
     now = clock.utcnow()
     lifetime = timedelta(minutes=current_app.config["SESSION_LIFETIME_MINUTES"])
     with unit_of_work() as s:
-        s.add(
-            WebSession(
+        # A plain INSERT: nothing of the row is read back in this request.
+        s.execute(
+            insert(WebSession).values(
                 token_hash=token_digest(token),
                 kind=kind,
                 principal_id=principal_id,
