@@ -366,18 +366,56 @@ def mark_paid(
     provider_ref: str | None,
     actor: Any,
     details: dict[str, Any] | None = None,
+    locked: Order | None = None,
 ) -> Order:
     """The payment succeeded: idempotent (a second call with the same reference, or on a
-    paid order, changes nothing), and never on an order that was released."""
-    with unit_of_work():
-        return _settle(
-            _locked_order(order_id, with_lines=True),
-            method=method,
-            amount_cents=amount_cents,
-            provider_ref=provider_ref,
-            actor=actor,
-            details=details,
+    paid order, changes nothing), and never on an order that was released. ``locked``: the
+    order as the caller's unit of work already read it under its lock, lines included."""
+    with unit_of_work() as s:
+        order = locked if locked is not None else _locked_order(order_id, with_lines=True)
+        if provider_ref and s.scalar(
+            select(Payment.id).where(Payment.provider_ref == provider_ref)
+        ):
+            return order
+        if order.status != OrderStatus.PENDING_PAYMENT and order.status != OrderStatus.OPTION:
+            if order.status == OrderStatus.CANCELLED:
+                raise DomainError("Cette commande a été annulée avant le paiement.", rule="R-PAY-2")
+            return order
+        if amount_cents != order.total_cents:
+            raise DomainError(
+                "Le montant payé ne correspond pas au total de la commande.", rule="R-PAY-4"
+            )
+        s.add(
+            Payment(
+                order_id=order.id,
+                method=method,
+                kind="payment",
+                provider_ref=provider_ref,
+                amount_cents=amount_cents,
+                created_at=clock.utcnow(),
+                details=details,
+            )
         )
+        order.status = OrderStatus.PAID
+        order.paid_at = clock.utcnow()
+        order.expires_at = None
+        stay_lines.on_order_paid(order)
+        if getattr(actor, "is_staff", False):
+            audit.record(
+                actor,
+                "order.paid",
+                f"order:{order.number}",
+                before={"status": "pending"},
+                after={"status": "paid", "method": method},
+            )
+        queue_mail(
+            order.contact_email, "orders/paid", f"Commande {order.number} payée", order=order
+        )
+        # R-ORD-3: in the payment's transaction, mailed after the "payée" mail.
+        # R-PAY-5: phone/post card orders get theirs at J+1 (orders.phone.release_phone_etickets).
+        if not (order.channel in ("phone", "post") and method != "cheque"):
+            etickets.issue_for_order(order, just_paid=True)
+        return order
 
 
 def pay_demo(agent: AgentUser, number: str, provider_ref: str) -> Order:
@@ -389,65 +427,14 @@ def pay_demo(agent: AgentUser, number: str, provider_ref: str) -> Order:
         )
         if order.status != OrderStatus.PENDING_PAYMENT:
             return order
-        return _settle(
-            order,
+        return mark_paid(
+            order.id,
             method="demo",
             amount_cents=order.total_cents,
             provider_ref=provider_ref,
             actor=agent,
+            locked=order,
         )
-
-
-def _settle(
-    order: Order,
-    *,
-    method: str,
-    amount_cents: int,
-    provider_ref: str | None,
-    actor: Any,
-    details: dict[str, Any] | None = None,
-) -> Order:
-    """mark_paid's work on the order locked by the caller's unit of work."""
-    s = session()
-    if provider_ref and s.scalar(select(Payment.id).where(Payment.provider_ref == provider_ref)):
-        return order
-    if order.status != OrderStatus.PENDING_PAYMENT and order.status != OrderStatus.OPTION:
-        if order.status == OrderStatus.CANCELLED:
-            raise DomainError("Cette commande a été annulée avant le paiement.", rule="R-PAY-2")
-        return order
-    if amount_cents != order.total_cents:
-        raise DomainError(
-            "Le montant payé ne correspond pas au total de la commande.", rule="R-PAY-4"
-        )
-    s.add(
-        Payment(
-            order_id=order.id,
-            method=method,
-            kind="payment",
-            provider_ref=provider_ref,
-            amount_cents=amount_cents,
-            created_at=clock.utcnow(),
-            details=details,
-        )
-    )
-    order.status = OrderStatus.PAID
-    order.paid_at = clock.utcnow()
-    order.expires_at = None
-    stay_lines.on_order_paid(order)
-    if getattr(actor, "is_staff", False):
-        audit.record(
-            actor,
-            "order.paid",
-            f"order:{order.number}",
-            before={"status": "pending"},
-            after={"status": "paid", "method": method},
-        )
-    queue_mail(order.contact_email, "orders/paid", f"Commande {order.number} payée", order=order)
-    # R-ORD-3: in the payment's transaction, mailed after the "payée" mail.
-    # R-PAY-5: phone/post card orders get theirs at J+1 (orders.phone.release_phone_etickets).
-    if not (order.channel in ("phone", "post") and method != "cheque"):
-        etickets.issue_for_order(order, just_paid=True)
-    return order
 
 
 def cancel_order(
