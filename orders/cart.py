@@ -245,17 +245,13 @@ def _cart_lines(agent: AgentUser) -> tuple[Cart | None, list[LineView]]:
     return cart, lines
 
 
-def price_view(
-    view: CartView, household: Household, line_ins: list[LineIn] | None = None
-) -> PricedCart:
+def price_view(view: CartView, household: Household, line_ins: list[LineIn]) -> PricedCart:
     """Price the cart's lines for a household snapshot (the checkout's is taken locked)."""
     cart = view.cart
     choices = Choices(
         ticket_post=cart.ticket_post if cart else None,
         card_post=cart.card_post if cart else None,
     )
-    if line_ins is None:
-        line_ins = [_line_in(lv) for lv in view.lines]
     return price_cart(line_ins, household, choices)
 
 

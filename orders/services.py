@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -182,13 +183,16 @@ def place_order(
         return _place(
             agent, payment_method, email, expected_total_cents, checkout_token, actor, channel
         )
-    except IntegrityError:
+    except IntegrityError as exc:
         # The same checkout placed meanwhile and the cart refilled since (a resubmission
         # with an emptied cart is answered in _place): the unique token refused the second
         # order, everything was rolled back, and the first order is the answer.
         existing = _placed_with(checkout_token, agent)
         if existing is None:
-            raise
+            current_app.logger.exception("Commande refusée par la base")
+            raise DomainError(
+                "Votre commande n'a pas pu être enregistrée : réessayez dans un instant."
+            ) from exc
         return existing
 
 

@@ -135,6 +135,26 @@ def test_a_checkout_submitted_again_after_the_cart_was_refilled_is_the_first_ord
     assert "Parc" in text(buyer.get("/panier/"))
 
 
+def test_an_order_the_database_refuses_is_a_message_not_an_error_page(
+    buyer, parc, app, monkeypatch
+):
+    from sqlalchemy.exc import IntegrityError
+
+    import orders.services
+
+    add(buyer, parc, 1)
+    form = checkout_form(buyer) | {"payment_method": "cheque"}
+
+    def refused(*args, **kwargs):
+        raise IntegrityError("INSERT INTO orders …", {}, Exception("contrainte"))
+
+    monkeypatch.setattr(orders.services, "_place", refused)
+    resp = buyer.post("/commande/", data=form)
+    assert resp.status_code == 422
+    assert "pas pu être enregistrée : réessayez" in text(resp)
+    assert stock_of(app, parc) == 10
+
+
 def test_r_cap_4_total_changed_meanwhile_is_not_placed(buyer, parc, app):
     add(buyer, parc, 1)  # participation 10 €
     form = checkout_form(buyer) | {"payment_method": "cheque"}
