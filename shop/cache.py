@@ -181,6 +181,19 @@ def put_value(key: str, value: bytes | str, seconds: float, *, only_new: bool = 
         return False
 
 
+def claim_flag(key: str, seconds: float) -> bool:
+    """Set ``key`` for ``seconds`` unless it is set. True when this call set it, and also
+    without Redis or during an outage: the caller then acts as the first one."""
+    client = _redis(current_app._get_current_object())
+    if client is None:
+        return True
+    try:
+        return bool(client.set(_PREFIX + key, b"1", px=int(seconds * 1000), nx=True))
+    except Exception:  # noqa: BLE001
+        log.warning("cache indisponible : %s pris pour libre", key)
+        return True
+
+
 def drop_value(key: str) -> None:
     client = _redis(current_app._get_current_object())
     if client is None:

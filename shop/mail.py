@@ -22,7 +22,7 @@ from flask_mail import Connection, Mail, Message
 from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop import clock
+from shop import cache, clock
 from shop.db import Base, after_commit, session, unit_of_work
 from shop.jobs import DRAIN_OUTBOX, due_task, enqueue, queue_enabled
 
@@ -179,37 +179,13 @@ def send_after_commit(*mail_ids: int) -> None:
     Either way a failure leaves a mail pending for ``mail.retry_pending`` (R-ORD-6)."""
     app = current_app._get_current_object()
     if queue_enabled(app):
-        if not _claim_drain(app):
+        # Without Redis's answer the commit queues a drain rather than risk none.
+        if not cache.claim_flag(DRAIN_FLAG, DRAIN_FLAG_SECONDS):
             return  # a drain is queued: it reads the outbox after this commit
         if enqueue(DRAIN_OUTBOX, countdown=app.config.get("MAIL_DRAIN_DELAY_SECONDS")):
             return
-        _release_drain(app)
+        cache.drop_value(DRAIN_FLAG)
     deliver_many(list(mail_ids))
-
-
-def _claim_drain(app: Any) -> bool:
-    """True when this commit must queue a drain: it set the flag, or Redis cannot say."""
-    from shop.cache import _redis
-
-    client = _redis(app)
-    if client is None:
-        return True
-    try:
-        return bool(client.set(DRAIN_FLAG, b"1", nx=True, ex=DRAIN_FLAG_SECONDS))
-    except Exception:  # noqa: BLE001 - an outage: queue a drain rather than risk none
-        return True
-
-
-def _release_drain(app: Any) -> None:
-    from shop.cache import _redis
-
-    client = _redis(app)
-    if client is None:
-        return
-    try:
-        client.delete(DRAIN_FLAG)
-    except Exception:  # noqa: BLE001 - the flag then lapses after DRAIN_FLAG_SECONDS
-        app.logger.warning("Redis indisponible : drapeau %s laissé à expirer", DRAIN_FLAG)
 
 
 def drain_outbox() -> int:
@@ -217,7 +193,7 @@ def drain_outbox() -> int:
     before its e-billets, R-ORD-3). The flag is dropped before the outbox is read, so a
     mail committed after that read queues the next drain. Mails that already failed are
     left to ``mail.retry_pending`` and its pace."""
-    _release_drain(current_app._get_current_object())
+    cache.drop_value(DRAIN_FLAG)
     sent = 0
     for _ in range(DRAIN_MAX_BATCHES):
         ids = list(

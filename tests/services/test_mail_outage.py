@@ -7,6 +7,7 @@ from unittest.mock import patch
 
 import pytest
 
+from shop.cache import _PREFIX
 from shop.db import session, unit_of_work
 from shop.jobs import DRAIN_OUTBOX, run_due
 from shop.mail import (
@@ -20,6 +21,8 @@ from shop.mail import (
 )
 from tests.conftest import free_port
 from tests.memory_redis import memory_redis
+
+FLAG_KEY = f"{_PREFIX}{DRAIN_FLAG}"
 
 
 def test_mail_survives_an_smtp_outage_and_is_sent_once(ctx, app, mailbox, monkeypatch):
@@ -72,7 +75,7 @@ def _code_mail(to: str) -> OutboxMail:
     return queue_mail(to, "auth/access_code", f"Code {to}", record=_Record(), code="ABCD2345")
 
 
-def test_commits_while_a_drain_is_queued_add_nothing_to_the_queue(ctx, app, queue, mailbox):
+def test_r_ord_3_one_drain_serves_the_commits_made_while_it_is_queued(ctx, app, queue, mailbox):
     """At the rush, one broker message and one worker task serve many orders: a commit
     queues a drain only when none is queued; the drain sends every mail, oldest first."""
     sent, fake = queue
@@ -81,7 +84,7 @@ def test_commits_while_a_drain_is_queued_add_nothing_to_the_queue(ctx, app, queu
         second = _code_mail("b@exemple.fr")
         assert sent == []  # nothing before the commit
     assert sent == [DRAIN_OUTBOX]
-    assert fake.ttl_ms[DRAIN_FLAG] == DRAIN_FLAG_SECONDS * 1000  # lapses if a drain is lost
+    assert fake.ttl_ms[FLAG_KEY] == DRAIN_FLAG_SECONDS * 1000  # lapses if a drain is lost
     try:
         with unit_of_work():
             _code_mail("c@exemple.fr")
@@ -110,14 +113,14 @@ def test_commits_while_a_drain_is_queued_add_nothing_to_the_queue(ctx, app, queu
     for mail in (first, second, third):
         session().refresh(mail)
         assert mail.status == MailStatus.SENT
-    assert DRAIN_FLAG not in fake.data
+    assert FLAG_KEY not in fake.data
 
     with unit_of_work():  # the drain has run: the next commit queues the next one
         _code_mail("e@exemple.fr")
     assert sent == [DRAIN_OUTBOX, DRAIN_OUTBOX]
 
 
-def test_the_drain_leaves_failed_mails_to_the_retry_job(ctx, app, queue, mailbox):
+def test_r_ord_6_the_drain_leaves_failed_mails_to_the_retry_job(ctx, app, queue, mailbox):
     """R-ORD-6: a mail that already failed waits for ``mail.retry_pending`` and its pace;
     the drain takes only fresh mails."""
     with unit_of_work():
@@ -131,7 +134,7 @@ def test_the_drain_leaves_failed_mails_to_the_retry_job(ctx, app, queue, mailbox
     assert (failed.status, fresh.status) == (MailStatus.PENDING, MailStatus.SENT)
 
 
-def test_broker_down_the_mails_go_from_the_request_and_the_flag_is_freed(
+def test_r_ord_6_broker_down_the_mails_go_from_the_request_and_the_flag_is_freed(
     ctx, app, queue, mailbox, monkeypatch
 ):
     import shop.mail
@@ -143,7 +146,7 @@ def test_broker_down_the_mails_go_from_the_request_and_the_flag_is_freed(
     assert [m["To"] for m in mailbox.wait_for(1)] == ["a@exemple.fr"]
     session().refresh(mail)
     assert mail.status == MailStatus.SENT
-    assert DRAIN_FLAG not in fake.data  # the next commit tries the broker again
+    assert FLAG_KEY not in fake.data  # the next commit tries the broker again
 
 
 def test_redis_down_every_commit_queues_its_drain(ctx, app, queue, monkeypatch):
