@@ -25,7 +25,7 @@ from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, P
 from orders.status import OrderStatus, check_transition
 from shop import audit, clock
 from shop.clock import PARIS
-from shop.db import get_db, session, unit_of_work, upsert
+from shop.db import for_update, get_db, session, unit_of_work, upsert
 from shop.errors import DomainError, NotFound
 from shop.jobs import due_task
 from shop.mail import queue_mail
@@ -349,8 +349,7 @@ def _lock_order(*criteria: Any, with_lines: bool = False) -> Order:
     stmt = select(Order).where(*criteria)
     if with_lines:
         stmt = stmt.options(joinedload(Order.lines), joinedload(Order.fees))
-    if get_db().dialect == "postgresql":
-        stmt = stmt.with_for_update(of=Order)
+    stmt = for_update(stmt, of=Order)
     order = (
         session()
         .scalars(stmt, execution_options={"populate_existing": True})

@@ -284,8 +284,9 @@ def upsert(model: Any) -> Any:
     return insert(model)
 
 
-def for_update(stmt: Any) -> Any:
-    """Row lock on PostgreSQL; on SQLite the IMMEDIATE transaction already serialises."""
+def for_update(stmt: Any, *, of: Any = None) -> Any:
+    """Row lock on PostgreSQL (``of``: only that entity's rows, when the statement joins
+    others); on SQLite the IMMEDIATE transaction already serialises."""
     if get_db().dialect == "postgresql":
-        return stmt.with_for_update()
+        return stmt.with_for_update(of=of)
     return stmt
