@@ -319,7 +319,23 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(int(mem) / 1024 / 1024, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
+        "argon2_verify_ms": argon2_verify_ms(),
     }
+
+
+def argon2_verify_ms() -> float:
+    """CPU of one access-code verification in this environment: about 19 ms with PyPI's
+    portable wheel here, 7 ms once ``bin/build-argon2`` has built it for the CPU."""
+    from argon2 import PasswordHasher
+
+    from auth.services import _code_hasher
+
+    stored = _code_hasher.hash("3EZKP3MF")
+    PasswordHasher().verify(stored, "3EZKP3MF")
+    start = time.process_time()
+    for _ in range(20):
+        _code_hasher.verify(stored, "3EZKP3MF")
+    return round((time.process_time() - start) / 20 * 1000, 2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -371,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         "connections": args.connections,
     }
     timings: dict[str, float] = {}
+    log(f"Argon2id verification: {result['machine']['argon2_verify_ms']} ms of CPU")
 
     log(f"database {args.db}: migrate and seed-demo")
     t = time.perf_counter()

@@ -266,3 +266,27 @@ def test_r_gate_3_code_hashed_with_older_parameters_is_rehashed_at_login(client,
     with app.app_context():
         new = session().get(AccessCode, number).code_hash
     assert new != old and new.startswith("$argon2id$v=19$m=7168,t=5,p=1$")
+
+
+def test_r_gate_3_argon2_build_reproduces_known_hashes():
+    """Whatever build of the Argon2 bindings is installed (PyPI's wheel, or the one
+    ``bin/build-argon2`` compiles for the host's CPU), it gives the hashes every other
+    build gives: codes hashed on one host verify on any other."""
+    from argon2 import PasswordHasher
+    from argon2.low_level import Type, hash_secret_raw
+
+    from auth.services import hash_code
+
+    def raw(secret: bytes, salt: bytes, t: int, m: int) -> str:
+        return hash_secret_raw(
+            secret, salt, time_cost=t, memory_cost=m, parallelism=1, hash_len=32, type=Type.ID
+        ).hex()
+
+    assert raw(b"3EZKP3MF", b"cgos-loisirs-kat", 5, 7168) == (
+        "eba3b6778f960198bb12b871e50c7946ef74d2c6752484f23bc8bd6e471f593e"
+    )
+    assert raw(b"password", b"somesalt", 2, 65536) == (
+        "09316115d5cf24ed5a15a31a3ba326e5cf32edc24702987c02b6566f61913cf7"
+    )
+    stored = hash_code("3EZKP3MF")
+    assert PasswordHasher().verify(stored, "3EZKP3MF")
