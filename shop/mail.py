@@ -123,14 +123,18 @@ def queue_mail(
     attachments: list[dict[str, Any]] | None = None,
     **context: Any,
 ) -> OutboxMail:
-    """Render ``templates/emails/<kind>.txt|.html`` into the outbox; sent after commit.
+    """Render ``templates/emails/<kind>.txt`` (and ``.html`` where there is one) into the
+    outbox; sent after commit.
 
-    ``attachments`` are references for a registered resolver, built at send time."""
+    ``attachments`` are references for a registered resolver, built at send time. The row
+    is written by the unit of work's commit, with the others of that unit (one INSERT)."""
     text = render_template(f"emails/{kind}.txt", subject=subject, **context)
-    try:
-        html = render_template(f"emails/{kind}.html", subject=subject, **context)
-    except Exception:  # noqa: BLE001 - the HTML part is optional
-        html = None
+    html_name = f"emails/{kind}.html"
+    html = (
+        render_template(html_name, subject=subject, **context)
+        if html_name in _html_templates()
+        else None
+    )
     mail = OutboxMail(
         created_at=clock.utcnow(),
         to=to,
@@ -144,23 +148,38 @@ def queue_mail(
     )
     s = session()
     s.add(mail)
-    s.flush()
     batch = next((c for c in s.info.get("after_commit", []) if isinstance(c, _MailBatch)), None)
     if batch is None:
         batch = _MailBatch()
         after_commit(batch)
-    batch.mail_ids.append(mail.id)
+    batch.mails.append(mail)
     return mail
 
 
+def _html_templates() -> frozenset[str]:
+    """The mails that have an HTML part (most are text only), listed once per app: asking
+    Jinja for a template that does not exist searches every loader each time."""
+    app = current_app._get_current_object()
+    names = app.extensions.get("mail_html_templates")
+    if names is None:
+        names = frozenset(
+            name
+            for name in app.jinja_env.list_templates(extensions=["html"])
+            if name.startswith("emails/")
+        )
+        app.extensions["mail_html_templates"] = names
+    return names
+
+
 class _MailBatch:
-    """The mails of one unit of work, handed on together after its commit."""
+    """The mails of one unit of work, handed on together after its commit (which gave
+    them their ids, in the order they were queued)."""
 
     def __init__(self) -> None:
-        self.mail_ids: list[int] = []
+        self.mails: list[OutboxMail] = []
 
     def __call__(self) -> None:
-        send_after_commit(*self.mail_ids)
+        send_after_commit(*(mail.id for mail in self.mails))
 
 
 # Set while a drain of the outbox is queued for the workers: the commits that happen
