@@ -187,6 +187,48 @@ def peak_memory_mib(pids: list[int]) -> list[float]:
     return peaks
 
 
+def _cpu_ticks() -> dict[str, int]:
+    """CPU ticks (user + system) so far of every process, summed by process group and by
+    name for the database and Redis servers, which this script did not start."""
+    ticks: dict[str, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        used = int(fields[11]) + int(fields[12])
+        key = name if name in ("postgres", "redis-server") else f"pgrp:{fields[2]}"
+        ticks[key] = ticks.get(key, 0) + used
+    return ticks
+
+
+class CpuMeter:
+    """CPU time per purchase of each process of the set-up, from ``/proc`` before and
+    after a load: where a purchase's cost goes, the load client included."""
+
+    def __init__(self, servers: Servers):
+        self.groups = {f"pgrp:{proc.pid}": name for name, proc in servers.procs.items()}
+        self.start = _cpu_ticks()
+        self.client = sum(os.times()[:2])
+
+    def per_purchase_ms(self, purchases: int) -> dict[str, float]:
+        end = _cpu_ticks()
+        tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+        names = {**self.groups, "postgres": "postgresql", "redis-server": "redis"}
+        out = {
+            label: round((end.get(key, 0) - self.start.get(key, 0)) * tick_ms / purchases, 1)
+            for key, label in names.items()
+            if key in end
+        }
+        out["load client"] = round((sum(os.times()[:2]) - self.client) * 1000 / purchases, 1)
+        out["total"] = round(sum(out.values()), 1)
+        return out
+
+
 # ---------------------------------------------------------------- load
 
 
@@ -472,9 +514,12 @@ def main(argv: list[str] | None = None) -> int:
             numbers = [bench_number(next_agent + k) for k in range(count)]
             next_agent += count
             log(f"purchases: {count} with {clients} client(s)")
-            checkout[f"{clients}_client{'s' if clients > 1 else ''}"] = run_purchases(
+            meter = CpuMeter(servers)
+            run = run_purchases(
                 base, numbers, code, seeded["stock_offer"], clients=clients, max_seconds=limit
             )
+            run["cpu_ms_per_purchase"] = meter.per_purchase_ms(max(run["completed"], 1))
+            checkout[f"{clients}_client{'s' if clients > 1 else ''}"] = run
             log(f"   {checkout}")
         result["checkout"] = checkout
 
