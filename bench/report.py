@@ -90,6 +90,20 @@ def report(results: list[dict[str, Any]]) -> str:
                     f"| {r['db']} | {step}, cart of {size.replace('_', ' ')} | {n} | "
                     f"{large['orders'][size][step]} |"
                 )
+    cpu_rows = [
+        (r["db"], clients, run["cpu_ms_per_purchase"])
+        for r in results
+        for clients, run in r["checkout"].items()
+        if run.get("cpu_ms_per_purchase")
+    ]
+    if cpu_rows:
+        out.append("\n### CPU per purchase of each process, ms (from /proc, whole runs)\n")
+        names = list(dict.fromkeys(name for _, _, cpu in cpu_rows for name in cpu))
+        out.append("| db | clients | " + " | ".join(names) + " |")
+        out.append("|---|---|" + "---|" * len(names))
+        for db, clients, cpu in cpu_rows:
+            cells = " | ".join(_f(cpu.get(name)) for name in names)
+            out.append(f"| {db} | {clients.split('_')[0]} | {cells} |")
     out.append("\n### Peak memory (VmHWM) of each gunicorn worker, MiB\n")
     for r in results:
         out.append(f"- {r['db']}: {r['memory_mib']['web_workers_peak_rss']}")
