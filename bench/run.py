@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -159,8 +160,8 @@ class Servers:
         self.procs.clear()
 
 
-def _children(pid: int) -> list[int]:
-    found = []
+def _proc_stats() -> Iterator[tuple[int, str, list[str]]]:
+    """(pid, command name, the fields after the name) of every process in ``/proc``."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -168,10 +169,12 @@ def _children(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid:
-            found.append(int(entry.name))
-    return sorted(found)
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        yield int(entry.name), name, stat.rsplit(")", 1)[1].split()
+
+
+def _children(pid: int) -> list[int]:
+    return sorted(child for child, _, fields in _proc_stats() if int(fields[1]) == pid)
 
 
 def peak_memory_mib(pids: list[int]) -> list[float]:
@@ -191,15 +194,7 @@ def _cpu_ticks() -> dict[str, int]:
     """CPU ticks (user + system) so far of every process, summed by process group and by
     name for the database and Redis servers, which this script did not start."""
     ticks: dict[str, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat.rsplit(")", 1)[1].split()
+    for _, name, fields in _proc_stats():
         used = int(fields[11]) + int(fields[12])
         key = name if name in ("postgres", "redis-server") else f"pgrp:{fields[2]}"
         ticks[key] = ticks.get(key, 0) + used
