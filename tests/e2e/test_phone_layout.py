@@ -15,6 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _assert_no_sideways_scroll(page: Page) -> None:
+    """Neither the page nor a box in it (a card holding a table) scrolls sideways."""
     wide = page.evaluate(
         """() => {
             const width = document.documentElement.clientWidth;
@@ -24,11 +25,15 @@ def _assert_no_sideways_scroll(page: Page) -> None:
                 if (box.width > 0 && box.right > width + 1) {
                     out.push(el.tagName + '.' + el.className);
                 }
+                const scrolls = ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+                if (scrolls && el.scrollWidth > el.clientWidth + 1) {
+                    out.push('scrolling ' + el.tagName + '.' + el.className);
+                }
             }
             return [document.documentElement.scrollWidth - width, out.slice(0, 5)];
         }"""
     )
-    assert wide[0] <= 0, f"{page.url}: {wide[0]} px too wide ({wide[1]})"
+    assert wide[0] <= 0 and not wide[1], f"{page.url}: {wide[0]} px too wide ({wide[1]})"
 
 
 def test_s12_purchase_pages_fit_a_320_px_phone(live_server: Any, _browser: Any) -> None:
@@ -81,6 +86,11 @@ def test_s12_purchase_pages_fit_a_320_px_phone(live_server: Any, _browser: Any) 
         expect(page.get_by_text("Payée").first).to_be_visible()
         _assert_no_sideways_scroll(page)  # confirmation
         page.get_by_role("link", name="Mes commandes").first.click()
+        _assert_no_sideways_scroll(page)
+        page.locator("table.stack a").first.click()  # the order's page, its lines and totals
+        expect(page.get_by_role("heading", name="Détail")).to_be_visible()
+        _assert_no_sideways_scroll(page)
+        page.goto(live_server("/mon-espace/"))  # the household, its children
         _assert_no_sideways_scroll(page)
     finally:
         context.close()
