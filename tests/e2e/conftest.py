@@ -80,13 +80,22 @@ def _browser() -> Iterator[Any]:
             browser.close()
 
 
+def _fresh_page(browser: Any, **context_options: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="fr-FR", **context_options)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def browser_page(_browser: Any) -> Iterator[Any]:
     """A fresh page (new context: no cookies) in French, 10 s default timeout."""
-    context = _browser.new_context(locale="fr-FR")
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
+    yield from _fresh_page(_browser)
+
+
+@pytest.fixture
+def phone_page(_browser: Any) -> Iterator[Any]:
+    """The same on the smallest phone screen WCAG's reflow asks for: 320 × 640 CSS px."""
+    yield from _fresh_page(_browser, viewport={"width": 320, "height": 640})
