@@ -37,7 +37,8 @@ from tests.concurrency.helpers import (
 from tests.conftest import DATABASE_URL, Clock, Mailbox, base_overrides, free_port, truncate_all
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+# A developer running several suites at once gives each its own database.
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 WAIT_SECONDS = 20  # worker start-up (imports, app) included; it usually takes 2-3 s
 
 
