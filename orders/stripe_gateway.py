@@ -71,16 +71,18 @@ def _client() -> Iterator[stripe.StripeClient]:
 # -- paying: the Checkout Session ---------------------------------------------------------
 
 
-def checkout_url(order: Order) -> str:
+def checkout_url(order: Order, return_url: str | None = None) -> str:
     """Where the agent pays ``order``: its Checkout Session while open, else a new one.
 
     A retry (double click, lost answer, the library's own retries) never makes a second
     session: the order's session is reused while open, and a new one is created under an
     idempotency key derived from the order number. If Stripe cannot be reached, the agent
-    lands on the order's page, still pending, with its « Payer » button (R-ORD-6).
+    lands back on ``return_url`` (default: the order's page), still pending, with its
+    « Payer » button (R-ORD-6).
     """
     log = current_app.logger
-    return_url = url_for("agent.checkout.confirmation", number=order.number, _external=True)
+    if return_url is None:
+        return_url = url_for("agent.checkout.confirmation", number=order.number, _external=True)
     try:
         with _client() as client:
             if order.payment_ref and order.payment_ref.startswith("cs_"):
@@ -96,7 +98,7 @@ def checkout_url(order: Order) -> str:
                         "instant. Rechargez cette page dans quelques secondes.",
                         "info",
                     )
-                    return url_for("agent.checkout.confirmation", number=order.number)
+                    return return_url
             replaced = order.payment_ref or None
             created = _create_session(client, order, return_url, replaced)
     except stripe.StripeError:
@@ -107,7 +109,7 @@ def checkout_url(order: Order) -> str:
             f"« Payer par carte bancaire ».",
             "error",
         )
-        return url_for("agent.checkout.confirmation", number=order.number)
+        return return_url
     with unit_of_work() as s:
         s.get(Order, order.id).payment_ref = created.id
     log.info("Stripe : session %s créée pour %s", created.id, order.number)

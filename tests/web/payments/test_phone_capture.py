@@ -16,16 +16,20 @@ from tests.web.ops.test_phone_orders import (
     run_due,
     ticket_count,
 )
+from tests.web.payments.conftest import stripe_url
 from tests.web.payments.test_stripe import post_event
 
 
 def _pay_link(app, stripe_api, link):
     """The agent follows the link to Stripe, pays, and Stripe tells us the hold."""
     resp = app.test_client().post(link)
-    assert resp.status_code == 302 and resp.location.startswith("https://checkout.stripe.com/")
+    url = stripe_url(resp)
+    assert url.startswith("https://checkout.stripe.com/")
     [call] = stripe_api.calls("POST", "/v1/checkout/sessions")
     assert call.params["payment_intent_data"]["capture_method"] == "manual"
-    session_id = resp.location.rsplit("/", 1)[1]
+    session_id = url.rsplit("/", 1)[1]
+    success = f"http://localhost{link}"  # back to the link's page: no login needed
+    assert call.params["success_url"] == call.params["cancel_url"] == success
     session, intent = stripe_api.complete(session_id)
     assert session["payment_status"] == "unpaid" and intent["status"] == "requires_capture"
     # The session's own event says "unpaid": nothing happens on it.
