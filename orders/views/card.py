@@ -1,6 +1,6 @@
 """Leaving the store for Stripe Checkout after a form (R-PAY-2).
 
-Chromium and WebKit apply the CSP's ``form-action`` to every redirect that follows a form
+Chromium applies the CSP's ``form-action`` to every redirect that follows a form
 submission: a 302 from « Confirmer ma commande » to Stripe is refused under
 ``form-action 'self'`` and the agent stays on our page. Allowing Stripe's origin in
 ``form-action`` would hold only while every hop of Stripe's page is on that origin (its
