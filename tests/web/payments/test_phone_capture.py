@@ -93,3 +93,19 @@ def _payments(app, order_id):
 
     with app.app_context():
         return list(session().scalars(select(Payment).where(Payment.order_id == order_id)))
+
+
+def test_r_ord_6_stripe_unreachable_from_the_link_keeps_the_payer_on_the_link(
+    operator, app, agent, parc, mailbox, stripe_api
+):
+    """The payer of a link is not logged in: back to the link's page, not to a login."""
+    order, link = card_order(operator, app, agent, parc, mailbox)
+    stripe_api.fail_next(500)
+    payer = app.test_client()
+
+    resp = payer.post(link)
+
+    assert resp.status_code == 302 and resp.location == f"http://localhost{link}"
+    page = payer.get(link).get_data(as_text=True)
+    assert "momentanément indisponible" in page
+    assert order_of(app, order.number).status == "pending_payment"
