@@ -12,11 +12,12 @@ def stripe_enabled() -> bool:
     return bool(current_app.config.get("STRIPE_SECRET_KEY"))
 
 
-def start_card_payment(order: Order) -> str:
+def start_card_payment(order: Order, return_url: str | None = None) -> str:
     """Where to send the agent's browser to pay ``order`` (no Stripe call under a lock:
-    the order is already committed)."""
+    the order is already committed); Stripe sends it back to ``return_url`` (default: the
+    agent's order page)."""
     if stripe_enabled():
         from orders.stripe_gateway import checkout_url
 
-        return checkout_url(order)
+        return checkout_url(order, return_url)
     return url_for("agent.checkout.demo_payment", number=order.number)

@@ -47,6 +47,7 @@ SESSION_EVENTS = frozenset(
 INTENT_EVENTS = frozenset({"payment_intent.succeeded"})
 # Phone card payments are held, then captured in the evening batch (R-PAY-5).
 HOLD_EVENTS = frozenset({"payment_intent.amount_capturable_updated"})
+HANDLED_EVENTS = SESSION_EVENTS | INTENT_EVENTS | HOLD_EVENTS
 REFUND_RETRY_DAYS = 30
 ACTOR = "stripe"
 
@@ -71,16 +72,18 @@ def _client() -> Iterator[stripe.StripeClient]:
 # -- paying: the Checkout Session ---------------------------------------------------------
 
 
-def checkout_url(order: Order) -> str:
+def checkout_url(order: Order, return_url: str | None = None) -> str:
     """Where the agent pays ``order``: its Checkout Session while open, else a new one.
 
     A retry (double click, lost answer, the library's own retries) never makes a second
     session: the order's session is reused while open, and a new one is created under an
     idempotency key derived from the order number. If Stripe cannot be reached, the agent
-    lands on the order's page, still pending, with its « Payer » button (R-ORD-6).
+    lands back on ``return_url`` (default: the order's page), still pending, with its
+    « Payer » button (R-ORD-6).
     """
     log = current_app.logger
-    return_url = url_for("agent.checkout.confirmation", number=order.number, _external=True)
+    if return_url is None:
+        return_url = url_for("agent.checkout.confirmation", number=order.number, _external=True)
     try:
         with _client() as client:
             if order.payment_ref and order.payment_ref.startswith("cs_"):
@@ -96,7 +99,7 @@ def checkout_url(order: Order) -> str:
                         "instant. Rechargez cette page dans quelques secondes.",
                         "info",
                     )
-                    return url_for("agent.checkout.confirmation", number=order.number)
+                    return return_url
             replaced = order.payment_ref or None
             created = _create_session(client, order, return_url, replaced)
     except stripe.StripeError:
@@ -107,7 +110,7 @@ def checkout_url(order: Order) -> str:
             f"« Payer par carte bancaire ».",
             "error",
         )
-        return url_for("agent.checkout.confirmation", number=order.number)
+        return return_url
     with unit_of_work() as s:
         s.get(Order, order.id).payment_ref = created.id
     log.info("Stripe : session %s créée pour %s", created.id, order.number)
@@ -173,7 +176,7 @@ def _create_session(
 # -- settling: webhook events -------------------------------------------------------------
 
 
-def handle_event(event: stripe.Event) -> str:
+def handle_event(data: dict[str, Any]) -> str:
     """Apply one verified webhook event, once (R-PAY-2); returns what was done, for the log.
 
     The event id is inserted in a savepoint of the same unit of work as its effect: a
@@ -181,12 +184,21 @@ def handle_event(event: stripe.Event) -> str:
     A payment and its session arrive as two events in any order; both name the same
     PaymentIntent, which ``mark_paid`` records once. A payment that cannot be applied (the
     order was released meanwhile, or was already paid) is refunded (R-ORD-6).
+
+    An event of ours whose shape is not Stripe's (``data``, ``data.object``, ``metadata``
+    or the ids not of their type) is "malformed": logged as an error, nothing changed, and
+    acknowledged, for Stripe retries every non-2xx answer for days and no retry mends it.
     """
     log = current_app.logger
-    data = event.to_dict()
     event_id = str(data.get("id") or "")
     kind = str(data.get("type") or "")
-    obj = (data.get("data") or {}).get("object") or {}
+    if kind not in HANDLED_EVENTS:
+        log.info("Stripe : évènement %s (%s) ignoré", event_id, kind)
+        return "ignored"
+    obj = _event_object(data)
+    if obj is None:
+        log.error("Stripe : évènement %s (%s) malformé, ignoré", event_id, kind)
+        return "malformed"
     held = False
     if kind in SESSION_EVENTS:
         if obj.get("payment_status") != "paid":
@@ -211,7 +223,10 @@ def handle_event(event: stripe.Event) -> str:
     else:
         log.info("Stripe : évènement %s (%s) ignoré", event_id, kind)
         return "ignored"
-    if not event_id or not intent or not isinstance(amount, int):
+    if not all(isinstance(v, str) or v is None for v in (number, session_id, intent)):
+        log.error("Stripe : évènement %s (%s) malformé, ignoré", event_id, kind)
+        return "malformed"
+    if not event_id or not intent or not isinstance(amount, int) or isinstance(amount, bool):
         log.error("Stripe : évènement %s (%s) incomplet, ignoré", event_id, kind)
         return "invalid"
     with unit_of_work() as s:
@@ -257,6 +272,15 @@ def handle_event(event: stripe.Event) -> str:
             order.status,
         )
         return _refund_unapplied(order, intent, amount)
+
+
+def _event_object(event: dict[str, Any]) -> dict[str, Any] | None:
+    """``data.object`` when it and its ``metadata`` are objects, as Stripe sends them."""
+    payload = event.get("data")
+    obj = payload.get("object") if isinstance(payload, dict) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("metadata", {}), dict):
+        return None
+    return obj
 
 
 def capture(intent_id: str, payment_id: int) -> str:

@@ -8,6 +8,12 @@ key and parameters: the first answer again; same key, other parameters: an error
 request is recorded. Test-side helpers play the customer (``complete``), the clock
 (``expire``) and an outage (``fail_next``); ``make_event`` and ``sign`` build webhook
 deliveries exactly as Stripe signs them.
+
+With ``hosted=True`` it also plays Stripe Checkout for a browser: each session's ``url`` is
+its page ``/c/pay/<id>`` on ``http://localhost:<port>`` (another origin than the store's
+``http://127.0.0.1:<port>``, as checkout.stripe.com is in production). Paying there
+completes the session, posts the events Stripe would send, signed with ``webhook_secret``,
+to ``webhook_url``, and sends the browser to the session's ``success_url``.
 """
 
 from __future__ import annotations
@@ -24,9 +30,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import requests
+
 INT_FIELDS = {"amount", "unit_amount", "quantity", "expires_at"}
 API_VERSION = "2025-01-27.acacia"
 SECRET_KEY = "sk_test_standin"
+STRIPE_CHECKOUT = "https://checkout.stripe.com"
+WEBHOOK_TIMEOUT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,20 @@ def _error(status: int, kind: str, message: str, code: str | None = None) -> tup
 class StripeStandin:
     """Start with ``start()`` (or as a context manager), stop with ``stop()``."""
 
-    def __init__(self, secret_key: str = SECRET_KEY) -> None:
+    def __init__(
+        self,
+        secret_key: str = SECRET_KEY,
+        *,
+        hosted: bool = False,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+    ) -> None:
         self.secret_key = secret_key
+        self.hosted = hosted
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        # (event type, HTTP status of the store's answer) of each webhook delivery
+        self.deliveries: list[tuple[str, int]] = []
         self.requests: list[Recorded] = []
         self.sessions: dict[str, dict[str, Any]] = {}
         self.intents: dict[str, dict[str, Any]] = {}
@@ -97,6 +119,15 @@ class StripeStandin:
         assert self._server is not None, "stand-in not started"
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def checkout_origin(self) -> str:
+        """Where session pages live: this server under the name ``localhost`` when hosted
+        (the browser sees another origin than 127.0.0.1), else Stripe's real origin."""
+        if not self.hosted:
+            return STRIPE_CHECKOUT
+        assert self._server is not None, "stand-in not started"
+        return f"http://localhost:{self._server.server_address[1]}"
 
     def start(self) -> StripeStandin:
         standin = self
@@ -206,6 +237,10 @@ class StripeStandin:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length).decode() if length else ""
         parts = urlsplit(handler.path)
+        page = re.fullmatch(r"/c/pay/([A-Za-z0-9_]+)", parts.path)
+        if page and self.hosted:
+            self._checkout_page(handler, method, page.group(1))
+            return
         query = body if method == "POST" else parts.query
         params = _unflatten(parse_qsl(query, keep_blank_values=True))
         headers = {k.lower(): v for k, v in handler.headers.items()}
@@ -315,11 +350,59 @@ class StripeStandin:
             "expires_at": params.get("expires_at"),
             "created": int(time.time()),
             "livemode": False,
-            "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+            "url": f"{self.checkout_origin}/c/pay/{session_id}",
         }
         self.sessions[session_id] = sess
         self._intent_data[session_id] = params.get("payment_intent_data") or {}
         return 200, sess
+
+    # -- the hosted checkout page (hosted=True) ----------------------------------------------
+
+    def _checkout_page(self, handler: BaseHTTPRequestHandler, method: str, sid: str) -> None:
+        with self._lock:
+            sess = self.sessions.get(sid)
+            state = None if sess is None else sess["status"]
+        if state != "open":
+            _send(handler, 404, "text/html; charset=utf-8", b"<h1>Session introuvable</h1>")
+            return
+        if method == "GET":
+            euros = f"{sess['amount_total'] // 100},{sess['amount_total'] % 100:02d}"
+            html = (
+                '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+                "<title>Stripe Checkout (stand-in)</title></head><body>"
+                f"<h1>Payer {euros} €</h1>"
+                f'<form method="post" action="/c/pay/{sid}">'
+                '<button type="submit">Payer</button></form></body></html>'
+            )
+            _send(handler, 200, "text/html; charset=utf-8", html.encode())
+            return
+        # The card is accepted: Stripe posts its events, then sends the customer back.
+        paid, intent = self.complete(sid)
+        if intent.get("status") == "requires_capture":
+            events = [("payment_intent.amount_capturable_updated", intent)]
+        else:
+            events = [("payment_intent.succeeded", intent)]
+        events.append(("checkout.session.completed", paid))
+        for kind, obj in events:
+            self.deliver(make_event(kind, obj))
+        handler.send_response(303)
+        handler.send_header("Location", paid["success_url"])
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    def deliver(self, event: dict[str, Any]) -> int:
+        """POST ``event`` to ``webhook_url`` signed as Stripe signs it; the status is kept
+        in ``deliveries`` and returned. Never called with the lock held: the store may call
+        this stand-in back while it handles the event (a refund)."""
+        assert self.webhook_url and self.webhook_secret, "webhook_url/webhook_secret unset"
+        body, headers = delivery(event, self.webhook_secret)
+        answer = requests.post(
+            self.webhook_url, data=body.encode(), headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS
+        )
+        status = answer.status_code
+        with self._lock:
+            self.deliveries.append((event["type"], status))
+        return status
 
     def _create_refund(self, params: dict[str, Any]) -> tuple[int, dict]:
         intent = self.intents.get(params.get("payment_intent") or "")
@@ -348,6 +431,14 @@ class StripeStandin:
         }
         self.refunds[refund["id"]] = refund
         return 200, refund
+
+
+def _send(handler: BaseHTTPRequestHandler, status: int, kind: str, data: bytes) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 # -- webhook deliveries ---------------------------------------------------------------------

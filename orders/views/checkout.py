@@ -11,8 +11,9 @@ from flask_login import current_user
 from catalog.rules import DELIVERY_LABELS
 from orders import cart as carts
 from orders import services
-from orders.payments import start_card_payment, stripe_enabled
+from orders.payments import stripe_enabled
 from orders.status import STATUS_LABELS, OrderStatus
+from orders.views.card import go_to_card_payment
 from shop.errors import DomainError, NotFound
 
 bp = Blueprint("checkout", __name__, url_prefix="/commande")
@@ -72,7 +73,7 @@ def place():
             return _form({exc.field: exc.message}, status=422)
         return _form(message=exc.message, status=422)
     if order.status == OrderStatus.PENDING_PAYMENT:
-        return redirect(start_card_payment(order))
+        return go_to_card_payment(order)
     return redirect(url_for(".confirmation", number=order.number))
 
 
@@ -94,7 +95,7 @@ def pay(number: str):
     order = services.order_for_agent(current_user, number)
     if order.status != OrderStatus.PENDING_PAYMENT:
         return redirect(url_for(".confirmation", number=number))
-    return redirect(start_card_payment(order))
+    return go_to_card_payment(order)
 
 
 @bp.route("/<number>/paiement-demo", methods=["GET", "POST"])

@@ -21,8 +21,9 @@ from catalog.rules import DELIVERY_LABELS
 from orders import cart as carts
 from orders import phone, services
 from orders.models import Order
-from orders.payments import start_card_payment, stripe_enabled
+from orders.payments import stripe_enabled
 from orders.status import STATUS_LABELS, OrderStatus
+from orders.views.card import go_to_card_payment
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
@@ -286,7 +287,8 @@ def pay(token: str):
     if order.status != OrderStatus.PENDING_PAYMENT:
         return redirect(url_for(".show", token=token))
     if stripe_enabled():
-        return redirect(start_card_payment(order))
+        # Back to this page after paying: the agent need not be logged in.
+        return go_to_card_payment(order, url_for(".show", token=token, _external=True))
     if request.form.get("outcome") == "succeed":
         try:
             phone.pay_demo_from_link(token, f"demo-{secrets.token_hex(12)}")

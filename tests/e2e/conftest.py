@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ from werkzeug.serving import make_server
 
 from shop import create_app
 from tests.conftest import Clock, Mailbox, base_overrides, free_port, truncate_all
+from tests.stripe_standin import StripeStandin
+
+WEBHOOK_SECRET = "whsec_test_e2e"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,11 +44,11 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture(scope="module")
-def live_server(app: Any, smtp_server: tuple[Mailbox, int]) -> Iterator[LiveServer]:
-    """The store on http://127.0.0.1:<port>, CSRF on; depends on ``app`` (schema migrated)."""
-    _mailbox, smtp_port = smtp_server
-    live_app = create_app(base_overrides(smtp_port, WTF_CSRF_ENABLED=True))
+@contextmanager
+def _serve(app: Any, smtp_port: int, **overrides: Any) -> Iterator[LiveServer]:
+    """A separate app (CSRF on, ``overrides``) served on http://127.0.0.1:<port>, its tables
+    emptied before and after."""
+    live_app = create_app(base_overrides(smtp_port, WTF_CSRF_ENABLED=True, **overrides))
     assert live_app.extensions["db"] is not app.extensions["db"]
     live_app.extensions["clock"] = Clock()
     truncate_all(live_app)
@@ -60,6 +64,31 @@ def live_server(app: Any, smtp_server: tuple[Mailbox, int]) -> Iterator[LiveServ
         thread.join(timeout=5)
         truncate_all(live_app)
         live_app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(app: Any, smtp_server: tuple[Mailbox, int]) -> Iterator[LiveServer]:
+    """The store on http://127.0.0.1:<port>, CSRF on; depends on ``app`` (schema migrated)."""
+    with _serve(app, smtp_server[1]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stripe_live_server(
+    app: Any, smtp_server: tuple[Mailbox, int]
+) -> Iterator[tuple[LiveServer, StripeStandin]]:
+    """The store with Stripe configured, as deployed (its own CSP and headers), and the
+    stand-in playing Stripe: its API for the store, its Checkout page for the browser on
+    another origin (http://localhost:<port>), its signed webhooks to the store."""
+    with StripeStandin(hosted=True, webhook_secret=WEBHOOK_SECRET) as standin:
+        stripe = {
+            "STRIPE_SECRET_KEY": standin.secret_key,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_API_BASE": standin.url,
+        }
+        with _serve(app, smtp_server[1], **stripe) as server:
+            standin.webhook_url = server("/paiement/webhook")
+            yield server, standin
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from html import unescape
 from typing import Any
 
 import pytest
@@ -23,3 +25,15 @@ def stripe_api(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeStan
         monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
         monkeypatch.setitem(app.config, "STRIPE_API_BASE", standin.url)
         yield standin
+
+
+def stripe_url(resp: Any) -> str:
+    """Where a card payment form sends the browser: not a 302 (the CSP's form-action
+    'self' blocks it), our own page whose meta refresh and link both lead to Stripe."""
+    assert resp.status_code == 200, (resp.status_code, resp.location)
+    assert "no-store" in resp.headers["Cache-Control"]
+    page = resp.get_data(as_text=True)
+    refresh = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', page)
+    link = re.search(r'<a class="button primary" href="([^"]+)">Continuer', page)
+    assert refresh and link and refresh.group(1) == link.group(1)
+    return unescape(refresh.group(1))

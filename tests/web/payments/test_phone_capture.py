@@ -16,16 +16,20 @@ from tests.web.ops.test_phone_orders import (
     run_due,
     ticket_count,
 )
+from tests.web.payments.conftest import stripe_url
 from tests.web.payments.test_stripe import post_event
 
 
 def _pay_link(app, stripe_api, link):
     """The agent follows the link to Stripe, pays, and Stripe tells us the hold."""
     resp = app.test_client().post(link)
-    assert resp.status_code == 302 and resp.location.startswith("https://checkout.stripe.com/")
+    url = stripe_url(resp)
+    assert url.startswith("https://checkout.stripe.com/")
     [call] = stripe_api.calls("POST", "/v1/checkout/sessions")
     assert call.params["payment_intent_data"]["capture_method"] == "manual"
-    session_id = resp.location.rsplit("/", 1)[1]
+    session_id = url.rsplit("/", 1)[1]
+    success = f"http://localhost{link}"  # back to the link's page: no login needed
+    assert call.params["success_url"] == call.params["cancel_url"] == success
     session, intent = stripe_api.complete(session_id)
     assert session["payment_status"] == "unpaid" and intent["status"] == "requires_capture"
     # The session's own event says "unpaid": nothing happens on it.
@@ -89,3 +93,19 @@ def _payments(app, order_id):
 
     with app.app_context():
         return list(session().scalars(select(Payment).where(Payment.order_id == order_id)))
+
+
+def test_r_ord_6_stripe_unreachable_from_the_link_keeps_the_payer_on_the_link(
+    operator, app, agent, parc, mailbox, stripe_api
+):
+    """The payer of a link is not logged in: back to the link's page, not to a login."""
+    order, link = card_order(operator, app, agent, parc, mailbox)
+    stripe_api.fail_next(500)
+    payer = app.test_client()
+
+    resp = payer.post(link)
+
+    assert resp.status_code == 302 and resp.location == f"http://localhost{link}"
+    page = payer.get(link).get_data(as_text=True)
+    assert "momentanément indisponible" in page
+    assert order_of(app, order.number).status == "pending_payment"

@@ -11,7 +11,7 @@ import pytest
 from tests.stripe_standin import delivery, make_event, sign
 from tests.web.agent.test_cart import add, text
 from tests.web.agent.test_checkout import checkout_form, order_of, stock_of
-from tests.web.payments.conftest import WEBHOOK_SECRET
+from tests.web.payments.conftest import WEBHOOK_SECRET, stripe_url
 
 
 def pay_by_card(buyer, offer_id: int, quantity: int = 1):
@@ -60,9 +60,8 @@ def test_r_pay_2_card_checkout_redirects_to_the_stripe_session(buyer, parc, app,
     order = order_of(app)
     [call] = stripe_api.calls("POST", "/v1/checkout/sessions")
     session = stripe_api.sessions[order.payment_ref]
-    assert resp.status_code == 302
-    assert resp.location == session["url"]
-    assert resp.location.startswith("https://checkout.stripe.com/")
+    assert stripe_url(resp) == session["url"]
+    assert session["url"].startswith("https://checkout.stripe.com/")
     p = call.params
     assert p["mode"] == "payment"
     [item] = p["line_items"]
@@ -87,7 +86,7 @@ def test_r_ord_6_a_second_payer_reuses_the_open_session(buyer, parc, app, stripe
 
     again = buyer.post(f"/commande/{order.number}/payer")
 
-    assert again.location == first.location
+    assert stripe_url(again) == stripe_url(first)
     assert len(stripe_api.calls("POST", "/v1/checkout/sessions")) == 1
     assert [c.path for c in stripe_api.calls("GET", "/v1/checkout/sessions/")] == [
         f"/v1/checkout/sessions/{order.payment_ref}"
@@ -106,7 +105,7 @@ def test_r_ord_6_a_retried_creation_answers_the_same_session(buyer, parc, app, s
 
     again = buyer.post(f"/commande/{order.number}/payer")
 
-    assert again.location == first.location
+    assert stripe_url(again) == stripe_url(first)
     calls = stripe_api.calls("POST", "/v1/checkout/sessions")
     assert len(calls) == 2
     assert calls[0].idempotency_key == calls[1].idempotency_key
@@ -122,8 +121,8 @@ def test_an_expired_session_is_replaced_by_a_new_one(buyer, parc, app, stripe_ap
 
     new = order_of(app).payment_ref
     assert new != old
-    assert again.location != first.location
-    assert again.location == stripe_api.sessions[new]["url"]
+    assert stripe_url(again) != stripe_url(first)
+    assert stripe_url(again) == stripe_api.sessions[new]["url"]
     keys = [c.idempotency_key for c in stripe_api.calls("POST", "/v1/checkout/sessions")]
     assert len(set(keys)) == 2
 
@@ -142,7 +141,7 @@ def test_r_ord_6_stripe_unreachable_keeps_the_order_and_offers_to_retry(
     assert "En attente de paiement" in page
     assert order.status == "pending_payment" and order.payment_ref is None
     retry = buyer.post(f"/commande/{order.number}/payer")
-    assert retry.location == stripe_api.sessions[order_of(app).payment_ref]["url"]
+    assert stripe_url(retry) == stripe_api.sessions[order_of(app).payment_ref]["url"]
 
 
 def test_payer_after_paying_on_stripe_never_opens_a_second_payment(
@@ -397,3 +396,12 @@ def test_refund_stripe_could_not_take_is_sent_again_by_the_job(buyer, parc, app,
     assert keys == {f"refund-{intent['id']}"}
     with app.app_context():
         assert run_due()["payments.card_refunds"] == 0
+
+
+def test_defect_1_the_page_to_stripe_keeps_form_action_self(buyer, parc, app, stripe_api):
+    """Stripe is reached by a GET from our own page: the CSP allows no form elsewhere."""
+    resp = pay_by_card(buyer, parc)
+
+    csp = dict(d.strip().split(" ", 1) for d in resp.headers["Content-Security-Policy"].split(";"))
+    assert csp["form-action"] == "'self'"
+    assert stripe_url(resp) == stripe_api.sessions[order_of(app).payment_ref]["url"]
