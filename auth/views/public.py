@@ -37,8 +37,12 @@ def _login_limit() -> str:
 
 
 def _safe_next(default: str) -> str:
-    """Only follow a local path after login, never another site."""
+    """Only follow a local path after login, never another site. Control characters and
+    backslashes are refused outright: browsers read ``/\\host`` and ``/<tab>/host`` as
+    another site, and a newline cannot go in a Location header (it would be a 500)."""
     target = request.args.get("next") or ""
+    if any(ch < " " or ch in "\\\x7f" for ch in target):
+        return default
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.netloc:
         return target
