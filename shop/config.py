@@ -107,6 +107,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
+        # Failures from every client on one number (or staff e-mail) within the lock period
+        # past which each client is locked at its first failure (auth.throttle, R-SEC-2).
+        "LOGIN_MAX_FAILURES_PER_NUMBER": 20,
+        # Codes « Recevoir mon code d'accès » sends per number and day (R-GATE-4).
+        "ACCESS_CODES_PER_DAY": _env_int("ACCESS_CODES_PER_DAY", 3),
         "TIMEZONE": "Europe/Paris",
     }
     cfg.update(overrides)
