@@ -21,8 +21,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config(overrides))
     _trust_proxies(app)
-    # The idle timeout is enforced server-side (auth.principals); the cookie only has to
-    # outlive the absolute limit, so it is signed at login and not re-signed on every page.
+    # The idle timeout is enforced server-side (auth.principals). The login cookie is a
+    # browser-session cookie; its signature is still refused past the absolute limit.
     app.permanent_session_lifetime = timedelta(hours=ABSOLUTE_SESSION_HOURS)
     if not app.debug:
         logging.basicConfig(level=logging.INFO)

@@ -60,9 +60,11 @@ def _start(user) -> None:
     # A fresh cookie session at login: nothing from before survives (fixation). It gets its
     # CSRF secret now, in the login's own cookie: otherwise every page seen before the
     # browser stores the next cookie would make a new secret and send the cookie again.
+    # A browser-session cookie (no Expires): closing the browser of a shared hospital PC
+    # logs out; the idle timeout and the 12-hour limit are enforced server-side.
     session.clear()
     login_user(user)
-    session.permanent = True
+    session.permanent = False
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     generate_csrf()
 
