@@ -114,3 +114,16 @@ def test_r_gate_5_login_lock_still_points_to_code_oublie(app, make_agent, clock)
     for _ in range(5):
         html = login_agent(client, number, "WRONG234").get_data(as_text=True)
     assert "bloquée pendant 15 minutes" in html and "Code oublié" in html
+
+
+def test_r_gate_3_a_new_code_lifts_every_client_lock(app, make_agent, clock):
+    from auth.services import issue_access_code
+
+    number, _ = make_agent()
+    clock.set(datetime(2026, 3, 10, 9, 0))
+    client = _from(app.test_client(), ATTACKER)
+    for _ in range(5):
+        login_agent(client, number, "WRONG234")
+    with app.app_context():
+        code = issue_access_code(number, actor="test", send=False)
+    assert login_agent(client, number, code).status_code == 302
