@@ -5,6 +5,7 @@ No Flask, no database: strings in, strings out.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 
@@ -52,3 +53,17 @@ def mask_email(email: str) -> str:
 def same_email(a: str | None, b: str | None) -> bool:
     """Addresses compared as people type them: case and surrounding spaces ignored."""
     return bool(a) and bool(b) and a.strip().lower() == b.strip().lower()
+
+
+def client_bucket(address: str | None) -> str:
+    """The client a failure counts against: an IPv4 address, or an IPv6 address's /64
+    (one host or home owns a whole /64 and can change the rest at will)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return (address or "unknown")[:45]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import delete
 
 from auth.dossier_format import AGENT_FIELDS, DossierFormatError, DossierRecord, parse_dossier
 from auth.models import DossierAgent, DossierChild, Household
+from auth.principals import end_agent_sessions
+from auth.rights import evaluate_rights
 from shop import audit, clock
 from shop.db import unit_of_work
 
@@ -58,10 +61,20 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[DossierRecord], list[tuple[i
     return records, errors
 
 
+def _rights_changed(agent: DossierAgent, rec: DossierRecord, today: date) -> bool:
+    """A new status, or rights opened or closed (R-SEC-1: the agent's sessions end)."""
+    if agent.status != rec.status:
+        return True
+    before = evaluate_rights(agent.status, agent.dossier_year, today)
+    after = evaluate_rights(rec.status, rec.dossier_year, today)
+    return (before.can_login, before.can_order) != (after.can_login, after.can_order)
+
+
 def save_records(records: list[DossierRecord], actor: object = "cli") -> tuple[int, int]:
     """Upsert agents; a household's children are replaced by its last line's list."""
     created = updated = 0
     now = clock.utcnow()
+    today = clock.today()
     with unit_of_work() as s:
         households: dict[str, Household] = {}
         for rec in records:
@@ -89,6 +102,8 @@ def save_records(records: list[DossierRecord], actor: object = "cli") -> tuple[i
                 created += 1
             else:
                 updated += 1
+                if _rights_changed(agent, rec, today):
+                    end_agent_sessions(s, rec.cgos_number)
             for name in AGENT_FIELDS:
                 setattr(agent, name, getattr(rec, name))
             agent.updated_at = now

@@ -74,12 +74,18 @@ class AccessCode(Base):
     cgos_number: Mapped[str] = mapped_column(String(9), primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(DateTime)
+    # « Recevoir mon code d'accès »: codes the agent had sent on that (Paris) day (R-GATE-4).
+    requested_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    requested_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LoginThrottle(Base):
-    """Consecutive failures per login identifier, known or not (R-GATE-5).
+    """Failures per login identifier, known or not (R-GATE-5, R-SEC-2).
 
-    Unknown numbers are throttled too, so a lock never reveals that a number exists.
+    ``<kind>:<identifier>@<client>`` rows count one client's consecutive failures and
+    carry its lock; ``<kind>:<identifier>`` rows count every client's recent failures (see
+    ``auth.throttle``). Unknown numbers are throttled too, so a lock never reveals that a
+    number exists.
     """
 
     __tablename__ = "login_throttles"

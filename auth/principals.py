@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_login import AnonymousUserMixin
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 
 from auth.dossier_format import DossierRecord
 from auth.dossiers import RECORD_COLUMNS, dossier_source, record_from_rows
@@ -22,7 +22,7 @@ from auth.models import DossierAgent, DossierChild, StaffUser, WebSession
 from auth.rights import Rights, count_children, evaluate_rights
 from shop import cache, clock
 from shop.config import ABSOLUTE_SESSION_HOURS
-from shop.db import read_connection, session, unit_of_work
+from shop.db import after_commit, read_connection, session, unit_of_work
 from shop.extensions import login_manager
 
 
@@ -222,6 +222,22 @@ def forget_session(digest: str) -> None:
         cache.drop_value(_cache_key(digest))
 
 
+def end_agent_sessions(s: Any, number: str, keep: str | None = None) -> int:
+    """Inside a unit of work: end the agent's sessions but ``keep`` (R-SEC-1: a new code,
+    a change of rights). Once committed, every process stops serving them at once, as
+    after a logout: each gets the logout's tombstone in the session cache."""
+    query = select(WebSession.token_hash).where(
+        WebSession.kind == "agent", WebSession.principal_id == number
+    )
+    if keep:
+        query = query.where(WebSession.token_hash != token_digest(keep))
+    digests = list(s.scalars(query))
+    if digests:
+        s.execute(delete(WebSession).where(WebSession.token_hash.in_(digests)))
+        after_commit(lambda: [forget_session(digest) for digest in digests])
+    return len(digests)
+
+
 @login_manager.user_loader
 def load_principal(token: str) -> _Principal | None:
     source = dossier_source()
@@ -236,7 +252,13 @@ def load_principal(token: str) -> _Principal | None:
         if record is None:
             return None
         user = agent_user(record, token)
-        return user if user.rights.can_login else None
+        if not user.rights.can_login:
+            # Now medical staff (R-DOS-2): the session ends here too, so that a status set
+            # back to actif later cannot revive it (R-SEC-1).
+            with unit_of_work() as s:
+                end_agent_sessions(s, row.principal_id)
+            return None
+        return user
     staff = session().scalar(
         select(StaffUser).where(StaffUser.id == int(row.principal_id), StaffUser.active.is_(True))
     )

@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, insert, select
 
+from auth import throttle
 from auth.codes import (
     generate_access_code,
     is_valid_cgos_number,
@@ -26,8 +27,15 @@ from auth.codes import (
 )
 from auth.dossier_format import DossierRecord
 from auth.dossiers import dossier_source
-from auth.models import AccessCode, LoginThrottle, StaffUser, WebSession
-from auth.principals import AgentUser, StaffPrincipal, agent_user, forget_session, token_digest
+from auth.models import AccessCode, StaffUser, WebSession
+from auth.principals import (
+    AgentUser,
+    StaffPrincipal,
+    agent_user,
+    end_agent_sessions,
+    forget_session,
+    token_digest,
+)
 from auth.rights import Status
 from catalog.models import Partner
 from shop import audit, clock
@@ -51,8 +59,19 @@ GENERIC_LOGIN_FAILURE = (
     "prestataires, ou utilisez « Code oublié ? »."
 )
 LOCKED_MESSAGE = (
-    "Trop de tentatives : la connexion avec ce numéro est bloquée pendant 15 minutes. "
-    "Utilisez « Code oublié ? » pour recevoir un nouveau code d'accès."
+    "Trop de tentatives : la connexion avec ce numéro est bloquée pendant 15 minutes "
+    "depuis cet appareil. Utilisez « Code oublié ? » pour recevoir un nouveau code d'accès."
+)
+# « Code oublié » itself locked: never send the agent back to it (L11).
+CODE_REQUEST_LOCKED = (
+    "Trop de tentatives : la demande de code pour ce numéro est bloquée pendant 15 minutes "
+    "depuis cet appareil. Vérifiez votre année et votre mois de naissance, puis réessayez "
+    "dans 15 minutes ; votre code actuel reste valable. En cas de besoin, appelez la "
+    "billetterie au 01 70 56 59 24, du lundi au samedi de 8 h 30 à 18 h 30."
+)
+CODES_PER_DAY_REACHED = (
+    "Plusieurs codes d'accès ont déjà été envoyés aujourd'hui pour ce numéro : utilisez le "
+    "dernier reçu (pensez à regarder dans vos courriers indésirables) ou réessayez demain."
 )
 IDENTITY_FAILURE = (
     "Les informations saisies ne permettent pas de vous identifier. Vérifiez votre "
@@ -62,7 +81,7 @@ EMAIL_UPDATE_HELP = (
     "Pour faire mettre à jour votre adresse e-mail, contactez votre délégation régionale "
     "C.G.O.S en joignant votre dernier bulletin de salaire."
 )
-STAFF_LOCKED = "Trop de tentatives : ce compte est bloqué pendant 15 minutes."
+STAFF_LOCKED = "Trop de tentatives : ce compte est bloqué pendant 15 minutes depuis cet appareil."
 STAFF_ROLES = ("operator", "partner", "admin")
 
 
@@ -94,44 +113,6 @@ def verify_secret(secret_hash: str | None, secret: str, hasher: PasswordHasher =
         return hasher.verify(secret_hash, secret)
     except (VerificationError, InvalidHashError):
         return False
-
-
-# -- throttling (R-GATE-5) ---------------------------------------------------------------
-
-
-def _throttle(key: str) -> LoginThrottle | None:
-    """The failures counted against ``key``, or None: the only read a clean login needs."""
-    return session().get(LoginThrottle, key)
-
-
-def _throttle_locked(row: LoginThrottle | None) -> bool:
-    return bool(row and row.locked_until and row.locked_until > clock.utcnow())
-
-
-def _register_failure(key: str) -> bool:
-    """Count a failure; return True when this one locks the key."""
-    cfg = current_app.config
-    now = clock.utcnow()
-    with unit_of_work() as s:
-        row = s.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            s.add(row)
-        if row.locked_until and row.locked_until <= now:
-            row.locked_until = None
-            row.failures = 0
-        row.failures += 1
-        row.last_failure_at = now
-        locked = row.failures >= cfg["LOGIN_MAX_FAILURES"]
-        if locked:
-            row.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-            row.failures = 0
-    return locked
-
-
-def _clear_failures(key: str) -> None:
-    with unit_of_work() as s:
-        s.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
 
 
 # -- sessions -----------------------------------------------------------------------------
@@ -168,21 +149,22 @@ def close_session(token: str | None) -> None:
 # -- agents -------------------------------------------------------------------------------
 
 
-def login_agent(raw_number: str, raw_code: str) -> AgentUser:
-    """R-GATE-2/5, R-DOS-2: one generic failure, a lock after 5, pm sent to its portal."""
+def login_agent(raw_number: str, raw_code: str, client: str = "") -> AgentUser:
+    """R-GATE-2/5, R-DOS-2, R-SEC-2: one generic failure, this client locked after 5, pm
+    sent to its portal. ``client`` is the address the failures count against."""
     number = normalise_cgos_number(raw_number)
     code = normalise_access_code(raw_code)
     key = f"agent:{number}"
-    throttle = _throttle(key)
-    if _throttle_locked(throttle):
+    state = throttle.client_state(key, client)
+    if state and state[1]:
         raise LoginError(LOCKED_MESSAGE, locked=True)
     record = dossier_source().get(number) if is_valid_cgos_number(number) else None
     stored = session().get(AccessCode, number) if record else None
     if not verify_secret(stored.code_hash if stored else None, code, _code_hasher):
-        locked = _register_failure(key)
+        locked = throttle.register_failure(key, client)
         raise LoginError(LOCKED_MESSAGE if locked else GENERIC_LOGIN_FAILURE, locked=locked)
-    if throttle is not None:  # no write when nothing to reset
-        _clear_failures(key)
+    if state is not None:  # no write when nothing to reset
+        throttle.clear_client(key, client)
     if _code_hasher.check_needs_rehash(stored.code_hash):
         with unit_of_work():
             stored.code_hash = hash_code(code)
@@ -193,10 +175,28 @@ def login_agent(raw_number: str, raw_code: str) -> AgentUser:
     return user
 
 
-def issue_access_code(number: str, actor: Any, send: bool = True, code: str | None = None) -> str:
+def _sent_today(row: AccessCode | None) -> int:
+    """Codes the agent had sent through « Recevoir mon code d'accès » today (Paris)."""
+    if row is None or row.requested_on != clock.today():
+        return 0
+    return row.requested_count or 0
+
+
+def issue_access_code(
+    number: str,
+    actor: Any,
+    send: bool = True,
+    code: str | None = None,
+    *,
+    self_service: bool = False,
+    keep_session: str | None = None,
+) -> str:
     """A new code replaces the old one (R-GATE-3); e-mailed unless printed; audit-logged.
 
-    ``code`` is only given by the demo seed, so its printed codes stay the same.
+    It ends the agent's other sessions (R-SEC-1): whoever knew the old code is logged out
+    everywhere; ``keep_session`` is the token of the request asking, if it is the agent's.
+    ``self_service`` codes (R-GATE-4) are limited to ACCESS_CODES_PER_DAY per number and
+    day. ``code`` is only given by the demo seed, so its printed codes stay the same.
     """
     record = dossier_source().get(number)
     if record is None:
@@ -208,13 +208,20 @@ def issue_access_code(number: str, actor: Any, send: bool = True, code: str | No
     code = normalise_access_code(code) if code else generate_access_code()
     now = clock.utcnow()
     with unit_of_work() as s:
-        row = s.get(AccessCode, number)
+        # Locked, so that two requests at once cannot both pass the daily limit.
+        row = s.get(AccessCode, number, with_for_update=True, populate_existing=True)
+        if self_service and _sent_today(row) >= current_app.config["ACCESS_CODES_PER_DAY"]:
+            raise DomainError(CODES_PER_DAY_REACHED, rule="R-GATE-4")
         if row is None:
-            s.add(AccessCode(cgos_number=number, code_hash=hash_code(code), issued_at=now))
-        else:
-            row.code_hash = hash_code(code)
-            row.issued_at = now
-        s.execute(delete(LoginThrottle).where(LoginThrottle.key == f"agent:{number}"))
+            row = AccessCode(cgos_number=number, code_hash="", issued_at=now, requested_count=0)
+            s.add(row)
+        if self_service:
+            row.requested_count = _sent_today(row) + 1
+            row.requested_on = clock.today()
+        row.code_hash = hash_code(code)
+        row.issued_at = now
+        throttle.clear_all(s, f"agent:{number}")
+        end_agent_sessions(s, number, keep=keep_session)
         audit.record(
             actor,
             "access_code.issued",
@@ -241,50 +248,85 @@ class CodeRequest:
     pm_portal_url: str | None = None
 
 
-def verify_identity(raw_number: str, birth_year: int, birth_month: int) -> CodeRequest:
-    """R-GATE-4 step 1: number + birth year + month, same generic failure as a login."""
+class CodeRequestClosed(DomainError):
+    """Step 2 is over for this client: three mismatches, or no address to match (R-GATE-4)."""
+
+    def __init__(self, message: str = EMAIL_UPDATE_HELP):
+        super().__init__(message, rule="R-GATE-4")
+
+
+def verify_identity(
+    raw_number: str, birth_year: int, birth_month: int, client: str = ""
+) -> CodeRequest:
+    """R-GATE-4 step 1: number + birth year + month, same generic failure as a login; the
+    lock is this client's only (R-SEC-2) and its message does not point back here (L11)."""
     number = normalise_cgos_number(raw_number)
     key = f"code:{number}"
-    if _throttle_locked(_throttle(key)):
-        raise DomainError(LOCKED_MESSAGE, rule="R-GATE-5")
+    state = throttle.client_state(key, client)
+    if state and state[1]:
+        raise DomainError(CODE_REQUEST_LOCKED, rule="R-GATE-5")
     record = dossier_source().get(number) if is_valid_cgos_number(number) else None
     if (
         record is None
         or record.birth_date.year != birth_year
         or record.birth_date.month != birth_month
     ):
-        locked = _register_failure(key)
-        raise DomainError(LOCKED_MESSAGE if locked else IDENTITY_FAILURE, rule="R-GATE-4")
-    _clear_failures(key)
+        locked = throttle.register_failure(key, client)
+        raise DomainError(CODE_REQUEST_LOCKED if locked else IDENTITY_FAILURE, rule="R-GATE-4")
+    if state is not None:
+        throttle.clear_client(key, client)
     if record.status == Status.PM:
         return CodeRequest(number, None, current_app.config["PM_PORTAL_URL"])
+    if (
+        record.email
+        and _sent_today(session().get(AccessCode, number))
+        >= current_app.config["ACCESS_CODES_PER_DAY"]
+    ):
+        raise DomainError(CODES_PER_DAY_REACHED, rule="R-GATE-4")
     return CodeRequest(number, mask_email(record.email) if record.email else None)
 
 
 MAX_EMAIL_TRIES = 3
+# Three mismatched addresses close step 2 for that number and client for a day, however
+# often step 1 is passed again (the count is kept here, not in the visitor's cookie).
+EMAIL_TRIES_LOCK = timedelta(hours=24)
 
 
-def confirm_email(number: str, email: str, tries_so_far: int) -> DossierRecord:
+def email_tries_left(number: str, client: str = "") -> int:
+    """Addresses this client may still try for ``number`` (0: step 2 is closed)."""
+    state = throttle.client_state(f"email:{number}", client)
+    if state is None:
+        return MAX_EMAIL_TRIES
+    failures, locked = state
+    return 0 if locked else max(MAX_EMAIL_TRIES - failures, 1)
+
+
+def confirm_email(
+    number: str, email: str, client: str = "", keep_session: str | None = None
+) -> DossierRecord:
     """R-GATE-4 step 2: the full address must match the dossier's; then the code is sent.
 
-    Raises DomainError on a mismatch; the caller counts tries and stops at 3.
+    A mismatch raises a DomainError on the field; the third (counted server-side, per
+    number and client) raises CodeRequestClosed, as does a dossier without an address.
     """
+    key = f"email:{number}"
+    if email_tries_left(number, client) == 0:
+        raise CodeRequestClosed()
     record = dossier_source().get(number)
     if record is None or not record.email:
-        raise DomainError(EMAIL_UPDATE_HELP, rule="R-GATE-4")
+        raise CodeRequestClosed()
     if not same_email(email, record.email):
-        if tries_so_far + 1 >= MAX_EMAIL_TRIES:
-            raise DomainError(
-                "L'adresse saisie ne correspond pas à celle de votre dossier. " + EMAIL_UPDATE_HELP,
-                field="email",
-                rule="R-GATE-4",
-            )
+        if throttle.register_failure(
+            key, client, max_failures=MAX_EMAIL_TRIES, lock=EMAIL_TRIES_LOCK
+        ):
+            raise CodeRequestClosed()
         raise DomainError(
             "Cette adresse ne correspond pas à celle de votre dossier C.G.O.S.",
             field="email",
             rule="R-GATE-4",
         )
-    issue_access_code(number, actor=f"agent:{number}")
+    issue_access_code(number, actor=f"agent:{number}", self_service=True, keep_session=keep_session)
+    throttle.clear_client(key, client)
     return record
 
 
@@ -337,21 +379,24 @@ def create_staff(
     return user
 
 
-def login_staff(raw_email: str, password: str) -> StaffPrincipal:
-    """Staff e-mail + password, with the same lock as agents (R-GATE-5/6)."""
+def login_staff(raw_email: str, password: str, client: str = "") -> StaffPrincipal:
+    """Staff e-mail + password, with the same per-client lock as agents (R-GATE-5/6,
+    R-SEC-2): a stranger cannot lock an admin out."""
     email = (raw_email or "").strip().lower()
     key = f"staff:{email}"
-    if _throttle_locked(_throttle(key)):
+    state = throttle.client_state(key, client)
+    if state and state[1]:
         raise LoginError(STAFF_LOCKED, locked=True)
     user = session().scalar(
         select(StaffUser).where(StaffUser.email == email, StaffUser.active.is_(True))
     )
     if not verify_secret(user.password_hash if user else None, password or ""):
-        locked = _register_failure(key)
+        locked = throttle.register_failure(key, client)
         raise LoginError(
             STAFF_LOCKED if locked else "Adresse e-mail ou mot de passe incorrect.",
             locked=locked,
         )
-    _clear_failures(key)
+    if state is not None:
+        throttle.clear_client(key, client)
     token = open_session("staff", str(user.id))
     return StaffPrincipal(user, token)

@@ -20,8 +20,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=False,
     )
     app.config.update(load_config(overrides))
-    # The idle timeout is enforced server-side (auth.principals); the cookie only has to
-    # outlive the absolute limit, so it is signed at login and not re-signed on every page.
+    _trust_proxies(app)
+    # The idle timeout is enforced server-side (auth.principals). The login cookie is a
+    # browser-session cookie; its signature is still refused past the absolute limit.
     app.permanent_session_lifetime = timedelta(hours=ABSOLUTE_SESSION_HOURS)
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
@@ -52,6 +53,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT reverse proxies, the client's address and scheme are the
+    ones the outermost trusted proxy saw (R-SEC-2: rate limits count real clients). The
+    Host header is not taken from X-Forwarded-Host: the proxies pass it unchanged."""
+    count = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 class _BoundedInt(IntegerConverter):

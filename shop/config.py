@@ -51,6 +51,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQL_ECHO": _env_bool("SQL_ECHO", False),
         # Mail: without MAIL_SERVER mails stay in the outbox and show on /dev/courriels.
         "MAIL_SERVER": mail_server,
+        # /dev/courriels: an explicit development switch (bin/demo), never the client's address.
+        "DEV_MAIL_PAGE": _env_bool("DEV_MAIL_PAGE", False),
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
         "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
         "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
@@ -99,9 +101,17 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         or (os.environ.get("REDIS_URL") or "memory://"),
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "30 per minute;300 per hour"),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        # Reverse proxies in front of the store whose X-Forwarded-For/-Proto are trusted
+        # (R-SEC-2): 0 reads the connection's own address, so headers cannot be spoofed.
+        "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
+        # Failures from every client on one number (or staff e-mail) within the lock period
+        # past which each client is locked at its first failure (auth.throttle, R-SEC-2).
+        "LOGIN_MAX_FAILURES_PER_NUMBER": 20,
+        # Codes « Recevoir mon code d'accès » sends per number and day (R-GATE-4).
+        "ACCESS_CODES_PER_DAY": _env_int("ACCESS_CODES_PER_DAY", 3),
         "TIMEZONE": "Europe/Paris",
     }
     cfg.update(overrides)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
-
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
 from shop.db import session
@@ -45,20 +43,15 @@ def privacy():
     return render_template("public/pages/donnees_personnelles.html")
 
 
-def _loopback_client() -> bool:
-    try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
-        return False
-
-
 @bp.route("/dev/courriels")
 def dev_outbox():
-    """Embedded default only (no MAIL_SERVER): the mails the store would have sent.
+    """Embedded default only: the mails the store would have sent, for the demonstration.
 
-    Served to the local machine only, never when a real SMTP server is configured.
+    Opened by the explicit DEV_MAIL_PAGE switch (``bin/demo``), never by the client's
+    address (behind a same-host proxy every visitor is on the loopback), and never when a
+    real SMTP server is configured.
     """
-    if current_app.config.get("MAIL_SERVER") or not _loopback_client():
+    if not current_app.config.get("DEV_MAIL_PAGE") or current_app.config.get("MAIL_SERVER"):
         abort(404)
     mails = session().scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50))
     return render_template("public/pages/dev_outbox.html", mails=mails)

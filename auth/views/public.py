@@ -19,8 +19,10 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from auth import services
+from auth.codes import client_bucket
 from auth.dossiers import DossierServiceUnavailable
 from auth.forms import AgentLoginForm, CodeRequestForm, EmailConfirmForm, StaffLoginForm
+from shop import clock
 from shop.errors import DomainError
 from shop.extensions import limiter
 
@@ -37,21 +39,32 @@ def _login_limit() -> str:
 
 
 def _safe_next(default: str) -> str:
-    """Only follow a local path after login, never another site."""
+    """Only follow a local path after login, never another site. Control characters and
+    backslashes are refused outright: browsers read ``/\\host`` and ``/<tab>/host`` as
+    another site, and a newline cannot go in a Location header (it would be a 500)."""
     target = request.args.get("next") or ""
+    if any(ch < " " or ch in "\\\x7f" for ch in target):
+        return default
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.netloc:
         return target
     return default
 
 
+def _client() -> str:
+    """The address failures count against (after TRUSTED_PROXY_COUNT proxies, R-SEC-2)."""
+    return client_bucket(request.remote_addr)
+
+
 def _start(user) -> None:
     # A fresh cookie session at login: nothing from before survives (fixation). It gets its
     # CSRF secret now, in the login's own cookie: otherwise every page seen before the
     # browser stores the next cookie would make a new secret and send the cookie again.
+    # A browser-session cookie (no Expires): closing the browser of a shared hospital PC
+    # logs out; the idle timeout and the 12-hour limit are enforced server-side.
     session.clear()
     login_user(user)
-    session.permanent = True
+    session.permanent = False
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     generate_csrf()
 
@@ -66,7 +79,9 @@ def login():
     locked = False
     if form.validate_on_submit():
         try:
-            user = services.login_agent(form.cgos_number.data, form.access_code.data)
+            user = services.login_agent(
+                form.cgos_number.data, form.access_code.data, client=_client()
+            )
         except services.LoginError as exc:
             error, locked, portal_url = exc.message, exc.locked, exc.portal_url
         except DossierServiceUnavailable:
@@ -96,7 +111,10 @@ def request_code():
     if form.validate_on_submit():
         try:
             req = services.verify_identity(
-                form.cgos_number.data, int(form.birth_year.data), int(form.birth_month.data)
+                form.cgos_number.data,
+                int(form.birth_year.data),
+                int(form.birth_month.data),
+                client=_client(),
             )
         except DomainError as exc:
             error = exc.message
@@ -109,44 +127,74 @@ def request_code():
                 return render_template(
                     "public/auth/code_no_email.html", help=services.EMAIL_UPDATE_HELP
                 )
-            session["code_request"] = {"n": req.cgos_number, "tries": 0, "m": req.masked_email}
+            # Only who passed step 1, signed; every count is kept server-side (R-GATE-4).
+            session["code_request"] = {
+                "n": req.cgos_number,
+                "m": req.masked_email,
+                "t": int(clock.now().timestamp()),
+            }
             return redirect(url_for(".confirm_email"))
     status = 200 if request.method == "GET" or not (error or form.errors) else 422
     return render_template("public/auth/code_request.html", form=form, error=error), status
 
 
+STEP_1_VALID_SECONDS = 30 * 60
+
+
+def _code_request_state() -> dict | None:
+    """Step 1's signed state, if it is recent: a saved cookie does not stay a pass."""
+    state = session.get("code_request")
+    if not state or clock.now().timestamp() - state.get("t", 0) > STEP_1_VALID_SECONDS:
+        return None
+    return state
+
+
+def _closed_page():
+    session.pop("code_request", None)
+    page = render_template(
+        "public/auth/code_no_email.html", help=services.EMAIL_UPDATE_HELP, mismatch=True
+    )
+    return page, 422
+
+
 @bp.route("/code-acces/adresse", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def confirm_email():
-    """R-GATE-4 step 2: the full address twice; three misses and we stop."""
-    state = session.get("code_request")
+    """R-GATE-4 step 2: the full address twice; three misses (counted server-side for the
+    number and this client) and we stop."""
+    state = _code_request_state()
     if not state:
+        session.pop("code_request", None)
         return redirect(url_for(".request_code"))
+    number = state["n"]
     form = EmailConfirmForm()
+    error = None
+    if services.email_tries_left(number, _client()) == 0:
+        return _closed_page()
     if form.validate_on_submit():
+        keep = current_user.get_id() if getattr(current_user, "is_agent", False) else None
         try:
-            services.confirm_email(state["n"], form.email.data, state["tries"])
+            services.confirm_email(number, form.email.data, client=_client(), keep_session=keep)
+        except services.CodeRequestClosed:
+            return _closed_page()
         except DomainError as exc:
-            state["tries"] += 1
-            session["code_request"] = state
-            if state["tries"] >= services.MAX_EMAIL_TRIES or form.email.name != exc.field:
-                session.pop("code_request", None)
-                return render_template(
-                    "public/auth/code_no_email.html", help=services.EMAIL_UPDATE_HELP, mismatch=True
-                ), 422
-            form.email.errors.append(exc.message)
+            if exc.field == form.email.name:
+                form.email.errors.append(exc.message)
+            else:
+                error = exc.message
         except DossierServiceUnavailable:
             form.email.errors.append(UNAVAILABLE)
         else:
             session.pop("code_request", None)
             return render_template("public/auth/code_sent.html", masked_email=state["m"])
-    status = 200 if request.method == "GET" or not form.errors else 422
+    status = 200 if request.method == "GET" or not (error or form.errors) else 422
     return (
         render_template(
             "public/auth/code_email.html",
             form=form,
+            error=error,
             masked_email=state["m"],
-            tries_left=services.MAX_EMAIL_TRIES - state["tries"],
+            tries_left=services.email_tries_left(number, _client()),
         ),
         status,
     )
@@ -170,7 +218,7 @@ def staff_login():
     error = None
     if form.validate_on_submit():
         try:
-            user = services.login_staff(form.email.data, form.password.data)
+            user = services.login_staff(form.email.data, form.password.data, client=_client())
         except services.LoginError as exc:
             error = exc.message
         else:

@@ -68,3 +68,21 @@ def test_r_gate_4_email_comparison_ignores_case_and_spaces():
     assert same_email(" Marie.Dupont@Example.FR ", "marie.dupont@example.fr")
     assert not same_email("marie.dupont@example.fr", "marie.dupond@example.fr")
     assert not same_email("", "")
+
+
+@pytest.mark.parametrize(
+    ("address", "bucket"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("", "unknown"),
+        (None, "unknown"),
+        ("not-an-address", "not-an-address"),
+    ],
+)
+def test_r_sec_2_failures_count_per_client_address_or_ipv6_64(address, bucket):
+    from auth.codes import client_bucket
+
+    assert client_bucket(address) == bucket

@@ -112,3 +112,70 @@ def test_r_gate_5_birth_date_guessing_is_locked_too(client, make_agent, clock):
     assert "bloquée" in _step1(client, number, month="6").get_data(as_text=True)
     # Even the right answer is refused while locked.
     assert "bloquée" in _step1(client, number, month="5").get_data(as_text=True)
+
+
+def test_r_gate_4_replaying_the_step_1_cookie_does_not_reset_the_three_tries(
+    app, client, make_agent, mailbox
+):
+    """The mismatch count lives on the server: a saved step-1 cookie, sent again before
+    each guess, still stops at the third wrong address (M4)."""
+    number, _ = make_agent(email="camille@exemple.fr")
+    assert _step1(client, number).status_code == 302
+    saved = client.get_cookie("cgos_session").value
+    pages = []
+    for i in range(5):
+        client.set_cookie("cgos_session", saved)
+        pages.append(_step2(client, f"devine{i}@exemple.fr").get_data(as_text=True))
+    assert "Il vous reste 2 essais" in pages[0]
+    assert "Il vous reste 1 essai" in pages[1]
+    for html in pages[2:]:
+        assert "bulletin de salaire" in html and "Il vous reste" not in html
+    # Even the right address is refused now: the attacker learns nothing more.
+    client.set_cookie("cgos_session", saved)
+    assert "bulletin de salaire" in _step2(client, "camille@exemple.fr").get_data(as_text=True)
+    # Starting again at step 1 does not give three new tries either.
+    _step1(client, number)
+    assert "bulletin de salaire" in _step2(client, "camille@exemple.fr").get_data(as_text=True)
+    assert not mailbox.messages
+
+
+def test_r_gate_4_codes_issued_per_number_per_day_are_limited(
+    app, client, make_agent, mailbox, clock
+):
+    """Replaying the step-2 cookie with the right address gives at most
+    ACCESS_CODES_PER_DAY codes a day (3); the fourth is refused in French, the next day
+    works again."""
+    clock.set("2026-03-10T09:00")
+    number, _ = make_agent(email="camille@exemple.fr")
+    limit = app.config["ACCESS_CODES_PER_DAY"]
+    assert limit == 3
+    assert _step1(client, number).status_code == 302
+    saved = client.get_cookie("cgos_session").value
+    for _ in range(limit):
+        client.set_cookie("cgos_session", saved)
+        html = _step2(client, "camille@exemple.fr").get_data(as_text=True)
+        assert "vous a été envoyé" in html
+    mailbox.wait_for(limit)
+    client.set_cookie("cgos_session", saved)
+    fourth = _step2(client, "camille@exemple.fr")
+    html = fourth.get_data(as_text=True)
+    assert fourth.status_code == 422
+    assert "déjà été envoyés aujourd&#39;hui" in html or "déjà été envoyés aujourd'hui" in html
+    # Step 1 says it at once, too.
+    assert "déjà été envoyés" in _step1(client, number).get_data(as_text=True)
+    assert len(mailbox.messages) == limit
+    clock.set("2026-03-11T08:00")
+    assert _step1(client, number).status_code == 302
+    assert "vous a été envoyé" in _step2(client, "camille@exemple.fr").get_data(as_text=True)
+
+
+def test_r_gate_4_a_step_1_cookie_expires(app, client, make_agent, clock, mailbox):
+    """The signed step-1 state is good for 30 minutes: an old saved cookie leads back to
+    step 1."""
+    clock.set("2026-03-10T09:00")
+    number, _ = make_agent(email="camille@exemple.fr")
+    _step1(client, number)
+    clock.advance(minutes=31)
+    resp = _step2(client, "camille@exemple.fr")
+    assert resp.status_code == 302 and resp.location.endswith("/code-acces")
+    assert not mailbox.messages

@@ -185,6 +185,31 @@ def test_next_parameter_never_leaves_the_site(client, make_agent):
     assert resp.location == "/"
 
 
+@pytest.mark.parametrize(
+    "target",
+    ["/%0A", "/%0D%0ASet-Cookie:x=1", "/mes-commandes/%0A", "/%09/evil.example", "/\\evil.example"],
+)
+def test_next_with_control_characters_falls_back_home(client, make_agent, target):
+    """A newline in ``next`` would make the redirect header invalid (a 500 after a login
+    that succeeded): such a target is dropped, the agent lands on the home page."""
+    number, code = make_agent()
+    resp = client.post(
+        f"/connexion?next={target}", data={"cgos_number": number, "access_code": code}
+    )
+    assert resp.status_code == 302
+    assert resp.location == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_next_local_path_is_kept(client, make_agent):
+    number, code = make_agent()
+    resp = client.post(
+        "/connexion?next=/mes-commandes/%3Fpage%3D2",
+        data={"cgos_number": number, "access_code": code},
+    )
+    assert resp.location == "/mes-commandes/?page=2"
+
+
 def test_session_expires_after_idle_time(client, make_agent, clock, app):
     number, code = make_agent()
     clock.set(datetime(2026, 3, 10, 9, 0))
