@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from auth.codes import is_valid_cgos_number, normalise_cgos_number
 from shop.clock import MONTHS_FR
+from shop.email_address import ValidEmail
 from shop.forms import strip_text
 
 CGOS_HELP = "8 chiffres suivis d'une lettre, par exemple 12345678A."
@@ -67,7 +68,7 @@ class EmailConfirmForm(FlaskForm):
         filters=[strip_text],
         validators=[
             DataRequired("Saisissez votre adresse e-mail."),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
+            ValidEmail(),
             Length(max=320),
         ],
         render_kw={"autocomplete": "email"},
@@ -90,7 +91,7 @@ class StaffLoginForm(FlaskForm):
         filters=[strip_text],
         validators=[
             DataRequired("Saisissez votre adresse e-mail."),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
+            ValidEmail(),
         ],
         render_kw={"autocomplete": "username"},
     )

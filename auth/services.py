@@ -32,6 +32,7 @@ from auth.rights import Status
 from catalog.models import Partner
 from shop import audit, clock
 from shop.db import session, unit_of_work
+from shop.email_address import INVALID_EMAIL, InvalidEmail, normalise_email
 from shop.errors import DomainError
 from shop.mail import queue_mail
 
@@ -228,6 +229,7 @@ def issue_access_code(number: str, actor: Any, send: bool = True, code: str | No
                 "Votre code d'accès prestataires CGOS Loisirs",
                 record=record,
                 code=code,
+                secrets=(code,),
             )
     return code
 
@@ -300,7 +302,10 @@ def create_staff(
     actor: Any = "cli",
 ) -> StaffUser:
     """R-GATE-6: partner staff belong to exactly one partner organisation."""
-    email = email.strip().lower()
+    try:
+        email = normalise_email(email).lower()
+    except InvalidEmail:
+        raise DomainError(INVALID_EMAIL, field="email") from None
     if role not in STAFF_ROLES:
         raise DomainError(f"Rôle inconnu : {role} ({', '.join(STAFF_ROLES)}).", field="role")
     if len(password) < 12:

@@ -24,6 +24,7 @@ from orders.pricing import Choices, Household, LineIn, PricedCart, Refusal, pric
 from orders.status import HOLDING
 from shop import clock
 from shop.db import session, unit_of_work, upsert
+from shop.email_address import InvalidEmail, normalise_email
 from shop.errors import DomainError, NotFound
 from vacations import stay_lines
 from vacations.stay_lines import StayPricing
@@ -511,10 +512,10 @@ def set_magazine_delivery(
         raise DomainError("Cette ligne n'est pas un abonnement.")
     options: dict[str, Any] = {}
     if not offer.physical:
-        email = (reader_email or "").strip()
-        if "@" not in email or "." not in email.rpartition("@")[2]:
-            raise DomainError("Adresse e-mail du lecteur invalide.", field="reader_email")
-        options["reader_email"] = email
+        try:
+            options["reader_email"] = normalise_email(reader_email)
+        except InvalidEmail:
+            raise DomainError("Adresse e-mail du lecteur invalide.", field="reader_email") from None
     elif address is not None:
         _check_address(address)
         options["address"] = {k: v.strip() for k, v in address.items()}

@@ -26,6 +26,7 @@ from orders.status import OrderStatus, check_transition
 from shop import audit, clock
 from shop.clock import PARIS
 from shop.db import for_update, get_db, session, unit_of_work, upsert
+from shop.email_address import INVALID_EMAIL, InvalidEmail, normalise_email
 from shop.errors import DomainError, NotFound
 from shop.jobs import due_task
 from shop.mail import queue_mail
@@ -176,9 +177,10 @@ def place_order(
         raise DomainError(
             "Acceptez les conditions générales de vente pour commander.", field="accept_cgv"
         )
-    email = contact.email.strip()
-    if "@" not in email or "." not in email.rpartition("@")[2]:
-        raise DomainError("Adresse e-mail invalide.", field="email")
+    try:
+        email = normalise_email(contact.email)
+    except InvalidEmail:
+        raise DomainError(INVALID_EMAIL, field="email") from None
     try:
         return _place(
             agent, payment_method, email, expected_total_cents, checkout_token, actor, channel

@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
+    from support.views import mails as support_mails
     from support.views import ops as support_ops
     from vacations.views import agent as vacations_agent
     from vacations.views import ops as vacations_ops
@@ -105,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.partner.register_blueprint(catalog_partner.bp)
     aud.agent.register_blueprint(support_agent.bp)
     aud.ops.register_blueprint(support_ops.bp)
+    aud.ops.register_blueprint(support_mails.bp)
     aud.partner.register_blueprint(partners_portal.bp)
     aud.public.register_blueprint(partners_api.bp)
     aud.agent.register_blueprint(vacations_agent.bp)
