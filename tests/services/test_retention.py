@@ -225,3 +225,22 @@ def _contact(at: datetime) -> ContactMessage:
         created_at=at,
         updated_at=at,
     )
+
+
+def test_spec_12_a_sent_payment_link_is_masked_in_the_outbox(
+    app, client, make_staff, make_agent, make_offer, mailbox
+):
+    """The phone payment link is a working secret for 24 hours: masked once sent."""
+    from tests.conftest import login_staff
+    from tests.web.ops.test_phone_orders import card_order
+
+    email, password = make_staff("operator")
+    login_staff(client, email, password)
+    number, _ = make_agent(email="tel@exemple.fr")
+    offer = make_offer(kind="billet_ouvert", title="Parc des Oiseaux", stock=10)
+    _order, link = card_order(client, app, number, offer, mailbox)
+    token = link.rsplit("/", 1)[1]
+    with app.app_context():
+        row = session().scalar(select(OutboxMail).where(OutboxMail.kind == "orders/payment_link"))
+        assert row.status == MailStatus.SENT
+        assert token not in row.body_text and REDACTED in row.body_text
