@@ -10,9 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from auth.codes import is_valid_cgos_number, normalise_cgos_number
+from auth.emails import InvalidEmail, normalise_email
 from auth.regions import REGIONS
 from auth.rights import FiscalStatus, Status
-from shop.email_address import InvalidEmail, normalise_email
 
 
 @dataclass(frozen=True)

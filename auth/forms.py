@@ -8,8 +8,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from auth.codes import is_valid_cgos_number, normalise_cgos_number
+from auth.emails import ValidEmail
 from shop.clock import MONTHS_FR
-from shop.email_address import ValidEmail
 from shop.forms import strip_text
 
 CGOS_HELP = "8 chiffres suivis d'une lettre, par exemple 12345678A."

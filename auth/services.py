@@ -26,13 +26,13 @@ from auth.codes import (
 )
 from auth.dossier_format import DossierRecord
 from auth.dossiers import dossier_source
+from auth.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from auth.models import AccessCode, LoginThrottle, StaffUser, WebSession
 from auth.principals import AgentUser, StaffPrincipal, agent_user, forget_session, token_digest
 from auth.rights import Status
 from catalog.models import Partner
 from shop import audit, clock
 from shop.db import session, unit_of_work
-from shop.email_address import INVALID_EMAIL, InvalidEmail, normalise_email
 from shop.errors import DomainError
 from shop.mail import queue_mail
 

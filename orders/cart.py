@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from auth.emails import InvalidEmail, normalise_email
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind, on_sale, open_session_deliveries, visible_to
@@ -24,7 +25,6 @@ from orders.pricing import Choices, Household, LineIn, PricedCart, Refusal, pric
 from orders.status import HOLDING
 from shop import clock
 from shop.db import session, unit_of_work, upsert
-from shop.email_address import InvalidEmail, normalise_email
 from shop.errors import DomainError, NotFound
 from vacations import stay_lines
 from vacations.stay_lines import StayPricing

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from auth.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from orders import cart as carts
@@ -26,7 +27,6 @@ from orders.status import OrderStatus, check_transition
 from shop import audit, clock
 from shop.clock import PARIS
 from shop.db import for_update, get_db, session, unit_of_work, upsert
-from shop.email_address import INVALID_EMAIL, InvalidEmail, normalise_email
 from shop.errors import DomainError, NotFound
 from shop.jobs import due_task
 from shop.mail import queue_mail

@@ -4,8 +4,8 @@ Each period below is a row of the page's « Durées de conservation » table
 (templates/public/pages/donnees_personnelles.html); change both together. Each task
 deletes in one statement per table what has outlived its period, so running it twice,
 or from two processes, deletes nothing more. Periods kept elsewhere by construction: the
-access code (replaced), the IP address (rate-limit windows of an hour at most) and the
-failed-login counter (auth).
+access code (replaced), the IP address (rate-limit windows of an hour at most). The
+failed-login counters and the code-request state belong to ``auth``, which purges them.
 """
 
 from __future__ import annotations

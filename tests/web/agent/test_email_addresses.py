@@ -10,9 +10,9 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from auth.emails import InvalidEmail, normalise_email
 from orders.models import Order
 from shop.db import session, unit_of_work
-from shop.email_address import InvalidEmail, normalise_email
 from shop.jobs import run_due
 from shop.mail import MailStatus, OutboxMail, queue_mail
 from tests.conftest import agent_json, login_agent

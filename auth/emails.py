@@ -1,4 +1,5 @@
-"""The one check for an e-mail address entering the store (R-ORD-6, SPEC §12).
+"""The one check for an e-mail address entering the store (R-ORD-6, SPEC §12); a pure
+rule (no Flask, no SQLAlchemy) shared by every domain.
 
 Checkout, the cart's reader address, dossier imports, « Nous contacter », staff accounts
 and every back-office form go through ``normalise_email`` (or its WTForms validator), so
