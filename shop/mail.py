@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from flask_mail import Connection, Mail, Message
 from sqlalchemy import JSON, DateTime, Integer, String, Text, or_, select, update
 from sqlalchemy.engine import Connection as DbConnection
@@ -215,8 +215,9 @@ DRAIN_MAX_BATCHES = 20
 
 def send_after_commit(*mail_ids: int) -> None:
     """No request waits on SMTP (R-ORD-6): with ``REDIS_URL`` a Celery worker sends the
-    mails; without it (or with the queue unreachable) this process's sender thread does.
-    Either way a failure leaves a mail pending for ``mail.retry_pending``."""
+    mails; without it (or with the queue unreachable) this process's sender thread sends
+    a request's mails, while a command or a job sends its own. Either way a failure leaves
+    a mail pending for ``mail.retry_pending``."""
     app = current_app._get_current_object()
     if queue_enabled(app):
         # Without Redis's answer the commit queues a drain rather than risk none.
@@ -225,9 +226,10 @@ def send_after_commit(*mail_ids: int) -> None:
         if enqueue(DRAIN_OUTBOX, countdown=app.config.get("MAIL_DRAIN_DELAY_SECONDS")):
             return
         cache.drop_value(DRAIN_FLAG)
-    if isinstance(session().get_bind(), DbConnection):
-        # The session runs on one connection it owns (tests' rolled-back transaction): a
-        # thread could not see the uncommitted rows, so they are sent here.
+    if not has_request_context() or isinstance(session().get_bind(), DbConnection):
+        # Commands and jobs have no one waiting and may exit at once: sent here. So are
+        # mails of a session that owns its one connection (tests' rolled-back
+        # transaction), whose uncommitted rows a thread could not see.
         deliver_many(list(mail_ids))
         return
     from shop.mail_thread import submit
