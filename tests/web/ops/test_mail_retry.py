@@ -220,3 +220,41 @@ def test_r_sec_3_the_mails_page_is_for_operators_only(app, db, client, make_agen
 
     login_agent(client, number, code)
     assert client.get("/gestion/courriels/").status_code in (302, 404)
+
+
+def test_r_sec_3_an_unreachable_server_is_tried_once_per_batch(app, db, clock, smtp):
+    """A down or hung server costs one connection attempt (one ``MAIL_TIMEOUT``) per run,
+    not one per mail: the rest of the batch is rescheduled with the same error."""
+    from unittest.mock import patch
+
+    from shop.mail import _TimeoutConnection
+
+    clock.set(START)
+    opened = []
+    real_configure = _TimeoutConnection.configure_host
+
+    def counting(self):
+        opened.append(1)
+        return real_configure(self)
+
+    patched = patch.object(_TimeoutConnection, "configure_host", counting)
+    with patched, in_app(app), unit_of_work():
+        for n in range(3):
+            queue_mail(f"m{n}@exemple.fr", "support/acknowledgement", "Bonjour", message=_msg())
+    assert opened == [1]
+    with in_app(app):
+        rows = session().scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
+        assert [(r.status, r.attempts) for r in rows] == [(MailStatus.PENDING, 1)] * 3
+        assert all("refused" in r.last_error or "111" in r.last_error for r in rows)
+
+
+def _msg() -> SimpleNamespace:
+    return SimpleNamespace(
+        id=8,
+        prenom="Paul",
+        nom="Martin",
+        created_at=datetime(2027, 3, 1, 8, 0),
+        topic_label="Expédition",
+        order_number=None,
+        body="Bonjour",
+    )
