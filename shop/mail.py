@@ -45,6 +45,8 @@ class MailStatus(StrEnum):
 # Retry pace (R-SEC-3): 1 minute after the first failure, doubling, at most an hour apart.
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
+# A claim this old was left by a sender that died mid-way: the mail is pending again.
+STALE_CLAIM = timedelta(minutes=10)
 # What replaces a secret in the stored body once it is no longer needed there.
 REDACTED = "[masqué après l'envoi]"
 
@@ -451,7 +453,7 @@ def retry_pending() -> int:
     """Job: send the pending mails whose next try is due, and free claims left by a
     crashed sender."""
     now = clock.utcnow()
-    stale = now - timedelta(minutes=10)
+    stale = now - STALE_CLAIM
     with unit_of_work() as s:
         s.execute(
             update(OutboxMail)
@@ -516,7 +518,12 @@ def resend_mail(mail_id: int, actor: Any) -> OutboxMail:
         mail = s.get(OutboxMail, mail_id, populate_existing=True)
         if mail is None:
             raise NotFound()
-        if mail.status not in (MailStatus.FAILED, MailStatus.PENDING):
+        stuck = (
+            mail.status == MailStatus.SENDING
+            and mail.claimed_at is not None
+            and mail.claimed_at < clock.utcnow() - STALE_CLAIM
+        )
+        if mail.status not in (MailStatus.FAILED, MailStatus.PENDING) and not stuck:
             raise DomainError("Ce courriel n'est plus en attente : il est déjà parti.")
         if REDACTED in mail.body_text:
             raise DomainError(MASKED_REFUSAL)

@@ -213,6 +213,16 @@ def test_r_sec_3_a_late_mail_is_listed_before_it_fails(app, db, client, clock, s
     html = client.get("/gestion/courriels/").get_data(as_text=True)
     assert "late@exemple.fr" in html and f"/gestion/courriels/{ack_id}/renvoyer" in html
 
+    # Its sender died mid-way (a claim left « sending »): the operator can still send it.
+    with in_app(app), unit_of_work() as s:
+        row = s.get(OutboxMail, ack_id)
+        row.status, row.claimed_at = MailStatus.SENDING, utcnow() - timedelta(minutes=20)
+    assert "late@exemple.fr" in client.get("/gestion/courriels/").get_data(as_text=True)
+    smtp.start()
+    client.post(f"/gestion/courriels/{ack_id}/renvoyer")
+    assert [m["To"] for m in smtp.box.wait_for(1)] == ["late@exemple.fr"]
+    assert _row(app, ack_id).status == MailStatus.SENT
+
 
 def test_r_sec_3_the_mails_page_is_for_operators_only(app, db, client, make_agent):
     number, code = make_agent()
