@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from auth.codes import is_valid_cgos_number, normalise_cgos_number
+from auth.emails import InvalidEmail, normalise_email
 from auth.regions import REGIONS
 from auth.rights import FiscalStatus, Status
 
@@ -96,8 +97,11 @@ def parse_dossier(data: Any) -> DossierRecord:
     prenom = _text(data, "prenom", errors, "")
     birth = _date(data, "birth_date", errors, "")
     email = _text(data, "email", errors, "", required=False)
-    if email and ("@" not in email or "." not in email.rpartition("@")[2]):
-        errors.append(("email", f"adresse e-mail invalide : {email!r}"))
+    if email:
+        try:
+            email = normalise_email(email)
+        except InvalidEmail:
+            errors.append(("email", f"adresse e-mail invalide : {email!r}"))
     phone = _text(data, "phone", errors, "", required=False)
     address = data.get("address")
     line1 = line2 = postal = city = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from auth.codes import is_valid_cgos_number, normalise_cgos_number
+from auth.emails import ValidEmail
 from shop.clock import MONTHS_FR
 from shop.forms import strip_text
 
@@ -67,7 +68,7 @@ class EmailConfirmForm(FlaskForm):
         filters=[strip_text],
         validators=[
             DataRequired("Saisissez votre adresse e-mail."),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
+            ValidEmail(),
             Length(max=320),
         ],
         render_kw={"autocomplete": "email"},
@@ -90,7 +91,7 @@ class StaffLoginForm(FlaskForm):
         filters=[strip_text],
         validators=[
             DataRequired("Saisissez votre adresse e-mail."),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
+            ValidEmail(),
         ],
         render_kw={"autocomplete": "username"},
     )

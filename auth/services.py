@@ -27,6 +27,7 @@ from auth.codes import (
 )
 from auth.dossier_format import DossierRecord
 from auth.dossiers import dossier_source
+from auth.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from auth.models import AccessCode, StaffUser, WebSession
 from auth.principals import (
     AgentUser,
@@ -235,6 +236,7 @@ def issue_access_code(
                 "Votre code d'accès prestataires CGOS Loisirs",
                 record=record,
                 code=code,
+                secrets=(code,),
             )
     return code
 
@@ -342,7 +344,10 @@ def create_staff(
     actor: Any = "cli",
 ) -> StaffUser:
     """R-GATE-6: partner staff belong to exactly one partner organisation."""
-    email = email.strip().lower()
+    try:
+        email = normalise_email(email).lower()
+    except InvalidEmail:
+        raise DomainError(INVALID_EMAIL, field="email") from None
     if role not in STAFF_ROLES:
         raise DomainError(f"Rôle inconnu : {role} ({', '.join(STAFF_ROLES)}).", field="role")
     if len(password) < 12:

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from auth.emails import InvalidEmail, normalise_email
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind, on_sale, open_session_deliveries, visible_to
@@ -511,10 +512,10 @@ def set_magazine_delivery(
         raise DomainError("Cette ligne n'est pas un abonnement.")
     options: dict[str, Any] = {}
     if not offer.physical:
-        email = (reader_email or "").strip()
-        if "@" not in email or "." not in email.rpartition("@")[2]:
-            raise DomainError("Adresse e-mail du lecteur invalide.", field="reader_email")
-        options["reader_email"] = email
+        try:
+            options["reader_email"] = normalise_email(reader_email)
+        except InvalidEmail:
+            raise DomainError("Adresse e-mail du lecteur invalide.", field="reader_email") from None
     elif address is not None:
         _check_address(address)
         options["address"] = {k: v.strip() for k, v in address.items()}

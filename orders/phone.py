@@ -85,7 +85,8 @@ def issue_payment_link(order_id: int, actor: Any) -> str:
         if not is_phone_card(order) or order.status != OrderStatus.PENDING_PAYMENT:
             raise DomainError("Cette commande n'attend pas de paiement par carte.", rule="R-PAY-5")
         order.expires_at = order.placed_at + LINK_VALIDITY
-        url = url_for("public.payment_link.show", token=link_token(order), _external=True)
+        token = link_token(order)
+        url = url_for("public.payment_link.show", token=token, _external=True)
         audit.record(
             actor,
             "order.payment_link_sent",
@@ -99,6 +100,7 @@ def issue_payment_link(order_id: int, actor: Any) -> str:
             order=order,
             url=url,
             expires_at=order.expires_at,
+            secrets=(token,),
         )
     return url
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from auth.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from orders import cart as carts
@@ -176,9 +177,10 @@ def place_order(
         raise DomainError(
             "Acceptez les conditions générales de vente pour commander.", field="accept_cgv"
         )
-    email = contact.email.strip()
-    if "@" not in email or "." not in email.rpartition("@")[2]:
-        raise DomainError("Adresse e-mail invalide.", field="email")
+    try:
+        email = normalise_email(contact.email)
+    except InvalidEmail:
+        raise DomainError(INVALID_EMAIL, field="email") from None
     try:
         return _place(
             agent, payment_method, email, expected_total_cents, checkout_token, actor, channel

@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_error_pages(app)
 
+    import shop.retention  # noqa: F401 - registers the purge tasks (SPEC §12)
     from shop.cli import register_cli
 
     register_cli(app)
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
+    from support.views import mails as support_mails
     from support.views import ops as support_ops
     from vacations.views import agent as vacations_agent
     from vacations.views import ops as vacations_ops
@@ -117,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.partner.register_blueprint(catalog_partner.bp)
     aud.agent.register_blueprint(support_agent.bp)
     aud.ops.register_blueprint(support_ops.bp)
+    aud.ops.register_blueprint(support_mails.bp)
     aud.partner.register_blueprint(partners_portal.bp)
     aud.public.register_blueprint(partners_api.bp)
     aud.agent.register_blueprint(vacations_agent.bp)

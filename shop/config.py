@@ -63,7 +63,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         ),
         "MAIL_SUPPRESS_SEND": False,  # never "send" silently, even with TESTING on
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
-        "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
+        # A mail SMTP keeps refusing is retried (1 min, doubling, at most hourly) this long
+        # after its creation, then marked failed on the operators' page (R-SEC-3).
+        "MAIL_RETRY_HOURS": float(os.environ.get("MAIL_RETRY_HOURS", "48")),
+        # In-process sender thread (no REDIS_URL): mail batches it holds at most; beyond,
+        # they wait for `jobs run-due`.
+        "MAIL_THREAD_QUEUE": _env_int("MAIL_THREAD_QUEUE", 1000),
         # With REDIS_URL: a drain of the outbox runs this long after the commit that queued
         # it, so the orders of that moment share one worker task (shop.mail).
         "MAIL_DRAIN_DELAY_SECONDS": float(os.environ.get("MAIL_DRAIN_DELAY_SECONDS", "0.2")),

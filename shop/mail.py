@@ -1,8 +1,14 @@
 """Outbox: mails are written in the same transaction as the change, then sent after commit.
 
 Without ``MAIL_SERVER`` they stay in the outbox (status ``kept``) and show on the
-development page. With it they go over SMTP with a timeout; a failure leaves the mail
-pending for the ``mail.retry_pending`` job, so a down SMTP server loses nothing.
+development page. With it they go over SMTP with a timeout, never from the request itself
+(a Celery worker, or this process's sender thread: ``shop.mail_thread``); a failure leaves
+the mail pending for the ``mail.retry_pending`` job, which tries again with a growing
+delay for ``MAIL_RETRY_HOURS`` (48) before marking it failed for the operators' page
+(R-SEC-3). A mail that can never be sent (a bad header) fails at once.
+
+A working secret (access code, payment link) is named when the mail is queued and
+replaced in the stored body once the mail is sent or has finally failed (SPEC §12).
 
 Attachments are stored as references (``[{"kind": "eticket", "id": 12}]``) and built at
 send time by the resolver a domain registered for that kind, so the outbox holds no
@@ -17,9 +23,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from flask_mail import Connection, Mail, Message
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, or_, select, update
+from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop import cache, clock
@@ -32,7 +39,16 @@ class MailStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     KEPT = "kept"  # no SMTP server configured: shown on the development page
-    FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS
+    FAILED = "failed"  # unsendable, or still failing MAIL_RETRY_HOURS after its creation
+
+
+# Retry pace (R-SEC-3): 1 minute after the first failure, doubling, at most an hour apart.
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+# A claim this old was left by a sender that died mid-way: the mail is pending again.
+STALE_CLAIM = timedelta(minutes=10)
+# What replaces a secret in the stored body once it is no longer needed there.
+REDACTED = "[masqué après l'envoi]"
 
 
 class OutboxMail(Base):
@@ -50,6 +66,10 @@ class OutboxMail(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Pending mails: not tried again before this time (None: at once).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    # Working secrets in the body, replaced once the mail is sent or failed (SPEC §12).
+    secrets: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # References resolved at send time: [{"kind": "eticket", "id": 12}].
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
@@ -121,12 +141,14 @@ def queue_mail(
     subject: str,
     *,
     attachments: list[dict[str, Any]] | None = None,
+    secrets: tuple[str, ...] = (),
     **context: Any,
 ) -> OutboxMail:
     """Render ``templates/emails/<kind>.txt`` (and ``.html`` where there is one) into the
     outbox; sent after commit.
 
-    ``attachments`` are references for a registered resolver, built at send time. The row
+    ``attachments`` are references for a registered resolver, built at send time;
+    ``secrets`` are the working secrets the body holds, masked once it is sent. The row
     is written by the unit of work's commit, with the others of that unit (one INSERT)."""
     text = render_template(f"emails/{kind}.txt", subject=subject, **context)
     html_name = f"emails/{kind}.html"
@@ -145,6 +167,7 @@ def queue_mail(
         status=MailStatus.PENDING,
         attempts=0,
         attachments=attachments or None,
+        secrets=[secret for secret in secrets if secret] or None,
     )
     s = session()
     s.add(mail)
@@ -193,9 +216,10 @@ DRAIN_MAX_BATCHES = 20
 
 
 def send_after_commit(*mail_ids: int) -> None:
-    """With ``REDIS_URL`` a Celery worker sends the mails, so no request waits on SMTP;
-    without it (or with the queue unreachable) they are sent here, with the SMTP timeout.
-    Either way a failure leaves a mail pending for ``mail.retry_pending`` (R-ORD-6)."""
+    """No request waits on SMTP (R-ORD-6): with ``REDIS_URL`` a Celery worker sends the
+    mails; without it (or with the queue unreachable) this process's sender thread sends
+    a request's mails, while a command or a job sends its own. Either way a failure leaves
+    a mail pending for ``mail.retry_pending``."""
     app = current_app._get_current_object()
     if queue_enabled(app):
         # Without Redis's answer the commit queues a drain rather than risk none.
@@ -204,7 +228,15 @@ def send_after_commit(*mail_ids: int) -> None:
         if enqueue(DRAIN_OUTBOX, countdown=app.config.get("MAIL_DRAIN_DELAY_SECONDS")):
             return
         cache.drop_value(DRAIN_FLAG)
-    deliver_many(list(mail_ids))
+    if not has_request_context() or isinstance(session().get_bind(), DbConnection):
+        # Commands and jobs have no one waiting and may exit at once: sent here. So are
+        # mails of a session that owns its one connection (tests' rolled-back
+        # transaction), whose uncommitted rows a thread could not see.
+        deliver_many(list(mail_ids))
+        return
+    from shop.mail_thread import submit
+
+    submit(app, list(mail_ids))
 
 
 def drain_outbox() -> int:
@@ -234,7 +266,9 @@ def drain_outbox() -> int:
 def deliver_many(mail_ids: list[int]) -> list[str]:
     """Send pending mails once each over one SMTP connection; their new statuses.
 
-    Without ``MAIL_SERVER`` they are all marked kept in one statement."""
+    When the server cannot be reached the mails not yet tried are rescheduled with the
+    same error instead of waiting ``MAIL_TIMEOUT`` each. Without ``MAIL_SERVER`` they are
+    all marked kept in one statement."""
     if not mail_ids:
         return []
     app = current_app._get_current_object()
@@ -247,10 +281,36 @@ def deliver_many(mail_ids: list[int]) -> list[str]:
             )
         return [MailStatus.KEPT] * len(mail_ids)
     smtp = _Smtp()
+    statuses: list[str] = []
     try:
-        return [deliver(mail_id, smtp) for mail_id in mail_ids]
+        for index, mail_id in enumerate(mail_ids):
+            try:
+                statuses.append(deliver(mail_id, smtp))
+            except _Unreachable as exc:
+                statuses.append(exc.status)
+                rest = mail_ids[index + 1 :]
+                statuses.extend(_record_failure(rest, str(exc.__cause__), claimed=False))
+                break
     finally:
         smtp.close()
+    return statuses
+
+
+class _Unreachable(Exception):
+    """The SMTP server could not be reached or dropped us: no use trying the next mails."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+# Connection-level errors: the server is down, hung or refused us, not this one mail.
+_CONNECTION_ERRORS = (
+    OSError,
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+)
 
 
 class _Smtp:
@@ -279,8 +339,64 @@ class _Smtp:
                 conn.host.close()
 
 
+def retry_delay(attempts: int) -> timedelta:
+    """Wait after the ``attempts``-th failure: 1 min, 2, 4 … at most 1 h (R-SEC-3)."""
+    return min(FIRST_RETRY * 2 ** max(0, min(attempts - 1, 16)), LONGEST_RETRY)
+
+
+def redact(mail: OutboxMail) -> None:
+    """Replace the working secrets of a mail no longer to be sent; the row keeps what was
+    sent, when and to whom (SPEC §12)."""
+    for secret in mail.secrets or []:
+        mail.body_text = mail.body_text.replace(secret, REDACTED)
+        if mail.body_html:
+            mail.body_html = mail.body_html.replace(secret, REDACTED)
+    mail.secrets = None
+
+
+def _record_failure(mail_ids: list[int], error: str, *, claimed: bool = True) -> list[str]:
+    """Count a failed try: pending again after ``retry_delay``, or failed (and redacted)
+    once ``MAIL_RETRY_HOURS`` have passed since the mail was created."""
+    now = clock.utcnow()
+    window = timedelta(hours=float(current_app.config.get("MAIL_RETRY_HOURS", 48)))
+    statuses = []
+    with unit_of_work() as s:
+        for mail_id in mail_ids:
+            row = s.get(OutboxMail, mail_id)
+            wanted = MailStatus.SENDING if claimed else MailStatus.PENDING
+            if row is None or row.status != wanted:
+                statuses.append("skipped")
+                continue
+            row.attempts += 1
+            row.last_error = error[:500]
+            if now >= row.created_at + window:
+                row.status = MailStatus.FAILED
+                row.next_attempt_at = None
+                redact(row)
+            else:
+                row.status = MailStatus.PENDING
+                row.next_attempt_at = now + retry_delay(row.attempts)
+            statuses.append(row.status)
+    return statuses
+
+
+def _fail_now(mail_id: int, error: str) -> str:
+    """A mail no server will ever take (a bad header): failed at once, for the operators."""
+    with unit_of_work() as s:
+        row = s.get(OutboxMail, mail_id)
+        row.attempts += 1
+        row.last_error = error[:500]
+        row.status = MailStatus.FAILED
+        row.next_attempt_at = None
+        redact(row)
+    return MailStatus.FAILED
+
+
 def deliver(mail_id: int, smtp: _Smtp | None = None) -> str:
-    """Send one pending mail once; returns its new status."""
+    """Send one pending mail once; returns its new status.
+
+    Raises ``_Unreachable`` (its status set) when sharing ``smtp`` with a batch and the
+    server cannot be reached, so the batch stops there."""
     app = current_app._get_current_object()
     if not app.config.get("MAIL_SERVER"):
         return deliver_many([mail_id])[0]
@@ -294,43 +410,50 @@ def deliver(mail_id: int, smtp: _Smtp | None = None) -> str:
         mail = s.get(OutboxMail, mail_id) if claimed else None
     if mail is None:
         return "skipped"
-    message = Message(
-        subject=mail.subject,
-        recipients=[mail.to],
-        body=mail.body_text,
-        html=mail.body_html,
-        sender=app.config["MAIL_DEFAULT_SENDER"],
-    )
-    for attachment in _resolve_attachments(mail.attachments):
-        message.attach(attachment.filename, attachment.content_type, attachment.data)
     try:
+        message = Message(
+            subject=mail.subject,
+            recipients=[mail.to],
+            body=mail.body_text,
+            html=mail.body_html,
+            sender=app.config["MAIL_DEFAULT_SENDER"],
+        )
+        for attachment in _resolve_attachments(mail.attachments):
+            message.attach(attachment.filename, attachment.content_type, attachment.data)
         if smtp is None:
             mail_ext.send(message)
         else:
             smtp.send(message)
-    except (OSError, smtplib.SMTPException) as exc:
+    except _CONNECTION_ERRORS as exc:
         app.logger.warning("Envoi du courriel %s échoué : %s", mail_id, exc)
-        with unit_of_work() as s:
-            row = s.get(OutboxMail, mail_id)
-            row.attempts += 1
-            row.last_error = str(exc)[:500]
-            max_attempts = app.config.get("MAIL_MAX_ATTEMPTS", 8)
-            row.status = MailStatus.FAILED if row.attempts >= max_attempts else MailStatus.PENDING
-            return row.status
+        (status,) = _record_failure([mail_id], str(exc) or type(exc).__name__)
+        if smtp is not None:
+            raise _Unreachable(status) from exc
+        return status
+    except smtplib.SMTPException as exc:  # refused by the server: this mail only
+        app.logger.warning("Envoi du courriel %s refusé : %s", mail_id, exc)
+        return _record_failure([mail_id], str(exc))[0]
+    except Exception as exc:  # noqa: BLE001 - a poison mail must not stop the others
+        app.logger.exception("Courriel %s impossible à envoyer : abandonné", mail_id)
+        return _fail_now(mail_id, f"{type(exc).__name__}: {exc}")
     with unit_of_work() as s:
         row = s.get(OutboxMail, mail_id)
         row.attempts += 1
         row.status = MailStatus.SENT
         row.sent_at = clock.utcnow()
         row.last_error = None
+        row.next_attempt_at = None
+        redact(row)
     app.logger.info("Courriel %s envoyé à %s (%s)", mail_id, mail.to, mail.kind)
     return MailStatus.SENT
 
 
 @due_task("mail.retry_pending", "Renvoie les courriels en attente (serveur SMTP indisponible)")
 def retry_pending() -> int:
-    """Job: send what is still pending, and free claims left by a crashed sender."""
-    stale = clock.utcnow() - timedelta(minutes=10)
+    """Job: send the pending mails whose next try is due, and free claims left by a
+    crashed sender."""
+    now = clock.utcnow()
+    stale = now - STALE_CLAIM
     with unit_of_work() as s:
         s.execute(
             update(OutboxMail)
@@ -341,9 +464,80 @@ def retry_pending() -> int:
         session()
         .scalars(
             select(OutboxMail.id)
-            .where(OutboxMail.status == MailStatus.PENDING)
+            .where(
+                OutboxMail.status == MailStatus.PENDING,
+                or_(OutboxMail.next_attempt_at.is_(None), OutboxMail.next_attempt_at <= now),
+            )
             .order_by(OutboxMail.id)
         )
         .all()
     )
     return sum(1 for status in deliver_many(ids) if status == MailStatus.SENT)
+
+
+# A pending mail this old shows on the operators' page as late (R-SEC-3).
+LATE_AFTER = timedelta(minutes=30)
+MASKED_REFUSAL = (
+    "Ce courriel contenait un code d'accès ou un lien de paiement, effacé de la file : il "
+    "n'est pas renvoyé tel quel. Pour un code d'accès, l'agent en demande un nouveau "
+    "(« Code oublié ? ») ; un lien de paiement se renvoie depuis la saisie de la commande."
+)
+
+
+def troubled_mails(limit: int = 200) -> tuple[list[OutboxMail], list[OutboxMail]]:
+    """The operators' view (R-SEC-3): mails that finally failed, and mails still pending
+    (or stuck sending) ``LATE_AFTER`` after their creation; newest first."""
+    late_before = clock.utcnow() - LATE_AFTER
+    s = session()
+    failed = s.scalars(
+        select(OutboxMail)
+        .where(OutboxMail.status == MailStatus.FAILED)
+        .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
+        .limit(limit)
+    ).all()
+    late = s.scalars(
+        select(OutboxMail)
+        .where(
+            OutboxMail.status.in_((MailStatus.PENDING, MailStatus.SENDING)),
+            OutboxMail.created_at < late_before,
+        )
+        .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
+        .limit(limit)
+    ).all()
+    return list(failed), list(late)
+
+
+def resend_mail(mail_id: int, actor: Any) -> OutboxMail:
+    """« Renvoyer » (R-SEC-3): a failed or late mail is tried again at once, with a new
+    48-hour window. A mail whose secret was masked is refused: sending it as it is would
+    give a dead code; a new code or link is issued where codes and links are issued."""
+    from shop import audit
+    from shop.errors import DomainError, NotFound
+
+    with unit_of_work() as s:
+        mail = s.get(OutboxMail, mail_id, populate_existing=True)
+        if mail is None:
+            raise NotFound()
+        stuck = (
+            mail.status == MailStatus.SENDING
+            and mail.claimed_at is not None
+            and mail.claimed_at < clock.utcnow() - STALE_CLAIM
+        )
+        if mail.status not in (MailStatus.FAILED, MailStatus.PENDING) and not stuck:
+            raise DomainError("Ce courriel n'est plus en attente : il est déjà parti.")
+        if REDACTED in mail.body_text:
+            raise DomainError(MASKED_REFUSAL)
+        before = {
+            "status": mail.status,
+            "created_at": mail.created_at.isoformat(),
+            "attempts": mail.attempts,
+            "last_error": mail.last_error,
+        }
+        mail.status = MailStatus.PENDING
+        mail.created_at = clock.utcnow()  # the retry window starts again
+        mail.next_attempt_at = None
+        audit.record(actor, "mail.resent", f"mail:{mail.id}", before=before, after={"to": mail.to})
+        batch = _MailBatch()
+        batch.mails.append(mail)
+        after_commit(batch)
+    return mail

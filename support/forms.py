@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
+from auth.emails import ValidEmail
 from shop.forms import strip_text
 from support.models import TOPICS
 
@@ -57,7 +58,7 @@ class ContactForm(FlaskForm):
         filters=[strip_text],
         validators=[
             DataRequired("Saisissez votre adresse e-mail pour recevoir notre réponse."),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
+            ValidEmail(),
             Length(max=320, message="Adresse e-mail trop longue."),
         ],
         description="Notre réponse vous sera envoyée à cette adresse.",

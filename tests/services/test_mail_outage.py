@@ -3,6 +3,7 @@ when the server is back."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from unittest.mock import patch
 
 import pytest
@@ -25,7 +26,7 @@ from tests.memory_redis import memory_redis
 FLAG_KEY = f"{_PREFIX}{DRAIN_FLAG}"
 
 
-def test_mail_survives_an_smtp_outage_and_is_sent_once(ctx, app, mailbox, monkeypatch):
+def test_mail_survives_an_smtp_outage_and_is_sent_once(ctx, app, mailbox, clock, monkeypatch):
     live_port = app.extensions["mail"].port
     monkeypatch.setattr(app.extensions["mail"], "port", free_port())  # nobody listens there
     with unit_of_work():
@@ -37,8 +38,10 @@ def test_mail_survives_an_smtp_outage_and_is_sent_once(ctx, app, mailbox, monkey
     assert row.status == MailStatus.PENDING and row.attempts == 1 and row.last_error
     assert mailbox.messages == []
 
-    # The server is back: the due job sends it, and a second run sends nothing more.
+    # The server is back: once its next try is due (a minute later) the job sends it,
+    # and a second run sends nothing more.
     monkeypatch.setattr(app.extensions["mail"], "port", live_port)
+    clock.set(row.next_attempt_at.replace(tzinfo=UTC))
     run_due()
     run_due()
     assert len(mailbox.wait_for(1)) == 1

@@ -11,6 +11,7 @@ PURE = [
     "auth.rights",
     "auth.codes",
     "auth.dossier_format",
+    "auth.emails",
     "auth.regions",
     "catalog.rules",
     "catalog.text",
