@@ -143,6 +143,7 @@ class Look:
 
     def use_font(self, family: str) -> None:
         """Draw the page in ``family``; fail unless Chromium really draws it with it."""
+        self.page.wait_for_load_state()
         self.page.evaluate(
             "document.querySelectorAll('link[href*=\"/__look__/\"]').forEach(l => l.remove())"
         )

@@ -81,6 +81,7 @@ def test_s12_purchase_pages_fit_a_320_px_phone(
 
     page.get_by_label("Rechercher un spectacle, un parc, une carte…").fill("Nuit du Jazz")
     page.get_by_role("button", name="Rechercher").click()
+    expect(_title(page)).to_have_text("Résultats pour « Nuit du Jazz »")
     look.assert_fits_in_each_font("search")
     page.get_by_role("link", name="Nuit du Jazz au Palais des Congrès de Lyon").click()
     expect(page.locator("table.calendar")).to_have_count(2)
@@ -89,29 +90,40 @@ def test_s12_purchase_pages_fit_a_320_px_phone(
     box = day.bounding_box()
     assert box["width"] >= 24 and box["height"] >= 44, box  # WCAG 2.5.8, and a thumb
     day.click()
+    expect(page).to_have_url(re.compile(r"jour=2026-09-30"))
     page.locator(".session-list a").first.click()
+    expect(page).to_have_url(re.compile(r"seance="))
     expect(page.get_by_text("mercredi 30 septembre 2026 à 20:00").first).to_be_visible()
     look.assert_fits_in_each_font("session")
 
     page.get_by_label("Quantité").fill("2")
     page.get_by_role("button", name="Ajouter au panier").click()
+    expect(_title(page)).to_have_text("Mon panier")
     look.assert_fits_in_each_font("cart")
     page.get_by_role("link", name="Finaliser ma commande").click()
+    expect(_title(page)).to_have_text("Finaliser ma commande")
     look.assert_fits_in_each_font("checkout")
     page.get_by_label("J'accepte les conditions générales de vente").check()
     page.get_by_label("Carte bancaire").check()
     page.get_by_role("button", name="Confirmer ma commande").click()
+    expect(_title(page)).to_have_text("Paiement par carte bancaire — démonstration")
     look.assert_fits_in_each_font("demonstration card page")
     page.get_by_role("button", name="Payer 40,00 € (démonstration)").click()
     expect(page.get_by_text("Payée").first).to_be_visible()
     look.assert_fits_in_each_font("confirmation")
     page.get_by_role("link", name="Mes commandes").first.click()
+    expect(_title(page)).to_have_text("Mes commandes")
     look.assert_fits_in_each_font("my orders")
     page.locator("table.stack a").first.click()  # the order's page, its lines and totals
     expect(page.get_by_role("heading", name="Détail")).to_be_visible()
     look.assert_fits_in_each_font("order")
     page.goto(live_server("/mon-espace/"))  # the household, its children
     look.assert_fits_in_each_font("household")
+
+
+def _title(page: Page) -> Any:
+    """The page's h1: waiting for it makes sure a click's navigation has ended."""
+    return page.locator("h1")
 
 
 def _seed_longest(live_server: Any) -> tuple[str, dict[str, str]]:
@@ -233,6 +245,7 @@ def test_s12_longest_content_fits_at_320_px_and_200_percent_text(
     expect(page.get_by_text("Envoyez votre chèque sous 48 heures")).to_be_visible()
     confirmation = page.url
     page.get_by_role("link", name="Suivre cette commande dans « Mes commandes »").click()
+    expect(page).to_have_url(re.compile(r"/mes-commandes/L"))
     _check_pages(page, look, [confirmation, live_server("/mes-commandes/"), page.url])
 
 
