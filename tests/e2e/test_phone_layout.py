@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from catalog.models import OfferSession
 from shop.db import session
+from tests.conftest import stay_fields
 from tests.e2e.helpers import CODE, login, seed_agent, seed_offer
 from tests.e2e.layout import Look
 
@@ -147,7 +148,7 @@ def _seed_longest(live_server: Any) -> tuple[str, dict[str, str]]:
     )
     show = seed_offer(
         live_server,
-        sessions=[(FIRST, 400)],
+        sessions=[(FIRST, 400), (SECOND, 400)],
         kind="billet_date",
         category="spectacles",
         title=LONG_TITLE,
@@ -155,11 +156,13 @@ def _seed_longest(live_server: Any) -> tuple[str, dict[str, str]]:
         city=COMMUNE,
         public_price_cents=99_999_999,  # 999 999,99 €, the most a price may be
         negotiated_price_cents=99_999_999,
-        cgos_price_cents=12_345_679,  # 10 tickets: 1 234 567,90 €
+        cgos_price_cents=13_717_421,  # 9 tickets: 1 234 567,89 €
         deliveries=("e_billet", "courrier", "retrait"),
     )
     with live_server.app.app_context():
-        session_id = session().scalar(select(OfferSession.id).where(OfferSession.offer_id == show))
+        first, second = session().scalars(
+            select(OfferSession.id).where(OfferSession.offer_id == show).order_by(OfferSession.id)
+        )
     common = dict(stock=100, physical=True)
     card = seed_offer(
         live_server,
@@ -183,6 +186,19 @@ def _seed_longest(live_server: Any) -> tuple[str, dict[str, str]]:
         deliveries=("poste",),
         **common,
     )
+    gift = seed_offer(
+        live_server,
+        kind="carte",
+        category="cartes-et-cheques",
+        title="E-carte cadeau multi-enseignes",
+        public_price_cents=5000,
+        negotiated_price_cents=5000,
+        cgos_price_cents=4500,
+        deliveries=("email",),
+        stock=100,
+        physical=False,
+    )
+    stay = seed_offer(live_server, **stay_fields(title=f"Village vacances — {COMMUNE}"))
     culture = seed_offer(
         live_server,
         kind="cheque_culture",
@@ -195,13 +211,15 @@ def _seed_longest(live_server: Any) -> tuple[str, dict[str, str]]:
         deliveries=("poste",),
         **common,
     )
-    pages = {
-        f"/offre/{show}?seance={session_id}": "Courrier",
+    pages = {  # every delivery mode and every fee line (R-FEE-1…4)
+        f"/offre/{show}?seance={first}": "Courrier",
+        f"/offre/{show}?seance={second}": "Retrait sur place",
         f"/offre/{card}": "Envoi postal",
+        f"/offre/{gift}": "Envoi par e-mail",
         f"/offre/{magazine}": "Envoi postal",
         f"/offre/{culture}": "Envoi postal",
     }
-    return number, pages
+    return number, pages, stay
 
 
 def test_s12_longest_content_fits_at_320_px_and_200_percent_text(
@@ -213,7 +231,7 @@ def test_s12_longest_content_fits_at_320_px_and_200_percent_text(
     have doubled (none sized in px) and nothing may be cut, overlap or scroll sideways.
     A phone at 200 % text is not asked: WCAG sizes that case as 1280 px at 400 % zoom,
     the 320 px check above."""
-    number, offers = _seed_longest(live_server)
+    number, offers, stay = _seed_longest(live_server)
     page = phone_page
     look = Look(page)
     page.goto(live_server("/connexion"))
@@ -224,9 +242,12 @@ def test_s12_longest_content_fits_at_320_px_and_200_percent_text(
     for path, delivery in offers.items():
         page.goto(live_server(path))
         page.get_by_label(delivery, exact=True).check()
-        page.get_by_label("Quantité").fill("10" if "seance" in path else "1")
+        page.get_by_label("Quantité").fill("9" if delivery == "Courrier" else "1")
         page.get_by_role("button", name="Ajouter au panier").click()
         expect(page.get_by_role("heading", level=1, name="Mon panier")).to_be_visible()
+    page.goto(live_server(f"/offre/{stay}"))  # one adult, the form's default
+    page.get_by_role("button", name="Ajouter au panier").click()
+    expect(_title(page)).to_have_text("Mon panier")
     expect(page.get_by_text("Envoi en valeur déclarée").first).to_be_visible()
     millions = re.compile(r"\d\s\d{3}\s\d{3},\d\d\s€")  # Babel's narrow no-break spaces
     expect(page.get_by_role("row", name="Total à payer")).to_contain_text(millions)
