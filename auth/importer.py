@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from auth.dossier_format import AGENT_FIELDS, DossierFormatError, DossierRecord,
 from auth.models import DossierAgent, DossierChild, Household
 from shop import audit, clock
 from shop.db import unit_of_work
+from shop.jsonfile import read_json
 
 
 @dataclass
@@ -31,16 +31,17 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[DossierRecord], list[tuple[i
     records: list[DossierRecord] = []
     errors: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
+    today = clock.today()
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append((lineno, f"JSON invalide ({exc.msg}, colonne {exc.colno})"))
+            data = read_json(line, one_line=True)
+        except ValueError as exc:
+            errors.append((lineno, str(exc)))
             continue
         try:
-            record = parse_dossier(data)
+            record = parse_dossier(data, strict=True, today=today)
         except DossierFormatError as exc:
             errors.extend((lineno, f"{path} : {reason}") for path, reason in exc.errors)
             continue

@@ -14,10 +14,11 @@ from auth.agent_pages import shared_page
 from auth.regions import REGIONS
 from catalog import queries
 from catalog.categories import BY_SLUG, CATEGORIES, SECTIONS, in_section
-from catalog.forms import MAX_YEAR, MIN_YEAR
 from catalog.rules import (
     DELIVERY_LABELS,
     KIND_LABELS,
+    MAX_YEAR,
+    MIN_YEAR,
     SUPPLY_LABELS,
     Delivery,
     Kind,
