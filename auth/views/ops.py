@@ -14,6 +14,7 @@ from orders.models import Order
 from orders.status import STATUS_LABELS
 from shop.audit import AuditEntry
 from shop.db import session
+from shop.forms import strip_text
 from shop.paging import fetch_page, requested_page
 from support.models import ContactMessage
 
@@ -92,8 +93,8 @@ def index():
 @bp.route("/journal")
 def audit_log():
     """R-OPS-6: who did what, searchable by subject and by staff member."""
-    subject = (request.args.get("objet") or "").strip()
-    actor = (request.args.get("auteur") or "").strip()
+    subject = strip_text(request.args.get("objet") or "")[:200]
+    actor = strip_text(request.args.get("auteur") or "")[:200]
     stmt = select(AuditEntry)
     if subject:
         stmt = stmt.where(AuditEntry.subject.ilike(f"%{subject}%"))

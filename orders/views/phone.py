@@ -26,7 +26,7 @@ from orders.status import STATUS_LABELS, OrderStatus
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
-from shop.forms import db_int
+from shop.forms import db_int, strip_text
 from vacations import bookings
 
 bp = Blueprint("phone", __name__, url_prefix="/saisie")
@@ -79,7 +79,7 @@ def _sessions(offers: list[Offer]) -> dict[int, list[OfferSession]]:
 
 
 def _page(agent: AgentUser, *, message: str | None = None, status: int = 200):
-    q = (request.values.get("t") or "").strip()
+    q = strip_text(request.values.get("t") or "")[:200]
     offers = _search(agent, q)
     view = carts.view_cart(agent)
     return (

@@ -118,3 +118,15 @@ def test_defect_11_offer_list_page_past_the_last_shows_the_last(
     page = text(client.get(f"{base}?q=parc&page=999"))
     assert "Parc 2" in page and "Parc 1" not in page
     assert "(page 2)" in page and "page=3" not in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/gestion/journal?objet=a%00b&auteur=%00", "/gestion/saisie/{agent}?t=Parc%00des"],
+    ids=["audit-log", "phone-entry"],
+)
+def test_defect_11_a_nul_in_a_search_is_dropped(operator, agent, url):
+    """PostgreSQL refuses NUL in text: the search runs without it."""
+    resp = operator.get(url.format(agent=agent))
+    assert resp.status_code == 200
+    assert "\x00" not in text(resp)
