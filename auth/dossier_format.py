@@ -49,6 +49,36 @@ class DossierRecord:
 # Every field of a record but its children: the columns of the dossier_agents table.
 AGENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DossierRecord) if f.name != "children")
 
+# The JSON keys of SPEC §13; the import refuses any other (``strict``).
+TOP_KEYS = frozenset(
+    {
+        "cgos_number", "civilite", "nom", "prenom", "birth_date", "email", "phone",
+        "address", "etablissement", "etablissement_city", "region", "status",
+        "dossier_year", "qf", "household_id", "children",
+    }
+)  # fmt: skip
+ADDRESS_KEYS = frozenset({"line1", "line2", "postal_code", "city", "country"})
+CHILD_KEYS = frozenset({"prenom", "birth_date", "fiscal_status"})
+# Column sizes of auth/models.py, so a value the database would refuse is reported here.
+MAX_LENGTHS = {
+    "civilite": 10,
+    "nom": 120,
+    "prenom": 120,
+    "phone": 40,
+    "line1": 200,
+    "line2": 200,
+    "postal_code": 10,
+    "city": 120,
+    "etablissement": 200,
+    "etablissement_city": 120,
+    "region": 80,
+    "household_id": 40,
+}
+EARLIEST_BIRTH = date(1900, 1, 1)
+LATEST_DAY = date(2100, 12, 31)  # when the caller gives no ``today``
+MIN_YEAR, MAX_YEAR = 1900, 2100
+MAX_QF = Decimal(1_000_000)  # euros a month: far above any household, inside INTEGER cents
+
 
 class DossierFormatError(ValueError):
     """Every bad field of one record, as ``(path, French reason)`` pairs."""
@@ -69,33 +99,59 @@ def _text(
     if not isinstance(value, str):
         errors.append((path + key, "doit être un texte"))
         return None
+    if "\x00" in value:
+        errors.append((path + key, "caractère nul interdit"))
+        return None
+    limit = MAX_LENGTHS.get(key)
+    if limit and len(value.strip()) > limit:
+        errors.append((path + key, f"texte trop long ({limit} caractères au plus)"))
+        return None
     return value.strip()
 
 
-def _date(data: dict[str, Any], key: str, errors: list, path: str) -> date | None:
+def _date(
+    data: dict[str, Any], key: str, errors: list, path: str, latest: date = LATEST_DAY
+) -> date | None:
+    """A birth date: ISO format, from 1900 to ``latest`` (today for an import)."""
     raw = data.get(key)
     if not isinstance(raw, str):
         errors.append((path + key, "date attendue au format AAAA-MM-JJ"))
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors.append((path + key, f"date invalide : {raw!r} (format AAAA-MM-JJ)"))
         return None
+    if not EARLIEST_BIRTH <= day <= latest:
+        errors.append(
+            (path + key, f"date hors limites : {raw!r} (du {EARLIEST_BIRTH} au {latest})")
+        )
+        return None
+    return day
 
 
-def parse_dossier(data: Any) -> DossierRecord:
-    """Validate one JSON object; raise DossierFormatError naming every bad field."""
+def _unknown(data: dict[str, Any], allowed: frozenset[str], errors: list, path: str) -> None:
+    errors.extend((path + str(key), "champ inconnu") for key in sorted(set(data) - allowed))
+
+
+def parse_dossier(data: Any, *, strict: bool = False, today: date | None = None) -> DossierRecord:
+    """Validate one JSON object; raise DossierFormatError naming every bad field.
+
+    ``strict`` (the import) refuses unknown keys, where the remote service may add some;
+    ``today`` bounds birth dates (pure: the caller reads the clock)."""
     if not isinstance(data, dict):
         raise DossierFormatError([("", "un objet JSON est attendu")])
     errors: list[tuple[str, str]] = []
+    latest = today or LATEST_DAY
+    if strict:
+        _unknown(data, TOP_KEYS, errors, "")
     number = normalise_cgos_number(data.get("cgos_number") or "")
     if not is_valid_cgos_number(number):
         errors.append(("cgos_number", "8 chiffres suivis d'une lettre attendus"))
     civilite = _text(data, "civilite", errors, "")
     nom = _text(data, "nom", errors, "")
     prenom = _text(data, "prenom", errors, "")
-    birth = _date(data, "birth_date", errors, "")
+    birth = _date(data, "birth_date", errors, "", latest)
     email = _text(data, "email", errors, "", required=False)
     if email:
         try:
@@ -109,6 +165,8 @@ def parse_dossier(data: Any) -> DossierRecord:
     if not isinstance(address, dict):
         errors.append(("address", "objet adresse attendu"))
     else:
+        if strict:
+            _unknown(address, ADDRESS_KEYS, errors, "address.")
         line1 = _text(address, "line1", errors, "address.")
         line2 = _text(address, "line2", errors, "address.", required=False)
         postal = _text(address, "postal_code", errors, "address.")
@@ -125,8 +183,10 @@ def parse_dossier(data: Any) -> DossierRecord:
     if status not in {s.value for s in Status}:
         errors.append(("status", f"statut inconnu : {status!r}"))
     year = data.get("dossier_year")
-    if year is not None and (not isinstance(year, int) or isinstance(year, bool) or year < 1900):
-        errors.append(("dossier_year", "année attendue (nombre entier) ou null"))
+    if year is not None and (
+        not isinstance(year, int) or isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR
+    ):
+        errors.append(("dossier_year", f"année attendue ({MIN_YEAR} à {MAX_YEAR}) ou null"))
         year = None
     qf_raw = data.get("qf")
     qf_cents: int | None = None
@@ -135,7 +195,7 @@ def parse_dossier(data: Any) -> DossierRecord:
             if isinstance(qf_raw, bool):
                 raise InvalidOperation
             qf_dec = Decimal(str(qf_raw))
-            if not qf_dec.is_finite() or qf_dec < 0:
+            if not qf_dec.is_finite() or not 0 <= qf_dec <= MAX_QF:
                 raise InvalidOperation
             qf_cents = int((qf_dec * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
         except InvalidOperation:
@@ -151,8 +211,10 @@ def parse_dossier(data: Any) -> DossierRecord:
         if not isinstance(raw, dict):
             errors.append((f"children[{i}]", "objet attendu"))
             continue
+        if strict:
+            _unknown(raw, CHILD_KEYS, errors, path)
         c_prenom = _text(raw, "prenom", errors, path)
-        c_birth = _date(raw, "birth_date", errors, path)
+        c_birth = _date(raw, "birth_date", errors, path, latest)
         c_status = raw.get("fiscal_status")
         if c_status not in {s.value for s in FiscalStatus}:
             errors.append((path + "fiscal_status", f"statut fiscal inconnu : {c_status!r}"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +14,7 @@ from auth.principals import end_agent_sessions
 from auth.rights import evaluate_rights
 from shop import audit, clock
 from shop.db import unit_of_work
+from shop.jsonfile import read_json
 
 
 @dataclass
@@ -34,16 +34,17 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[DossierRecord], list[tuple[i
     records: list[DossierRecord] = []
     errors: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
+    today = clock.today()
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append((lineno, f"JSON invalide ({exc.msg}, colonne {exc.colno})"))
+            data = read_json(line, one_line=True)
+        except ValueError as exc:
+            errors.append((lineno, str(exc)))
             continue
         try:
-            record = parse_dossier(data)
+            record = parse_dossier(data, strict=True, today=today)
         except DossierFormatError as exc:
             errors.extend((lineno, f"{path} : {reason}") for path, reason in exc.errors)
             continue

@@ -37,7 +37,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from auth.regions import REGIONS
 from catalog.categories import CATEGORIES
-from catalog.rules import DELIVERY_LABELS, KIND_LABELS, SUPPLY_LABELS
+from catalog.rules import DELIVERY_LABELS, KIND_LABELS, MAX_YEAR, MIN_YEAR, SUPPLY_LABELS
 from catalog.services import OfferData, check_offer
 from catalog.stays import FAMILY_LABELS
 from shop.clock import PARIS, to_paris
@@ -61,7 +61,6 @@ INVALID_CHOICE = "Choix invalide : choisissez une valeur de la liste."
 DATETIME_HELP = "Heure de Paris, par exemple 14/03/2027 20:30."
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
-MIN_YEAR, MAX_YEAR = 2000, 2100  # also keeps the Paris → UTC conversion in range
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -8,7 +8,6 @@ documented in the README ("Catalog import format").
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -19,13 +18,14 @@ from sqlalchemy import select
 
 from auth.regions import REGIONS
 from catalog.models import Offer, OfferSession, Partner
-from catalog.rules import KIND_DELIVERIES, Delivery, Kind, SupplyState
+from catalog.rules import KIND_DELIVERIES, MAX_YEAR, MIN_YEAR, Delivery, Kind, SupplyState
 from catalog.services import OfferData, check_offer
 from catalog.stays import STAY_FAMILIES
 from catalog.text import offer_search_text
 from shop import audit, clock
 from shop.clock import PARIS
 from shop.db import session, unit_of_work
+from shop.jsonfile import read_json
 from shop.money import MoneyError, to_cents
 
 CULTURE_FACE_VALUES = (7500, 15000)  # R-CAP-6: 75 € or 150 €
@@ -94,7 +94,12 @@ KIND_DEPENDENT = frozenset(
     {"stock", "deliveries", "negotiated_price", "stay_starts_on", "stay_ends_on"}
 )
 
-LENGTHS = {"title": 200, "summary": 300, "venue": 200, "city": 120}
+LENGTHS = {"title": 200, "summary": 300, "venue": 200, "city": 120, "description": 20_000}
+OUT_OF_RANGE = f"date hors limites : {{!r}} (années {MIN_YEAR} à {MAX_YEAR})"
+
+
+class OutOfRange(ValueError):
+    """A well-formed date the catalog does not take (year 1, year 9999)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,8 @@ def parse_moment(raw: str) -> datetime:
     if len(raw.strip()) <= 10:
         raise ValueError("time missing")
     value = datetime.fromisoformat(raw.strip())
+    if not MIN_YEAR <= value.year <= MAX_YEAR:  # before the shift to UTC can overflow
+        raise OutOfRange(raw)
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
     return value.astimezone(UTC).replace(tzinfo=None)
@@ -165,6 +172,9 @@ class _Reader:
             return None
         if not isinstance(value, str):
             self.error(key, "texte attendu")
+            return None
+        if "\x00" in value:
+            self.error(key, "caractère nul interdit")
             return None
         value = value.strip()
         limit = LENGTHS.get(key)
@@ -235,6 +245,9 @@ class _Reader:
             if not isinstance(value, str):
                 raise ValueError(value)
             return parse_moment(value)
+        except OutOfRange:
+            self.error(key, OUT_OF_RANGE.format(value))
+            return None
         except ValueError:
             self.error(
                 key, f"date invalide : {value!r} (format AAAA-MM-JJTHH:MM, fuseau facultatif)"
@@ -248,10 +261,14 @@ class _Reader:
         try:
             if not isinstance(value, str):
                 raise ValueError(value)
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.error(key, f"date invalide : {value!r} (format AAAA-MM-JJ)")
             return None
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            self.error(key, OUT_OF_RANGE.format(value))
+            return None
+        return day
 
     def unknown_keys(self, allowed: frozenset[str]) -> None:
         for key in sorted(set(self.data) - allowed):
@@ -498,15 +515,11 @@ def import_file(path: str, actor: Any = "cli") -> CatalogReport:
     """Read a UTF-8 JSON file and import it; unreadable JSON is one error, nothing written."""
     try:
         with open(path, encoding="utf-8") as fh:
-            document = json.load(fh)
+            document = read_json(fh.read())
     except UnicodeDecodeError:
         return CatalogReport(errors=[("fichier", "le fichier n'est pas en UTF-8")])
-    except json.JSONDecodeError as exc:
-        return CatalogReport(
-            errors=[
-                ("fichier", f"JSON invalide ({exc.msg}, ligne {exc.lineno}, colonne {exc.colno})")
-            ]
-        )
+    except ValueError as exc:
+        return CatalogReport(errors=[("fichier", str(exc))])
     except OSError as exc:
         return CatalogReport(errors=[("fichier", f"lecture impossible ({exc.strerror})")])
     return import_catalog(document, actor)

@@ -36,6 +36,7 @@ from catalog.text import search_words
 from shop.cache import cached
 from shop.clock import PARIS
 from shop.db import get_db, read_connection, session
+from shop.paging import clamp
 from shop.recent import Recent
 
 PER_PAGE = 24
@@ -162,6 +163,8 @@ def _search_rows(
         base = base.where(or_(exists().where(_upcoming(now), *in_range), and_(*stay_overlap)))
     ids = base.subquery()
     total = session().scalar(select(func.count()).select_from(ids)) or 0 if count else 0
+    if count:  # a page past the last shows the last (search_offers clamps it the same)
+        page = clamp(page, total, PER_PAGE)
     stmt = select(Offer.id, next_session, session_stock, picture).where(
         Offer.id.in_(select(ids.c.id))
     )
@@ -217,6 +220,8 @@ def search_offers(
         )
         offers = {o.id: o for o in found}
     items = [OfferCard(offers[i], nxt, stock, pic) for i, nxt, stock, pic in rows if i in offers]
+    if count:
+        page = clamp(page, total, PER_PAGE)
     return Page(items=items, total=total if count else len(items), page=page, per_page=per_page)
 
 

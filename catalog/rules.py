@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+# Dates the catalog accepts (forms, import, search): also keeps Paris ↔ UTC in range.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
 
 class Kind(StrEnum):
     BILLET_DATE = "billet_date"

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from catalog.categories import BY_SLUG
 from catalog.models import Offer, OfferPicture, OfferSession, Partner
+from catalog.pictures import PictureError, clean_picture
 from catalog.rules import KIND_DELIVERIES, Kind, SupplyState
 from catalog.text import offer_search_text
 from shop import audit, clock
@@ -313,7 +314,8 @@ def sniff_picture(data: bytes) -> str | None:
 
 
 def add_picture(offer_id: int, data: bytes, alt: str, actor: Any) -> OfferPicture:
-    """Pictures are checked by content (PNG, JPEG, WebP) and size, not by file name."""
+    """Pictures are checked by content (PNG, JPEG, WebP), size and dimensions, not by file
+    name, and stored re-encoded without their metadata (catalog.pictures)."""
     offer = offer_for_staff(offer_id, actor)
     if offer is None:
         raise DomainError("Offre introuvable.", rule="R-PAR-1")
@@ -322,6 +324,10 @@ def add_picture(offer_id: int, data: bytes, alt: str, actor: Any) -> OfferPictur
     content_type = sniff_picture(data)
     if content_type is None:
         raise DomainError("Format d'image refusé : PNG, JPEG ou WebP seulement.", "picture")
+    try:
+        data = clean_picture(data, content_type).data
+    except PictureError as exc:
+        raise DomainError(str(exc), field="picture") from None
     with unit_of_work() as s:
         position = s.scalar(
             select(func.count()).select_from(OfferPicture).where(OfferPicture.offer_id == offer_id)

@@ -459,18 +459,24 @@ def set_delivery(agent: AgentUser, line_id: int, delivery: str) -> None:
 
 
 def set_shipping(agent: AgentUser, ticket_post: str | None, card_post: str | None) -> None:
-    """The shipping option of each group (R-FEE-1, R-FEE-2)."""
+    """The shipping option of each group (R-FEE-1, R-FEE-2). A group left out of the form
+    keeps its choice; above 153 € the cards' tier is fixed, so a tier posted by an older
+    page (R3, valeur déclarée) is no choice and leaves the cards' option as it was."""
     if ticket_post and ticket_post not in {t.value for t in TicketPost}:
         raise DomainError("Option d'envoi inconnue.", field="ticket_post")
-    if card_post and card_post not in {CardPost.LETTRE_VERTE.value, CardPost.R2.value}:
+    if card_post in (CardPost.R3, CardPost.VALEUR_DECLAREE):
+        card_post = None
+    elif card_post and card_post not in {CardPost.LETTRE_VERTE.value, CardPost.R2.value}:
         raise DomainError("Option d'envoi inconnue.", field="card_post")
     cart = load_cart(agent.cgos_number)
     if cart is None:
         raise DomainError("Votre panier est vide.")
     with unit_of_work() as s:
         row = s.get(Cart, cart.id)
-        row.ticket_post = ticket_post or None
-        row.card_post = card_post or None
+        if ticket_post is not None:
+            row.ticket_post = ticket_post or None
+        if card_post is not None:
+            row.card_post = card_post or None
 
 
 def set_card_address(agent: AgentUser, address: dict[str, str] | None) -> None:

@@ -1,4 +1,5 @@
-"""Form pieces shared by every domain: a text filter and a field for amounts in euros."""
+"""Form pieces shared by every domain: a text filter, ids and whole numbers the database can
+hold, and a field for amounts in euros."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ from wtforms.widgets import TextInput
 from shop.money import MoneyError, to_cents
 
 MAX_EUROS = Decimal("999999.99")  # far above any price, far below the INTEGER of cents
+MAX_ID = 2**31 - 1  # ids are INTEGER columns (int4 on PostgreSQL)
+
+
+def db_int(raw: Any) -> int:
+    """A positive whole number an INTEGER column holds, typed in ASCII digits; else
+    ValueError, so ``request.form.get(name, type=db_int)`` answers None for a number a
+    query would overflow (issue 17, defect 11)."""
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or not 0 < int(text) <= MAX_ID:
+        raise ValueError(f"not a row number: {text[:20]!r}")
+    return int(text)
 
 
 def strip_text(value: Any) -> Any:

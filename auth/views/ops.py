@@ -14,6 +14,8 @@ from orders.models import Order
 from orders.status import STATUS_LABELS
 from shop.audit import AuditEntry
 from shop.db import session
+from shop.forms import strip_text
+from shop.paging import fetch_page, requested_page
 from support.models import ContactMessage
 
 bp = Blueprint("home", __name__)
@@ -91,27 +93,21 @@ def index():
 @bp.route("/journal")
 def audit_log():
     """R-OPS-6: who did what, searchable by subject and by staff member."""
-    subject = (request.args.get("objet") or "").strip()
-    actor = (request.args.get("auteur") or "").strip()
-    try:
-        page = min(10_000, max(1, int(request.args.get("page", "1"))))
-    except ValueError:
-        page = 1
+    subject = strip_text(request.args.get("objet") or "")[:200]
+    actor = strip_text(request.args.get("auteur") or "")[:200]
     stmt = select(AuditEntry)
     if subject:
         stmt = stmt.where(AuditEntry.subject.ilike(f"%{subject}%"))
     if actor:
         stmt = stmt.where(AuditEntry.actor.ilike(f"%{actor}%"))
-    rows = list(
-        session().scalars(
-            stmt.order_by(AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-        )
+    found = fetch_page(
+        stmt.order_by(AuditEntry.id.desc()), requested_page(), PAGE_SIZE, scalars=True
     )
     return render_template(
         "ops/auth/audit_log.html",
-        entries=rows[:PAGE_SIZE],
-        has_next=len(rows) > PAGE_SIZE,
-        page=page,
+        entries=found.rows,
+        has_next=found.has_next,
+        page=found.page,
         subject=subject,
         actor=actor,
     )

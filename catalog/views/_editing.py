@@ -29,10 +29,10 @@ from catalog.rules import DELIVERY_LABELS, KIND_LABELS, SUPPLY_LABELS, Kind
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError
+from shop.forms import MAX_ID, db_int
+from shop.paging import fetch_page, requested_page
 
 PAGE_SIZE = 50
-MAX_PAGE = 10_000
-MAX_ID = 2**31 - 1  # ids are INTEGER columns
 # Room for the multipart envelope and the alt text around a picture of the largest size.
 UPLOAD_LIMIT = services.MAX_PICTURE_BYTES + 64 * 1024
 TOO_LARGE = "L'image dépasse 2 Mo."
@@ -120,10 +120,7 @@ def offer_list(area: Area):
     """All offers the user may see, searchable by title; back office filters by partner."""
     q = (request.args.get("q") or "").replace("\x00", "").strip()[:200]
     partner_view = current_user.role == "partner"
-    partner_filter = None if partner_view else request.args.get("partenaire", type=int)
-    if partner_filter is not None and not 0 < partner_filter <= MAX_ID:
-        partner_filter = None
-    page = min(MAX_PAGE, max(1, request.args.get("page", 1, type=int) or 1))
+    partner_filter = None if partner_view else request.args.get("partenaire", type=db_int)
     now = clock.utcnow()
     upcoming = (
         (OfferSession.offer_id == Offer.id)
@@ -141,19 +138,13 @@ def offer_list(area: Area):
         stmt = stmt.where(Offer.partner_id == partner_filter)
     for word in q.split()[:6]:
         stmt = stmt.where(Offer.title.icontains(word, autoescape=True))
-    rows = (
-        session()
-        .execute(
-            stmt.order_by(Offer.title, Offer.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-        )
-        .all()
-    )
+    found = fetch_page(stmt.order_by(Offer.title, Offer.id), requested_page(), PAGE_SIZE)
     return _render(
         area,
         "list.html",
-        rows=rows[:PAGE_SIZE],
-        has_next=len(rows) > PAGE_SIZE,
-        page=page,
+        rows=found.rows,
+        has_next=found.has_next,
+        page=found.page,
         q=q,
         partner_filter=partner_filter,
         partners=[] if partner_view else _partner_choices(),

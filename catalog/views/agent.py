@@ -17,6 +17,8 @@ from catalog.categories import BY_SLUG, CATEGORIES, SECTIONS, in_section
 from catalog.rules import (
     DELIVERY_LABELS,
     KIND_LABELS,
+    MAX_YEAR,
+    MIN_YEAR,
     SUPPLY_LABELS,
     Delivery,
     Kind,
@@ -27,6 +29,8 @@ from catalog.rules import (
 from shop import cache, clock
 from shop.cache import cached
 from shop.clock import MONTHS_FR
+from shop.forms import db_int
+from shop.paging import requested_page
 from vacations.views.agent import stay_context
 
 bp = Blueprint("catalog", __name__)
@@ -37,18 +41,19 @@ def _parse_date(name: str, errors: dict[str, str]) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors[name] = "Date invalide : choisissez une date dans le calendrier (JJ/MM/AAAA)."
         return None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:  # also keeps the Paris → UTC shift in range
+        errors[name] = f"Date hors limites : choisissez une date entre {MIN_YEAR} et {MAX_YEAR}."
+        return None
+    return day
 
 
 def _filters(category: str | None = None) -> tuple[queries.Filters, dict[str, str]]:
     errors: dict[str, str] = {}
-    try:
-        page = min(10_000, max(1, int(request.args.get("page", "1"))))
-    except ValueError:
-        page = 1
+    page = requested_page()
     cat = category or request.args.get("categorie") or None
     if cat and cat not in BY_SLUG:
         errors["categorie"] = "Catégorie inconnue."
@@ -181,7 +186,7 @@ def offer(offer_id: int):
     included, read at most once a second), the minute and whether the sale is open, so it
     is never more than a second staler than the database; stays depend on the agent's
     household and are always rendered."""
-    selected_id = request.args.get("seance", type=int)
+    selected_id = request.args.get("seance", type=db_int)
     if not cache.enabled():
         return render_offer(offer_id, selected_id)
     region = current_user.record.region

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -24,6 +24,7 @@ from partners import services as shipping
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
+from shop.paging import clamp, last_page, requested_page
 
 bp = Blueprint("my_orders", __name__, url_prefix="/mes-commandes")
 
@@ -45,12 +46,9 @@ def _own_order(number: str) -> Order:
 
 @bp.route("/")
 def index():
-    try:
-        page = min(10_000, max(1, int(request.args.get("page", "1"))))
-    except ValueError:
-        page = 1
     mine = Order.cgos_number == current_user.cgos_number
     total = session().scalar(select(func.count(Order.id)).where(mine)) or 0
+    page = clamp(requested_page(), total, PER_PAGE)
     orders = session().scalars(
         select(Order)
         .where(mine)
@@ -63,7 +61,7 @@ def index():
         orders=list(orders),
         total=total,
         page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=last_page(total, PER_PAGE),
         status_labels=STATUS_LABELS,
     )
 

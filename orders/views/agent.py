@@ -10,6 +10,7 @@ from catalog.views.agent import render_offer
 from orders import cart as carts
 from orders.fees import GROUP_LABELS
 from shop.errors import DomainError, NotFound
+from shop.forms import db_int
 
 bp = Blueprint("cart", __name__, url_prefix="/panier")
 
@@ -59,7 +60,7 @@ def show():
 
 @bp.route("/ajouter/<int:offer_id>", methods=["POST"])
 def add(offer_id: int):
-    session_id = request.form.get("session_id", type=int)
+    session_id = request.form.get("session_id", type=db_int)
     try:
         carts.add_to_cart(
             current_user,

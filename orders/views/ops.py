@@ -25,7 +25,7 @@ from orders.status import STATUS_LABELS, OrderStatus
 from shop.audit import AuditEntry
 from shop.db import session
 from shop.errors import DomainError, NotFound
-from shop.forms import EuroField, strip_text
+from shop.forms import EuroField, db_int, strip_text
 
 bp = Blueprint("orders", __name__)
 
@@ -281,14 +281,14 @@ def cancel_event():
     """Pick an offer (by title), then one of its sessions or the whole offer, confirm
     with a reason: every affected order is refunded or released, then summarised."""
     q = strip_text(request.args.get("q") or "")[:200]
-    offer_id = request.args.get("offre", type=int)
+    offer_id = request.args.get("offre", type=db_int)
     offers: list[Offer] = []
     if q:
         stmt = select(Offer)
         for word in q.split()[:6]:
             stmt = stmt.where(Offer.title.icontains(word, autoescape=True))
         offers = list(session().scalars(stmt.order_by(Offer.title, Offer.id).limit(50)))
-    offer = session().get(Offer, offer_id) if offer_id and 0 < offer_id < 2**31 else None
+    offer = session().get(Offer, offer_id) if offer_id else None
     sessions: list[OfferSession] = []
     if offer is not None:
         sessions = list(

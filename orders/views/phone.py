@@ -27,6 +27,7 @@ from orders.views.card import go_to_card_payment
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
+from shop.forms import db_int, strip_text
 from vacations import bookings
 
 bp = Blueprint("phone", __name__, url_prefix="/saisie")
@@ -50,7 +51,10 @@ def _search(agent: AgentUser, q: str) -> list[Offer]:
         return []
     stmt = select(Offer).where(Offer.published.is_(True))
     if q.isdigit():
-        stmt = stmt.where(Offer.id == int(q))
+        try:
+            stmt = stmt.where(Offer.id == db_int(q))
+        except ValueError:
+            return []  # no offer has that number
     else:
         for word in q.split()[:4]:
             stmt = stmt.where(Offer.title.ilike(f"%{word}%"))
@@ -76,7 +80,7 @@ def _sessions(offers: list[Offer]) -> dict[int, list[OfferSession]]:
 
 
 def _page(agent: AgentUser, *, message: str | None = None, status: int = 200):
-    q = (request.values.get("t") or "").strip()
+    q = strip_text(request.values.get("t") or "")[:200]
     offers = _search(agent, q)
     view = carts.view_cart(agent)
     return (
@@ -120,14 +124,13 @@ def entry(number: str):
 @bp.route("/<number>/ajouter", methods=["POST"])
 def add(number: str):
     agent = _agent(number)
-    raw_session = request.form.get("session_id") or ""
     try:
         carts.add_to_cart(
             agent,
-            request.form.get("offer_id", type=int) or 0,
+            request.form.get("offer_id", type=db_int) or 0,
             quantity=request.form.get("quantity"),
             delivery=request.form.get("delivery"),
-            session_id=int(raw_session) if raw_session.isdigit() else None,
+            session_id=request.form.get("session_id", type=db_int),
         )
     except DomainError as exc:
         return _page(agent, message=exc.message, status=422)
@@ -140,7 +143,7 @@ def add_stay(number: str):
     """A stay booked by phone: participants from the household (R-VAC-5), or the place an
     agent won in the Prix mini draw (R-VAC-4)."""
     agent = _agent(number)
-    offer_id = request.form.get("offer_id", type=int) or 0
+    offer_id = request.form.get("offer_id", type=db_int) or 0
     try:
         if request.form.get("prix_mini"):
             bookings.add_prix_mini(agent, offer_id)

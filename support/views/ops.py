@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.db import session
 from shop.errors import DomainError, NotFound
+from shop.paging import fetch_page, requested_page
 from support import services
 from support.forms import ReplyForm
 from support.models import STATUS_LABELS, ContactMessage, MessageStatus
@@ -19,35 +20,26 @@ bp = Blueprint("messages", __name__, url_prefix="/messages")
 PAGE_SIZE = 30
 
 
-def _page() -> int:
-    try:
-        return min(10_000, max(1, int(request.args.get("page", "1"))))
-    except ValueError:
-        return 1
-
-
 @bp.route("/")
 def inbox():
     """Newest first, one page at a time: a fixed number of statements whatever the count."""
     state = request.args.get("etat", "")
     if state not in STATUS_LABELS:
         state = ""
-    page = _page()
     stmt = select(ContactMessage)
     if state:
         stmt = stmt.where(ContactMessage.status == state)
-    rows = list(
-        session().scalars(
-            stmt.order_by(ContactMessage.created_at.desc(), ContactMessage.id.desc())
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE + 1)
-        )
+    found = fetch_page(
+        stmt.order_by(ContactMessage.created_at.desc(), ContactMessage.id.desc()),
+        requested_page(),
+        PAGE_SIZE,
+        scalars=True,
     )
     return render_template(
         "ops/support/inbox.html",
-        messages=rows[:PAGE_SIZE],
-        has_next=len(rows) > PAGE_SIZE,
-        page=page,
+        messages=found.rows,
+        has_next=found.has_next,
+        page=found.page,
         state=state,
         status_labels=STATUS_LABELS,
     )

@@ -12,6 +12,7 @@ from catalog.stays import (
     EDGES,
     FAMILY_LABELS,
     PRIX_MINI,
+    STAY_FAMILIES,
     Band,
     FamilyTable,
     Season,
@@ -73,7 +74,9 @@ def tables():
             flash(exc.message, "error")
         else:
             flash("Table enregistrée. Les prix déjà retenus ne changent pas.", "success")
-        return redirect(url_for(".tables", saison=season.key) + f"#famille-{family}")
+        # Only a known family goes back into the address (a typed one could hold CR/LF).
+        anchor = f"#famille-{family}" if family in STAY_FAMILIES else ""
+        return redirect(url_for(".tables", saison=season.key) + anchor)
     current = tables_for(season.key)
     rows = [
         (code, label, current[code], [band_label(current[code], i) for i in range(5)])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from tests.conftest import login_agent
 from tests.web.agent.test_catalog import NOW_PARIS, utc
@@ -253,3 +255,78 @@ def test_cart_page_statements_do_not_grow_with_lines(shopper, make_offer, count_
 
 
 _ = (date, datetime)
+
+
+class _FormFields(HTMLParser):
+    """What a browser would post from the form whose action is ``action``: the hidden
+    fields and the checked radios, in page order."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action, self.inside, self.fields = action, False, []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("action") == self.action
+        elif tag == "input" and self.inside and a.get("name") and self._posted(a):
+            self.fields.append((a["name"], a.get("value", "")))
+
+    @staticmethod
+    def _posted(a: dict) -> bool:
+        return a.get("type") == "hidden" or (a.get("type") == "radio" and "checked" in a)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+def form_fields(page: str, action: str) -> list[tuple[str, str]]:
+    parser = _FormFields(action)
+    parser.feed(page)
+    return parser.fields
+
+
+@pytest.mark.parametrize(
+    ("ticket_post", "ticket_fee"),
+    [("suivi", "3,50"), ("recommande", "7,00"), ("lettre_verte", "2,00")],
+)
+def test_r_fee_1_ticket_post_with_cards_above_153_euros(
+    shopper, make_offer, app, ticket_post, ticket_fee
+):
+    """Defect 17: cards in the R3 tier have no choice; the tickets' choice still applies."""
+    card = make_offer(
+        kind="carte",
+        category="cartes-et-cheques",
+        title="Carte cadeau",
+        public_price_cents=20_000,
+        negotiated_price_cents=20_000,
+        cgos_price_cents=20_000,
+        deliveries=("poste",),
+        stock=10,
+    )
+    starts = utc(NOW_PARIS + timedelta(days=40))
+    show = make_offer(title="Opéra", sessions=[(starts, 50)])
+    assert add(shopper, card, 1, "poste").status_code == 302
+    assert add(shopper, show, 1, "courrier", session_id_of(app, show)).status_code == 302
+    if ticket_post == "lettre_verte":  # start from another choice, so the change shows
+        assert shopper.post("/panier/envoi", data={"ticket_post": "suivi"}).status_code == 302
+    page = text(shopper.get("/panier/"))
+    fields = [(k, v) for k, v in form_fields(page, "/panier/envoi") if k != "ticket_post"]
+    fields.append(("ticket_post", ticket_post))
+    resp = shopper.post("/panier/envoi", data=MultiDict(fields))
+    assert resp.status_code == 302, text(resp)
+    page = text(shopper.get("/panier/"))
+    assert f'id="tp-{ticket_post}" name="ticket_post" value="{ticket_post}" checked' in page
+    assert f"<td>{ticket_fee}\xa0€</td>" in page  # the tickets' fee
+    assert "Envoi en recommandé R3" in page and "<td>6,00\xa0€</td>" in page
+
+
+@pytest.mark.parametrize("field", ["ticket_post", "card_post"])
+def test_r_fee_2_unknown_shipping_option_is_explained(shopper, make_offer, app, field):
+    starts = utc(NOW_PARIS + timedelta(days=40))
+    show = make_offer(title="Opéra", sessions=[(starts, 50)])
+    add(shopper, show, 1, "courrier", session_id_of(app, show))
+    resp = shopper.post("/panier/envoi", data={field: "pigeon"})
+    assert resp.status_code == 422
+    assert '<p class="error" role="alert">Option d&#39;envoi inconnue.</p>' in text(resp)

@@ -1,0 +1,56 @@
+"""Page numbers of the store's lists: read from the address within bounds, and a page past
+the last one shows the last one (issue 17, defect 11) instead of an empty list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from sqlalchemy import Select, func, select
+
+from shop.db import session
+
+MAX_PAGE = 10_000  # keeps the OFFSET small whatever the address says
+
+
+def requested_page(name: str = "page") -> int:
+    """The page asked for in the query string: 1 when absent, negative or not a number;
+    a huge number is the largest page (then clamped to the last)."""
+    raw = (request.args.get(name) or "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        return 1  # absent, negative or not a number
+    return MAX_PAGE if len(raw) > 6 else min(MAX_PAGE, max(1, int(raw)))
+
+
+def last_page(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def clamp(page: int, total: int, per_page: int) -> int:
+    """``page`` when it exists, else the last page of ``total`` rows."""
+    return min(max(1, page), last_page(total, per_page))
+
+
+@dataclass(frozen=True)
+class Paged:
+    rows: list[Any]
+    page: int
+    has_next: bool
+
+
+def fetch_page(stmt: Select, page: int, per_page: int, *, scalars: bool = False) -> Paged:
+    """One page of an ordered ``stmt`` and whether another follows, without counting the
+    rows; only a page found empty past the first costs a count, then reads the last page."""
+
+    def read(number: int) -> list[Any]:
+        query = stmt.offset((number - 1) * per_page).limit(per_page + 1)
+        return list(session().scalars(query) if scalars else session().execute(query).all())
+
+    rows = read(page)
+    if not rows and page > 1:
+        counted = stmt.order_by(None).limit(None).offset(None).subquery()
+        total = session().scalar(select(func.count()).select_from(counted)) or 0
+        page = last_page(total, per_page)
+        rows = read(page)
+    return Paged(rows[:per_page], page, len(rows) > per_page)
