@@ -94,6 +94,10 @@ def celery_config(app: Flask) -> dict[str, Any]:
     config: dict[str, Any] = {
         "broker_url": app.config["REDIS_URL"],
         "broker_connection_retry_on_startup": True,
+        # Reconnects after a broker blip with a task in flight (celery 5.7.0 exits).
+        "worker_consumer": "shop.worker_consumer:ResilientConsumer",
+        # Only acks-late tasks are concerned (none here); say so rather than be warned.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
         # A web process must not hang on a dead broker: fail fast, the caller falls back.
         "broker_transport_options": {"socket_connect_timeout": 3, "socket_timeout": 5},
         "task_publish_retry_policy": {
@@ -103,9 +107,12 @@ def celery_config(app: Flask) -> dict[str, Any]:
             "interval_max": 1,
         },
         "task_ignore_result": True,  # effects are in the database, not in results
-        # Every task is idempotent (locks, then re-check): redelivering one whose worker
-        # died mid-way is safe, losing it is not.
-        "task_acks_late": True,
+        # A task is acknowledged when a worker process starts it. Acknowledged late, a task
+        # running across a broker blip is acknowledged on the dead connection and the worker
+        # exits (celery/kombu 5.7.0). Losing a run loses nothing: every task is idempotent
+        # and works from the database, beat runs each due task again within a minute, and a
+        # mail not sent stays pending for ``mail.retry_pending``.
+        "task_acks_late": False,
         "worker_prefetch_multiplier": 1,
         "task_soft_time_limit": 240,
         "task_time_limit": 300,
