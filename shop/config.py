@@ -72,6 +72,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DOSSIER_SERVICE_URL": os.environ.get("DOSSIER_SERVICE_URL") or None,
         "DOSSIER_SERVICE_TIMEOUT": float(os.environ.get("DOSSIER_SERVICE_TIMEOUT", "2")),
         "DOSSIER_CACHE_SECONDS": _env_int("DOSSIER_CACHE_SECONDS", 60),
+        # After a failure the service is left alone this long (stale answers meanwhile), and
+        # each agent's last good answer is kept in Redis this long for fresh processes.
+        "DOSSIER_RETRY_SECONDS": _env_int("DOSSIER_RETRY_SECONDS", 30),
+        "DOSSIER_KEEP_SECONDS": _env_int("DOSSIER_KEEP_SECONDS", ABSOLUTE_SESSION_HOURS * 3600),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "JOBS_INTERVAL_SECONDS": _env_int("JOBS_INTERVAL_SECONDS", 60),
         # With REDIS_URL: catalog listings and counts shared by all processes this long

@@ -15,8 +15,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from shop import create_app
+from shop.extensions import limiter
 from tests.conftest import Clock, Mailbox, base_overrides, free_port, truncate_all
 from tests.processes import RedisServer
+from tests.services.test_remote_dossier import dossier_service  # noqa: F401 - a fixture
 
 
 class SlowMailbox(Mailbox):
@@ -56,8 +58,13 @@ def private_redis() -> Iterator[RedisServer]:
 
 
 def committing_app(app: Any, smtp_port: int, **overrides: Any) -> Any:
-    """A second app on the test database that commits for real (``app`` made the schema)."""
+    """A second app on the test database that commits for real (``app`` made the schema).
+
+    Flask-Limiter is one object per process: binding it to this app takes it from the
+    session app, so ``close_app`` gives it back."""
+    saved = (limiter._storage, limiter._limiter, limiter._storage_dead)
     real = create_app(base_overrides(smtp_port, **overrides))
+    real.extensions["saved_limiter"] = saved
     assert real.extensions["db"] is not app.extensions["db"]
     real.extensions["clock"] = Clock()
     truncate_all(real)
@@ -65,6 +72,7 @@ def committing_app(app: Any, smtp_port: int, **overrides: Any) -> Any:
 
 
 def close_app(real: Any) -> None:
+    limiter._storage, limiter._limiter, limiter._storage_dead = real.extensions["saved_limiter"]
     truncate_all(real)
     if "celery" in real.extensions:
         real.extensions["celery"].close()

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import select
 
 from shop.db import session
-from shop.extensions import limiter
 from shop.mail import MailStatus, OutboxMail, retry_pending
 from tests.faults.conftest import close_app, committing_app
 from tests.faults.shop_flow import (
@@ -34,9 +33,6 @@ LIMIT = 6  # login POSTs per minute and address, during the test
 
 @pytest.fixture
 def redis_store(app: Any, private_redis: Any, smtp_server: Any) -> Iterator[Any]:
-    """The global Flask-Limiter is bound to this app's storage for the test, then given
-    back to the session app's."""
-    saved = (limiter._storage, limiter._limiter, limiter._storage_dead)
     real = committing_app(
         app,
         smtp_server[1],
@@ -49,7 +45,6 @@ def redis_store(app: Any, private_redis: Any, smtp_server: Any) -> Iterator[Any]
     try:
         yield seed_store(real, agents=3)
     finally:
-        limiter._storage, limiter._limiter, limiter._storage_dead = saved
         close_app(real)
 
 
