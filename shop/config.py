@@ -78,6 +78,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DOSSIER_KEEP_SECONDS": _env_int("DOSSIER_KEEP_SECONDS", ABSOLUTE_SESSION_HOURS * 3600),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "JOBS_INTERVAL_SECONDS": _env_int("JOBS_INTERVAL_SECONDS", 60),
+        # `flask --app wsgi health`: how long each component may take to answer.
+        "HEALTH_TIMEOUT_SECONDS": float(os.environ.get("HEALTH_TIMEOUT_SECONDS", "3")),
         # With REDIS_URL: catalog listings and counts shared by all processes this long
         # (offer pages, carts and orders always read live stock).
         "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 30),

@@ -50,6 +50,11 @@ def _sent(app: Any) -> int:
         return n
 
 
+def _health(app: Any) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["health"])
+    return result.exit_code, result.stdout
+
+
 def test_r_sec_3_worker_survives_a_redis_blip_mid_task(
     app: Any, private_redis: Any, slow_smtp: Any, tmp_path: Path
 ) -> None:
@@ -82,6 +87,13 @@ def test_r_sec_3_worker_survives_a_redis_blip_mid_task(
                 assert jobs.enqueue(jobs.DELIVER_MAIL, *after)
             wait_until(lambda: _sent(real) == 35, worker_log, "all 35 mails sent")
             assert worker.poll() is None and beat_process.poll() is None
+            # Beat and the worker vouch for themselves (worker.heartbeat every second)...
+            real.config["JOBS_INTERVAL_SECONDS"] = 1
+            wait_until(lambda: _health(real)[0] == 0, worker_log, "health: all ok")
+        # ... and once they are gone, the health command says so within 3 intervals.
+        time.sleep(3.5)
+        code, output = _health(real)
+        assert code == 1 and "worker : ÉCHEC" in output, output
         assert "Unrecoverable error" not in worker_log.read_text(errors="replace")
         subjects = [m["Subject"] for m in box.messages]
         assert len(subjects) == len(set(subjects)) == 35, sorted(subjects)
