@@ -8,6 +8,7 @@ from two processes, does nothing more than once.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,13 +167,25 @@ def celery_init_app(app: Flask) -> Celery:
 
 
 def get_celery(app: Flask | None = None) -> Celery:
-    """The Celery app bound to ``app``, made on first use (web processes only send)."""
+    """The Celery app bound to ``app``, made on first use (web processes only send): a
+    request gives up on a hung broker after about a second, not after the worker's 5 s
+    socket timeout and its retries."""
     app = app or current_app._get_current_object()
     with _celery_lock:
         celery_app = app.extensions.get("celery")
         if celery_app is None:
             celery_app = celery_init_app(app)
+            celery_app.conf.broker_transport_options = {
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 0.5,
+            }
+            celery_app.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0}
     return celery_app
+
+
+# After the broker failed, a process leaves it alone this long: the callers fall back at
+# once (mails sent in-process, due work left to the next scheduled run).
+BROKER_PAUSE_SECONDS = 5.0
 
 
 def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> bool:
@@ -180,9 +193,14 @@ def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> bool:
     when the broker cannot be reached, so the caller can do the work itself or leave it
     to the next scheduled run."""
     app = current_app._get_current_object()
+    broker = app.config.get("REDIS_URL")
+    paused, until = app.extensions.get("broker_paused", (None, 0.0))
+    if paused == broker and until > time.monotonic():
+        return False
     try:
         get_celery(app).send_task(task_name, args=args, countdown=countdown or None)
     except Exception:  # noqa: BLE001 - a broker outage must not fail a committed change
+        app.extensions["broker_paused"] = (broker, time.monotonic() + BROKER_PAUSE_SECONDS)
         app.logger.warning("File de tâches injoignable : %s%r non mis en file", task_name, args)
         return False
     return True

@@ -9,6 +9,8 @@ limits are counted there again.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -121,3 +123,37 @@ def test_r_sec_3_redis_down_logins_and_purchases_answer(
     assert statuses == [MailStatus.SENT] * 3, statuses
     subjects = [m["Subject"] for m in mailbox.wait_for(3, timeout=10)]
     assert sum("commande" in s.lower() for s in subjects) >= 3, subjects
+
+
+def test_r_sec_3_redis_hung_costs_a_second_not_a_timeout_per_call(
+    redis_store: Any, private_redis: Any, mailbox: Any
+) -> None:
+    """Redis stopped (SIGSTOP) rather than dead: every call would wait for its socket
+    timeout. After the first one, the process leaves Redis alone for a while."""
+    store = redis_store
+    app = store.app
+    first, second = app.test_client(), app.test_client()
+    assert login(first, store.numbers[0]).status_code == 302
+    no_5xx([first.get("/")])
+
+    pid = private_redis._process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        responses = [
+            login(second, store.numbers[1]),
+            *buy(first, store),
+            first.get("/"),
+            first.get("/categorie/parcs-et-loisirs"),
+            first.get("/mes-commandes/"),
+        ]
+        took = time.monotonic() - started
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    no_5xx(responses)
+    assert responses[0].status_code == 302
+    assert responses[4].status_code == 302, "the order is placed"
+    assert took < 8, f"{took:.1f} s for {len(responses)} requests with Redis hung"
+    assert assert_consistent(store) == 1
+    (msg,) = mailbox.wait_for(1, timeout=10)  # sent in-process, the queue being unreachable
+    assert "commande" in msg["Subject"].lower()
