@@ -175,7 +175,7 @@ class RemoteDossierSource:
             return cached[1], cached[2]
         try:
             if down:
-                raise DossierServiceUnavailable("en panne il y a moins de quelques secondes")
+                raise DossierServiceUnavailable("en pause après une panne")
             record, members, payload = self._fetch(cgos_number)
         except DossierServiceUnavailable:
             if not down:
