@@ -127,3 +127,31 @@ def test_r_dos_4_no_known_dossier_is_a_french_503_then_the_cart_is_back(
     assert cart.status_code == 200
     assert "Parc des fautes" in cart.get_data(as_text=True)
     assert client.get("/").status_code == 200
+
+
+def test_r_dos_4_the_500_page_never_asks_for_the_dossier(
+    remote_store: Store, dossier_service: FakeDossierService, private_redis: Any
+) -> None:
+    """An unrelated failure while the service is down: the French 500 page, without
+    loading the agent (Flask-Login's template context would ask the service again)."""
+    store, fake = remote_store, dossier_service
+
+    def broken() -> str:
+        raise RuntimeError("panne sans rapport avec les dossiers")
+
+    store.app.add_url_rule("/panne-de-test", "broken_for_test", broken)
+    store.app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
+    client = store.app.test_client()
+    assert login(client, store.numbers[0]).status_code == 302
+    RemoteDossierSource.clear_cache()
+    private_redis.stop()  # no last good answer either
+    private_redis.start()
+    fake.mode = "500"
+    asked = len(fake.requests)
+
+    resp = client.get("/panne-de-test")
+
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 500
+    assert "Erreur technique" in body and "Internal Server Error" not in body
+    assert len(fake.requests) == asked
