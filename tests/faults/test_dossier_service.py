@@ -86,7 +86,7 @@ def test_r_dos_4_logged_in_agents_keep_their_last_known_dossier(
     assert "Camille Testeuse" in pages[0].get_data(as_text=True)
     # One try for the whole outage, not one per page.
     assert len(fake.requests) - asked <= 1
-    assert took < TIMEOUT + 1.5, f"{took:.2f} s for {len(pages)} pages"
+    assert took < TIMEOUT + 2.5, f"{took:.2f} s for {len(pages)} pages"
     assert assert_consistent(store) == 2
 
 
@@ -94,7 +94,7 @@ def test_r_dos_4_no_known_dossier_is_a_french_503_then_the_cart_is_back(
     remote_store: Store, dossier_service: FakeDossierService, private_redis: Any
 ) -> None:
     store, fake = remote_store, dossier_service
-    store.app.config["DOSSIER_RETRY_SECONDS"] = 1
+    store.app.config["DOSSIER_RETRY_SECONDS"] = 3
     client = store.app.test_client()
     assert login(client, store.numbers[1]).status_code == 302
     added = client.post(
@@ -119,10 +119,10 @@ def test_r_dos_4_no_known_dossier_is_a_french_503_then_the_cart_is_back(
             assert "Internal Server Error" not in body and "Traceback" not in body
         # The error page did not ask the service again, nor did the next page.
         assert len(fake.requests) - asked == 1
-        assert took < TIMEOUT + 0.5, f"{fault}: {took:.2f} s"
+        assert took < TIMEOUT + 1.5, f"{fault}: {took:.2f} s"
 
     fake.mode = "ok"
-    time.sleep(1.1)
+    time.sleep(3.1)  # DOSSIER_RETRY_SECONDS
     cart = client.get("/panier/")
     assert cart.status_code == 200
     assert "Parc des fautes" in cart.get_data(as_text=True)

@@ -37,14 +37,14 @@ def health(
         settings = {
             "REDIS_URL": private_redis.url,
             "DOSSIER_SERVICE_URL": dossier_service.url,
-            "HEALTH_TIMEOUT_SECONDS": 0.5,
+            "HEALTH_TIMEOUT_SECONDS": 1.0,
             **overrides,
         }
         checked = create_app(base_overrides(smtp_server[1], **settings))
         made.append(checked)
         started = time.monotonic()
         result = checked.test_cli_runner().invoke(args=["health"])
-        assert time.monotonic() - started < 3, "the health command must not hang"
+        assert time.monotonic() - started < 5, "the health command must not hang"
         lines = dict(line.split(" : ", 1) for line in result.stdout.splitlines())
         assert tuple(lines) == NAMES, result.stdout
         return result.exit_code, lines
@@ -129,6 +129,7 @@ def test_health_each_component_down(
     assert code == 1
     _only_down(lines, "smtp")
 
+    dossier_service.delay = 3.0
     for mode in ("500", "slow"):
         dossier_service.mode = mode
         code, lines = health()
