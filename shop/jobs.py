@@ -95,11 +95,12 @@ def celery_config(app: Flask) -> dict[str, Any]:
     config: dict[str, Any] = {
         "broker_url": app.config["REDIS_URL"],
         "broker_connection_retry_on_startup": True,
-        # Reconnects after a broker blip with a task in flight (celery 5.7.0 exits).
+        # Reconnects after a broker blip with a message not yet acknowledged (celery 5.7.0
+        # exits instead).
         "worker_consumer": "shop.worker_consumer:ResilientConsumer",
         # Only acks-late tasks are concerned (none here); say so rather than be warned.
         "worker_cancel_long_running_tasks_on_connection_loss": True,
-        # A web process must not hang on a dead broker: fail fast, the caller falls back.
+        # The worker's broker sockets; a web process uses shorter ones (get_celery).
         "broker_transport_options": {"socket_connect_timeout": 3, "socket_timeout": 5},
         "task_publish_retry_policy": {
             "max_retries": 2,
