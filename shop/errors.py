@@ -109,7 +109,8 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(ServiceUnavailable)
     def unavailable(e):
-        return _page(503, "Service temporairement indisponible", e.message)
+        body, code = _page(503, "Service temporairement indisponible", e.message)
+        return body, code, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(_e):

@@ -115,6 +115,7 @@ def test_r_dos_4_no_known_dossier_is_a_french_503_then_the_cart_is_back(
         for resp in (first, second):
             body = resp.get_data(as_text=True)
             assert resp.status_code == 503, (fault, resp.status_code)
+            assert resp.headers["Retry-After"] == "30"
             assert "temporairement indisponible" in body
             assert "Internal Server Error" not in body and "Traceback" not in body
         # The error page did not ask the service again, nor did the next page.
