@@ -39,6 +39,11 @@ class DossierServiceUnavailable(ServiceUnavailable):
     )
 
 
+class InvalidDossierAnswer(DossierServiceUnavailable):
+    """The service answered, but one agent's record does not parse: that agent's problem,
+    not a reason to leave the service alone."""
+
+
 class DossierSource(Protocol):
     is_local: bool  # the store's own tables: the session read may join them
 
@@ -177,9 +182,10 @@ class RemoteDossierSource:
             if down:
                 raise DossierServiceUnavailable("en pause après une panne")
             record, members, payload = self._fetch(cgos_number)
-        except DossierServiceUnavailable:
+        except DossierServiceUnavailable as exc:
             if not down:
                 current_app.logger.warning("Service des dossiers indisponible (%s)", cgos_number)
+            if not down and not isinstance(exc, InvalidDossierAnswer):
                 with self._lock:
                     self._down_until[self.base_url] = now + self.retry
             if cached:
@@ -233,7 +239,7 @@ def _parse_answer(payload: Any) -> tuple[DossierRecord, list[str]]:
     try:
         record = parse_dossier(payload)
     except DossierFormatError as exc:
-        raise DossierServiceUnavailable(f"réponse invalide : {exc}") from exc
+        raise InvalidDossierAnswer(f"réponse invalide : {exc}") from exc
     members = payload.get("household_members") or [record.cgos_number]
     return record, [str(m) for m in members]
 

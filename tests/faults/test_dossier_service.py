@@ -156,3 +156,21 @@ def test_r_dos_4_the_500_page_never_asks_for_the_dossier(
     assert resp.status_code == 500
     assert "Erreur technique" in body and "Internal Server Error" not in body
     assert len(fake.requests) == asked
+
+
+def test_r_dos_4_one_bad_record_does_not_pause_the_service_for_everyone(
+    remote_store: Store, dossier_service: FakeDossierService
+) -> None:
+    """A record that does not parse is that agent's problem (his last good answer stands
+    in): the next agent's dossier is still asked for; only a failing service is left
+    alone."""
+    from auth.dossiers import dossier_source
+
+    store, fake = remote_store, dossier_service
+    fake.mode = "bad_record"
+    with store.app.app_context():
+        assert dossier_source().get(store.numbers[0]) is not None  # the last good one
+        fake.mode = "ok"
+        asked = len(fake.requests)
+        assert dossier_source().get(store.numbers[1]) is not None
+    assert len(fake.requests) == asked + 1
