@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -157,3 +158,47 @@ def test_r_sec_3_redis_hung_costs_a_second_not_a_timeout_per_call(
     assert assert_consistent(store) == 1
     (msg,) = mailbox.wait_for(1, timeout=10)  # sent in-process, the queue being unreachable
     assert "commande" in msg["Subject"].lower()
+
+
+def test_r_sec_3_redis_killed_during_a_rush_of_logins_and_purchases(
+    redis_store: Any, private_redis: Any, mailbox: Any
+) -> None:
+    """B7: buyers log in and buy in parallel while Redis dies and comes back."""
+    store = redis_store
+    app = store.app
+    app.config["RATELIMIT_LOGIN"] = "1000 per minute"  # all buyers share one address here
+    results: list[list[Any]] = [[] for _ in store.numbers]
+    errors: list[BaseException] = []
+
+    def shopper(index: int) -> None:
+        try:
+            for _ in range(4):
+                client = app.test_client()
+                results[index].append(login(client, store.numbers[index]))
+                results[index].extend(buy(client, store))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=shopper, args=(i,)) for i in range(len(store.numbers))]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    private_redis.stop()
+    time.sleep(1.5)
+    private_redis.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a buyer is stuck"
+    assert not errors, errors
+
+    responses = [r for rs in results for r in rs]
+    no_5xx(responses)
+    logins = [r for r in responses if r.request.path == "/connexion"]
+    assert [r.status_code for r in logins] == [302] * 12
+    placed = [r for r in responses if r.request.path == "/commande/" and r.request.method == "POST"]
+    assert [r.status_code for r in placed] == [302] * 12
+    assert assert_consistent(store) == 12
+    with app.app_context():
+        retry_pending()  # what beat or cron does for a drain lost with Redis
+        statuses = list(session().scalars(select(OutboxMail.status)))
+    assert statuses == [MailStatus.SENT] * 12, statuses
