@@ -25,11 +25,23 @@ from auth.dossier_format import (
     parse_dossier,
 )
 from auth.models import DossierAgent, DossierChild
+from shop import cache
 from shop.db import session
+from shop.errors import ServiceUnavailable
 
 
-class DossierServiceUnavailable(Exception):
+class DossierServiceUnavailable(ServiceUnavailable):
     """The remote dossier service did not answer in time or answered nonsense."""
+
+    message = (
+        "Le service des dossiers C.G.O.S est temporairement indisponible. "
+        "Réessayez dans quelques minutes."
+    )
+
+
+class InvalidDossierAnswer(DossierServiceUnavailable):
+    """The service answered, but one agent's record does not parse: that agent's problem,
+    not a reason to leave the service alone."""
 
 
 class DossierSource(Protocol):
@@ -119,8 +131,11 @@ class LocalDossierSource:
 class RemoteDossierSource:
     """``GET {base}/dossiers/{number}`` → the JSON of SPEC §13, or 404 when unknown.
 
-    Answers are cached for a short time; when the service is down, a cached answer (even
-    stale) is used, otherwise DossierServiceUnavailable is raised for the page to explain.
+    Answers are cached in the process for ``ttl`` seconds, and the last good answer of each
+    agent is also kept in Redis (``keep`` seconds) so that a fresh process has it. When the
+    service fails, the last good answer is served (even stale) and the service is left
+    alone for ``retry`` seconds, so a slow service costs one timeout, not one per page
+    (R-DOS-4). With no answer at all, DossierServiceUnavailable: a French 503 page.
     """
 
     is_local = False
@@ -128,14 +143,19 @@ class RemoteDossierSource:
     _cache: OrderedDict[tuple[str, str], tuple[float, DossierRecord | None, list[str]]] = (
         OrderedDict()
     )
+    _down_until: dict[str, float] = {}  # base URL -> monotonic time of the next try
     max_entries = 20_000  # bounded: stale answers are kept for outages, not forever
 
-    def __init__(self, base_url: str, timeout: float, ttl: float):
+    def __init__(
+        self, base_url: str, timeout: float, ttl: float, retry: float = 0, keep: float = 0
+    ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.ttl = ttl
+        self.retry = retry
+        self.keep = keep
 
-    def _fetch(self, cgos_number: str) -> tuple[DossierRecord | None, list[str]]:
+    def _fetch(self, cgos_number: str) -> tuple[DossierRecord | None, list[str], Any]:
         url = f"{self.base_url}/dossiers/{urllib.parse.quote(cgos_number)}"
         req = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
         try:
@@ -143,37 +163,63 @@ class RemoteDossierSource:
                 payload = json.loads(resp.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
-                return None, []
+                return None, [], None
             raise DossierServiceUnavailable(f"HTTP {exc.code}") from exc
         except (OSError, ValueError) as exc:
             raise DossierServiceUnavailable(str(exc)) from exc
-        try:
-            record = parse_dossier(payload)
-        except DossierFormatError as exc:
-            raise DossierServiceUnavailable(f"réponse invalide : {exc}") from exc
-        members = payload.get("household_members") or [record.cgos_number]
-        return record, [str(m) for m in members]
+        record, members = _parse_answer(payload)
+        return record, members, payload
 
     def _lookup(self, cgos_number: str) -> tuple[DossierRecord | None, list[str]]:
         key = (self.base_url, cgos_number)
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(key)
-        if cached and now - cached[0] < self.ttl:
+            down = self._down_until.get(self.base_url, 0.0) > now
+        if cached and (now - cached[0] < self.ttl or down):
             return cached[1], cached[2]
         try:
-            record, members = self._fetch(cgos_number)
-        except DossierServiceUnavailable:
-            current_app.logger.warning("Service des dossiers indisponible (%s)", cgos_number)
+            if down:
+                raise DossierServiceUnavailable("en pause après une panne")
+            record, members, payload = self._fetch(cgos_number)
+        except DossierServiceUnavailable as exc:
+            if not down:
+                current_app.logger.warning("Service des dossiers indisponible (%s)", cgos_number)
+            if not down and not isinstance(exc, InvalidDossierAnswer):
+                with self._lock:
+                    self._down_until[self.base_url] = now + self.retry
             if cached:
                 return cached[1], cached[2]
-            raise
+            kept = self._kept(cgos_number)
+            if kept is None:
+                raise
+            record, members = kept
+        else:
+            if payload is not None:
+                self._keep(cgos_number, payload, members)
         with self._lock:
             self._cache[key] = (now, record, members)
             self._cache.move_to_end(key)
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
         return record, members
+
+    def _keep(self, cgos_number: str, payload: Any, members: list[str]) -> None:
+        """The last good answer, for the other processes when the service fails."""
+        if self.keep > 0:
+            raw = json.dumps({"dossier": payload, "members": members})
+            cache.put_value(f"dossier:{cgos_number}", raw, self.keep)
+
+    def _kept(self, cgos_number: str) -> tuple[DossierRecord | None, list[str]] | None:
+        raw = cache.get_value(f"dossier:{cgos_number}") if self.keep > 0 else None
+        if raw is None:
+            return None
+        try:
+            kept = json.loads(raw)
+            record, _ = _parse_answer(kept["dossier"])
+        except (ValueError, KeyError, TypeError, DossierServiceUnavailable):
+            return None
+        return record, [str(m) for m in kept.get("members") or [record.cgos_number]]
 
     def get(self, cgos_number: str) -> DossierRecord | None:
         return self._lookup(cgos_number)[0]
@@ -183,8 +229,19 @@ class RemoteDossierSource:
 
     @classmethod
     def clear_cache(cls) -> None:
+        """Forget every answer and failure of this process (what a fresh worker knows)."""
         with cls._lock:
             cls._cache.clear()
+            cls._down_until.clear()
+
+
+def _parse_answer(payload: Any) -> tuple[DossierRecord, list[str]]:
+    try:
+        record = parse_dossier(payload)
+    except DossierFormatError as exc:
+        raise InvalidDossierAnswer(f"réponse invalide : {exc}") from exc
+    members = payload.get("household_members") or [record.cgos_number]
+    return record, [str(m) for m in members]
 
 
 def dossier_source() -> DossierSource:
@@ -192,6 +249,10 @@ def dossier_source() -> DossierSource:
     cfg = current_app.config
     if cfg.get("DOSSIER_SERVICE_URL"):
         return RemoteDossierSource(
-            cfg["DOSSIER_SERVICE_URL"], cfg["DOSSIER_SERVICE_TIMEOUT"], cfg["DOSSIER_CACHE_SECONDS"]
+            cfg["DOSSIER_SERVICE_URL"],
+            cfg["DOSSIER_SERVICE_TIMEOUT"],
+            cfg["DOSSIER_CACHE_SECONDS"],
+            retry=cfg.get("DOSSIER_RETRY_SECONDS", 0),
+            keep=cfg.get("DOSSIER_KEEP_SECONDS", 0),
         )
     return LocalDossierSource()

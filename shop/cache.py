@@ -96,7 +96,8 @@ def _shared(
         raw = client.get(full)
         if raw is not None and keep is not None:
             keep(full, raw, client.pttl(full) / 1000)
-    except Exception:  # noqa: BLE001 - a cache outage must not fail the page
+    except Exception as exc:  # noqa: BLE001 - a cache outage must not fail the page
+        _pause(app, exc)
         log.warning("cache indisponible : %s recalculé", key)
         return produce()
     if raw is not None:
@@ -106,7 +107,8 @@ def _shared(
     try:
         raw = dump(value)
         client.set(full, raw, ex=seconds)
-    except Exception:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001
+        _pause(app, exc)
         log.warning("cache indisponible : %s non enregistré", key)
         return value
     if keep is not None:
@@ -141,11 +143,29 @@ def cached_bytes(key: str, produce: Callable[[], bytes]) -> bytes:
 # -- small shared values with their own lifetime (the session cache) ----------------------
 
 
+# After a Redis error the process leaves Redis alone this long: a hung Redis then costs
+# one socket timeout per process and pause, not one per call.
+PAUSE_SECONDS = 2.0
+
+
+def _pause(app: Flask, exc: Exception) -> None:
+    """Pause after Redis could not be reached (not after any other error)."""
+    import redis
+
+    if isinstance(exc, OSError | redis.ConnectionError | redis.TimeoutError):
+        client = app.extensions.get("cache_redis")
+        app.extensions["cache_paused"] = (client, time.monotonic() + PAUSE_SECONDS)
+
+
 def _redis(app: Flask) -> Any | None:
-    """The Redis client whenever ``REDIS_URL`` is set, whatever the catalog cache says."""
+    """The Redis client whenever ``REDIS_URL`` is set, whatever the catalog cache says;
+    None while paused after an error."""
     if not app.config.get("REDIS_URL"):
         return None
     client = app.extensions.get("cache_redis")
+    paused, until = app.extensions.get("cache_paused", (None, 0.0))
+    if client is not None and paused is client and until > time.monotonic():
+        return None
     if client is None:
         import redis
 
@@ -158,25 +178,29 @@ def _redis(app: Flask) -> Any | None:
 
 def get_value(key: str) -> bytes | None:
     """The raw value under ``key``; None when absent, without Redis or during an outage."""
-    client = _redis(current_app._get_current_object())
+    app = current_app._get_current_object()
+    client = _redis(app)
     if client is None:
         return None
     try:
         return client.get(_PREFIX + key)
-    except Exception:  # noqa: BLE001 - an outage reads as a miss
+    except Exception as exc:  # noqa: BLE001 - an outage reads as a miss
+        _pause(app, exc)
         log.warning("cache indisponible : %s lu en base", key)
         return None
 
 
 def put_value(key: str, value: bytes | str, seconds: float, *, only_new: bool = False) -> bool:
     """Store for ``seconds`` (only if absent with ``only_new``); False when not stored."""
-    client = _redis(current_app._get_current_object())
+    app = current_app._get_current_object()
+    client = _redis(app)
     ms = int(seconds * 1000)
     if client is None or ms <= 0:
         return False
     try:
         return bool(client.set(_PREFIX + key, value, px=ms, nx=only_new))
-    except Exception:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001
+        _pause(app, exc)
         log.warning("cache indisponible : %s non enregistré", key)
         return False
 
@@ -184,21 +208,25 @@ def put_value(key: str, value: bytes | str, seconds: float, *, only_new: bool = 
 def claim_flag(key: str, seconds: float) -> bool:
     """Set ``key`` for ``seconds`` unless it is set. True when this call set it, and also
     without Redis or during an outage: the caller then acts as the first one."""
-    client = _redis(current_app._get_current_object())
+    app = current_app._get_current_object()
+    client = _redis(app)
     if client is None:
         return True
     try:
         return bool(client.set(_PREFIX + key, b"1", px=int(seconds * 1000), nx=True))
-    except Exception:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001
+        _pause(app, exc)
         log.warning("cache indisponible : %s pris pour libre", key)
         return True
 
 
 def drop_value(key: str) -> None:
-    client = _redis(current_app._get_current_object())
+    app = current_app._get_current_object()
+    client = _redis(app)
     if client is None:
         return
     try:
         client.delete(_PREFIX + key)
-    except Exception:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001
+        _pause(app, exc)
         log.warning("cache indisponible : %s non effacé", key)

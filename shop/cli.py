@@ -132,6 +132,19 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(jobs_group)
 
+    from shop import health
+
+    @app.cli.command("health")
+    def health_check() -> None:
+        """Check the database, Redis, the worker, SMTP and the dossier service; exit 1 if
+        one is down (for a systemd timer or cron)."""
+        results = health.check_all()
+        for name, status in results.items():
+            state = {True: "ok", False: "ÉCHEC", None: "non configuré"}[status.ok]
+            click.echo(f"{name} : {state}" + (f" ({status.detail})" if status.detail else ""))
+        if any(status.ok is False for status in results.values()):
+            sys.exit(1)
+
     @app.cli.command("seed-demo")
     @click.option(
         "--large",

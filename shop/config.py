@@ -79,8 +79,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DOSSIER_SERVICE_URL": os.environ.get("DOSSIER_SERVICE_URL") or None,
         "DOSSIER_SERVICE_TIMEOUT": float(os.environ.get("DOSSIER_SERVICE_TIMEOUT", "2")),
         "DOSSIER_CACHE_SECONDS": _env_int("DOSSIER_CACHE_SECONDS", 60),
+        # After a failure the service is left alone this long (stale answers meanwhile), and
+        # each agent's last good answer is kept in Redis this long for fresh processes.
+        "DOSSIER_RETRY_SECONDS": _env_int("DOSSIER_RETRY_SECONDS", 30),
+        "DOSSIER_KEEP_SECONDS": _env_int("DOSSIER_KEEP_SECONDS", ABSOLUTE_SESSION_HOURS * 3600),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "JOBS_INTERVAL_SECONDS": _env_int("JOBS_INTERVAL_SECONDS", 60),
+        # `flask --app wsgi health`: how long each component may take to answer.
+        "HEALTH_TIMEOUT_SECONDS": float(os.environ.get("HEALTH_TIMEOUT_SECONDS", "3")),
         # With REDIS_URL: catalog listings and counts shared by all processes this long
         # (offer pages, carts and orders always read live stock).
         "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 30),
@@ -110,6 +116,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # (R-SEC-2): 0 reads the connection's own address, so headers cannot be spoofed.
         "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down (R-SEC-3): count in this process's memory until it is back (checked
+        # again after 1, 2, 4… s), never fail the login; a hung Redis costs 0.5 s at most.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
         # Failures from every client on one number (or staff e-mail) within the lock period

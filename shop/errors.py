@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 
 
@@ -23,10 +25,39 @@ class NotFound(DomainError):
         super().__init__(message)
 
 
+class ServiceUnavailable(Exception):
+    """A service the store depends on (the dossier service) is down and nothing it said
+    before can stand in: the page answers 503 with ``message`` (R-SEC-3)."""
+
+    message = "Un service est temporairement indisponible. Réessayez dans quelques minutes."
+
+
+def _know_viewer(code: int) -> None:
+    """Settle ``current_user`` before the page renders (Flask-Login's template context
+    would load it): anonymous for a 5xx, or when loading fails."""
+    from flask_login import current_user
+
+    from shop.extensions import login_manager
+
+    if "_login_user" in g:
+        return
+    if code < 500:
+        try:
+            current_user._get_current_object()
+            return
+        except Exception:  # noqa: BLE001 - an error page must render whatever failed
+            logging.getLogger(__name__).warning("Page d'erreur sans l'utilisateur", exc_info=True)
+    g._login_user = login_manager.anonymous_user()
+
+
 def register_error_pages(app: Flask) -> None:
-    """French pages for 400/403/404/405/429/500; never a bare stack trace."""
+    """French pages for 400/403/404/405/429/500/503; never a bare stack trace.
+
+    A 5xx page shows who is logged in only if the request already knew it: loading the
+    user (the dossier service, the database) may be what failed."""
 
     def _page(code: int, title: str, text: str):
+        _know_viewer(code)
         return render_template("errors/error.html", code=code, title=title, text=text), code
 
     @app.errorhandler(400)
@@ -75,6 +106,11 @@ def register_error_pages(app: Flask) -> None:
             "Trop de tentatives depuis votre connexion. Patientez quelques minutes "
             "avant de réessayer.",
         )
+
+    @app.errorhandler(ServiceUnavailable)
+    def unavailable(e):
+        body, code = _page(503, "Service temporairement indisponible", e.message)
+        return body, code, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(_e):

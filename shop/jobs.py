@@ -8,6 +8,7 @@ from two processes, does nothing more than once.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,12 @@ def celery_config(app: Flask) -> dict[str, Any]:
     config: dict[str, Any] = {
         "broker_url": app.config["REDIS_URL"],
         "broker_connection_retry_on_startup": True,
-        # A web process must not hang on a dead broker: fail fast, the caller falls back.
+        # Reconnects after a broker blip with a message not yet acknowledged (celery 5.7.0
+        # exits instead).
+        "worker_consumer": "shop.worker_consumer:ResilientConsumer",
+        # Only acks-late tasks are concerned (none here); say so rather than be warned.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # The worker's broker sockets; a web process uses shorter ones (get_celery).
         "broker_transport_options": {"socket_connect_timeout": 3, "socket_timeout": 5},
         "task_publish_retry_policy": {
             "max_retries": 2,
@@ -103,9 +109,12 @@ def celery_config(app: Flask) -> dict[str, Any]:
             "interval_max": 1,
         },
         "task_ignore_result": True,  # effects are in the database, not in results
-        # Every task is idempotent (locks, then re-check): redelivering one whose worker
-        # died mid-way is safe, losing it is not.
-        "task_acks_late": True,
+        # A task is acknowledged when a worker process starts it. Acknowledged late, a task
+        # running across a broker blip is acknowledged on the dead connection and the worker
+        # exits (celery/kombu 5.7.0). Losing a run loses nothing: every task is idempotent
+        # and works from the database, beat runs each due task again within a minute, and a
+        # mail not sent stays pending for ``mail.retry_pending``.
+        "task_acks_late": False,
         "worker_prefetch_multiplier": 1,
         "task_soft_time_limit": 240,
         "task_time_limit": 300,
@@ -159,13 +168,25 @@ def celery_init_app(app: Flask) -> Celery:
 
 
 def get_celery(app: Flask | None = None) -> Celery:
-    """The Celery app bound to ``app``, made on first use (web processes only send)."""
+    """The Celery app bound to ``app``, made on first use (web processes only send): a
+    request gives up on a hung broker after about a second, not after the worker's 5 s
+    socket timeout and its retries."""
     app = app or current_app._get_current_object()
     with _celery_lock:
         celery_app = app.extensions.get("celery")
         if celery_app is None:
             celery_app = celery_init_app(app)
+            celery_app.conf.broker_transport_options = {
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 0.5,
+            }
+            celery_app.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0}
     return celery_app
+
+
+# After the broker failed, a process leaves it alone this long: the callers fall back at
+# once (mails sent in-process, due work left to the next scheduled run).
+BROKER_PAUSE_SECONDS = 5.0
 
 
 def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> bool:
@@ -173,9 +194,14 @@ def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> bool:
     when the broker cannot be reached, so the caller can do the work itself or leave it
     to the next scheduled run."""
     app = current_app._get_current_object()
+    broker = app.config.get("REDIS_URL")
+    paused, until = app.extensions.get("broker_paused", (None, 0.0))
+    if paused == broker and until > time.monotonic():
+        return False
     try:
         get_celery(app).send_task(task_name, args=args, countdown=countdown or None)
     except Exception:  # noqa: BLE001 - a broker outage must not fail a committed change
+        app.extensions["broker_paused"] = (broker, time.monotonic() + BROKER_PAUSE_SECONDS)
         app.logger.warning("File de tâches injoignable : %s%r non mis en file", task_name, args)
         return False
     return True

@@ -102,6 +102,7 @@ def remote(
     monkeypatch.setitem(app.config, "DOSSIER_SERVICE_URL", dossier_service.url)
     monkeypatch.setitem(app.config, "DOSSIER_SERVICE_TIMEOUT", 1.0)
     monkeypatch.setitem(app.config, "DOSSIER_CACHE_SECONDS", 60)
+    monkeypatch.setitem(app.config, "DOSSIER_RETRY_SECONDS", 0)  # tests/faults test it
     RemoteDossierSource.clear_cache()
     try:
         yield dossier_service
