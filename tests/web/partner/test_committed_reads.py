@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 from tests.conftest import login_staff
-from tests.web.partner.world import STAFF_PASSWORD, seed_world
+from tests.web.partner.world import FORMULA, STAFF_PASSWORD, seed_world
 
 
 def test_defect_3_api_lists_every_parcel_page_by_page(committing_app: Any) -> None:
@@ -45,3 +45,20 @@ def test_defect_3_address_csv_has_every_row(committing_app: Any) -> None:
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][0] == "commande"
     assert [r[0] for r in rows[1:]] == [*world.to_ship, world.card_order]
+
+
+def test_defect_13_address_csv_defuses_what_agents_typed(app: Any, db: Any) -> None:
+    world = seed_world(app, orders_to_ship=1)
+    client = app.test_client()
+    assert login_staff(client, world.staff_email, STAFF_PASSWORD).location == "/partenaire/"
+    text = client.get("/partenaire/expeditions/adresses.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    [card] = [r for r in rows if r[0] == world.card_order]
+    assert card[1:7] == [
+        "cartes",
+        "'+33 Camille Testeuse",
+        "'" + FORMULA,
+        "'@SUM(1+1)",
+        "69003",
+        "'-Lyon",
+    ]
