@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,8 +134,14 @@ def shipment_queue(partner_id: int) -> list[QueueEntry]:
     return sorted(_entries(partner_id, orders, shipped, clock.utcnow()), key=_urgency)
 
 
+class AlreadyShipped(DomainError):
+    """R-PAR-4: the group was posted already (the API answers 409)."""
+
+
 def queue_entry(partner_id: int, order_number: str, group: str) -> QueueEntry:
     """One group of the partner's own order, shipped or not; anything else is a 404."""
+    if not re.search(rules.ORDER_NUMBER_PATTERN, order_number) or group not in set(Group):
+        raise NotFound()  # not even the form of one (and never a NUL sent to PostgreSQL)
     readable = [s.value for s in (*SHIPPABLE, OrderStatus.SHIPPED)]
     order = session().scalar(
         select(Order)
@@ -254,7 +261,8 @@ def mark_shipped(
                 s.add(shipment)
                 s.flush()
         except IntegrityError:
-            raise DomainError("Ce colis est déjà marqué comme expédié.", rule="R-PAR-4") from None
+            message = "Ce colis est déjà marqué comme expédié."
+            raise AlreadyShipped(message, rule="R-PAR-4") from None
         done = {
             (r.partner_id, r.group)
             for r in s.execute(
@@ -335,8 +343,8 @@ def scan(partner_id: int, secret: str, session_id: int | None = None, *, actor: 
     scans only one changes the row, so they never both answer *valide*."""
     secret = (secret or "").strip()
     invalid = ScanResult("invalide", "Billet invalide.")
-    if not secret or len(secret) > 64:
-        return invalid
+    if not secret or len(secret) > 64 or not secret.isprintable():
+        return invalid  # a NUL or control character matches no ticket (nor reaches the database)
     with unit_of_work() as s:
         row = _ticket_for(partner_id, secret, session_id)
         if row is None:
