@@ -242,6 +242,8 @@ def scan():
         "Le code du billet est obligatoire : lettres et chiffres, 64 caractères au plus.",
     )
     session_id = body.get("session_id")
+    if isinstance(session_id, float) and session_id.is_integer():
+        session_id = int(session_id)  # 7.0 is an integer to JSON Schema, hence to the document
     if session_id is not None and (
         isinstance(session_id, bool)
         or not isinstance(session_id, int)

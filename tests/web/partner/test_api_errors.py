@@ -30,7 +30,7 @@ def _error(response: Any, status: int, field: str | None = None) -> dict[str, An
     return error
 
 
-@pytest.mark.parametrize("session_id", [2**31, 10**19 + 1, 2**63, 0, -1, 1.5, "1", True])
+@pytest.mark.parametrize("session_id", [2**31, 10**19 + 1, 2**63, 1e300, 0, -1, 1.5, "1", True])
 def test_defect_11_scan_session_id_out_of_range_is_422(app, client, setup, session_id):
     response = client.post(
         "/api/v1/scans",
@@ -38,6 +38,15 @@ def test_defect_11_scan_session_id_out_of_range_is_422(app, client, setup, sessi
         headers=auth(token_for(app)),
     )
     _error(response, 422, "session_id")
+
+
+def test_a_session_id_written_as_a_whole_float_is_an_integer(app, client, setup):
+    response = client.post(
+        "/api/v1/scans",
+        data='{"code": "ABCD2345", "session_id": 7.0}',
+        headers={**auth(token_for(app)), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200 and response.get_json()["verdict"] == "invalide"
 
 
 @pytest.mark.parametrize("code", ["ABC\x00DEF", "\x00", "A" * 65, "", "   ", "ÉCOLE", 12])
