@@ -44,15 +44,9 @@ def _routing_errors():
     """An unknown path or a wrong method under /api never reaches a blueprint, so its
     handlers (and the JSON they answer) would not apply: answer here instead."""
     failure = request.routing_exception
-    if failure is None or not request.path.startswith(PREFIX):
+    if not request.path.startswith(PREFIX) or not isinstance(failure, HTTPException):
         return None
-    if isinstance(failure, MethodNotAllowed):
-        response = _error(405, "method_not_allowed", "Méthode non autorisée sur cette adresse.")
-        response.headers["Allow"] = ", ".join(sorted(failure.valid_methods or ()))
-        return response
-    if isinstance(failure, HTTPException) and failure.code == 404:
-        return _error(404, "not_found", "Introuvable.")
-    return None
+    return _http_error(failure) if failure.code in (404, 405) else None
 
 
 @bp.before_request
