@@ -12,8 +12,6 @@ streaming: bounded memory means the peak does not grow with N.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import time
 import tracemalloc
 from datetime import datetime
@@ -23,7 +21,9 @@ from sqlalchemy import func, insert, select
 from catalog.models import Offer, Partner
 from orders.models import Order, OrderLine
 from partners import services
+from partners.views.portal import CSV_HEADER
 from shop import create_app
+from shop.csv_export import stream_csv
 from shop.db import session, unit_of_work
 
 BATCH = 5_000
@@ -125,15 +125,10 @@ def _seed(total: int) -> int:
 
 
 def _stream(partner_id: int) -> tuple[int, int, float]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    rows = 0
+    rows = -1  # the header is the first chunk
     tracemalloc.start()
     started = time.perf_counter()
-    for row in services.iter_address_rows(partner_id):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(row)
+    for _chunk in stream_csv(CSV_HEADER, services.iter_address_rows(partner_id)):
         rows += 1
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()

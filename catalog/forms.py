@@ -134,8 +134,8 @@ class ParisDateTimeField(DateTimeLocalField):
             raise ValidationError(f"Choisissez une date entre {MIN_YEAR} et {MAX_YEAR}.")
 
     def utc(self) -> datetime | None:
-        if self.data is None:
-            return None
+        if self.data is None or not MIN_YEAR <= self.data.year <= MAX_YEAR:
+            return None  # refused by pre_validate (year 1 would overflow in UTC)
         return self.data.replace(tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
 
 

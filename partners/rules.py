@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 POSTING_DAYS = 8  # R-PAR-2: paper tickets posted at the latest 8 days before the session
@@ -16,6 +17,12 @@ MODE_LABELS = {
 }
 # R-PAR-4: every mode but the plain letter has a tracking number.
 TRACKED_MODES = frozenset({"suivi", "recommande", "r2", "r3", "valeur_declaree"})
+# A carrier's tracking number: letters and digits, maybe grouped by spaces or hyphens; the
+# column holds 60 characters.
+TRACKING_MAX = 60
+# Order numbers as orders.services writes them (L26-000123): anything else names no order.
+ORDER_NUMBER_PATTERN = r"^L[0-9]{2}-[0-9]{6,10}$"
+TRACKING_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 -]*$"
 
 
 def posting_deadline(session_starts_at: list[datetime | None]) -> datetime | None:
@@ -33,6 +40,19 @@ def tracking_error(mode: str, tracking: str | None) -> str | None:
     """R-PAR-4: the French reason a shipment may not be recorded, or None."""
     if mode not in MODE_LABELS:
         return "Choisissez un mode d'envoi."
-    if mode in TRACKED_MODES and not (tracking or "").strip():
+    tracking = (tracking or "").strip()
+    if mode in TRACKED_MODES and not tracking:
         return f"Le numéro de suivi est obligatoire pour un envoi « {MODE_LABELS[mode]} »."
+    return tracking_format_error(tracking) if tracking else None
+
+
+def tracking_format_error(tracking: str) -> str | None:
+    """The French reason a tracking number is malformed (too long, odd characters), or None."""
+    if len(tracking) > TRACKING_MAX:
+        return f"Le numéro de suivi fait {TRACKING_MAX} caractères au plus."
+    if not re.search(TRACKING_PATTERN, tracking):
+        return (
+            "Le numéro de suivi ne peut contenir que des lettres, des chiffres, "
+            "des espaces et des tirets."
+        )
     return None

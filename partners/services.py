@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,8 +134,14 @@ def shipment_queue(partner_id: int) -> list[QueueEntry]:
     return sorted(_entries(partner_id, orders, shipped, clock.utcnow()), key=_urgency)
 
 
+class AlreadyShipped(DomainError):
+    """R-PAR-4: the group was posted already (the API answers 409)."""
+
+
 def queue_entry(partner_id: int, order_number: str, group: str) -> QueueEntry:
     """One group of the partner's own order, shipped or not; anything else is a 404."""
+    if not re.search(rules.ORDER_NUMBER_PATTERN, order_number) or group not in set(Group):
+        raise NotFound()  # not even the form of one (and never a NUL sent to PostgreSQL)
     readable = [s.value for s in (*SHIPPABLE, OrderStatus.SHIPPED)]
     order = session().scalar(
         select(Order)
@@ -149,32 +156,41 @@ def queue_entry(partner_id: int, order_number: str, group: str) -> QueueEntry:
     raise NotFound()
 
 
+def _order_batches(stmt: Any, batch: int, after_id: int | None = None) -> Iterator[list[Order]]:
+    """``stmt``'s orders by ascending id, ``batch`` at a time, each batch its own query
+    (keyset on the id). No server-side cursor: a request's reads run outside any
+    transaction on PostgreSQL (``shop.db.read_connection``), where one cannot be declared,
+    and a slow download holds no transaction open."""
+    last = after_id
+    while True:
+        page = stmt.order_by(Order.id).limit(batch)
+        if last is not None:
+            page = page.where(Order.id > last)
+        orders = list(session().scalars(page))
+        if not orders:
+            return
+        yield orders
+        if len(orders) < batch:
+            return
+        last = orders[-1].id
+
+
 def iter_address_rows(partner_id: int, batch: int = 200) -> Iterator[list[str]]:
     """R-PAR-3: one CSV row per address of each group to post, read in batches so a long
     queue is never held in memory at once."""
-    stmt = (
-        select(Order)
-        .where(
-            Order.status.in_([s.value for s in SHIPPABLE]),
-            Order.id.in_(
-                select(OrderLine.order_id)
-                .where(OrderLine.partner_id == partner_id, OrderLine.group.is_not(None))
-                .scalar_subquery()
-            ),
-        )
-        .order_by(Order.id)
-        .execution_options(yield_per=batch)
+    stmt = select(Order).where(
+        Order.status.in_([s.value for s in SHIPPABLE]),
+        Order.id.in_(
+            select(OrderLine.order_id)
+            .where(OrderLine.partner_id == partner_id, OrderLine.group.is_not(None))
+            .scalar_subquery()
+        ),
     )
-    result = session().scalars(stmt)
-    try:  # a server-side cursor on PostgreSQL: closed even if the download is cut short
-        yield from _address_rows(partner_id, result)
-    finally:
-        result.close()
+    yield from _address_rows(partner_id, _order_batches(stmt, batch))
 
 
-def _address_rows(partner_id: int, result: Any) -> Iterator[list[str]]:
-    for part in result.partitions():
-        orders = list(part)
+def _address_rows(partner_id: int, batches: Iterator[list[Order]]) -> Iterator[list[str]]:
+    for orders in batches:
         ids = [o.id for o in orders]
         lines: dict[int, list[OrderLine]] = {i: [] for i in ids}
         for line in session().scalars(select(OrderLine).where(OrderLine.order_id.in_(ids))):
@@ -245,7 +261,8 @@ def mark_shipped(
                 s.add(shipment)
                 s.flush()
         except IntegrityError:
-            raise DomainError("Ce colis est déjà marqué comme expédié.", rule="R-PAR-4") from None
+            message = "Ce colis est déjà marqué comme expédié."
+            raise AlreadyShipped(message, rule="R-PAR-4") from None
         done = {
             (r.partner_id, r.group)
             for r in s.execute(
@@ -326,8 +343,8 @@ def scan(partner_id: int, secret: str, session_id: int | None = None, *, actor: 
     scans only one changes the row, so they never both answer *valide*."""
     secret = (secret or "").strip()
     invalid = ScanResult("invalide", "Billet invalide.")
-    if not secret or len(secret) > 64:
-        return invalid
+    if not secret or len(secret) > 64 or not secret.isprintable():
+        return invalid  # a NUL or control character matches no ticket (nor reaches the database)
     with unit_of_work() as s:
         row = _ticket_for(partner_id, secret, session_id)
         if row is None:
@@ -410,24 +427,17 @@ def shipment_page(
 ) -> tuple[list[QueueEntry], tuple[int, str] | None]:
     """R-PAR-6: keyset pagination of the groups still to post, by (order id, group); the
     cursor is the last key returned, so pages stay right while orders come and go."""
-    stmt = _shippable_orders(partner_id).order_by(Order.id)
-    if after is not None:
-        stmt = stmt.where(Order.id >= after[0])
     found: list[QueueEntry] = []
     now = clock.utcnow()
-    result = session().scalars(stmt.execution_options(yield_per=limit + 1))
-    try:  # a server-side cursor on PostgreSQL: closed even when we stop early
-        for part in result.partitions():
-            orders = list(part)
-            shipped = _shipped_groups(partner_id, [o.id for o in orders])
-            for entry in sorted(_entries(partner_id, orders, shipped, now), key=_key):
-                if after is not None and _key(entry) <= after:
-                    continue
-                found.append(entry)
-                if len(found) > limit:
-                    return found[:limit], _key(found[limit - 1])
-    finally:
-        result.close()
+    start = after[0] - 1 if after is not None else None  # the cursor's order may have more
+    for orders in _order_batches(_shippable_orders(partner_id), limit + 1, start):
+        shipped = _shipped_groups(partner_id, [o.id for o in orders])
+        for entry in sorted(_entries(partner_id, orders, shipped, now), key=_key):
+            if after is not None and _key(entry) <= after:
+                continue
+            found.append(entry)
+            if len(found) > limit:
+                return found[:limit], _key(found[limit - 1])
     return found, None
 
 

@@ -4,26 +4,27 @@ operations for a partner's own systems.
 Registered on the public audience and authenticated here by a per-partner bearer token
 (stored hashed, revocable); CSRF-exempt since no browser cookie is involved. Every read is
 scoped to the token's partner, so another partner's order is a 404 like an unknown one.
+Every answer under /api is JSON, errors included (unknown path, wrong method, malformed
+body, uncaught error); input is checked against the patterns of ``partners.openapi``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, abort, g, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from orders.fees import GROUP_LABELS
-from partners import rules, services
+from partners import openapi, rules, services
 from shop.errors import DomainError, NotFound
 from shop.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
+PREFIX = "/api/"
 
 
 def _error(status: int, code: str, message: str, field: str | None = None):
@@ -38,9 +39,19 @@ def _error(status: int, code: str, message: str, field: str | None = None):
     return response
 
 
+@bp.before_app_request
+def _routing_errors():
+    """An unknown path or a wrong method under /api never reaches a blueprint, so its
+    handlers (and the JSON they answer) would not apply: answer here instead."""
+    failure = request.routing_exception
+    if not request.path.startswith(PREFIX) or not isinstance(failure, HTTPException):
+        return None
+    return _http_error(failure) if failure.code in (404, 405) else None
+
+
 @bp.before_request
 def _authenticate():
-    if request.endpoint == "public.api.openapi":
+    if request.endpoint == "public.api.openapi_json":
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
@@ -63,39 +74,68 @@ def _not_found(_exc):
     return _error(404, "not_found", "Introuvable.")
 
 
+@bp.errorhandler(services.AlreadyShipped)
+def _conflict(exc: DomainError):
+    return _error(409, "conflict", exc.message)
+
+
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
     return _error(422, "invalid", exc.message, exc.field)
 
 
-@bp.errorhandler(404)
-def _http_404(_exc):
-    return _error(404, "not_found", "Introuvable.")
+_HTTP_ERRORS = {
+    400: ("bad_request", "Requête incorrecte : le corps n'est pas du JSON valide."),
+    403: ("forbidden", "Accès refusé."),
+    404: ("not_found", "Introuvable."),
+    405: ("method_not_allowed", "Méthode non autorisée sur cette adresse."),
+    413: ("too_large", "Corps de requête trop volumineux."),
+    415: ("unsupported_media_type", "Le corps doit être du JSON (Content-Type: application/json)."),
+    429: ("too_many_requests", "Trop de requêtes : réessayez dans un instant."),
+}
 
 
-@bp.errorhandler(405)
-def _http_405(_exc):
-    return _error(405, "method_not_allowed", "Méthode non autorisée sur cette adresse.")
+def _http_error(exc: HTTPException):
+    code, message = _HTTP_ERRORS.get(exc.code or 400, ("error", exc.name))
+    response = _error(exc.code or 400, code, message)
+    if isinstance(exc, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ()))
+    return response
 
 
-@bp.errorhandler(400)
-def _http_400(_exc):
-    return _error(400, "bad_request", "Requête incorrecte : un corps JSON est attendu.")
+def _server_error(_exc):
+    """L10: an uncaught error (logged by Flask) answers the documented JSON, not the page."""
+    return _error(500, "server_error", "Erreur technique : réessayez dans un instant.")
+
+
+# Flask prefers a handler registered for a status code, even the app's HTML page, to one
+# registered for a class: each code the app answers with a page is claimed here too.
+for _status in _HTTP_ERRORS:
+    bp.register_error_handler(_status, _http_error)
+bp.register_error_handler(HTTPException, _http_error)
+bp.register_error_handler(500, _server_error)
 
 
 def _encode_cursor(key: tuple[int, str]) -> str:
-    return base64.urlsafe_b64encode(f"{key[0]}:{key[1]}".encode()).decode().rstrip("=")
+    return f"{key[0]}:{key[1]}"
 
 
 def _decode_cursor(raw: str) -> tuple[int, str]:
-    try:
-        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-        order_id, group = text.split(":", 1)
-        if not 0 <= int(order_id) < 2**31:
-            raise ValueError(order_id)
-        return int(order_id), group
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise DomainError("Curseur de pagination invalide.", field="cursor") from None
+    if not re.search(openapi.CURSOR_PATTERN, raw):
+        raise DomainError("Curseur de pagination invalide.", field="cursor")
+    order_id, group = raw.strip().split(":", 1)
+    return int(order_id), group
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return openapi.DEFAULT_LIMIT
+    if not re.fullmatch(r"-?[0-9]{1,12}", raw):
+        raise DomainError("« limit » doit être un nombre entier.", field="limit")
+    limit = int(raw)
+    if not 1 <= limit <= openapi.MAX_LIMIT:
+        raise DomainError(f"« limit » doit être entre 1 et {openapi.MAX_LIMIT}.", field="limit")
+    return limit
 
 
 def _entry_json(entry: services.QueueEntry) -> dict[str, Any]:
@@ -123,14 +163,9 @@ def _entry_json(entry: services.QueueEntry) -> dict[str, Any]:
 
 @bp.get("/shipments")
 def shipments():
-    try:
-        limit = int(request.args.get("limit", DEFAULT_LIMIT))
-    except ValueError:
-        raise DomainError("« limit » doit être un nombre entier.", field="limit") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise DomainError(f"« limit » doit être entre 1 et {MAX_LIMIT}.", field="limit")
+    limit = _limit(request.args.get("limit"))
     cursor = request.args.get("cursor")
-    after = _decode_cursor(cursor) if cursor else None
+    after = _decode_cursor(cursor) if cursor is not None else None
     entries, last = services.shipment_page(g.api_partner_id, after, limit)
     return jsonify(
         {
@@ -141,18 +176,37 @@ def shipments():
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    """The request's JSON object: 415 for another content type, 400 when malformed."""
+    if request.mimetype != "application/json":
+        abort(415)
+    body = request.get_json()  # malformed: BadRequest, answered 400 in JSON
     if not isinstance(body, dict):
         raise DomainError("Un objet JSON est attendu dans le corps de la requête.")
     return body
+
+
+def _text(body: dict[str, Any], name: str, pattern: str, max_length: int, message: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or len(value) > max_length or not re.search(pattern, value):
+        raise DomainError(message, field=name)
+    return value
 
 
 @bp.post("/shipments/<order_number>/<group>/shipped")
 def mark_shipped(order_number: str, group: str):
     body = _json_body()
     mode, tracking = body.get("mode"), body.get("tracking_number")
-    if not isinstance(mode, str) or not isinstance(tracking, (str, type(None))):
-        raise DomainError("« mode » et « tracking_number » doivent être du texte.", field="mode")
+    if not isinstance(mode, str) or mode not in rules.MODE_LABELS:
+        modes = ", ".join(rules.MODE_LABELS)
+        raise DomainError(f"« mode » : choisissez parmi {modes}.", field="mode")
+    if tracking is None:
+        error = rules.tracking_error(mode, None)
+    elif not isinstance(tracking, str):
+        error = "Le numéro de suivi doit être du texte."
+    else:  # as sent, not trimmed: what the document's pattern says
+        error = rules.tracking_error(mode, tracking) or rules.tracking_format_error(tracking)
+    if error:
+        raise DomainError(error, field="tracking_number")
     shipment = services.mark_shipped(
         g.api_partner_id, order_number, group, mode, tracking, actor=g.api_actor
     )
@@ -174,11 +228,22 @@ def mark_shipped(order_number: str, group: str):
 @bp.post("/scans")
 def scan():
     body = _json_body()
-    code, session_id = body.get("code"), body.get("session_id")
-    if not isinstance(code, str) or not code.strip():
-        raise DomainError("Le code du billet est obligatoire.", field="code")
-    if session_id is not None and (isinstance(session_id, bool) or not isinstance(session_id, int)):
-        raise DomainError("« session_id » doit être un nombre entier.", field="session_id")
+    code = _text(
+        body,
+        "code",
+        openapi.CODE_PATTERN,
+        openapi.CODE_MAX,
+        "Le code du billet est obligatoire : lettres et chiffres, 64 caractères au plus.",
+    )
+    session_id = body.get("session_id")
+    if isinstance(session_id, float) and session_id.is_integer():
+        session_id = int(session_id)  # 7.0 is an integer to JSON Schema, hence to the document
+    if session_id is not None and (
+        isinstance(session_id, bool)
+        or not isinstance(session_id, int)
+        or not 1 <= session_id <= openapi.INT32_MAX
+    ):
+        raise DomainError("« session_id » doit être un numéro de séance.", field="session_id")
     result = services.scan(g.api_partner_id, code, session_id, actor=g.api_actor)
     return jsonify(
         {
@@ -192,98 +257,7 @@ def scan():
 
 
 @bp.get("/openapi.json")
-def openapi():
-    return jsonify(_openapi_document())
-
-
-def _openapi_document() -> dict[str, Any]:
-    error = {"$ref": "#/components/schemas/Error"}
-    errors = {
-        "401": {"description": "Jeton absent ou révoqué", **_json(error)},
-        "404": {"description": "Introuvable", **_json(error)},
-        "422": {"description": "Donnée refusée", **_json(error)},
-    }
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "CGOS Loisirs — API partenaires", "version": "1"},
-        "servers": [{"url": url_for(".shipments", _external=True).rsplit("/shipments", 1)[0]}],
-        "security": [{"bearer": []}],
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                                "field": {"type": "string"},
-                            },
-                        }
-                    },
-                }
-            },
-        },
-        "paths": {
-            "/shipments": {
-                "get": {
-                    "summary": "Colis à expédier (pagination par curseur)",
-                    "parameters": [
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                        },
-                    ],
-                    "responses": {"200": {"description": "Une page de colis"}, **errors},
-                }
-            },
-            "/shipments/{order_number}/{group}/shipped": {
-                "post": {
-                    "summary": "Marquer un colis comme expédié",
-                    "parameters": [
-                        {"name": "order_number", "in": "path", "required": True},
-                        {"name": "group", "in": "path", "required": True},
-                    ],
-                    "requestBody": _json(
-                        {
-                            "type": "object",
-                            "required": ["mode"],
-                            "properties": {
-                                "mode": {"enum": list(rules.MODE_LABELS)},
-                                "tracking_number": {"type": "string"},
-                            },
-                        }
-                    ),
-                    "responses": {"201": {"description": "Expédition enregistrée"}, **errors},
-                }
-            },
-            "/scans": {
-                "post": {
-                    "summary": "Contrôler un e-billet à l'entrée",
-                    "requestBody": _json(
-                        {
-                            "type": "object",
-                            "required": ["code"],
-                            "properties": {
-                                "code": {"type": "string"},
-                                "session_id": {"type": "integer"},
-                            },
-                        }
-                    ),
-                    "responses": {
-                        "200": {"description": "valide, deja_utilise ou invalide"},
-                        **errors,
-                    },
-                }
-            },
-        },
-    }
-
-
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
+def openapi_json():
+    """The OpenAPI document; public, so a partner's tools can read it before having a token."""
+    base = url_for(".shipments", _external=True).rsplit("/shipments", 1)[0]
+    return jsonify(openapi.document(base))

@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -22,6 +19,7 @@ from catalog.rules import DELIVERY_LABELS
 from orders.fees import GROUP_LABELS
 from partners import rules, services
 from partners.forms import ScanForm, ShipForm
+from shop.csv_export import stream_csv
 from shop.errors import DomainError, NotFound
 
 bp = Blueprint("shipments", __name__)
@@ -98,21 +96,13 @@ def slip(order_number: str, group: str):
 
 @bp.route("/expeditions/adresses.csv")
 def addresses_csv():
-    """R-PAR-3: streamed row by row; the rows are read from the database in batches."""
+    """R-PAR-3: streamed row by row, formulas defused; the rows are read from the database
+    in batches."""
     partner_id = current_user.partner_id
-
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(CSV_HEADER)
-        yield "\ufeff" + buffer.getvalue()
-        for row in services.iter_address_rows(partner_id):
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow(row)
-            yield buffer.getvalue()
-
-    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response = Response(
+        stream_with_context(stream_csv(CSV_HEADER, services.iter_address_rows(partner_id))),
+        mimetype="text/csv",
+    )
     response.headers["Content-Disposition"] = 'attachment; filename="adresses.csv"'
     return response
 

@@ -102,7 +102,7 @@ def test_r_par_4_mark_shipped_over_the_api(app, client, setup, mailbox):
     )
     assert again.status_code == 404  # no longer in a shippable state
     not_json = client.post(url, data="x", headers=auth(token))
-    assert not_json.status_code == 422
+    assert not_json.status_code == 415
 
 
 def test_r_par_7_scan_over_the_api(app, client, setup):

@@ -224,6 +224,17 @@ def test_r_cat_7_amount_typed_wrong_is_a_french_error_not_a_500(partner_client):
     assert 'value="Parc des Félins"' in text
 
 
+def test_sale_dates_in_year_1_or_9999_are_refused_beside_the_field(partner_client):
+    """Year 1 in Paris time is before year 1 in UTC: the conversion overflowed (500)."""
+    resp = partner_client.post(
+        "/partenaire/offres/nouvelle",
+        data=offer_form(sale_opens_at="0001-01-01T00:00", sale_closes_at="9999-12-31T23:59"),
+    )
+    text = page(resp, 422)
+    assert error_beside(text, "sale_opens_at") == "Choisissez une date entre 2000 et 2100."
+    assert error_beside(text, "sale_closes_at") == "Choisissez une date entre 2000 et 2100."
+
+
 def test_r_cat_6_end_of_sale_before_opening_is_refused(partner_client):
     resp = partner_client.post(
         "/partenaire/offres/nouvelle",
