@@ -175,8 +175,19 @@ class Database:
         if self.dialect == "sqlite":
             return {"sqlite_begin": "IMMEDIATE"}
         if s.bind is not None and s.bind is self.__dict__.get("_reads_engine"):
-            return {"isolation_level": self.engine.dialect.default_isolation_level}
+            return {"isolation_level": self._default_isolation_level()}
         return {}
+
+    def _default_isolation_level(self) -> str:
+        """The server's default isolation, which the dialect learns on the engine's first
+        connection. A fresh process (a new gunicorn worker) whose first access is a write
+        (logout, partner API, webhook) has not connected yet: connect once first; the
+        connection goes back to the pool and the unit of work takes it from there."""
+        assert self.engine is not None
+        dialect = self.engine.dialect
+        if not hasattr(dialect, "default_isolation_level"):
+            self.engine.connect().close()
+        return dialect.default_isolation_level
 
 
 def get_db() -> Database:
