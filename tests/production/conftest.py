@@ -77,7 +77,16 @@ def world(
     redis.start()
     logs: Path = tmp_path_factory.mktemp("stack")
     try:
-        with production_stack(DATABASE_URL, redis.url, smtp_server[1], logs=logs) as stack:
+        with production_stack(
+            DATABASE_URL,
+            redis.url,
+            smtp_server[1],
+            logs=logs,
+            # Sessions a test prepares before restarting gunicorn are still in Redis when
+            # the fresh workers get their first requests (as under steady traffic), even
+            # if the busy CI machine takes longer than the default 10 s to restart.
+            SESSION_CACHE_SECONDS="300",
+        ) as stack:
             w = World(stack, accounts, {}, {}, production_app)
             _shop(w)
             yield w

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 from werkzeug.exceptions import HTTPException
 
 from tests.production.client import Browser, Form, forms_of, submit
@@ -97,6 +98,27 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     known: set[str] = field(default_factory=set)
     by_status: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    by_role: dict[str, dict[int, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+
+
+@dataclass
+class BrokenResponse:
+    """A response cut off after its headers (a streamed body that failed): counted as a
+    server error, status 599."""
+
+    error: str
+    status_code: int = 599
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+
+
+def send(browser: Browser, method: str, path: str, **kwargs: Any) -> Any:
+    try:
+        return browser.request(method, path, **kwargs)
+    except requests.RequestException as exc:
+        return BrokenResponse(f"{type(exc).__name__}: {exc}")
 
 
 def audience(endpoint: str) -> str:
@@ -162,8 +184,13 @@ def is_login(resp: Any, login_path: str) -> bool:
     return resp.status_code == 200 and f'name="{secret}"' in resp.text
 
 
-def _check(expected: str, resp: Any) -> bool:
+def _check(expected: str, resp: Any, aud: str) -> bool:
     status = resp.status_code
+    if expected == "any" and aud in ("agent", "ops", "partner"):
+        # An allowed member is never sent back to a login page (a lost session).
+        return status < 500 and not (
+            is_login(resp, "/connexion") or is_login(resp, "/gestion/connexion")
+        )
     return {
         "any": status < 500,
         "login": is_login(resp, "/connexion"),
@@ -187,15 +214,19 @@ class Crawler:
         with self._lock:
             self.outcome.requests += 1
             self.outcome.by_status[resp.status_code] += 1
+            self.outcome.by_role[f"{account.role} {method} {audience(endpoint)}"][
+                resp.status_code
+            ] += 1
         if resp.status_code >= 500:
             for key in ((endpoint, method, self.dialect), (endpoint, method, "*")):
                 if key in KNOWN_5XX:
                     self.outcome.known.add(f"{method} {path} ({endpoint}): {KNOWN_5XX[key]}")
                     return
-        if not _check(expected, resp):
+        if not _check(expected, resp, audience(endpoint)):
             self.outcome.problems.append(
                 f"{account.role} {method} {path} ({endpoint}): {resp.status_code} "
                 f"{resp.headers.get('Location', '')} — expected {expected}"
+                + (f" ({resp.error})" if isinstance(resp, BrokenResponse) else "")
             )
 
     def _urls(self, rule: Any) -> list[tuple[str, Target | None]]:
@@ -212,8 +243,9 @@ class Crawler:
             if "GET" not in rule.methods:
                 continue
             aud = audience(rule.endpoint)
-            for path, target in self._urls(rule):
-                resp = browser.get(path)
+            gated = not _allowed(account, aud)
+            for path, target in self._urls(rule)[: 1 if gated else None]:
+                resp = send(browser, "GET", path)
                 expected = expectation(account, aud, target)
                 self._record(account, "GET", path, rule.endpoint, expected, resp)
                 if (
@@ -231,14 +263,16 @@ class Crawler:
             if "POST" not in rule.methods:
                 continue
             aud = audience(rule.endpoint)
-            for path, target in self._urls(rule):
+            gated = not _allowed(account, aud)  # one id is enough to see the door shut
+            for path, target in self._urls(rule)[: 1 if gated else None]:
                 expected = expectation(account, aud, target)
                 if expected == "any":
                     continue
                 if aud == "api":
-                    resp = browser.post(path, json=REFUSED_API_BODIES.get(rule.endpoint, {}))
+                    body = REFUSED_API_BODIES.get(rule.endpoint, {})
+                    resp = send(browser, "POST", path, json=body)
                 else:
-                    resp = browser.post(path, data={"csrf_token": token})
+                    resp = send(browser, "POST", path, data={"csrf_token": token})
                 self._record(account, "POST", path, rule.endpoint, expected, resp)
 
     def post_forms(self, account: Account, browser: Browser, forms: list[Form]) -> None:
@@ -259,7 +293,10 @@ class Crawler:
                 endpoint in ANONYMOUS_ONLY_FORMS and account.kind != "anonymous"
             ):
                 continue
-            resp = submit(browser, form)
+            try:
+                resp = submit(browser, form)
+            except requests.RequestException as exc:
+                resp = BrokenResponse(f"{type(exc).__name__}: {exc}")
             self._record(account, "POST", form.action, endpoint, "any", resp)
 
     def crawl(

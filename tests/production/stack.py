@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +82,7 @@ def _proc_state(pid: int) -> str:
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is not None:
         return
-    proc.terminate()
+    proc.send_signal(signal.SIGQUIT)  # quick shutdown (gunicorn), cold shutdown (celery)
     try:
         proc.wait(timeout=STOP_SECONDS)
     except subprocess.TimeoutExpired:
@@ -128,6 +128,14 @@ class Stack:
         )
         self.worker_pids = self._booted()[before:]
 
+    def restart_web(self) -> None:
+        """Stop gunicorn and start it again on the same address (a deploy, a reboot)."""
+        _stop(self.web)
+        before = len(self._booted())
+        self.web = _start(_GUNICORN, self.env, self.web_log)
+        wait_for_port(int(self.url.rsplit(":", 1)[1]), timeout=START_SECONDS)
+        self.wait_for_fresh_workers(before)
+
     def hup(self) -> None:
         """``kill -HUP`` the master: new workers (configuration and code reloaded)."""
         before = len(self._booted())
@@ -152,14 +160,15 @@ def _command(tool: str, *args: str) -> list[str]:
     return [str(exe), *args] if exe.exists() else [sys.executable, "-m", tool, *args]
 
 
-@contextmanager
-def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+_GUNICORN = ("gunicorn", "-c", "gunicorn.conf.py", "wsgi:app")
+_WORKER = ("celery", "-A", "shop.celery_app", "worker", "-l", "INFO")
+
+
+def _start(command: tuple[str, ...], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            _stop(proc)
+        return subprocess.Popen(
+            _command(*command), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 @contextmanager
@@ -183,21 +192,10 @@ def production_stack(
         GUNICORN_BIND=f"127.0.0.1:{port}",
         **extra_env,
     )
-    with ExitStack() as stack:
-        worker = stack.enter_context(
-            _process(
-                _command("celery", "-A", "shop.celery_app", "worker", "-l", "INFO"),
-                env,
-                logs / "celery-worker.log",
-            )
-        )
-        web = stack.enter_context(
-            _process(
-                _command("gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"),
-                env,
-                logs / "gunicorn.log",
-            )
-        )
+    worker = web = running = None
+    try:
+        worker = _start(_WORKER, env, logs / "celery-worker.log")
+        web = _start(_GUNICORN, env, logs / "gunicorn.log")
         running = Stack(f"http://127.0.0.1:{port}", env, logs, web, worker, workers)
         wait_for_port(port, timeout=START_SECONDS)
         running.wait_for_fresh_workers()
@@ -212,3 +210,7 @@ def production_stack(
         )
         assert worker.poll() is None, running.worker_log.read_text(errors="replace")[-4000:]
         yield running
+    finally:
+        for proc in (running.web if running else web, worker):  # web: maybe restarted
+            if proc is not None:
+                _stop(proc)

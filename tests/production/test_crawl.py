@@ -52,5 +52,7 @@ def test_crawl_every_route_as_every_role(world: Any) -> None:
         f"\n{outcome.requests} requests, statuses {dict(sorted(outcome.by_status.items()))}; "
         f"made-up ids only for: {absent_kinds(targets)}; known 5xx: {sorted(outcome.known)}"
     )
+    for key, statuses in sorted(outcome.by_role.items()):
+        print(f"  {key}: {dict(sorted(statuses.items()))}")
     assert not outcome.problems, "\n".join(sorted(outcome.problems))
     assert outcome.requests >= REVIEWED_MATRIX
