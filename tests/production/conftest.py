@@ -115,6 +115,8 @@ def _shop(w: World) -> None:
             assert seed.add_to_cart(b, offer[name], delivery) == 302, (role, name)
         w.orders[role] = [seed.checkout(b), seed.checkout_one(b, offer["cine"], method="cheque")]
         w.messages[role] = [seed.write_to_support(b)]
+        if role == "agent_a":
+            seed.pre_register(b, w.app)
         assert seed.add_to_cart(b, offer["cine"], "e_billet") == 302
 
 

@@ -64,6 +64,7 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
                 select(Offer.id).join(Partner).where(Partner.slug == slug).order_by(Offer.id)
             )
             add_picture(offer_id, _png(), f"Affiche {slug}", actor=_StaffActor(staff))
+    cancel_a_session(app)
 
     staff = {role if role != "partner" else "partner_1": (e, pw) for e, _n, role, _p, pw in STAFF}
     accounts = [
@@ -178,3 +179,38 @@ def offer_id(app: Any, title_start: str) -> int:
         found = session().scalar(select(Offer.id).where(Offer.title.startswith(title_start)))
     assert found is not None, title_start
     return found
+
+
+def pre_register(browser: Browser, app: Any) -> None:
+    """A Prix mini pre-registration (R-VAC): the first stay page that offers the form."""
+    from sqlalchemy import select
+
+    from catalog.models import Offer
+    from shop.db import session
+
+    with app.app_context():
+        stays = list(session().scalars(select(Offer.id).where(Offer.kind == "sejour")))
+    for stay in stays:
+        path = f"/offre/{stay}"
+        forms = [f for f in forms_of(browser.get(path).text, path) if "/preinscription" in f.action]
+        if forms:
+            resp = submit(browser, forms[0])
+            assert resp.status_code == 302, (path, resp.status_code, resp.text[:1000])
+            return
+    raise AssertionError(f"no Prix mini pre-registration form on the stays {stays}")
+
+
+def cancel_a_session(app: Any) -> None:
+    """An event cancellation by an admin (its summary is an ops page): the last session
+    of the catalogue, before anybody has bought anything."""
+    from sqlalchemy import select
+
+    from auth.models import StaffUser
+    from catalog.models import OfferSession
+    from orders.refunds import cancel_event
+    from shop.db import session
+
+    with app.app_context():
+        admin = session().scalar(select(StaffUser).where(StaffUser.role == "admin"))
+        last = session().scalar(select(OfferSession.id).order_by(OfferSession.id.desc()))
+        cancel_event(_StaffActor(admin), session_id=last)
