@@ -190,6 +190,8 @@ def production_stack(
         smtp_port,
         WEB_CONCURRENCY=str(workers),
         GUNICORN_BIND=f"127.0.0.1:{port}",
+        # gunicorn's control socket there, not in the shared $HOME/.gunicorn/
+        XDG_RUNTIME_DIR=str(logs),
         **extra_env,
     )
     worker = web = running = None
