@@ -8,6 +8,7 @@ writers queue on the busy timeout instead of failing on a read-to-write upgrade.
 from __future__ import annotations
 
 import functools
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -60,11 +61,24 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 PING_AFTER_IDLE_SECONDS = 10.0
 
 
+def _server_spoke(dbapi_conn: Any) -> bool:
+    """Whether the server sent something to an idle connection: when PostgreSQL stops or
+    restarts it says so and closes the socket, which becomes readable. One non-blocking
+    ``select`` (no round trip) tells a recently used connection that is dead from one that
+    is merely idle."""
+    try:
+        readable, _w, _x = select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError, AttributeError):
+        return True  # closed or not a socket we can watch: let the ping decide
+    return bool(readable)
+
+
 def _install_idle_ping(engine: Engine) -> None:
     """``pool_pre_ping`` costs a round trip on every checkout, so one per request. A
-    connection handed back less than ``PING_AFTER_IDLE_SECONDS`` ago is used as is; one idle
-    longer (the database may have restarted overnight) is pinged first and, if dead,
-    replaced by the pool before the request sees it."""
+    connection handed back less than ``PING_AFTER_IDLE_SECONDS`` ago is used as is, unless
+    the server closed it meanwhile (a restart: ``_server_spoke``); one idle longer (the
+    database may have restarted overnight) is pinged first. A dead one is replaced by the
+    pool before the request sees it."""
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
@@ -73,7 +87,10 @@ def _install_idle_ping(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         idle_since = record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        if idle_since is None:
+            return
+        recent = time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS
+        if recent and not _server_spoke(dbapi_conn):
             return
         try:
             engine.dialect.do_ping(dbapi_conn)
@@ -175,8 +192,19 @@ class Database:
         if self.dialect == "sqlite":
             return {"sqlite_begin": "IMMEDIATE"}
         if s.bind is not None and s.bind is self.__dict__.get("_reads_engine"):
-            return {"isolation_level": self.engine.dialect.default_isolation_level}
+            return {"isolation_level": self._default_isolation_level()}
         return {}
+
+    def _default_isolation_level(self) -> str:
+        """The server's default isolation, which the dialect learns on the engine's first
+        connection. A fresh process (a new gunicorn worker) whose first access is a write
+        (logout, partner API, webhook) has not connected yet: connect once first; the
+        connection goes back to the pool and the unit of work takes it from there."""
+        assert self.engine is not None
+        dialect = self.engine.dialect
+        if not hasattr(dialect, "default_isolation_level"):
+            self.engine.connect().close()
+        return dialect.default_isolation_level
 
 
 def get_db() -> Database:

@@ -118,3 +118,27 @@ def _now():
     from shop import clock
 
     return clock.utcnow()
+
+
+def test_defect_2_a_fresh_engine_whose_first_use_is_a_write(
+    committing_app: Any, smtp_server
+) -> None:
+    """Issue #17 defect 2 (security review H3): a new process (a fresh gunicorn worker)
+    whose first database access is a write (logout, partner API, webhook, payment) must
+    open a real transaction, not fail because the dialect has not met the server yet."""
+    from shop import create_app
+    from tests.conftest import base_overrides
+
+    fresh = create_app(base_overrides(smtp_server[1]))
+    try:
+        with fresh.test_request_context(), unit_of_work() as s:
+            s.add(_web_session("z", "agent"))
+            s.flush()
+            conn = s.connection()
+            assert conn.get_isolation_level() != "AUTOCOMMIT"
+            assert _in_transaction(conn.connection.dbapi_connection)
+        with fresh.test_request_context():
+            rows = read_connection().execute(select(WebSession.token_hash)).all()
+            assert [r.token_hash for r in rows] == ["z" * 64]  # committed
+    finally:
+        fresh.extensions["db"].engine.dispose()

@@ -44,3 +44,25 @@ def test_a_recently_used_connection_is_not_pinged(committing_app: Any, monkeypat
     monkeypatch.setattr(shop.db, "PING_AFTER_IDLE_SECONDS", 0.0)
     _pid(engine)
     assert pings == [1]
+
+
+@pytest.mark.postgres_only
+def test_l5_a_recently_used_connection_killed_by_a_restart_is_replaced(
+    committing_app: Any,
+) -> None:
+    """Security review L5: after a PostgreSQL restart, connections handed back less than
+    PING_AFTER_IDLE_SECONDS ago were used as is and the first requests failed. The server
+    closes them when it stops: the pool sees the socket readable and pings (no round trip
+    otherwise, see test_a_recently_used_connection_is_not_pinged)."""
+    import time
+
+    engine = committing_app.extensions["db"].engine
+    engine.dispose()
+    with engine.connect() as idle, engine.connect() as other:
+        first = idle.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        idle.close()  # back in the pool, used a moment ago
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        other.commit()
+    time.sleep(0.2)  # the server's goodbye reaches the socket
+    with engine.connect() as conn:  # the pool hands back the most recent connection
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
