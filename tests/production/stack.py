@@ -128,6 +128,19 @@ class Stack:
         )
         self.worker_pids = self._booted()[before:]
 
+    def live_workers(self) -> list[int]:
+        """The worker processes alive now (the master replaces a killed one)."""
+        return [pid for pid in self._booted() if _alive(pid)]
+
+    def wait_for_workers(self) -> None:
+        """Until the master runs ``workers`` live workers again."""
+        _wait(
+            lambda: len(self.live_workers()) >= self.workers,
+            START_SECONDS,
+            "gunicorn workers replaced",
+            self.web_log,
+        )
+
     def restart_web(self) -> None:
         """Stop gunicorn and start it again on the same address (a deploy, a reboot)."""
         _stop(self.web)
