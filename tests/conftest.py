@@ -130,6 +130,16 @@ def reset_schema(app: Any) -> None:
     upgrade(app)
 
 
+def dispose_engine(app: Any) -> None:
+    """Close an app's pooled connections once this process's mail sender is done with them:
+    a connection the sender thread still held would go back to the discarded pool and be
+    garbage-collected open (a ResourceWarning, an error in this suite)."""
+    from shop import mail_thread
+
+    mail_thread.join(10)
+    app.extensions["db"].engine.dispose()
+
+
 def truncate_all(app: Any) -> None:
     """For tests that commit for real (browser, concurrency)."""
     engine = app.extensions["db"].engine
@@ -194,7 +204,7 @@ def app(smtp_server: tuple[Mailbox, int]) -> Any:
     application.extensions["clock"] = Clock()
     reset_schema(application)
     yield application
-    application.extensions["db"].engine.dispose()
+    dispose_engine(application)
 
 
 @pytest.fixture

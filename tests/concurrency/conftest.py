@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from shop import create_app
-from tests.conftest import IS_POSTGRES, Clock, Mailbox, base_overrides, truncate_all
+from tests.conftest import IS_POSTGRES, Clock, Mailbox, base_overrides, dispose_engine, truncate_all
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def _committing_app(app: Any, smtp_server: tuple[Mailbox, int]) -> Iterator[Any]
         yield real_app
     finally:
         truncate_all(real_app)
-        real_app.extensions["db"].engine.dispose()
+        dispose_engine(real_app)
 
 
 @pytest.fixture

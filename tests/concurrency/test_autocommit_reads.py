@@ -20,7 +20,7 @@ from auth.importer import save_records
 from auth.models import WebSession
 from auth.services import issue_access_code
 from shop.db import read_connection, session, unit_of_work
-from tests.conftest import agent_json, login_agent
+from tests.conftest import agent_json, dispose_engine, login_agent
 
 CODE = "ABCD2345"
 
@@ -141,4 +141,4 @@ def test_defect_2_a_fresh_engine_whose_first_use_is_a_write(
             rows = read_connection().execute(select(WebSession.token_hash)).all()
             assert [r.token_hash for r in rows] == ["z" * 64]  # committed
     finally:
-        fresh.extensions["db"].engine.dispose()
+        dispose_engine(fresh)

@@ -34,7 +34,15 @@ from tests.concurrency.helpers import (
     seed_offer,
     session_stock,
 )
-from tests.conftest import DATABASE_URL, Clock, Mailbox, base_overrides, free_port, truncate_all
+from tests.conftest import (
+    DATABASE_URL,
+    Clock,
+    Mailbox,
+    base_overrides,
+    dispose_engine,
+    free_port,
+    truncate_all,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # A developer running several suites at once gives each its own database.
@@ -76,7 +84,7 @@ def _committing(bridge: Any) -> Iterator[Any]:
         truncate_all(bridge)
         if "celery" in bridge.extensions:
             bridge.extensions["celery"].close()
-        bridge.extensions["db"].engine.dispose()
+        dispose_engine(bridge)
 
 
 @pytest.fixture

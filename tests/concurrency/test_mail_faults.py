@@ -19,7 +19,15 @@ from shop.db import session
 from shop.jobs import run_task
 from shop.mail import MailStatus, OutboxMail
 from tests.concurrency.helpers import seed_agents, seed_offer
-from tests.conftest import Clock, Mailbox, base_overrides, free_port, login_agent, truncate_all
+from tests.conftest import (
+    Clock,
+    Mailbox,
+    base_overrides,
+    dispose_engine,
+    free_port,
+    login_agent,
+    truncate_all,
+)
 
 HANG_LIMIT = 30.0  # seconds a DATA stays unanswered at most, should the test fail early
 
@@ -60,7 +68,7 @@ def hanging(app: Any) -> Iterator[tuple[Any, HangingBox]]:
         assert mail_thread.join(timeout=15), "the sender thread is still busy"
         controller.stop()
         truncate_all(real_app)
-        real_app.extensions["db"].engine.dispose()
+        dispose_engine(real_app)
 
 
 def _timed(call: Any) -> tuple[Any, float]:

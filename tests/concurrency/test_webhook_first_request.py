@@ -15,7 +15,7 @@ from orders.models import Order, Payment
 from shop import create_app
 from shop.db import session
 from tests.concurrency.helpers import fill_cart, load_agent, seed_agents, seed_offer
-from tests.conftest import Clock, Mailbox, base_overrides
+from tests.conftest import Clock, Mailbox, base_overrides, dispose_engine
 from tests.stripe_standin import StripeStandin, delivery, make_event
 
 WEBHOOK_SECRET = "whsec_test_fresh"
@@ -54,7 +54,7 @@ def test_defect_2_webhook_first_request_of_a_fresh_process_pays_the_order(
             body, headers = delivery(make_event("payment_intent.succeeded", intent), WEBHOOK_SECRET)
             resp = fresh.test_client().post("/paiement/webhook", data=body, headers=headers)
         finally:
-            fresh.extensions["db"].engine.dispose()
+            dispose_engine(fresh)
 
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     assert resp.get_json()["outcome"] == "paid"

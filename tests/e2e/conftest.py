@@ -18,7 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from shop import create_app
-from tests.conftest import Clock, Mailbox, base_overrides, free_port, truncate_all
+from tests.conftest import Clock, Mailbox, base_overrides, dispose_engine, free_port, truncate_all
 from tests.stripe_standin import StripeStandin
 
 WEBHOOK_SECRET = "whsec_test_e2e"
@@ -63,7 +63,7 @@ def _serve(app: Any, smtp_port: int, **overrides: Any) -> Iterator[LiveServer]:
         server.server_close()
         thread.join(timeout=5)
         truncate_all(live_app)
-        live_app.extensions["db"].engine.dispose()
+        dispose_engine(live_app)
 
 
 @pytest.fixture(scope="module")

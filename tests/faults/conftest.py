@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 
 from shop import create_app
 from shop.extensions import limiter
-from tests.conftest import Clock, Mailbox, base_overrides, free_port, truncate_all
+from tests.conftest import Clock, Mailbox, base_overrides, dispose_engine, free_port, truncate_all
 from tests.processes import RedisServer
 from tests.services.test_remote_dossier import dossier_service  # noqa: F401 - a fixture
 
@@ -76,4 +76,4 @@ def close_app(real: Any) -> None:
     truncate_all(real)
     if "celery" in real.extensions:
         real.extensions["celery"].close()
-    real.extensions["db"].engine.dispose()
+    dispose_engine(real)

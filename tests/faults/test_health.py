@@ -18,7 +18,7 @@ import pytest
 from shop import create_app
 from shop.extensions import limiter
 from shop.health import HEARTBEAT_KEY, heartbeat
-from tests.conftest import base_overrides, free_port
+from tests.conftest import base_overrides, dispose_engine, free_port
 from tests.services.test_remote_dossier import FakeDossierService
 
 NAMES = ("base de données", "redis", "worker", "smtp", "service des dossiers")
@@ -54,7 +54,7 @@ def health(
     finally:
         limiter._storage, limiter._limiter, limiter._storage_dead = saved
         for checked in made:
-            checked.extensions["db"].engine.dispose()
+            dispose_engine(checked)
 
 
 def _beat(private_redis: Any, age: float = 0) -> None:
@@ -99,7 +99,7 @@ def test_health_worker_heartbeat_written_by_the_due_task(
         with worker_app.app_context():
             assert heartbeat() == 1
     finally:
-        worker_app.extensions["db"].engine.dispose()
+        dispose_engine(worker_app)
     code, lines = health()
     assert code == 0 and lines["worker"].startswith("ok"), lines
 

@@ -29,7 +29,14 @@ from typing import Any
 import pytest
 
 from shop import create_app
-from tests.conftest import DATABASE_URL, Clock, Mailbox, base_overrides, truncate_all
+from tests.conftest import (
+    DATABASE_URL,
+    Clock,
+    Mailbox,
+    base_overrides,
+    dispose_engine,
+    truncate_all,
+)
 from tests.processes import RedisServer
 from tests.production import seed
 from tests.production.client import Browser
@@ -65,7 +72,7 @@ def production_app(app: Any, smtp_server: tuple[Mailbox, int]) -> Iterator[Any]:
         yield local
     finally:
         truncate_all(local)
-        local.extensions["db"].engine.dispose()
+        dispose_engine(local)
 
 
 @pytest.fixture(scope="package")

@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
-from tests.conftest import IS_POSTGRES, base_overrides, free_port
+from tests.conftest import IS_POSTGRES, base_overrides, dispose_engine, free_port
 from tests.web.partner.test_api import auth, token_for
 from tests.web.partner.test_entry_control import scan_page, secrets_of
 from tests.web.partner.test_shipments import (  # noqa: F401 - setup_fixture provides "setup"
@@ -164,7 +164,7 @@ def test_l10_an_uncaught_error_under_api_answers_json(smtp_server):
         scan = client.post("/api/v1/scans", json={"code": "ABC"}, headers=auth("cgos_x"))
         _error(scan, 500)
     finally:
-        app.extensions["db"].engine.dispose()
+        dispose_engine(app)
 
 
 def test_portal_nul_in_an_order_number_or_a_code_is_no_500(app, client, setup):
