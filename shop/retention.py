@@ -4,15 +4,15 @@ Each period below is a row of the page's « Durées de conservation » table
 (templates/public/pages/donnees_personnelles.html); change both together. Each task
 deletes in one statement per table what has outlived its period, so running it twice,
 or from two processes, deletes nothing more. Periods kept elsewhere by construction: the
-access code (replaced), the IP address (rate-limit windows of an hour at most). The
-failed-login counters and the code-request state belong to ``auth``, which purges them.
+access code (replaced), the rate limiter's IP windows (an hour at most, in Redis or
+memory).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from shop import clock
 from shop.jobs import due_task
@@ -23,6 +23,7 @@ AUDIT_YEARS = 5  # « Journal des actions du personnel : 5 ans »
 ORDER_YEARS = 10  # « Commandes et factures : 10 ans à compter de la clôture de l'exercice »
 CART_DAYS = 180  # « Panier non commandé : 6 mois après sa dernière modification »
 REGISTRATION_YEARS = 2  # « Inscriptions Prix mini sans commande : 2 ans »
+FAILURE_HOURS = 1  # « Compteur de tentatives … : 1 heure après la dernière tentative »
 
 
 def years_before(moment: datetime, years: int) -> datetime:
@@ -142,5 +143,23 @@ def purge_registrations() -> int:
             delete(PrixMiniRegistration).where(
                 PrixMiniRegistration.order_id.is_(None),
                 PrixMiniRegistration.created_at < cutoff,
+            )
+        ).rowcount
+
+
+@due_task("retention.login_failures", "Supprime les compteurs d'échecs de connexion périmés")
+def purge_login_failures() -> int:
+    """The gate's failure counters name the client's address (``auth.throttle``): each goes
+    an hour after its last failure, unless it still locks someone out (a code request's
+    lock lasts 24 hours)."""
+    from auth.models import LoginThrottle
+    from shop.db import unit_of_work
+
+    now = clock.utcnow()
+    with unit_of_work() as s:
+        return s.execute(
+            delete(LoginThrottle).where(
+                LoginThrottle.last_failure_at < now - timedelta(hours=FAILURE_HOURS),
+                or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
             )
         ).rowcount

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from auth.models import WebSession
+from auth.models import LoginThrottle, WebSession
 from orders.models import Cart, HouseholdYear, Order, OrderLine, Payment
 from shop.audit import AuditEntry
 from shop.db import session, unit_of_work
@@ -42,6 +42,7 @@ def test_spec_12_every_stated_period_has_a_due_task(app):
         "retention.orders",
         "retention.carts",
         "retention.registrations",
+        "retention.login_failures",
     } <= names
 
 
@@ -75,6 +76,27 @@ def test_spec_12_expired_sessions_are_deleted(ctx, clock):
     assert _count(WebSession) == 1
     _run_at(clock, T0 + timedelta(hours=2, seconds=1))
     assert _count(WebSession) == 0
+
+
+def test_spec_12_login_failure_counters_go_an_hour_after_the_last_failure(ctx, clock):
+    """They name the client's address: kept an hour after the last failure, or while they
+    still lock someone out (a code request's lock lasts 24 hours)."""
+    with unit_of_work() as s:
+        s.add(LoginThrottle(key="agent:12345678A@203.0.113.9", failures=2, last_failure_at=T0))
+        s.add(
+            LoginThrottle(
+                key="email:12345678A@203.0.113.9",
+                failures=0,
+                last_failure_at=T0,
+                locked_until=T0 + timedelta(hours=24),
+            )
+        )
+    _run_at(clock, T0 + timedelta(hours=1) - timedelta(seconds=1))
+    assert _count(LoginThrottle) == 2
+    _run_at(clock, T0 + timedelta(hours=1, seconds=1))
+    assert _count(LoginThrottle) == 1  # the code request's lock still holds
+    _run_at(clock, T0 + timedelta(hours=24, seconds=1))
+    assert _count(LoginThrottle) == 0
 
 
 def test_spec_12_contact_messages_are_kept_three_years_after_the_last_exchange(ctx, clock):
