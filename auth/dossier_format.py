@@ -1,4 +1,4 @@
-"""The dossier record and its JSON form (SPEC §13), shared by the import and the remote
+"""The dossier record and its JSON form (RULES.md §13), shared by the import and the remote
 dossier service. Pure: a dict in, a frozen record or a list of field errors out.
 """
 
@@ -49,7 +49,7 @@ class DossierRecord:
 # Every field of a record but its children: the columns of the dossier_agents table.
 AGENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DossierRecord) if f.name != "children")
 
-# The JSON keys of SPEC §13; the import refuses any other (``strict``).
+# The JSON keys of RULES.md §13; the import refuses any other (``strict``).
 TOP_KEYS = frozenset(
     {
         "cgos_number", "civilite", "nom", "prenom", "birth_date", "email", "phone",

@@ -129,7 +129,7 @@ class LocalDossierSource:
 
 
 class RemoteDossierSource:
-    """``GET {base}/dossiers/{number}`` → the JSON of SPEC §13, or 404 when unknown.
+    """``GET {base}/dossiers/{number}`` → the JSON of RULES.md §13, or 404 when unknown.
 
     Answers are cached in the process for ``ttl`` seconds, and the last good answer of each
     agent is also kept in Redis (``keep`` seconds) so that a fresh process has it. When the

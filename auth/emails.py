@@ -1,4 +1,4 @@
-"""The one check for an e-mail address entering the store (R-ORD-6, SPEC §12); a pure
+"""The one check for an e-mail address entering the store (R-ORD-6, RULES.md §12); a pure
 rule (no Flask, no SQLAlchemy) shared by every domain.
 
 Checkout, the cart's reader address, dossier imports, « Nous contacter », staff accounts

@@ -1,4 +1,4 @@
-"""``flask --app wsgi dossier import FILE``: JSON Lines, all or nothing (SPEC §13)."""
+"""``flask --app wsgi dossier import FILE``: JSON Lines, all or nothing (RULES.md §13)."""
 
 from __future__ import annotations
 

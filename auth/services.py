@@ -139,7 +139,7 @@ def open_session(kind: str, principal_id: str) -> str:
 
 
 def close_session(token: str | None) -> None:
-    """Logout really ends the session server-side (SPEC §12)."""
+    """Logout really ends the session server-side (RULES.md §12)."""
     if not token:
         return
     with unit_of_work() as s:

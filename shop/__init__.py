@@ -49,7 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_error_pages(app)
 
-    import shop.retention  # noqa: F401 - registers the purge tasks (SPEC §12)
+    import shop.retention  # noqa: F401 - registers the purge tasks (RULES.md §12)
     from shop.cli import register_cli
 
     register_cli(app)

@@ -1,4 +1,4 @@
-"""Command-line surfaces of SPEC §13, named exactly as written there."""
+"""Command-line surfaces of RULES.md §13, named exactly as written there."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Configuration from the environment, every setting with an embedded default (SPEC §13).
+"""Configuration from the environment, every setting with an embedded default (RULES.md §13).
 
 A fresh checkout runs with nothing set: SQLite under ``instance/``, mails kept in the
 outbox, dossiers in the store's own tables, background jobs in-process.
@@ -95,7 +95,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DB_LOCK_TIMEOUT_MS": _env_int("DB_LOCK_TIMEOUT_MS", 5000),
         # Where medical staff (status pm) are sent instead (R-DOS-2).
         "PM_PORTAL_URL": os.environ.get("PM_PORTAL_URL", "https://www.cgos.info/espace-pm"),
-        # Sessions and cookies (SPEC §12).
+        # Sessions and cookies (RULES.md §12).
         "SESSION_COOKIE_NAME": "cgos_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

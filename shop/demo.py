@@ -1,4 +1,4 @@
-"""``flask --app wsgi seed-demo``: partners, staff and a dozen agents covering SPEC §2.
+"""``flask --app wsgi seed-demo``: partners, staff and a dozen agents covering RULES.md §2.
 
 Idempotent: running it again updates the same records and prints the same codes.
 """
@@ -82,7 +82,7 @@ def _agent(
 
 
 def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
-    """The agents of SPEC §13, with a one-line description each."""
+    """The agents of RULES.md §13, with a one-line description each."""
     y = today.year
     martin_children = (
         Child("Léa", date(y - 8, 3, 14), "a_charge"),

@@ -1,4 +1,4 @@
-"""Demo catalog for ``seed-demo`` (SPEC §13) and the ``--large`` benchmark catalog.
+"""Demo catalog for ``seed-demo`` (RULES.md §13) and the ``--large`` benchmark catalog.
 
 The demo offers go through the catalog import (catalog/importer.py), so they obey the
 same checks as a partner's file. Dates are relative to ``today`` so the demo always shows

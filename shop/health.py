@@ -1,4 +1,4 @@
-"""``flask --app wsgi health``: is each part of the deployment up (SPEC §13, R-SEC-3)?
+"""``flask --app wsgi health``: is each part of the deployment up (RULES.md §13, R-SEC-3)?
 
 One check per component, each bounded by ``HEALTH_TIMEOUT_SECONDS``; a component that is
 not configured (no Redis: cron runs the jobs; no SMTP server; embedded dossiers) is not a

@@ -8,7 +8,7 @@ delay for ``MAIL_RETRY_HOURS`` (48) before marking it failed for the operators' 
 (R-SEC-3). A mail that can never be sent (a bad header) fails at once.
 
 A working secret (access code, payment link) is named when the mail is queued and
-replaced in the stored body once the mail is sent or has finally failed (SPEC §12).
+replaced in the stored body once the mail is sent or has finally failed (RULES.md §12).
 
 Attachments are stored as references (``[{"kind": "eticket", "id": 12}]``) and built at
 send time by the resolver a domain registered for that kind, so the outbox holds no
@@ -68,7 +68,7 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     # Pending mails: not tried again before this time (None: at once).
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
-    # Working secrets in the body, replaced once the mail is sent or failed (SPEC §12).
+    # Working secrets in the body, replaced once the mail is sent or failed (RULES.md §12).
     secrets: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # References resolved at send time: [{"kind": "eticket", "id": 12}].
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
@@ -346,7 +346,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 def redact(mail: OutboxMail) -> None:
     """Replace the working secrets of a mail no longer to be sent; the row keeps what was
-    sent, when and to whom (SPEC §12)."""
+    sent, when and to whom (RULES.md §12)."""
     for secret in mail.secrets or []:
         mail.body_text = mail.body_text.replace(secret, REDACTED)
         if mail.body_html:

@@ -1,4 +1,4 @@
-"""Money as integer cents: explicit half-up rounding and French formatting (SPEC §12)."""
+"""Money as integer cents: explicit half-up rounding and French formatting (RULES.md §12)."""
 
 from __future__ import annotations
 

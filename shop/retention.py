@@ -1,4 +1,4 @@
-"""Retention periods of « Données personnelles » (SPEC §12), enforced by due tasks.
+"""Retention periods of « Données personnelles » (RULES.md §12), enforced by due tasks.
 
 Each period below is a row of the page's « Durées de conservation » table
 (templates/public/pages/donnees_personnelles.html); change both together. Each task

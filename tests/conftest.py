@@ -273,7 +273,7 @@ _counter = iter(range(10_000_000, 99_999_999))
 
 
 def agent_json(**overrides: Any) -> dict[str, Any]:
-    """One line of the dossier import format (SPEC §13), valid unless overridden."""
+    """One line of the dossier import format (RULES.md §13), valid unless overridden."""
     n = next(_counter)
     data: dict[str, Any] = {
         "cgos_number": f"{n:08d}T",

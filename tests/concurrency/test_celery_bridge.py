@@ -1,4 +1,4 @@
-"""The Celery bridge for real (SPEC §13 REDIS_URL, R-ORD-6): a worker (and beat) started
+"""The Celery bridge for real (RULES.md §13 REDIS_URL, R-ORD-6): a worker (and beat) started
 with the README's commands on the local Redis, database 15, flushed before and after.
 
 Without REDIS_URL the suite's other tests already cover the in-process path (mails sent

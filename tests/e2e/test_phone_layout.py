@@ -1,4 +1,4 @@
-"""SPEC §12 « works on a phone » and WCAG 2.1 AA: reflow at 320 CSS px (1.4.10) and text
+"""RULES.md §12 « works on a phone » and WCAG 2.1 AA: reflow at 320 CSS px (1.4.10) and text
 resized to 200 % (1.4.4), in both fonts a Debian machine draws the store with.
 
 What a page holds decides whether it fits: dates and deadlines follow the clock, titles,

@@ -1,4 +1,5 @@
-"""The catalog import (R-CAT-7, SPEC §13): JSON file, every error by its path, all or nothing."""
+"""The catalog import (R-CAT-7, RULES.md §13): a JSON file, each error by its path, all or
+nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Command-line surfaces of SPEC §13, run through Flask's CLI runner inside the test
+"""Command-line surfaces of RULES.md §13, run through Flask's CLI runner inside the test
 transaction (their commits roll back with the test).
 """
 
@@ -97,7 +97,7 @@ def test_r_dos_4_dossier_import_missing_file(cli, tmp_path):
     assert result.exit_code == 2  # click's usage error: nothing was read
 
 
-# -- access codes (R-GATE-3, SPEC §13) --------------------------------------------------------
+# -- access codes (R-GATE-3, RULES.md §13) --------------------------------------------------------
 
 
 def test_r_gate_3_access_code_issue_print(app, cli, client, make_agent, mailbox):
@@ -254,7 +254,7 @@ def test_r_gate_6_staff_create_unknown_role(cli):
     assert result.exit_code == 2
 
 
-# -- jobs (SPEC §13) --------------------------------------------------------------------------
+# -- jobs (RULES.md §13) --------------------------------------------------------------------------
 
 
 def test_spec_13_jobs_run_due_sends_pending_mails(app, cli, mailbox):

@@ -1,4 +1,4 @@
-"""``seed-demo``'s catalog (SPEC §13) and the ``--large`` benchmark catalog, at reduced size."""
+"""``seed-demo``'s catalog (RULES.md §13) and the ``--large`` benchmark catalog, at reduced size."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The embedded dossier import (R-DOS-1, R-DOS-4, SPEC §13): JSON Lines, all or nothing."""
+"""The embedded dossier import (R-DOS-1, R-DOS-4, RULES.md §13): JSON Lines, all or nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §12 (defect 10): each retention period of « Données personnelles » is enforced by a
+"""RULES.md §12 (defect 10): each retention period of « Données personnelles » is enforced by a
 due task (``jobs run-due``), checked on both sides of its edge with a moved clock; and no
 working secret stays readable in the outbox once its mail is sent."""
 

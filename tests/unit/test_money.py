@@ -1,4 +1,4 @@
-"""Money helpers: integer cents, half-up rounding, French formatting (SPEC §12)."""
+"""Money helpers: integer cents, half-up rounding, French formatting (RULES.md §12)."""
 
 from __future__ import annotations
 

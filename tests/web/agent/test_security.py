@@ -1,4 +1,4 @@
-"""CSRF on every form, per-address rate limit (SPEC §12, R-GATE-5)."""
+"""CSRF on every form, per-address rate limit (RULES.md §12, R-GATE-5)."""
 
 from __future__ import annotations
 

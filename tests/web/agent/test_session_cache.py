@@ -1,4 +1,4 @@
-"""The session cache (auth/principals.py, SPEC §12): with Redis, an agent's session and
+"""The session cache (auth/principals.py, RULES.md §12): with Redis, an agent's session and
 dossier rows are reused for SESSION_CACHE_SECONDS, yet a logout ends the session in every
 process at once and an expired session is refused."""
 

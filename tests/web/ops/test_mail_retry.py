@@ -146,7 +146,7 @@ def test_r_sec_3_smtp_down_47_hours_then_back_the_mails_arrive(app, db, clock, s
     assert code in received["karim.benali@exemple.fr"]
     for mail_id in (ack_id, code_id):
         assert _row(app, mail_id).status == MailStatus.SENT
-    # SPEC §12: the sent code is no longer readable in the outbox; the trace stays.
+    # RULES.md §12: the sent code is no longer readable in the outbox; the trace stays.
     sent_code = _row(app, code_id)
     assert code not in sent_code.body_text and REDACTED in sent_code.body_text
     assert code not in (sent_code.body_html or "") and sent_code.secrets is None
