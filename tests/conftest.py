@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -92,16 +93,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
+@contextmanager
+def serve_mail(box: Mailbox) -> Iterator[int]:
+    """A local SMTP server delivering to ``box`` on a free loopback port; yields the port."""
     port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield box, port
+        yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    with serve_mail(box) as port:
+        yield box, port
 
 
 @pytest.fixture
@@ -248,7 +256,6 @@ def ctx(app: Any, db: Any) -> Iterator[None]:
 @pytest.fixture
 def count_queries(app: Any) -> Callable[..., Any]:
     """``with count_queries() as n: ...`` then ``n()`` is the number of SQL statements."""
-    from contextlib import contextmanager
 
     @contextmanager
     def _count() -> Iterator[Callable[[], int]]:

@@ -12,11 +12,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from shop import create_app
 from shop.extensions import limiter
-from tests.conftest import Clock, Mailbox, base_overrides, dispose_engine, free_port, truncate_all
+from tests.conftest import (
+    Clock,
+    Mailbox,
+    base_overrides,
+    dispose_engine,
+    serve_mail,
+    truncate_all,
+)
 from tests.processes import RedisServer
 from tests.services.test_remote_dossier import dossier_service  # noqa: F401 - a fixture
 
@@ -38,13 +44,8 @@ class SlowMailbox(Mailbox):
 @pytest.fixture
 def slow_smtp() -> Iterator[tuple[SlowMailbox, int]]:
     box = SlowMailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serve_mail(box) as port:
         yield box, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
