@@ -23,7 +23,7 @@ from tests.conftest import (
     serve_mail,
     truncate_all,
 )
-from tests.processes import RedisServer
+from tests.processes import RedisServer, redis_server
 from tests.services.test_remote_dossier import dossier_service  # noqa: F401 - a fixture
 
 
@@ -50,12 +50,8 @@ def slow_smtp() -> Iterator[tuple[SlowMailbox, int]]:
 
 @pytest.fixture
 def private_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
+    with redis_server() as server:
         yield server
-    finally:
-        server.close()
 
 
 def committing_app(app: Any, smtp_port: int, **overrides: Any) -> Any:
