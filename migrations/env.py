@@ -5,7 +5,15 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import shop.models  # noqa: F401 - imports every model module
+# Every model module, so the metadata holds every table (autogenerate, the schema test).
+import auth.models  # noqa: F401
+import catalog.models  # noqa: F401
+import orders.models  # noqa: F401
+import partners.models  # noqa: F401
+import shop.audit  # noqa: F401
+import shop.mail  # noqa: F401
+import support.models  # noqa: F401
+import vacations.models  # noqa: F401
 from shop.db import Base
 
 config = context.config

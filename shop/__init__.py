@@ -13,12 +13,9 @@ from shop.config import ABSOLUTE_SESSION_HOURS, load_config
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        template_folder="../templates",
-        static_folder="../static",
-        instance_relative_config=False,
-    )
+    # Templates and static files are package data of ``shop`` (shop/templates,
+    # shop/static): found beside this module in a checkout and in an installed wheel.
+    app = Flask(__name__, instance_relative_config=False)
     app.config.update(load_config(overrides))
     _trust_proxies(app)
     # The idle timeout is enforced server-side (auth.principals). The login cookie is a
@@ -49,10 +46,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_error_pages(app)
 
-    import shop.retention  # noqa: F401 - registers the purge tasks (RULES.md §12)
-    from shop.cli import register_cli
-
-    register_cli(app)
+    _register_retention()
+    _register_cli(app)
     return app
 
 
@@ -126,6 +121,31 @@ def _register_blueprints(app: Flask) -> None:
     aud.ops.register_blueprint(vacations_ops.bp)
     for parent in aud.all():
         app.register_blueprint(parent)
+
+
+def _register_retention() -> None:
+    """Each domain registers its retention purges on the due-task registry when imported
+    (RULES.md §12, shop/retention.py); the kernel's own (outbox, audit) live in shop.mail
+    and shop.audit."""
+    import auth.retention  # noqa: F401
+    import orders.retention  # noqa: F401
+    import partners.retention  # noqa: F401
+    import support.retention  # noqa: F401
+    import vacations.retention  # noqa: F401
+
+
+def _register_cli(app: Flask) -> None:
+    """The generic commands (shop/cli.py), each domain's own, and the demo seeding: the
+    names of RULES.md §13."""
+    from auth import cli as auth_cli
+    from catalog import cli as catalog_cli
+    from demo import cli as demo_cli
+    from partners import cli as partners_cli
+    from shop import cli as shop_cli
+
+    for module in (shop_cli, auth_cli, catalog_cli, partners_cli, demo_cli):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, DateTime, Integer, String, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop import clock
-from shop.db import Base, session
+from shop.db import Base, session, unit_of_work
+from shop.jobs import due_task
+from shop.retention import deleted, years_before
 
 
 class AuditEntry(Base):
@@ -52,3 +54,13 @@ def record(
     )
     session().add(entry)
     return entry
+
+
+AUDIT_YEARS = 5  # « Journal des actions du personnel : 5 ans » (RULES.md §12)
+
+
+@due_task("retention.audit", "Supprime les entrées du journal de plus de 5 ans")
+def purge_audit() -> int:
+    cutoff = years_before(clock.utcnow(), AUDIT_YEARS)
+    with unit_of_work() as s:
+        return deleted(s, delete(AuditEntry).where(AuditEntry.at < cutoff))

@@ -25,13 +25,14 @@ from typing import Any, NamedTuple
 
 from flask import current_app, has_request_context, render_template
 from flask_mail import Connection, Mail, Message
-from sqlalchemy import JSON, DateTime, Integer, String, Text, or_, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, delete, or_, select, update
 from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop import cache, clock
 from shop.db import Base, after_commit, session, unit_of_work
 from shop.jobs import DRAIN_OUTBOX, due_task, enqueue, queue_enabled
+from shop.retention import deleted
 
 
 class MailStatus(StrEnum):
@@ -144,7 +145,7 @@ def queue_mail(
     secrets: tuple[str, ...] = (),
     **context: Any,
 ) -> OutboxMail:
-    """Render ``templates/emails/<kind>.txt`` (and ``.html`` where there is one) into the
+    """Render ``shop/templates/emails/<kind>.txt`` (and ``.html`` where there is one) into the
     outbox; sent after commit.
 
     ``attachments`` are references for a registered resolver, built at send time;
@@ -541,3 +542,13 @@ def resend_mail(mail_id: int, actor: Any) -> OutboxMail:
         batch.mails.append(mail)
         after_commit(batch)
     return mail
+
+
+MAIL_DAYS = 365  # « E-mails envoyés … conservés dans la file d'envoi : 1 an » (RULES.md §12)
+
+
+@due_task("retention.outbox", "Supprime les e-mails de plus d'un an de la file d'envoi")
+def purge_outbox() -> int:
+    cutoff = clock.utcnow() - timedelta(days=MAIL_DAYS)
+    with unit_of_work() as s:
+        return deleted(s, delete(OutboxMail).where(OutboxMail.created_at < cutoff))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -9,18 +12,24 @@ from alembic.config import Config
 from flask import Flask
 from sqlalchemy import text
 
+# The top-level ``migrations`` folder of the checkout, shipped beside the packages in the
+# wheel (pyproject.toml), so both layouts find it next to ``shop/``.
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(app: Flask) -> Config:
-    cfg = Config()
+    # Alembic's own output (current, history) goes to the stdout of this call: the CLI
+    # runner of the tests replaces it.
+    cfg = Config(stdout=sys.stdout)
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", app.config["DATABASE_URL"].replace("%", "%%"))
     return cfg
 
 
-def upgrade(app: Flask, revision: str = "head") -> None:
-    """Create or migrate the schema, inside one transaction where the backend allows it."""
+@contextmanager
+def _connected(app: Flask) -> Iterator[Config]:
+    """An Alembic config holding one of the app's connections, inside one transaction
+    where the backend allows it."""
     engine = app.extensions["db"].engine
     cfg = alembic_config(app)
     with engine.begin() as conn:
@@ -29,4 +38,28 @@ def upgrade(app: Flask, revision: str = "head") -> None:
             # change waits for the requests holding the tables instead.
             conn.execute(text("SET LOCAL lock_timeout = 0"))
         cfg.attributes["connection"] = conn
+        yield cfg
+
+
+def upgrade(app: Flask, revision: str = "head") -> None:
+    """Create or migrate the schema."""
+    with _connected(app) as cfg:
         command.upgrade(cfg, revision)
+
+
+def downgrade(app: Flask, revision: str) -> None:
+    """Take the schema back to ``revision`` (``-1``: one step; ``base``: empty)."""
+    with _connected(app) as cfg:
+        command.downgrade(cfg, revision)
+
+
+def current(app: Flask, verbose: bool = False) -> None:
+    """Print the database's revision."""
+    with _connected(app) as cfg:
+        command.current(cfg, verbose=verbose)
+
+
+def history(app: Flask, verbose: bool = False) -> None:
+    """Print the migrations, newest first, marking the database's revision."""
+    with _connected(app) as cfg:
+        command.history(cfg, verbose=verbose, indicate_current=True)

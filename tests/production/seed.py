@@ -47,9 +47,9 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
     from auth.services import create_staff
     from catalog.models import Offer, Partner
     from catalog.services import add_picture
+    from demo.seed import STAFF, _demo_code, seed
     from partners.services import create_token
     from shop.db import session
-    from shop.demo import STAFF, _demo_code, seed
 
     with app.app_context():
         seed()

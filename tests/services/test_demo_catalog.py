@@ -13,11 +13,12 @@ from catalog.importer import STAY_FAMILIES
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind
 from catalog.text import offer_search_text
+from demo import catalog as demo_catalog
+from demo.catalog import demo_offers, seed_large
+from demo.seed import seed
 from shop import clock
 from shop.audit import AuditEntry
 from shop.db import session
-from shop.demo import seed
-from shop.demo_catalog import demo_offers, seed_large
 
 
 def _count(model: Any) -> int:
@@ -150,8 +151,6 @@ def test_spec_13_seed_large_at_reduced_size(ctx, make_partner):
 
 def test_spec_13_seed_demo_large_cli(app, db, monkeypatch):
     """The flag runs the normal seed, then the benchmark catalog (sizes shrunk here)."""
-    from shop import demo_catalog
-
     real = demo_catalog.seed_large
     monkeypatch.setattr(demo_catalog, "seed_large", lambda: real(offers=100, sessions=300))
 

@@ -1,5 +1,5 @@
 """The Alembic migrations build exactly the schema the models describe, on SQLite and on
-PostgreSQL, and go down and up again on a fresh database."""
+PostgreSQL, and go down and up again on a fresh database; ``flask db`` drives them."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
+from shop import create_app
 from shop.db import Base
 from shop.migrate import alembic_config
+from tests.conftest import base_overrides, dispose_engine
 
 # PostgreSQL's full-text index is an expression only the migration knows (catalog search).
 MIGRATION_ONLY_INDEXES = {"ix_offers_search"}
@@ -49,3 +52,49 @@ def test_downgrade_to_base_and_up_again(app: Any, tmp_path: Any) -> None:
             assert _diffs(conn) == []
     finally:
         engine.dispose()
+
+
+def test_db_commands_upgrade_downgrade_current_history(smtp_server: Any, tmp_path: Any) -> None:
+    """``flask db upgrade | downgrade | current | history`` on a database of their own."""
+    local = create_app(
+        base_overrides(smtp_server[1], DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    )
+    runner = local.test_cli_runner()
+
+    def db(*args: str) -> str:
+        result = runner.invoke(args=["db", *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    scripts = ScriptDirectory.from_config(alembic_config(local))
+    head = scripts.get_current_head()
+    assert head is not None
+    previous = scripts.get_revision(head).down_revision
+    assert isinstance(previous, str)
+    try:
+        assert db("current").strip() == ""
+
+        assert db("upgrade") == "Base à jour (head).\n"
+        assert db("current").strip() == f"{head} (head)"
+        history = db("history")
+        assert all(rev.revision in history for rev in scripts.walk_revisions())
+        (marked,) = [line for line in history.splitlines() if "(current)" in line]
+        assert f"-> {head} (head) (current)" in marked
+
+        assert db("downgrade", "-1") == "Base ramenée à -1.\n"
+        assert db("current").strip() == previous
+        assert f"-> {previous} (current)" in db("history")
+
+        refused = runner.invoke(args=["db", "downgrade"])
+        assert refused.exit_code == 2, refused.output
+        assert db("current").strip() == previous
+
+        db("downgrade", "base")
+        assert db("current").strip() == ""
+        assert set(inspect(local.extensions["db"].engine).get_table_names()) <= {"alembic_version"}
+
+        db("upgrade")
+        with local.extensions["db"].engine.connect() as conn:
+            assert _diffs(conn) == []
+    finally:
+        dispose_engine(local)

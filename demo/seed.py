@@ -16,9 +16,9 @@ from auth.importer import save_records
 from auth.models import StaffUser
 from auth.services import create_staff, issue_access_code
 from catalog.models import Partner
+from demo.catalog import seed_catalog
 from shop import clock
 from shop.db import session, unit_of_work
-from shop.demo_catalog import seed_catalog
 
 PARTNERS = [
     ("sogec", "SOGEC Gestion — Billetterie C.G.O.S"),

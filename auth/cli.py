@@ -1,0 +1,92 @@
+"""The gate's commands (RULES.md §13): access codes and staff accounts, registered by the
+factory; and, in their own block below, the dossier import."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from auth.codes import normalise_cgos_number
+from auth.importer import import_file
+from auth.services import create_staff, issue_access_code
+from shop.errors import DomainError
+
+code_group = AppGroup("access-code", help="Codes d'accès prestataires.")
+
+
+@code_group.command("issue")
+@click.argument("cgos_number")
+@click.option("--print", "print_code", is_flag=True, help="Afficher le code au lieu de l'envoyer.")
+def access_code_issue(cgos_number: str, print_code: bool) -> None:
+    """Issue a new code to an agent (e-mailed, or printed); audit-logged."""
+    number = normalise_cgos_number(cgos_number)
+    try:
+        code = issue_access_code(number, actor="cli:admin", send=not print_code)
+    except DomainError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    if print_code:
+        click.echo(f"Nouveau code d'accès pour {number} : {code}")
+    else:
+        click.echo(f"Nouveau code d'accès envoyé par e-mail à l'agent {number}.")
+
+
+staff_group = AppGroup("staff", help="Comptes du personnel (opérateurs, partenaires, admins).")
+
+
+@staff_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["operator", "partner", "admin"]), required=True)
+@click.option("--partner", "partner_slug", default=None, help="Identifiant du partenaire.")
+@click.option("--name", default=None, help="Nom affiché.")
+@click.option("--password", default=None, help="Sinon demandé (ou variable STAFF_PASSWORD).")
+def staff_create(
+    email: str, role: str, partner_slug: str | None, name: str | None, password: str | None
+) -> None:
+    """Create a staff account."""
+    password = password or os.environ.get("STAFF_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            click.echo("Mot de passe requis (--password ou STAFF_PASSWORD).", err=True)
+            sys.exit(1)
+        password = getpass.getpass("Mot de passe : ")
+    try:
+        user = create_staff(
+            email, name or email.split("@")[0], role, password, partner_slug, actor="cli"
+        )
+    except DomainError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    click.echo(f"Compte {user.role} créé : {user.email}")
+
+
+# -- Member dossiers ----------------------------------------------------------------------
+# The dossier import belongs with the member dossiers: this block (and its import of
+# auth.importer above) moves as one piece into that domain's own cli module.
+
+dossier_group = AppGroup("dossier", help="Dossiers C.G.O.S embarqués.")
+
+
+@dossier_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def dossier_import(path: str) -> None:
+    """Import or update agents from a JSON Lines file; nothing is written on error."""
+    report = import_file(path, actor="cli")
+    if not report.ok:
+        for lineno, reason in report.errors:
+            click.echo(f"ligne {lineno} : {reason}", err=True)
+        click.echo(
+            f"Import refusé : {len(report.errors)} erreur(s), rien n'a été importé.", err=True
+        )
+        sys.exit(1)
+    click.echo(
+        f"{report.imported} dossier(s) importé(s) : {report.created} créé(s), "
+        f"{report.updated} mis à jour."
+    )
+
+
+COMMANDS: tuple[click.Command, ...] = (code_group, staff_group, dossier_group)

@@ -1,0 +1,33 @@
+"""The catalog's commands (RULES.md §13), registered by the factory."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from catalog.importer import import_file
+
+catalog_group = AppGroup("catalog", help="Catalogue des offres.")
+
+
+@catalog_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def catalog_import(path: str) -> None:
+    """Import offers and sessions from a JSON file; nothing is written on error."""
+    report = import_file(path, actor="cli")
+    if not report.ok:
+        for where, reason in report.errors:
+            click.echo(f"{where} : {reason}", err=True)
+        click.echo(
+            f"Import refusé : {len(report.errors)} erreur(s), rien n'a été importé.", err=True
+        )
+        sys.exit(1)
+    click.echo(
+        f"{report.offers} offre(s) et {report.sessions} séance(s) importée(s), "
+        f"{report.partners_created} partenaire(s) créé(s)."
+    )
+
+
+COMMANDS: tuple[click.Command, ...] = (catalog_group,)
