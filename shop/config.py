@@ -13,6 +13,8 @@ from typing import Any
 
 # An agent is logged out 12 hours after login whatever happens (auth.principals).
 ABSOLUTE_SESSION_HOURS = 12
+# The checkout's instance/ folder, unless INSTANCE_DIR says where (an installed wheel's
+# default would be inside site-packages).
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -41,7 +43,9 @@ def _embedded_secret_key(instance_dir: Path) -> str:
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the settings dict; ``overrides`` win (tests, scripts)."""
     overrides = overrides or {}
-    instance_dir = Path(overrides.get("INSTANCE_DIR") or INSTANCE_DIR)
+    instance_dir = Path(
+        overrides.get("INSTANCE_DIR") or os.environ.get("INSTANCE_DIR") or INSTANCE_DIR
+    )
     instance_dir.mkdir(parents=True, exist_ok=True)
     mail_server = os.environ.get("MAIL_SERVER") or None
     cfg: dict[str, Any] = {
