@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import sqlite3
 import subprocess
 import sys
-import sysconfig
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,7 +123,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
             python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=root
         ).strip()
     )
-    ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    ours = site.getsitepackages()  # this environment's, and the system's if it sees them
     (site_packages / "test_dependencies.pth").write_text("".join(f"{p}\n" for p in ours))
     _run(
         sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
