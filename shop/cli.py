@@ -10,13 +10,15 @@ from __future__ import annotations
 import sys
 
 import click
-from alembic import command
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from shop import health, migrate
+from shop import health
 from shop.jobs import run_due
 
+# The db commands import shop.migrate (Alembic) when they run, not here: every web and
+# worker process registers these commands, and Alembic would add a third of a second and
+# its plugin log lines to each start.
 db_group = AppGroup("db", help="Schéma de la base (Alembic).")
 
 
@@ -24,6 +26,8 @@ db_group = AppGroup("db", help="Schéma de la base (Alembic).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schema."""
+    from shop import migrate
+
     migrate.upgrade(current_app, revision)
     click.echo(f"Base à jour ({revision}).")
 
@@ -33,6 +37,8 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Take the schema back to REVISION (-1: one migration back; base: empty)."""
+    from shop import migrate
+
     migrate.downgrade(current_app, revision)
     click.echo(f"Base ramenée à {revision}.")
 
@@ -41,6 +47,8 @@ def db_downgrade(revision: str) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Détail de la révision.")
 def db_current(verbose: bool) -> None:
     """Print the database's revision."""
+    from shop import migrate
+
     migrate.current(current_app, verbose)
 
 
@@ -48,6 +56,8 @@ def db_current(verbose: bool) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Détail de chaque révision.")
 def db_history(verbose: bool) -> None:
     """List the migrations, newest first; the database's revision is marked (current)."""
+    from shop import migrate
+
     migrate.history(current_app, verbose)
 
 
@@ -55,6 +65,10 @@ def db_history(verbose: bool) -> None:
 @click.option("-m", "--message", required=True)
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models (developers)."""
+    from alembic import command
+
+    from shop import migrate
+
     command.revision(migrate.alembic_config(current_app), message=message, autogenerate=True)
 
 
