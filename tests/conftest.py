@@ -19,6 +19,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
+import fakeredis
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import event, text
@@ -272,6 +273,32 @@ def count_queries(app: Any) -> Callable[..., Any]:
             event.remove(engine, "before_cursor_execute", _before)
 
     return _count
+
+
+@pytest.fixture
+def fake_redis(app: Any) -> Iterator[Callable[..., fakeredis.FakeRedis]]:
+    """``fake_redis(**config)`` installs a fakeredis client as the store's Redis (the
+    caches, the session cache, the mail drain flag) with ``config``, for one test. Its keys
+    expire as on a real server, so a test can watch a lifetime end; with
+    ``connected=False`` every command fails as with Redis down."""
+    names = {"REDIS_URL"}
+    saved: dict[str, Any] = {}
+
+    def _install(connected: bool = True, **config: Any) -> fakeredis.FakeRedis:
+        names.update(config)
+        saved.update({k: app.config.get(k) for k in names if k not in saved})
+        app.config.update(REDIS_URL="redis://cache.invalid:6379/14", **config)
+        server = fakeredis.FakeServer()
+        server.connected = connected
+        client = fakeredis.FakeRedis(server=server)
+        app.extensions["cache_redis"] = client
+        app.extensions.pop("cache_mirror", None)  # each test starts with no page copied
+        return client
+
+    yield _install
+    app.config.update(saved)
+    for name in ("cache_redis", "cache_mirror", "cache_paused"):
+        app.extensions.pop(name, None)
 
 
 # -- factories and login helpers ----------------------------------------------------------

@@ -229,6 +229,27 @@ def test_r_dos_4_stale_cache_is_served_when_the_service_is_down(ctx, app, remote
         dossier_source().get(number)
 
 
+def test_r_dos_4_a_fresh_process_has_the_kept_answer_until_its_keep_lapses(
+    ctx, app, remote, fake_redis
+):
+    """The last good answer is kept in Redis for DOSSIER_KEEP_SECONDS: a fresh process
+    serves it while the service fails, and no longer once Redis expired it."""
+    fake = fake_redis(DOSSIER_KEEP_SECONDS=0.3)
+    number = remote.add()["cgos_number"]
+    fresh = dossier_source().get(number)
+    [key] = fake.keys("*dossier:*")
+    assert 0 < fake.pttl(key) <= 300
+
+    remote.mode = "500"
+    RemoteDossierSource.clear_cache()  # a fresh process
+    assert dossier_source().get(number) == fresh
+    time.sleep(0.35)
+    assert fake.keys("*dossier:*") == []
+    RemoteDossierSource.clear_cache()
+    with pytest.raises(DossierServiceUnavailable):
+        dossier_source().get(number)
+
+
 @pytest.mark.parametrize("mode", ["500", "slow"])
 def test_r_dos_4_login_while_service_down_explains_and_does_not_crash(app, client, remote, mode):
     number = remote.add()["cgos_number"]
