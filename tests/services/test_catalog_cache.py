@@ -64,7 +64,7 @@ def test_rendered_cards_shared_and_the_page_around_them_still_the_agent_s(
 ):
     """R-CAT-5 listings: the cards come from the shared cache; the greeting, the filters and
     the cart link are the agent's own; only the session and the dossier are read."""
-    from tests.conftest import login_agent
+    from tests.factories import login_agent
 
     fake = with_redis()
     make_offer(kind="billet_ouvert", title="Parc <partagé>", stock=5)

@@ -21,7 +21,7 @@ from shop.mail import (
     drain_outbox,
     queue_mail,
 )
-from tests.conftest import free_port
+from tests.harness import free_port
 
 FLAG_KEY = f"{_PREFIX}{DRAIN_FLAG}"
 

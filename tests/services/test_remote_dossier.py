@@ -6,92 +6,18 @@ A real HTTP server on loopback plays the dossier service; switches make it answe
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
 
 import pytest
 
 from auth.dossier_format import Child
 from auth.dossiers import DossierServiceUnavailable, RemoteDossierSource, dossier_source
 from auth.services import issue_access_code
-from tests.conftest import agent_json, free_port, login_agent
-
-PREFIX = "/dossiers/"
-
-
-class FakeDossierService:
-    """What the fake service knows and how it misbehaves; it counts every request."""
-
-    def __init__(self) -> None:
-        self.dossiers: dict[str, dict[str, Any]] = {}
-        self.mode = "ok"  # ok | 404 | 500 | not_json | bad_record | slow
-        self.delay = 1.0
-        self.requests: list[str] = []
-        self.release = threading.Event()  # cuts a slow answer short at teardown
-        self.url = ""
-
-    def add(self, **overrides: Any) -> dict[str, Any]:
-        data = agent_json(**overrides)
-        self.dossiers[data["cgos_number"]] = data
-        return data
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Any
-
-    def do_GET(self) -> None:  # noqa: N802
-        fake: FakeDossierService = self.server.fake
-        fake.requests.append(self.path)
-        mode = fake.mode
-        if mode == "slow":
-            fake.release.wait(fake.delay)
-        if mode == "500":
-            return self._send(500, b'{"error": "panne"}')
-        if mode == "not_json":
-            return self._send(200, b"<html>Maintenance</html>")
-        number = unquote(self.path[len(PREFIX) :]) if self.path.startswith(PREFIX) else ""
-        data = fake.dossiers.get(number)
-        if mode == "404" or data is None:
-            return self._send(404, b'{"error": "inconnu"}')
-        if mode == "bad_record":
-            data = {**data, "region": "Atlantide"}
-        return self._send(200, json.dumps(data).encode())
-
-    def _send(self, status: int, body: bytes) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass  # the store gave up waiting (timeout test)
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def dossier_service() -> Iterator[FakeDossierService]:
-    fake = FakeDossierService()
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Handler)
-    server.fake = fake  # type: ignore[attr-defined]
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield fake
-    finally:
-        fake.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+from tests.dossier_standin import PREFIX, FakeDossierService
+from tests.factories import login_agent
 
 
 @pytest.fixture

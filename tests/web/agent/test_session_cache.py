@@ -14,8 +14,7 @@ from sqlalchemy import select
 from auth.models import WebSession
 from auth.principals import _cache_key
 from shop import cache
-from tests.conftest import login_agent
-from tests.web.agent.test_shared_pages import NOW_PARIS
+from tests.factories import NOW_PARIS, login_agent
 
 
 @pytest.fixture

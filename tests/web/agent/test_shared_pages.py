@@ -10,9 +10,8 @@ from datetime import datetime
 import fakeredis
 import pytest
 
-from tests.conftest import login_agent
+from tests.factories import NOW_PARIS, login_agent
 
-NOW_PARIS = datetime(2027, 3, 1, 10, 0)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -61,7 +60,7 @@ def _without_tokens(page: str) -> str:
 
 @pytest.fixture
 def offers(make_offer):
-    from tests.web.agent.test_catalog import utc
+    from tests.factories import utc
 
     dated = make_offer(title="Concert partagé", sessions=[(utc(datetime(2027, 4, 2, 20, 0)), 12)])
     open_ticket = make_offer(kind="billet_ouvert", title="Parc partagé", stock=7)
