@@ -7,30 +7,21 @@ any network connection outside loopback fails the test.
 
 from __future__ import annotations
 
-import os
 import socket
-import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from datetime import datetime
 from typing import Any
 
+import fakeredis
 import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 
 from shop import create_app
-from shop.db import Base
-
-_TMP = tempfile.mkdtemp(prefix="cgos-tests-")
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.db"
-IS_POSTGRES = DATABASE_URL.startswith("postgresql")
-
+from tests.dossier_standin import FakeDossierService, serve_dossiers
+from tests.factories import _counter, agent_json
+from tests.harness import Clock, Mailbox, base_overrides, dispose_engine, reset_schema, serve_mail
 
 # -- network guard ------------------------------------------------------------------------
 
@@ -53,58 +44,6 @@ def _no_stray_network(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- mail ---------------------------------------------------------------------------------
 
 
-class Mailbox:
-    """Messages received by the local SMTP server."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self._cond = threading.Condition()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        with self._cond:
-            self.messages.append(msg)
-            self._cond.notify_all()
-        return "250 OK"
-
-    def clear(self) -> None:
-        with self._cond:
-            self.messages.clear()
-
-    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self.messages) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"expected {count} mail(s), got {len(self.messages)}")
-                self._cond.wait(left)
-            return list(self.messages)
-
-    @staticmethod
-    def text_of(msg: EmailMessage) -> str:
-        part = msg.get_body(preferencelist=("plain",))
-        return part.get_content() if part else ""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve_mail(box: Mailbox) -> Iterator[int]:
-    """A local SMTP server delivering to ``box`` on a free loopback port; yields the port."""
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
-
-
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox()
@@ -120,90 +59,6 @@ def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
 
 
 # -- app and database ---------------------------------------------------------------------
-
-
-def reset_schema(app: Any) -> None:
-    """Empty database, then the Alembic migrations: the tests run on the real schema."""
-    from shop.migrate import upgrade
-
-    engine = app.extensions["db"].engine
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    else:
-        Base.metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade(app)
-
-
-def dispose_engine(app: Any) -> None:
-    """Close an app's pooled connections once this process's mail sender is done with them:
-    a connection the sender thread still held would go back to the discarded pool and be
-    garbage-collected open (a ResourceWarning, an error in this suite)."""
-    from shop import mail_thread
-
-    mail_thread.join(10)
-    app.extensions["db"].engine.dispose()
-
-
-def truncate_all(app: Any) -> None:
-    """For tests that commit for real (browser, concurrency)."""
-    engine = app.extensions["db"].engine
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
-
-
-class Clock:
-    """A settable clock; ``None`` means the real time."""
-
-    def __init__(self) -> None:
-        self.current: datetime | None = None
-
-    def __call__(self) -> datetime:
-        return self.current or datetime.now(UTC)
-
-    def set(self, value: datetime | date | str) -> None:
-        """Accepts an aware datetime, a naive Paris datetime, a date (noon Paris) or ISO text."""
-        from shop.clock import PARIS
-
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        if isinstance(value, date) and not isinstance(value, datetime):
-            value = datetime(value.year, value.month, value.day, 12, 0)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=PARIS)
-        self.current = value
-
-    def advance(self, **kwargs: float) -> None:
-        self.current = self() + timedelta(**kwargs)
-
-
-def base_overrides(smtp_port: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "TESTING": True,
-        "DATABASE_URL": DATABASE_URL,
-        "INSTANCE_DIR": _TMP,
-        "SECRET_KEY": "test-secret-key",
-        "WTF_CSRF_ENABLED": False,
-        # Flask-Limiter is one object per process: keep it on with a limit no test
-        # reaches; test_security lowers the limit to check it.
-        "RATELIMIT_ENABLED": True,
-        "RATELIMIT_LOGIN": "100000 per minute",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp_port,
-        "MAIL_TIMEOUT": 5,
-        "MAIL_SUPPRESS_SEND": False,
-        "SESSION_COOKIE_SECURE": False,
-        "REDIS_URL": None,  # mails inline, whatever the developer's shell says
-        **extra,
-    }
 
 
 @pytest.fixture(scope="session")
@@ -274,64 +129,33 @@ def count_queries(app: Any) -> Callable[..., Any]:
     return _count
 
 
+@pytest.fixture
+def fake_redis(app: Any) -> Iterator[Callable[..., fakeredis.FakeRedis]]:
+    """``fake_redis(**config)`` installs a fakeredis client as the store's Redis (the
+    caches, the session cache, the mail drain flag) with ``config``, for one test. Its keys
+    expire as on a real server, so a test can watch a lifetime end; with
+    ``connected=False`` every command fails as with Redis down."""
+    names = {"REDIS_URL"}
+    saved: dict[str, Any] = {}
+
+    def _install(connected: bool = True, **config: Any) -> fakeredis.FakeRedis:
+        names.update(config)
+        saved.update({k: app.config.get(k) for k in names if k not in saved})
+        app.config.update(REDIS_URL="redis://cache.invalid:6379/14", **config)
+        server = fakeredis.FakeServer()
+        server.connected = connected
+        client = fakeredis.FakeRedis(server=server)
+        app.extensions["cache_redis"] = client
+        app.extensions.pop("cache_mirror", None)  # each test starts with no page copied
+        return client
+
+    yield _install
+    app.config.update(saved)
+    for name in ("cache_redis", "cache_mirror", "cache_paused"):
+        app.extensions.pop(name, None)
+
+
 # -- factories and login helpers ----------------------------------------------------------
-
-_counter = iter(range(10_000_000, 99_999_999))
-
-
-def agent_json(**overrides: Any) -> dict[str, Any]:
-    """One line of the dossier import format (RULES.md §13), valid unless overridden."""
-    n = next(_counter)
-    data: dict[str, Any] = {
-        "cgos_number": f"{n:08d}T",
-        "civilite": "Mme",
-        "nom": "Testeuse",
-        "prenom": "Camille",
-        "birth_date": "1984-05-20",
-        "email": f"camille.{n}@exemple.fr",
-        "phone": "0600000000",
-        "address": {
-            "line1": "1 rue de l'Hôpital",
-            "line2": None,
-            "postal_code": "69003",
-            "city": "Lyon",
-            "country": "FR",
-        },
-        "etablissement": "Hospices Civils de Lyon",
-        "etablissement_city": "Lyon",
-        "region": "Rhône-Alpes",
-        "status": "actif",
-        "dossier_year": date.today().year,
-        "qf": 696.0,
-        "household_id": f"H-{n}",
-        "children": [],
-    }
-    data.update(overrides)
-    return data
-
-
-def stay_fields(
-    family: str = "prix_reduit_adultes", starts: date = date(2027, 7, 10), **overrides: Any
-) -> dict[str, Any]:
-    """A week's stay from ``starts``: 620 € per adult, 380 € per child (public prices), 30
-    places, bookable until 1 March 2027 unless overridden. Fits make_offer and OfferData."""
-    fields: dict[str, Any] = dict(
-        kind="sejour",
-        category="sejours",
-        title="Village vacances — Saint-Jean-de-Monts",
-        public_price_cents=62000,
-        negotiated_price_cents=62000,
-        cgos_price_cents=62000,
-        child_public_price_cents=38000,
-        deliveries=("email",),
-        stock=30,
-        stay_family=family,
-        stay_starts_on=starts,
-        stay_ends_on=starts + timedelta(days=7),
-        sale_closes_at=datetime(2027, 3, 1, 12, 0),
-    )
-    fields.update(overrides)
-    return fields
 
 
 @pytest.fixture
@@ -374,14 +198,6 @@ def make_staff(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
         return email, password
 
     return _make
-
-
-def login_agent(client: Any, number: str, code: str) -> Any:
-    return client.post("/connexion", data={"cgos_number": number, "access_code": code})
-
-
-def login_staff(client: Any, email: str, password: str) -> Any:
-    return client.post("/gestion/connexion", data={"email": email, "password": password})
 
 
 @pytest.fixture
@@ -446,3 +262,10 @@ def make_offer(app: Any, db: Any, make_partner: Callable[..., int]) -> Callable[
             return offer.id
 
     return _make
+
+
+@pytest.fixture
+def dossier_service() -> Iterator[FakeDossierService]:
+    """The remote dossier service's stand-in on the loopback (tests/dossier_standin.py)."""
+    with serve_dossiers() as fake:
+        yield fake

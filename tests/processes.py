@@ -4,16 +4,18 @@ touching the machine's (which other suites and the benchmark use)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.harness import DATABASE_URL, free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -86,3 +88,66 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.close()
+
+
+# -- a Celery worker or beat on the machine's Redis (the Celery bridge and fault tests) ----
+
+ROOT = Path(__file__).resolve().parents[1]
+# A developer running several suites at once gives each its own database.
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+WAIT_SECONDS = 20  # worker start-up (imports, app) included; it usually takes 2-3 s
+
+
+@contextmanager
+def celery_process(
+    command: list[str], smtp_port: int, log: Path, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``celery -A shop.celery_app <command>`` with the test database and SMTP server."""
+    environ = {
+        **os.environ,
+        "REDIS_URL": REDIS_TEST_URL,
+        "DATABASE_URL": DATABASE_URL,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_port),
+        "MAIL_TIMEOUT": "5",
+        "SECRET_KEY": "test-secret-key",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        **env,
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "shop.celery_app", *command, "-l", "INFO"],
+            cwd=ROOT,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+WORKER = [
+    "worker",
+    "--pool=solo",
+    "--without-gossip",
+    "--without-mingle",
+    "--without-heartbeat",
+    f"--hostname=cgos-test-{os.getpid()}@127.0.0.1",
+]
+
+
+def wait_until(check: Callable[[], bool], log: Path, what: str) -> float:
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > WAIT_SECONDS:
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise AssertionError(f"{what}: not seen within {WAIT_SECONDS} s\n{tail}")
+        time.sleep(0.1)
+    return time.monotonic() - started

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from shop import create_app
-from tests.conftest import IS_POSTGRES, Clock, Mailbox, base_overrides, dispose_engine, truncate_all
+from tests.harness import IS_POSTGRES, Clock, Mailbox, base_overrides, dispose_engine, truncate_all
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from orders import services
 from orders.models import HouseholdYear, Order
 from shop.db import session, unit_of_work
 from shop.errors import DomainError
-from tests.conftest import agent_json
+from tests.factories import agent_json
 
 
 class Admin:

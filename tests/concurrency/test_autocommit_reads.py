@@ -20,7 +20,8 @@ from auth.importer import save_records
 from auth.models import WebSession
 from auth.services import issue_access_code
 from shop.db import read_connection, session, unit_of_work
-from tests.conftest import agent_json, dispose_engine, login_agent
+from tests.factories import agent_json, login_agent
+from tests.harness import dispose_engine
 
 CODE = "ABCD2345"
 
@@ -127,7 +128,7 @@ def test_defect_2_a_fresh_engine_whose_first_use_is_a_write(
     whose first database access is a write (logout, partner API, webhook, payment) must
     open a real transaction, not fail because the dialect has not met the server yet."""
     from shop import create_app
-    from tests.conftest import base_overrides
+    from tests.harness import base_overrides
 
     fresh = create_app(base_overrides(smtp_server[1]))
     try:

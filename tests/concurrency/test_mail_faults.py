@@ -19,15 +19,8 @@ from shop.db import session
 from shop.jobs import run_task
 from shop.mail import MailStatus, OutboxMail
 from tests.concurrency.helpers import seed_agents, seed_offer
-from tests.conftest import (
-    Clock,
-    Mailbox,
-    base_overrides,
-    dispose_engine,
-    free_port,
-    login_agent,
-    truncate_all,
-)
+from tests.factories import login_agent
+from tests.harness import Clock, Mailbox, base_overrides, dispose_engine, free_port, truncate_all
 
 HANG_LIMIT = 30.0  # seconds a DATA stays unanswered at most, should the test fail early
 

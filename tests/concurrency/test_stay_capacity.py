@@ -18,15 +18,8 @@ from catalog.services import OfferData, create_offer
 from orders import cart as carts
 from orders.models import HouseholdYear
 from shop.db import session
-from tests.concurrency.helpers import (
-    Admin,
-    Buyer,
-    load_agent,
-    rush,
-    rush_partner_id,
-    seed_agents,
-)
-from tests.conftest import stay_fields
+from tests.concurrency.helpers import Admin, Buyer, load_agent, rush, rush_partner_id, seed_agents
+from tests.factories import stay_fields
 from vacations import bookings
 
 

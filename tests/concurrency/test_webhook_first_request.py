@@ -15,7 +15,7 @@ from orders.models import Order, Payment
 from shop import create_app
 from shop.db import session
 from tests.concurrency.helpers import fill_cart, load_agent, seed_agents, seed_offer
-from tests.conftest import Clock, Mailbox, base_overrides, dispose_engine
+from tests.harness import Clock, Mailbox, base_overrides, dispose_engine
 from tests.stripe_standin import StripeStandin, delivery, make_event
 
 WEBHOOK_SECRET = "whsec_test_fresh"

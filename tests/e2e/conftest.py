@@ -18,7 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from shop import create_app
-from tests.conftest import Clock, Mailbox, base_overrides, dispose_engine, free_port, truncate_all
+from tests.harness import Clock, Mailbox, base_overrides, dispose_engine, free_port, truncate_all
 from tests.stripe_standin import StripeStandin
 
 WEBHOOK_SECRET = "whsec_test_e2e"

@@ -13,7 +13,7 @@ from auth.services import issue_access_code
 from catalog.models import Partner
 from catalog.services import OfferData, create_offer, save_session
 from shop.db import unit_of_work
-from tests.conftest import agent_json
+from tests.factories import agent_json
 
 CODE = "ABCD2345"
 
@@ -62,3 +62,17 @@ def login(page: Page, live_server: Any, number: str) -> None:
     page.get_by_label("Code d'accès prestataires").fill(CODE)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", name="Bonjour Camille")).to_be_visible()
+
+
+def _to_checkout(page: Page, title: str, quantity: int, dated: bool) -> None:
+    page.get_by_label("Rechercher un spectacle, un parc, une carte…").fill(title)
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name=title).click()
+    if dated:
+        page.locator(".calendar td.has-session a").first.click()
+        page.locator(".session-list a").first.click()
+    page.get_by_label("Quantité").fill(str(quantity))
+    page.get_by_role("button", name="Ajouter au panier").click()
+    page.get_by_role("link", name="Finaliser ma commande").click()
+    expect(page.get_by_role("heading", level=1, name="Finaliser ma commande")).to_be_visible()
+    page.get_by_label("J'accepte les conditions générales de vente").check()

@@ -10,7 +10,8 @@ from playwright.sync_api import Page, expect
 
 from auth.dossier_format import parse_dossier
 from auth.importer import save_records
-from tests.conftest import Mailbox, agent_json
+from tests.factories import agent_json
+from tests.harness import Mailbox
 
 pytestmark = pytest.mark.e2e
 

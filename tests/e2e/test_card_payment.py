@@ -28,9 +28,8 @@ from orders import cart as carts
 from orders import services
 from orders.models import Order, Payment
 from shop.db import session
-from tests.conftest import Mailbox
-from tests.e2e.helpers import login, seed_agent, seed_offer
-from tests.e2e.test_checkout_flow import _to_checkout
+from tests.e2e.helpers import _to_checkout, login, seed_agent, seed_offer
+from tests.harness import Mailbox
 from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.e2e

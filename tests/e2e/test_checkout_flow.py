@@ -16,23 +16,9 @@ from catalog.models import Offer
 from orders.models import ETicket
 from shop.db import session
 from shop.jobs import run_due
-from tests.e2e.helpers import login, seed_agent, seed_offer
+from tests.e2e.helpers import _to_checkout, login, seed_agent, seed_offer
 
 pytestmark = pytest.mark.e2e
-
-
-def _to_checkout(page: Page, title: str, quantity: int, dated: bool) -> None:
-    page.get_by_label("Rechercher un spectacle, un parc, une carte…").fill(title)
-    page.get_by_role("button", name="Rechercher").click()
-    page.get_by_role("link", name=title).click()
-    if dated:
-        page.locator(".calendar td.has-session a").first.click()
-        page.locator(".session-list a").first.click()
-    page.get_by_label("Quantité").fill(str(quantity))
-    page.get_by_role("button", name="Ajouter au panier").click()
-    page.get_by_role("link", name="Finaliser ma commande").click()
-    expect(page.get_by_role("heading", level=1, name="Finaliser ma commande")).to_be_visible()
-    page.get_by_label("J'accepte les conditions générales de vente").check()
 
 
 def test_e_billets_by_demo_card_then_download(live_server: Any, browser_page: Page) -> None:

@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 
 from auth.services import create_staff
 from shop.money import format_eur
-from tests.conftest import Mailbox
 from tests.e2e.helpers import seed_agent, seed_offer
+from tests.harness import Mailbox
 
 pytestmark = pytest.mark.e2e
 

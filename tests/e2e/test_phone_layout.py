@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from catalog.models import OfferSession
 from shop.db import session
-from tests.conftest import stay_fields
 from tests.e2e.helpers import CODE, login, seed_agent, seed_offer
 from tests.e2e.layout import Look
+from tests.factories import stay_fields
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from shop.db import session
 from shop.jobs import run_due
-from tests.conftest import Mailbox, stay_fields
 from tests.e2e.helpers import login, seed_agent, seed_offer
+from tests.factories import stay_fields
+from tests.harness import Mailbox
 from vacations.models import PrixMiniRegistration
 
 pytestmark = pytest.mark.e2e

@@ -13,18 +13,8 @@ from typing import Any
 
 import pytest
 
-from shop import create_app
-from shop.extensions import limiter
-from tests.conftest import (
-    Clock,
-    Mailbox,
-    base_overrides,
-    dispose_engine,
-    serve_mail,
-    truncate_all,
-)
+from tests.harness import Mailbox, serve_mail
 from tests.processes import RedisServer, redis_server
-from tests.services.test_remote_dossier import dossier_service  # noqa: F401 - a fixture
 
 
 class SlowMailbox(Mailbox):
@@ -52,25 +42,3 @@ def slow_smtp() -> Iterator[tuple[SlowMailbox, int]]:
 def private_redis() -> Iterator[RedisServer]:
     with redis_server() as server:
         yield server
-
-
-def committing_app(app: Any, smtp_port: int, **overrides: Any) -> Any:
-    """A second app on the test database that commits for real (``app`` made the schema).
-
-    Flask-Limiter is one object per process: binding it to this app takes it from the
-    session app, so ``close_app`` gives it back."""
-    saved = (limiter._storage, limiter._limiter, limiter._storage_dead)
-    real = create_app(base_overrides(smtp_port, **overrides))
-    real.extensions["saved_limiter"] = saved
-    assert real.extensions["db"] is not app.extensions["db"]
-    real.extensions["clock"] = Clock()
-    truncate_all(real)
-    return real
-
-
-def close_app(real: Any) -> None:
-    limiter._storage, limiter._limiter, limiter._storage_dead = real.extensions["saved_limiter"]
-    truncate_all(real)
-    if "celery" in real.extensions:
-        real.extensions["celery"].close()
-    dispose_engine(real)

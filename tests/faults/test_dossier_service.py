@@ -19,10 +19,9 @@ import pytest
 from auth.dossiers import RemoteDossierSource
 from auth.services import issue_access_code
 from tests.concurrency.helpers import seed_offer
-from tests.conftest import free_port
-from tests.faults.conftest import close_app, committing_app
+from tests.dossier_standin import FakeDossierService
 from tests.faults.shop_flow import CODE, STOCK, Store, assert_consistent, buy, login, no_5xx
-from tests.services.test_remote_dossier import FakeDossierService
+from tests.harness import close_app, committing_app, free_port
 
 TIMEOUT = 0.5
 

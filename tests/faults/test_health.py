@@ -18,8 +18,8 @@ import pytest
 from shop import create_app
 from shop.extensions import limiter
 from shop.health import HEARTBEAT_KEY, heartbeat
-from tests.conftest import base_overrides, dispose_engine, free_port
-from tests.services.test_remote_dossier import FakeDossierService
+from tests.dossier_standin import FakeDossierService
+from tests.harness import base_overrides, dispose_engine, free_port
 
 NAMES = ("base de données", "redis", "worker", "smtp", "service des dossiers")
 

@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from shop.db import session
 from shop.mail import MailStatus, OutboxMail, retry_pending
-from tests.faults.conftest import close_app, committing_app
 from tests.faults.shop_flow import (
     assert_consistent,
     buy,
@@ -30,6 +29,7 @@ from tests.faults.shop_flow import (
     seed_store,
     staff_login,
 )
+from tests.harness import close_app, committing_app
 
 LIMIT = 6  # login POSTs per minute and address, during the test
 

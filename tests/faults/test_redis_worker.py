@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from shop import clock, jobs
 from shop.db import session, unit_of_work
 from shop.mail import MailStatus, OutboxMail
-from tests.concurrency.test_celery_bridge import WORKER, celery_process, wait_until
-from tests.faults.conftest import close_app, committing_app
+from tests.harness import close_app, committing_app
+from tests.processes import WORKER, celery_process, wait_until
 
 HOSTNAME = WORKER[-1]
 

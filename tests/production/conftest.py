@@ -29,14 +29,7 @@ from typing import Any
 import pytest
 
 from shop import create_app
-from tests.conftest import (
-    DATABASE_URL,
-    Clock,
-    Mailbox,
-    base_overrides,
-    dispose_engine,
-    truncate_all,
-)
+from tests.harness import DATABASE_URL, Clock, Mailbox, base_overrides, dispose_engine, truncate_all
 from tests.processes import RedisServer
 from tests.production import seed
 from tests.production.client import Browser

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.harness import free_port
 from tests.processes import wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]

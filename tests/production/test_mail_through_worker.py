@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.conftest import Mailbox
+from tests.harness import Mailbox
 
 DEADLINE_SECONDS = 30  # the worker drains the outbox a moment after each commit
 

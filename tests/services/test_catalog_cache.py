@@ -6,36 +6,11 @@ from __future__ import annotations
 import pytest
 
 
-class FakeRedis:
-    def __init__(self, broken: bool = False):
-        self.data: dict[str, bytes] = {}
-        self.broken = broken
-        self.ttl: dict[str, int] = {}
-
-    def get(self, key):
-        if self.broken:
-            raise ConnectionError("redis down")
-        return self.data.get(key)
-
-    def set(self, key, value, ex=None):
-        if self.broken:
-            raise ConnectionError("redis down")
-        self.data[key] = value.encode()
-        self.ttl[key] = ex
-
-
 @pytest.fixture
-def with_redis(app, db):
-    saved = {k: app.config.get(k) for k in ("REDIS_URL", "CATALOG_CACHE_SECONDS")}
-    app.config.update(REDIS_URL="redis://cache.invalid:6379/14", CATALOG_CACHE_SECONDS=30)
-
-    def _install(client):
-        app.extensions["cache_redis"] = client
-        return client
-
-    yield _install
-    app.config.update(saved)
-    app.extensions.pop("cache_redis", None)
+def with_redis(db, fake_redis):
+    """``with_redis()`` a fakeredis as the catalog cache's Redis (30 s);
+    ``with_redis(connected=False)`` one that is down."""
+    return lambda connected=True: fake_redis(connected=connected, CATALOG_CACHE_SECONDS=30)
 
 
 def test_without_redis_nothing_is_cached(app, db, count_queries):
@@ -55,7 +30,7 @@ def test_listing_computed_once_then_shared(app, with_redis, make_offer, count_qu
     from catalog import queries
     from shop import clock
 
-    fake = with_redis(FakeRedis())
+    fake = with_redis()
     make_offer(kind="billet_ouvert", title="Parc partagé", stock=5)
     with app.test_request_context():
         now = clock.utcnow()
@@ -70,14 +45,14 @@ def test_listing_computed_once_then_shared(app, with_redis, make_offer, count_qu
         with count_queries() as n:
             assert queries.category_counts(None, now) == counts
         assert n() == 0
-    assert set(fake.ttl.values()) == {30}
+    assert {fake.ttl(key) for key in fake.scan_iter()} == {30}
 
 
 def test_redis_outage_falls_back_to_the_database(app, with_redis, make_offer):
     from catalog import queries
     from shop import clock
 
-    with_redis(FakeRedis(broken=True))
+    with_redis(connected=False)
     oid = make_offer(kind="billet_ouvert", title="Parc sans cache", stock=5)
     with app.test_request_context():
         page = queries.search_offers(queries.Filters(q="sans cache"), None, clock.utcnow())
@@ -89,15 +64,15 @@ def test_rendered_cards_shared_and_the_page_around_them_still_the_agent_s(
 ):
     """R-CAT-5 listings: the cards come from the shared cache; the greeting, the filters and
     the cart link are the agent's own; only the session and the dossier are read."""
-    from tests.conftest import login_agent
+    from tests.factories import login_agent
 
-    fake = with_redis(FakeRedis())
+    fake = with_redis()
     make_offer(kind="billet_ouvert", title="Parc <partagé>", stock=5)
     number, code = make_agent(prenom="Inès")
     login_agent(client, number, code)
     first = client.get("/recherche?q=parc").get_data(as_text=True)
     assert "Parc &lt;partagé&gt;" in first  # escaped once, never twice
-    assert any(k.startswith("cgos:cache:html:listing:") for k in fake.data)
+    assert fake.keys("cgos:cache:html:listing:*")
     with count_queries() as n:
         again = client.get("/recherche?q=parc").get_data(as_text=True)
     assert "Parc &lt;partagé&gt;" in again and "1 offre" in again
@@ -109,3 +84,28 @@ def test_rendered_cards_shared_and_the_page_around_them_still_the_agent_s(
     login_agent(second, other, other_code)
     page = second.get("/recherche?q=parc").get_data(as_text=True)
     assert "Parc &lt;partagé&gt;" in page and "Paul" in page and "Inès" not in page
+
+
+def test_a_shared_listing_is_computed_again_once_its_lifetime_ends(
+    app, db, fake_redis, count_queries
+):
+    """Shared values live CATALOG_CACHE_SECONDS in Redis, then the next reader computes
+    them again (a real expiry: the keys are gone)."""
+    import time
+
+    from catalog import queries
+    from shop import clock
+
+    fake = fake_redis(CATALOG_CACHE_SECONDS=1)
+    with app.test_request_context():
+        now = clock.utcnow()
+        counts = queries.category_counts(None, now)
+        with count_queries() as n:
+            assert queries.category_counts(None, now) == counts
+        assert n() == 0
+        time.sleep(1.05)
+        assert fake.keys() == []
+        with count_queries() as n:
+            assert queries.category_counts(None, now) == counts
+        assert n() == 1
+    assert fake.keys()

@@ -15,6 +15,7 @@ from catalog.importer import import_file
 from catalog.models import Offer, OfferSession, Partner
 from shop.audit import AuditEntry
 from shop.db import session
+from tests.factories import dated
 
 
 def _write(tmp_path: Path, document: Any, name: str = "catalogue.json") -> str:
@@ -34,36 +35,6 @@ def _offer(title: str) -> Offer:
     offer = s.scalar(select(Offer).where(Offer.title == title))
     assert offer is not None, title
     return offer
-
-
-def dated(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "partner": "sogec",
-        "kind": "billet_date",
-        "category": "spectacles",
-        "title": "Le Lac des cygnes",
-        "summary": "Ballet en deux actes",
-        "description": "Tournée nationale.",
-        "venue": "Amphithéâtre du Palais des Congrès",
-        "city": "Lyon",
-        "region": None,
-        "public_price": 59,
-        "negotiated_price": "52,00",
-        "cgos_price": 12.5,
-        "deliveries": ["e_billet", "courrier", "retrait"],
-        "sessions": [
-            {"starts_at": "2027-01-15T20:30", "stock": 40},
-            {
-                "starts_at": "2027-07-14T15:00:00+02:00",
-                "stock": 2,
-                "venue": "Dôme de la Porte Maillot",
-                "city": "Paris",
-                "supply_state": "en_cours",
-            },
-        ],
-    }
-    data.update(overrides)
-    return data
 
 
 def every_kind() -> list[dict[str, Any]]:

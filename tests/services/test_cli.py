@@ -19,7 +19,8 @@ from catalog.models import Partner
 from shop.audit import AuditEntry
 from shop.db import session, unit_of_work
 from shop.mail import MailStatus, OutboxMail
-from tests.conftest import Mailbox, agent_json, login_agent
+from tests.factories import agent_json, login_agent
+from tests.harness import Mailbox
 
 CODE_RE = re.compile(rf"\b[{CODE_ALPHABET}]{{{CODE_LENGTH}}}\b")
 PASSWORD = "mot-de-passe-solide-42"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from auth.importer import import_file
 from auth.models import DossierAgent, DossierChild, Household
 from shop.db import session
-from tests.conftest import agent_json
+from tests.factories import agent_json
 
 
 def _write(tmp_path: Path, lines: list[Any], name: str = "dossiers.jsonl") -> str:

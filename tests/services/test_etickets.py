@@ -21,7 +21,7 @@ from shop.audit import AuditEntry
 from shop.db import session
 from shop.errors import DomainError
 from shop.mail import OutboxMail
-from tests.web.agent.test_catalog import NOW_PARIS, utc
+from tests.factories import NOW_PARIS, utc
 
 _tokens = count(1)
 

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 from auth.models import DossierAgent
 from catalog.models import Offer
 from shop.db import session
-from tests.conftest import agent_json
-from tests.services.test_catalog_import import dated
+from tests.factories import agent_json, dated
 
 DEEP = "[" * 100_000 + "]" * 100_000
 HUGE_NUMBER = "1" * 5000  # past Python's int/str conversion limit

@@ -14,7 +14,7 @@ from shop.db import session
 from shop.errors import DomainError
 from shop.jobs import run_due
 from shop.mail import OutboxMail
-from tests.conftest import stay_fields
+from tests.factories import stay_fields
 from vacations import lottery
 from vacations.models import PrixMiniDraw, PrixMiniRegistration
 from vacations.rates import save_table

@@ -12,7 +12,7 @@ from orders import refunds, services
 from orders.models import HouseholdYear, Order, Payment
 from shop.db import session
 from shop.errors import DomainError
-from tests.web.agent.test_catalog import NOW_PARIS, utc
+from tests.factories import NOW_PARIS, utc
 
 
 class Operator:

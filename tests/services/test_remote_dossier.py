@@ -6,92 +6,18 @@ A real HTTP server on loopback plays the dossier service; switches make it answe
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
 
 import pytest
 
 from auth.dossier_format import Child
 from auth.dossiers import DossierServiceUnavailable, RemoteDossierSource, dossier_source
 from auth.services import issue_access_code
-from tests.conftest import agent_json, free_port, login_agent
-
-PREFIX = "/dossiers/"
-
-
-class FakeDossierService:
-    """What the fake service knows and how it misbehaves; it counts every request."""
-
-    def __init__(self) -> None:
-        self.dossiers: dict[str, dict[str, Any]] = {}
-        self.mode = "ok"  # ok | 404 | 500 | not_json | bad_record | slow
-        self.delay = 1.0
-        self.requests: list[str] = []
-        self.release = threading.Event()  # cuts a slow answer short at teardown
-        self.url = ""
-
-    def add(self, **overrides: Any) -> dict[str, Any]:
-        data = agent_json(**overrides)
-        self.dossiers[data["cgos_number"]] = data
-        return data
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Any
-
-    def do_GET(self) -> None:  # noqa: N802
-        fake: FakeDossierService = self.server.fake
-        fake.requests.append(self.path)
-        mode = fake.mode
-        if mode == "slow":
-            fake.release.wait(fake.delay)
-        if mode == "500":
-            return self._send(500, b'{"error": "panne"}')
-        if mode == "not_json":
-            return self._send(200, b"<html>Maintenance</html>")
-        number = unquote(self.path[len(PREFIX) :]) if self.path.startswith(PREFIX) else ""
-        data = fake.dossiers.get(number)
-        if mode == "404" or data is None:
-            return self._send(404, b'{"error": "inconnu"}')
-        if mode == "bad_record":
-            data = {**data, "region": "Atlantide"}
-        return self._send(200, json.dumps(data).encode())
-
-    def _send(self, status: int, body: bytes) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass  # the store gave up waiting (timeout test)
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def dossier_service() -> Iterator[FakeDossierService]:
-    fake = FakeDossierService()
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Handler)
-    server.fake = fake  # type: ignore[attr-defined]
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield fake
-    finally:
-        fake.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+from tests.dossier_standin import PREFIX, FakeDossierService
+from tests.factories import login_agent
 
 
 @pytest.fixture
@@ -224,6 +150,27 @@ def test_r_dos_4_stale_cache_is_served_when_the_service_is_down(ctx, app, remote
 
     assert stale == fresh
     assert len(remote.requests) == 2  # it did try the service first
+    RemoteDossierSource.clear_cache()
+    with pytest.raises(DossierServiceUnavailable):
+        dossier_source().get(number)
+
+
+def test_r_dos_4_a_fresh_process_has_the_kept_answer_until_its_keep_lapses(
+    ctx, app, remote, fake_redis
+):
+    """The last good answer is kept in Redis for DOSSIER_KEEP_SECONDS: a fresh process
+    serves it while the service fails, and no longer once Redis expired it."""
+    fake = fake_redis(DOSSIER_KEEP_SECONDS=0.3)
+    number = remote.add()["cgos_number"]
+    fresh = dossier_source().get(number)
+    [key] = fake.keys("*dossier:*")
+    assert 0 < fake.pttl(key) <= 300
+
+    remote.mode = "500"
+    RemoteDossierSource.clear_cache()  # a fresh process
+    assert dossier_source().get(number) == fresh
+    time.sleep(0.35)
+    assert fake.keys("*dossier:*") == []
     RemoteDossierSource.clear_cache()
     with pytest.raises(DossierServiceUnavailable):
         dossier_source().get(number)

@@ -16,7 +16,7 @@ from shop.db import session, unit_of_work
 from shop.jobs import registered, run_due
 from shop.mail import REDACTED, MailStatus, OutboxMail
 from support.models import ContactMessage, ContactReply
-from tests.conftest import Mailbox
+from tests.harness import Mailbox
 
 T0 = datetime(2027, 3, 1, 9, 0)  # naive UTC, as stored
 
@@ -175,7 +175,7 @@ def test_spec_12_unordered_carts_are_emptied_after_six_months(ctx, clock, make_a
 
 
 def test_spec_12_unpaid_prix_mini_registrations_are_kept_two_years(ctx, clock, make_offer):
-    from tests.conftest import stay_fields
+    from tests.factories import stay_fields
     from vacations.models import PrixMiniRegistration
 
     offer = make_offer(**stay_fields())
@@ -200,7 +200,7 @@ def test_spec_12_unpaid_prix_mini_registrations_are_kept_two_years(ctx, clock, m
 
 def test_spec_12_a_sent_access_code_is_masked_in_the_outbox(client, make_agent, mailbox):
     """M6: the code could be read from a sent row and used to log in."""
-    from tests.web.agent.test_code_request import CODE_RE, _step1, _step2
+    from tests.factories import CODE_RE, _step1, _step2
 
     number, _ = make_agent(email="camille.martin@exemple.fr")
     _step1(client, number)
@@ -253,8 +253,8 @@ def test_spec_12_a_sent_payment_link_is_masked_in_the_outbox(
     app, client, make_staff, make_agent, make_offer, mailbox
 ):
     """The phone payment link is a working secret for 24 hours: masked once sent."""
-    from tests.conftest import login_staff
-    from tests.web.ops.test_phone_orders import card_order
+    from tests.factories import login_staff
+    from tests.web.ops.phone import card_order
 
     email, password = make_staff("operator")
     login_staff(client, email, password)

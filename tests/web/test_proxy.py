@@ -10,7 +10,7 @@ import pytest
 
 from shop import create_app
 from shop.extensions import limiter
-from tests.conftest import base_overrides
+from tests.harness import base_overrides
 
 LOGIN_LIMIT = "30 per minute;300 per hour"  # the production default
 

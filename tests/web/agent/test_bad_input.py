@@ -7,9 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import login_agent
-from tests.web.agent.test_cart import add, text
-from tests.web.agent.test_catalog import NOW_PARIS, utc
+from tests.factories import NOW_PARIS, add, login_agent, text, utc
 
 OUT_OF_RANGE = "Date hors limites : choisissez une date entre 2000 et 2100."
 

@@ -8,26 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import login_agent
-from tests.web.agent.test_catalog import NOW_PARIS, utc
-
-YEAR = NOW_PARIS.year
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
-
-
-def set_used(app, household_id: str, cents: int) -> None:
-    from orders.models import HouseholdYear
-    from shop.db import unit_of_work
-
-    with app.app_context(), unit_of_work() as s:
-        row = s.get(HouseholdYear, (household_id, YEAR))
-        if row is None:
-            s.add(HouseholdYear(household_id=household_id, year=YEAR, used_cents=cents))
-        else:
-            row.used_cents = cents
+from tests.factories import NOW_PARIS, YEAR, add, login_agent, session_id_of, set_used, text, utc
 
 
 @pytest.fixture
@@ -44,24 +25,6 @@ def shopper(client, make_agent, clock):
     login_agent(client, number, code)
     client.relogin = lambda: login_agent(client, number, code)
     return client
-
-
-def session_id_of(app, offer_id: int, index: int = 0) -> int:
-    from catalog.models import OfferSession
-    from shop.db import session
-
-    with app.app_context():
-        ids = [
-            s.id for s in session().query(OfferSession).filter_by(offer_id=offer_id).order_by("id")
-        ]
-    return ids[index]
-
-
-def add(client, offer_id, quantity, delivery="e_billet", session_id=None):
-    data = {"quantity": str(quantity), "delivery": delivery}
-    if session_id:
-        data["session_id"] = str(session_id)
-    return client.post(f"/panier/ajouter/{offer_id}", data=data)
 
 
 def test_r_cap_5_worked_example_shows_110_euros(shopper, make_offer, app):

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
 
-from tests.conftest import login_agent
-
-NOW_PARIS = datetime(2027, 3, 1, 10, 0)  # 09:00 UTC
-
-
-def utc(dt_paris: datetime) -> datetime:
-    from shop.clock import PARIS
-
-    return dt_paris.replace(tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
+from tests.factories import NOW_PARIS, login_agent, utc
 
 
 @pytest.fixture

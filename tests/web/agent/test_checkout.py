@@ -2,46 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import login_agent
-from tests.web.agent.test_cart import add, session_id_of, set_used, text
-from tests.web.agent.test_catalog import NOW_PARIS, utc
+from tests.factories import (
+    NOW_PARIS,
+    add,
+    checkout_form,
+    login_agent,
+    order_of,
+    session_id_of,
+    set_used,
+    stock_of,
+    text,
+    utc,
+)
 
 YEAR = NOW_PARIS.year
-
-
-@pytest.fixture
-def buyer(client, make_agent, clock):
-    clock.set(NOW_PARIS)
-    number, code = make_agent(household_id="H-BUY", email="acheteur@exemple.fr")
-    login_agent(client, number, code)
-    client.number = number
-    client.relogin = lambda: login_agent(client, number, code)
-    return client
-
-
-def checkout_form(client) -> dict[str, str]:
-    page = text(client.get("/commande/"))
-    token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
-    total = re.search(r'name="expected_total" value="(\d+)"', page).group(1)
-    return {
-        "checkout_token": token,
-        "expected_total": total,
-        "email": "acheteur@exemple.fr",
-        "accept_cgv": "1",
-    }
-
-
-def stock_of(app, offer_id):
-    from catalog.models import Offer
-    from shop.db import session
-
-    with app.app_context():
-        return session().get(Offer, offer_id).stock
 
 
 def used_of(app, household="H-BUY"):
@@ -51,27 +29,6 @@ def used_of(app, household="H-BUY"):
     with app.app_context():
         row = session().get(HouseholdYear, (household, YEAR))
         return row.used_cents if row else 0
-
-
-def order_of(app, number=None):
-    from orders.models import Order
-    from shop.db import session
-
-    with app.app_context():
-        q = session().query(Order)
-        return q.filter_by(number=number).one() if number else q.order_by(Order.id.desc()).first()
-
-
-@pytest.fixture
-def parc(make_offer):
-    return make_offer(
-        kind="billet_ouvert",
-        title="Parc",
-        stock=10,
-        public_price_cents=3000,
-        negotiated_price_cents=3000,
-        cgos_price_cents=2000,
-    )
 
 
 def test_r_pay_3_cheque_option_holds_stock_and_participation(buyer, parc, app, mailbox):

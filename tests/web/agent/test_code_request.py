@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
-from tests.conftest import Mailbox, login_agent
-
-CODE_RE = re.compile(r"prestataires CGOS Loisirs : ([A-Z0-9]{8})")
-
-
-def _step1(client, number, year="1984", month="5"):
-    return client.post(
-        "/code-acces", data={"cgos_number": number, "birth_year": year, "birth_month": month}
-    )
-
-
-def _step2(client, email, confirm=None):
-    return client.post(
-        "/code-acces/adresse", data={"email": email, "email_confirm": confirm or email}
-    )
+from tests.factories import CODE_RE, _step1, _step2, login_agent
+from tests.harness import Mailbox
 
 
 def test_r_gate_4_code_is_mailed_and_logs_in(client, make_agent, mailbox):

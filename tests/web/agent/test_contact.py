@@ -7,10 +7,7 @@ from __future__ import annotations
 import pytest
 from markupsafe import escape
 
-from tests.conftest import login_agent
-from tests.web.agent.test_cart import text
-from tests.web.agent.test_catalog import NOW_PARIS
-from tests.web.agent.test_my_orders import order_by_cheque
+from tests.factories import NOW_PARIS, form_data, login_agent, order_by_cheque, text
 
 
 @pytest.fixture
@@ -32,21 +29,6 @@ def writer(client, make_agent, clock):
 @pytest.fixture
 def parc(make_offer):
     return make_offer(kind="billet_ouvert", title="Parc", stock=50, cgos_price_cents=2000)
-
-
-def form_data(**overrides: str) -> dict[str, str]:
-    data = {
-        "topic": "commande",
-        "nom": "Durand",
-        "prenom": "Sophie",
-        "etablissement": "CHU de Grenoble",
-        "email": "sophie.durand@exemple.fr",
-        "phone": "06 12 34 56 78",
-        "order_number": "",
-        "body": "Mes billets ne sont pas arrivés.",
-    }
-    data.update(overrides)
-    return data
 
 
 def messages_of(app, number):

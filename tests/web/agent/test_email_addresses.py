@@ -15,9 +15,7 @@ from orders.models import Order
 from shop.db import session, unit_of_work
 from shop.jobs import run_due
 from shop.mail import MailStatus, OutboxMail, queue_mail
-from tests.conftest import agent_json, login_agent
-from tests.web.agent.test_cart import add, text
-from tests.web.agent.test_checkout import checkout_form
+from tests.factories import add, agent_json, checkout_form, login_agent, text
 
 BAD = [
     "x@exemple.fr\r\nBcc: victime@exemple.fr",
@@ -87,7 +85,7 @@ def test_r_ord_6_digital_magazine_reader_email_is_checked(buyer, make_offer, app
 
 
 def test_r_ord_6_contact_form_refuses_a_bad_email_beside_the_field(client, make_agent):
-    from tests.web.agent.test_contact import form_data
+    from tests.factories import form_data
 
     number, code = make_agent()
     login_agent(client, number, code)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from tests.conftest import login_agent
+from tests.factories import login_agent
 
 MEMBERS_ONLY = ["/", "/?x=1"]
 PUBLIC = [

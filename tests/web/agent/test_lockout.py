@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from tests.conftest import login_agent, login_staff
+from tests.factories import login_agent, login_staff
 
 ATTACKER = "203.0.113.9"
 AGENT = "198.51.100.7"

@@ -10,10 +10,16 @@ import pytest
 from markupsafe import escape
 from pypdf import PdfReader
 
-from tests.conftest import login_agent
-from tests.web.agent.test_cart import add, session_id_of, text
-from tests.web.agent.test_catalog import NOW_PARIS, utc
-from tests.web.agent.test_checkout import checkout_form
+from tests.factories import (
+    NOW_PARIS,
+    add,
+    checkout_form,
+    login_agent,
+    order_by_cheque,
+    session_id_of,
+    text,
+    utc,
+)
 
 YEAR = NOW_PARIS.year
 
@@ -59,12 +65,6 @@ def order_by_card(client, items, pay=True) -> str:
     if pay:
         client.post(resp.location, data={"outcome": "succeed"})
     return number
-
-
-def order_by_cheque(client, offer_id, qty=1) -> str:
-    add(client, offer_id, qty)
-    resp = client.post("/commande/", data=checkout_form(client) | {"payment_method": "cheque"})
-    return resp.location.rsplit("/", 1)[1]
 
 
 def fee_labels(app, number) -> list[str]:

@@ -4,22 +4,22 @@ process at once and an expired session is refused."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+import fakeredis
 import pytest
 from sqlalchemy import select
 
 from auth.models import WebSession
 from auth.principals import _cache_key
 from shop import cache
-from tests.conftest import login_agent
-from tests.memory_redis import MemoryRedis, memory_redis
-from tests.web.agent.test_shared_pages import NOW_PARIS
+from tests.factories import NOW_PARIS, login_agent
 
 
 @pytest.fixture
-def redis_on(app, db):
-    yield from memory_redis(app, SESSION_CACHE_SECONDS=10)
+def redis_on(db, fake_redis) -> fakeredis.FakeRedis:
+    return fake_redis(SESSION_CACHE_SECONDS=10)
 
 
 @pytest.fixture
@@ -31,21 +31,21 @@ def agent(app, make_agent, clock):
     return client
 
 
-def _session_keys(fake: MemoryRedis) -> list[str]:
-    return [k for k in fake.data if ":session:" in k]
+def _session_keys(fake: fakeredis.FakeRedis) -> list[str]:
+    return [k.decode() for k in fake.keys("*:session:*")]
 
 
 def test_pages_in_quick_succession_read_the_session_once(redis_on, agent, count_queries) -> None:
     assert agent.get("/mes-commandes/").status_code == 200
     [key] = _session_keys(redis_on)
-    assert redis_on.ttl_ms[key] == 10_000  # never longer than SESSION_CACHE_SECONDS
+    assert 9_000 < redis_on.pttl(key) <= 10_000  # never longer than SESSION_CACHE_SECONDS
     with count_queries() as n:
         assert agent.get("/mon-espace/").status_code == 200
         first = n()
     with count_queries() as n:
         assert agent.get("/mon-espace/").status_code == 200
         assert n() == first  # same page, same statements: none for the session
-    redis_on.data.clear()
+    redis_on.flushdb()
     with count_queries() as n:
         assert agent.get("/mon-espace/").status_code == 200
         assert n() == first + 1  # without the cached rows: the session read
@@ -70,7 +70,7 @@ def test_a_request_still_holding_the_old_rows_cannot_revive_a_logged_out_session
     logout only adds a missing entry, so it cannot put the session back."""
     assert agent.get("/mon-espace/").status_code == 200
     [key] = _session_keys(redis_on)
-    rows = redis_on.data[key]
+    rows = redis_on.get(key)
     copy = app.test_client()
     copy.set_cookie("cgos_session", agent.get_cookie("cgos_session").value)
     assert agent.post("/deconnexion").status_code == 302
@@ -113,7 +113,7 @@ def test_a_slid_expiry_is_read_again(app, redis_on, agent, clock) -> None:
     [key] = _session_keys(redis_on)
     clock.advance(minutes=6)
     assert agent.get("/mon-espace/").status_code == 200  # slides, drops the entry
-    assert key not in redis_on.data
+    assert not redis_on.exists(key)
     assert agent.get("/mon-espace/").status_code == 200  # reads and caches the new rows
     from shop import clock as shop_clock
 
@@ -121,8 +121,8 @@ def test_a_slid_expiry_is_read_again(app, redis_on, agent, clock) -> None:
         digest = key.rsplit(":", 1)[1]
         row = session().scalar(select(WebSession).where(WebSession.token_hash == digest))
         assert row.expires_at > shop_clock.utcnow() + timedelta(minutes=100)
-    assert b'"expires_at"' in redis_on.data[key]
-    assert row.expires_at.isoformat().encode() in redis_on.data[key]
+    assert b'"expires_at"' in redis_on.get(key)
+    assert row.expires_at.isoformat().encode() in redis_on.get(key)
 
 
 def test_without_redis_every_page_reads_the_session(app, agent, count_queries) -> None:
@@ -147,3 +147,37 @@ def test_the_cache_key_is_the_token_digest_not_the_token(app, redis_on, agent) -
         digests = set(session().scalars(select(WebSession.token_hash)))
     assert key == "cgos:cache:" + _cache_key(key.rsplit(":", 1)[1])
     assert key.rsplit(":", 1)[1] in digests
+
+
+def test_cached_rows_lapse_after_session_cache_seconds(fake_redis, agent, count_queries) -> None:
+    """The rows live in Redis SESSION_CACHE_SECONDS at most: then the session is read from
+    the database again (a real Redis expiry, not a cleared dict)."""
+    redis = fake_redis(SESSION_CACHE_SECONDS=0.3)
+    assert agent.get("/mon-espace/").status_code == 200
+    [key] = _session_keys(redis)
+    assert 0 < redis.pttl(key) <= 300
+    with count_queries() as n:
+        assert agent.get("/mon-espace/").status_code == 200
+        cached = n()
+    time.sleep(0.35)
+    assert _session_keys(redis) == []
+    with count_queries() as n:
+        assert agent.get("/mon-espace/").status_code == 200
+        assert n() == cached + 1  # the session read again, then cached again
+    assert _session_keys(redis) == [key]
+
+
+def test_the_logout_tombstone_lapses_and_the_session_stays_ended(app, fake_redis, agent) -> None:
+    """The logout's tombstone only has to outlive the rows other processes may have
+    cached (SESSION_CACHE_SECONDS); once both lapsed the database still refuses it."""
+    redis = fake_redis(SESSION_CACHE_SECONDS=0.3)
+    copy = app.test_client()
+    copy.set_cookie("cgos_session", agent.get_cookie("cgos_session").value)
+    assert copy.get("/mon-espace/").status_code == 200
+    assert agent.post("/deconnexion").status_code == 302
+    [key] = _session_keys(redis)
+    assert 0 < redis.pttl(key) <= 300
+    time.sleep(0.35)
+    assert _session_keys(redis) == []
+    resp = copy.get("/mon-espace/")
+    assert resp.status_code == 302 and "/connexion" in resp.location

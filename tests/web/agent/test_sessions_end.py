@@ -12,7 +12,8 @@ import pytest
 
 from auth.dossier_format import parse_dossier
 from auth.importer import save_records
-from tests.conftest import Mailbox, agent_json, login_agent
+from tests.factories import agent_json, login_agent
+from tests.harness import Mailbox
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CODE_RE = re.compile(r"prestataires CGOS Loisirs : ([A-Z0-9]{8})")

@@ -7,24 +7,33 @@ import re
 import time
 from datetime import datetime
 
+import fakeredis
 import pytest
 
-from tests.conftest import login_agent
-from tests.memory_redis import memory_redis
+from tests.factories import NOW_PARIS, login_agent
 
-NOW_PARIS = datetime(2027, 3, 1, 10, 0)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+class _Pages:
+    """The shared cache's Redis, seen as the rendered pages it holds."""
+
+    def __init__(self, redis: fakeredis.FakeRedis) -> None:
+        self.redis = redis
+
+    def pages(self) -> list[str]:
+        return [k.decode() for k in self.redis.keys("*:page:*")]
+
+
 @pytest.fixture
-def shared(app, db, monkeypatch):
+def shared(db, fake_redis, monkeypatch) -> _Pages:
     import catalog.queries
 
     # Offer versions read afresh on every page here; test_the_offer_version_is_read_...
     # checks the once-a-second reading.
     monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 0.0)
     catalog.queries._versions.clear()
-    yield from memory_redis(app, CATALOG_CACHE_SECONDS=30)
+    return _Pages(fake_redis(CATALOG_CACHE_SECONDS=30))
 
 
 @pytest.fixture
@@ -51,7 +60,7 @@ def _without_tokens(page: str) -> str:
 
 @pytest.fixture
 def offers(make_offer):
-    from tests.web.agent.test_catalog import utc
+    from tests.factories import utc
 
     dated = make_offer(title="Concert partagé", sessions=[(utc(datetime(2027, 4, 2, 20, 0)), 12)])
     open_ticket = make_offer(kind="billet_ouvert", title="Parc partagé", stock=7)
@@ -236,3 +245,21 @@ def test_agents_with_other_rights_get_their_own_copy(app, shared, make_agent, cl
     assert "Vous ne pouvez pas commander" not in pages[0]
     assert "Vous ne pouvez pas commander" in pages[1]
     assert len(shared.pages()) == 2
+
+
+def test_a_shared_page_lives_catalog_cache_seconds_in_redis_and_in_each_process(
+    app, fake_redis, two_agents, offers
+):
+    """A page read from the cache is served from this process's copy only while its Redis
+    entry lives: once Redis expired it, the next view renders and stores it again."""
+    shared = _Pages(fake_redis(CATALOG_CACHE_SECONDS=1))
+    first, second = two_agents
+    _page(first, "/")
+    [key] = shared.pages()
+    assert 0 < shared.redis.pttl(key) <= 1000
+    _page(second, "/")  # this process's copy
+    assert shared.pages() == [key]
+    time.sleep(1.05)
+    assert shared.pages() == []  # expired in Redis
+    _page(second, "/")  # no copy left in the process either: rendered and stored again
+    assert shared.pages() == [key] and shared.redis.pttl(key) > 500

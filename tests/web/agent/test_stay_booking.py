@@ -11,11 +11,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login_agent
-from tests.web.agent.test_cart import set_used
-from tests.web.agent.test_cart import text as raw_text
-from tests.web.agent.test_checkout import checkout_form as base_checkout_form
-from tests.web.agent.test_stay_page import stay_fields
+from tests.factories import checkout_form as base_checkout_form
+from tests.factories import login_agent, set_used, stay_fields
+from tests.factories import text as raw_text
 
 NOW = datetime(2027, 1, 15, 10, 0)  # Paris time, winter 2026-2027; stays in summer 2027
 KIDS = [

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import login_agent, stay_fields
+from tests.factories import login_agent, stay_fields
 
 NOW = datetime(2027, 1, 15, 10, 0)
 

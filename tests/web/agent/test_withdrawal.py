@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.web.agent.test_cart import add, text
-from tests.web.agent.test_checkout import NOW_PARIS, buyer, checkout_form, order_of  # noqa: F401
+from tests.factories import NOW_PARIS, add, checkout_form, order_of, text
 
 
-def test_r_ord_5_withdraw_button_within_15_days(buyer, make_offer, app, clock, mailbox):  # noqa: F811
+def test_r_ord_5_withdraw_button_within_15_days(buyer, make_offer, app, clock, mailbox):
     oid = make_offer(
         kind="carte",
         category="cartes-et-cheques",

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login_staff
-from tests.web.ops.test_inbox import add_message
-from tests.web.ops.test_vacations_admin import FORM, staff_client
+from tests.factories import login_staff
+from tests.web.ops.helpers import FORM, add_message, staff_client
 
 
 def text(resp) -> str:
@@ -16,7 +15,7 @@ def text(resp) -> str:
 
 @pytest.fixture
 def operator(client, make_staff, clock):
-    from tests.web.agent.test_catalog import NOW_PARIS
+    from tests.factories import NOW_PARIS
 
     clock.set(NOW_PARIS)
     login_staff(client, *make_staff("operator"))

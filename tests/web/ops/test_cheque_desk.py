@@ -2,84 +2,22 @@
 
 from __future__ import annotations
 
-import html
-import itertools
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from tests.conftest import login_agent, login_staff
-from tests.web.agent.test_catalog import NOW_PARIS
-
-YEAR = NOW_PARIS.year
-_tokens = itertools.count(1)
-
-
-def text(resp) -> str:
-    return html.unescape(resp.get_data(as_text=True))
-
-
-def euros(cents: int) -> str:
-    """As an operator types it: ``123,45``."""
-    return f"{cents // 100},{cents % 100:02d}"
-
-
-def place(app, number, offer_id, qty, *, method="cheque", delivery="e_billet", session_id=None):
-    """An order placed through the services, as the web shop does; returns its number."""
-    from auth.dossiers import dossier_source
-    from auth.principals import agent_user
-    from orders import cart as carts
-    from orders import services
-
-    with app.app_context():
-        agent = agent_user(dossier_source().get(number))
-        carts.add_to_cart(agent, offer_id, quantity=qty, delivery=delivery, session_id=session_id)
-        total = carts.view_cart(agent).priced.total_cents
-        order = services.place_order(
-            agent,
-            payment_method=method,
-            contact=services.Contact(agent.record.email, True),
-            expected_total_cents=total,
-            checkout_token=f"ops-tok-{next(_tokens)}",
-            actor=agent,
-        )
-        return order.number
-
-
-def order_of(app, number):
-    from orders.models import Order
-    from shop.db import session
-
-    with app.app_context():
-        return session().scalar(select(Order).where(Order.number == number))
-
-
-def stock_of(app, offer_id):
-    from catalog.models import Offer
-    from shop.db import session
-
-    with app.app_context():
-        return session().get(Offer, offer_id).stock
-
-
-def used_of(app, household):
-    from orders.models import HouseholdYear
-    from shop.db import session
-
-    with app.app_context():
-        row = session().get(HouseholdYear, (household, YEAR))
-        return row.used_cents if row else 0
-
-
-def count_of(app, model, **where):
-    from shop.db import session
-
-    with app.app_context():
-        stmt = select(func.count()).select_from(model)
-        for key, value in where.items():
-            stmt = stmt.where(getattr(model, key) == value)
-        return session().scalar(stmt)
+from tests.factories import NOW_PARIS, login_agent, login_staff
+from tests.web.ops.helpers import (
+    count_of,
+    euros,
+    order_of,
+    place,
+    register,
+    stock_of,
+    text,
+    used_of,
+)
 
 
 def expire(app):
@@ -87,33 +25,6 @@ def expire(app):
 
     with app.app_context():
         return services.expire_due()
-
-
-@pytest.fixture
-def operator(client, make_staff, clock):
-    clock.set(NOW_PARIS)
-    email, password = make_staff("operator")
-    login_staff(client, email, password)
-    client.relogin = lambda: login_staff(client, email, password)
-    return client
-
-
-@pytest.fixture
-def agent(make_agent):
-    number, _ = make_agent(household_id="H-CHQ", email="cheque@exemple.fr")
-    return number
-
-
-@pytest.fixture
-def parc(make_offer):
-    return make_offer(kind="billet_ouvert", title="Parc des Oiseaux", stock=10)
-
-
-def register(client, number, amount, cheque="1234567"):
-    return client.post(
-        "/gestion/cheques",
-        data={"order_number": number, "amount": amount, "cheque_number": cheque},
-    )
 
 
 def test_r_pay_4_cheque_one_cent_short_refuses_and_cancels(operator, app, agent, parc, mailbox):

@@ -3,39 +3,11 @@ the agent, audit-logged), and a page cost that does not grow with the inbox."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import pytest
 from markupsafe import escape
 
-from tests.conftest import login_agent, login_staff
-
-
-def add_message(app, number="12345678A", minutes_ago=0, **fields):
-    from shop.db import unit_of_work
-    from support.models import ContactMessage
-
-    at = datetime(2027, 3, 1, 9, 0) - timedelta(minutes=minutes_ago)
-    values = {
-        "cgos_number": number,
-        "topic": "expedition",
-        "nom": "Martin",
-        "prenom": "Paul",
-        "etablissement": "CH de Valence",
-        "email": "paul.martin@exemple.fr",
-        "phone": "0611223344",
-        "order_number": None,
-        "body": "Où en est mon colis ?",
-        "status": "nouveau",
-        "created_at": at,
-        "updated_at": at,
-    }
-    values.update(fields)
-    with app.app_context(), unit_of_work() as s:
-        message = ContactMessage(**values)
-        s.add(message)
-        s.flush()
-        return message.id
+from tests.factories import login_agent, login_staff
+from tests.web.ops.helpers import add_message
 
 
 def message_of(app, message_id):

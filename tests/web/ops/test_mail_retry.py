@@ -23,7 +23,8 @@ from shop.clock import utcnow
 from shop.db import session, unit_of_work
 from shop.jobs import run_due, run_task
 from shop.mail import REDACTED, MailStatus, OutboxMail, queue_mail
-from tests.conftest import Mailbox, free_port, login_staff
+from tests.factories import login_staff
+from tests.harness import Mailbox, free_port
 
 START = datetime(2027, 3, 1, 9, 0)  # Paris
 STEP = timedelta(minutes=10)  # one cron run of `jobs run-due` every 10 minutes
@@ -226,7 +227,7 @@ def test_r_sec_3_a_late_mail_is_listed_before_it_fails(app, db, client, clock, s
 
 def test_r_sec_3_the_mails_page_is_for_operators_only(app, db, client, make_agent):
     number, code = make_agent()
-    from tests.conftest import login_agent
+    from tests.factories import login_agent
 
     login_agent(client, number, code)
     assert client.get("/gestion/courriels/").status_code in (302, 404)

@@ -8,12 +8,12 @@ from io import BytesIO
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login_staff
-from tests.web.partner.test_offer_editing import (
+from tests.factories import (
     audit_entries,
     edit_form,
     error_beside,
     load,
+    login_staff,
     offer_form,
     offer_titled,
     page,

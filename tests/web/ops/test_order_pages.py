@@ -8,22 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.web.agent.test_catalog import NOW_PARIS, utc
-from tests.web.ops import test_cheque_desk as desk
-from tests.web.ops.test_cheque_desk import (
-    count_of,
-    euros,
-    order_of,
-    place,
-    register,
-    text,
-    used_of,
-)
-
-# The cheque desk's fixtures, shared.
-operator = desk.operator
-agent = desk.agent
-parc = desk.parc
+from tests.factories import NOW_PARIS, utc
+from tests.web.ops.helpers import count_of, euros, order_of, place, register, text, used_of
 
 
 def pay_by_cheque(client, app, number, cheque="9001"):

@@ -6,23 +6,19 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
-from tests.conftest import stay_fields
-from tests.web.agent.test_catalog import NOW_PARIS
-from tests.web.ops.test_cheque_desk import count_of, order_of, stock_of, text, used_of
-
-YEAR = NOW_PARIS.year
-
-
-@pytest.fixture
-def operator(client, make_staff, clock):
-    from tests.conftest import login_staff
-
-    clock.set(NOW_PARIS)
-    email, password = make_staff("operator")
-    login_staff(client, email, password)
-    return client
+from tests.factories import NOW_PARIS, YEAR, stay_fields
+from tests.web.ops.helpers import count_of, order_of, stock_of, text, used_of
+from tests.web.ops.phone import (
+    _audit,
+    add,
+    card_order,
+    last_order,
+    payment_of,
+    place,
+    run_due,
+    ticket_count,
+)
 
 
 @pytest.fixture
@@ -34,71 +30,6 @@ def agent(make_agent):
 @pytest.fixture
 def parc(make_offer):
     return make_offer(kind="billet_ouvert", title="Parc des Oiseaux", stock=10, per_order_max=4)
-
-
-def add(client, number, offer_id, quantity, delivery="e_billet"):
-    return client.post(
-        f"/gestion/saisie/{number}/ajouter",
-        data={"offer_id": str(offer_id), "quantity": str(quantity), "delivery": delivery},
-    )
-
-
-def place(client, number, *, method="cheque", channel="phone", checkout="phone-checkout-0001"):
-    page = text(client.get(f"/gestion/saisie/{number}"))
-    total = re.search(r'name="expected_total" value="(\d+)"', page).group(1)
-    return client.post(
-        f"/gestion/saisie/{number}/commander",
-        data={
-            "checkout_token": checkout,
-            "expected_total": total,
-            "channel": channel,
-            "payment_method": method,
-            "accept_cgv": "1",
-        },
-    )
-
-
-def last_order(app, number):
-    from orders.models import Order
-    from shop.db import session
-
-    with app.app_context():
-        return session().scalar(
-            select(Order).where(Order.cgos_number == number).order_by(Order.id.desc())
-        )
-
-
-def run_due(app):
-    from shop.jobs import run_due as run
-
-    with app.app_context():
-        return run()
-
-
-def payment_of(app, order_id):
-    from orders.models import Payment
-    from shop.db import session
-
-    with app.app_context():
-        return session().scalar(select(Payment).where(Payment.order_id == order_id))
-
-
-def ticket_count(app, order_id):
-    from orders.models import ETicket
-
-    return count_of(app, ETicket, order_id=order_id)
-
-
-def card_order(operator, app, agent, parc, mailbox, qty=2):
-    """A card-by-phone order; returns (order, link path from the mailed link)."""
-    assert add(operator, agent, parc, qty).status_code == 302
-    mailbox.clear()
-    resp = place(operator, agent, method="card")
-    assert resp.status_code == 302
-    order = last_order(app, agent)
-    mail = next(m for m in mailbox.wait_for(2) if "Payez" in m["Subject"])
-    link = re.search(r"https?://[^/\s]+(/paiement/lien/\S+)", mailbox.text_of(mail)).group(1)
-    return order, link
 
 
 def test_r_ops_2_operator_places_a_cheque_order_like_the_web(operator, app, agent, parc):
@@ -133,14 +64,6 @@ def test_r_ops_2_operator_places_a_cheque_order_like_the_web(operator, app, agen
     assert "Commande " + order.number in text(operator.get(resp.location))
     # The agent's cart, shared with the web shop, is now empty.
     assert "Le panier est vide" in text(operator.get(f"/gestion/saisie/{agent}"))
-
-
-def _audit(app):
-    from shop.audit import AuditEntry
-    from shop.db import session
-
-    with app.app_context():
-        return list(session().scalars(select(AuditEntry)))
 
 
 def test_r_ops_2_same_limits_and_cap_as_the_web(operator, app, agent, parc):
@@ -252,7 +175,7 @@ def test_r_pay_5_capture_at_end_of_day_and_etickets_next_day(
 def test_web_card_orders_still_get_etickets_at_once(app, agent, parc, clock):
     """The J+1 rule is for phone/post card orders only."""
     from orders import services
-    from tests.web.ops.test_cheque_desk import place as place_web
+    from tests.web.ops.helpers import place as place_web
 
     clock.set(NOW_PARIS)
     number = place_web(app, agent, parc, 1, method="card")

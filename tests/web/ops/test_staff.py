@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import login_agent, login_staff
+from tests.factories import login_agent, login_staff
 
 
 def test_r_gate_6_operator_logs_in_to_back_office(client, make_staff, make_agent):

@@ -7,20 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from tests.conftest import login_staff
-
-FORM = {
-    "family": "prix_mini",
-    **{f"upper_{i}": v for i, v in enumerate(["600,00", "800,00", "1000,00", "1270,00"])},
-    **{f"rate_{i}": v for i, v in enumerate(["60", "55", "52", "48", "10"])},
-    "unknown": "12",
-}
-
-
-def staff_client(client, make_staff, clock, role="admin"):
-    clock.set(datetime(2027, 1, 15, 10, 0))
-    assert login_staff(client, *make_staff(role)).status_code == 302
-    return client
+from tests.web.ops.helpers import FORM, staff_client
 
 
 def test_admin_edits_a_table_for_a_season(app, client, make_staff, clock):

@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
-from tests.web.partner.test_entry_control import secrets_of
-from tests.web.partner.test_shipments import (  # noqa: F401 - setup_fixture provides "setup"
-    order_of,
-    place,
-    setup_fixture,
-)
-
-
-def token_for(app: Any, slug: str = "acme") -> str:
-    from partners.services import create_token
-
-    with app.app_context():
-        return create_token(slug, "Entrepôt", actor="test")
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.web.partner.helpers import auth, order_of, place, secrets_of, token_for
 
 
 def test_r_par_6_401_without_or_with_unknown_token(app, client, setup):

@@ -9,14 +9,15 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
-from tests.conftest import IS_POSTGRES, base_overrides, dispose_engine, free_port
-from tests.web.partner.test_api import auth, token_for
-from tests.web.partner.test_entry_control import scan_page, secrets_of
-from tests.web.partner.test_shipments import (  # noqa: F401 - setup_fixture provides "setup"
+from tests.harness import IS_POSTGRES, base_overrides, dispose_engine, free_port
+from tests.web.partner.helpers import (
     as_partner,
+    auth,
     order_of,
     place,
-    setup_fixture,
+    scan_page,
+    secrets_of,
+    token_for,
 )
 
 
@@ -78,7 +79,7 @@ def test_a_second_shipment_of_one_group_is_409(app, client, setup):
     from orders import cart as carts
     from orders import services
     from shop.db import session
-    from tests.web.partner.test_shipments import pay_order
+    from tests.web.partner.helpers import pay_order
 
     with app.app_context():  # two partners' parcels: shipping one leaves the order open
         agent = agent_user(dossier_source().get(setup["number"]))

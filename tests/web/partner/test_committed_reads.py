@@ -12,7 +12,7 @@ import csv
 import io
 from typing import Any
 
-from tests.conftest import login_staff
+from tests.factories import login_staff
 from tests.web.partner.world import FORMULA, STAFF_PASSWORD, seed_world
 
 

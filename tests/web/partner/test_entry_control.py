@@ -6,27 +6,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from tests.web.partner.test_shipments import (  # noqa: F401 - setup_fixture provides "setup"
-    as_partner,
-    order_of,
-    place,
-    setup_fixture,
-)
-
-
-def secrets_of(app: Any, number: str) -> list[str]:
-    from orders.models import ETicket
-    from shop.db import session
-
-    with app.app_context():
-        order = order_of(app, number)
-        return list(session().scalars(select(ETicket.secret).where(ETicket.order_id == order.id)))
-
-
-def scan_page(client, code: str) -> str:
-    response = client.post("/partenaire/controle", data={"code": code})
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
+from tests.web.partner.helpers import as_partner, place, scan_page, secrets_of
 
 
 def test_r_par_7_valid_once_then_already_used_with_the_first_time(app, client, clock, setup):

@@ -5,122 +5,26 @@ The helpers at the top are shared with ``tests/web/ops/test_offer_editing.py``.
 
 from __future__ import annotations
 
-import html as html_lib
 import re
-import struct
-import zlib
 from datetime import datetime
-from io import BytesIO
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login_staff
+from tests.factories import (
+    _upload,
+    audit_entries,
+    edit_form,
+    error_beside,
+    load,
+    login_staff,
+    offer_form,
+    offer_titled,
+    page,
+    tiny_png,
+)
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def tiny_png() -> bytes:
-    """A valid 1×1 PNG, built here so the test needs no file."""
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(tag + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1×1, 8-bit RGB
-    pixels = zlib.compress(b"\x00\x00\x55\x8c")  # filter byte + one blue pixel
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
-def offer_form(**overrides: Any) -> dict[str, Any]:
-    """A valid posted offer form (undated park ticket), as a browser would send it."""
-    data: dict[str, Any] = {
-        "kind": "billet_ouvert",
-        "category": "parcs-et-loisirs",
-        "title": "Parc des Félins",
-        "summary": "Une journée au parc",
-        "description": "",
-        "venue": "",
-        "city": "Nesles",
-        "region": "",
-        "public_price": "32,00",
-        "negotiated_price": "28,00",
-        "cgos_price": "19,50",
-        "child_public_price": "",
-        "face_value": "",
-        "per_order_max": "10",
-        "deliveries": ["e_billet"],
-        "stock": "200",
-        "supply_state": "en_stock",
-        "sale_opens_at": "",
-        "sale_closes_at": "",
-        "valid_from": "",
-        "valid_until": "",
-        "stay_family": "",
-        "stay_starts_on": "",
-        "stay_ends_on": "",
-        "published": "y",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def edit_form(**overrides: Any) -> dict[str, Any]:
-    """The edit form of an offer made by ``make_offer`` with kind billet_ouvert."""
-    data = offer_form(
-        title="Le Lac des cygnes",
-        summary="Ballet en deux actes",
-        venue="Opéra de Lyon",
-        city="Lyon",
-        public_price="40,00",
-        negotiated_price="40,00",
-        cgos_price="25,00",
-        deliveries=["e_billet", "courrier"],
-    )
-    del data["stock"], data["supply_state"]
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def page(resp: Any, status: int = 200) -> str:
-    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True)[:2000])
-    return html_lib.unescape(resp.get_data(as_text=True))
-
-
-def error_beside(text: str, field_id: str) -> str:
-    """The error message rendered next to one field (``<p id="<field>-erreur">``)."""
-    found = re.search(rf'id="{re.escape(field_id)}-erreur">(.*?)</p>', text, re.S)
-    assert found, f"no error beside {field_id}"
-    return found.group(1).strip()
-
-
-def audit_entries(app: Any, subject_prefix: str, action: str | None = None) -> list[Any]:
-    from shop.audit import AuditEntry
-    from shop.db import session
-
-    with app.app_context():
-        stmt = select(AuditEntry).where(AuditEntry.subject.startswith(subject_prefix))
-        if action:
-            stmt = stmt.where(AuditEntry.action == action)
-        return list(session().scalars(stmt.order_by(AuditEntry.id)))
-
-
-def load(app: Any, model: Any, key: Any) -> Any:
-    from shop.db import session
-
-    with app.app_context():
-        return session().get(model, key)
-
-
-def offer_titled(app: Any, title: str) -> Any:
-    from catalog.models import Offer
-    from shop.db import session
-
-    with app.app_context():
-        return session().scalar(select(Offer).where(Offer.title == title))
 
 
 # -- fixtures -----------------------------------------------------------------------------
@@ -382,14 +286,6 @@ def test_r_par_5_dated_offer_stock_is_set_per_session(partner_client, make_offer
 
 
 # -- pictures -----------------------------------------------------------------------------
-
-
-def _upload(client: Any, oid: int, data: bytes, name: str = "photo.png", alt: str = "Le parc"):
-    return client.post(
-        f"/partenaire/offres/{oid}/images",
-        data={"picture": (BytesIO(data), name), "alt": alt},
-        content_type="multipart/form-data",
-    )
 
 
 def test_r_cat_7_partner_uploads_and_deletes_a_picture(app, partner_client, make_offer):

@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from tests.conftest import login_staff
-from tests.web.partner.test_offer_editing import _upload, audit_entries, error_beside, page
+from tests.factories import _upload, audit_entries, error_beside, login_staff, page
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112

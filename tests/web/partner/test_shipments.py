@@ -6,97 +6,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, timedelta
-from itertools import count
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login_agent, login_staff
-from tests.web.agent.test_catalog import NOW_PARIS, utc
-
-SESSION_AT = utc(NOW_PARIS + timedelta(days=30))  # naive UTC
-_tokens = count(1)
-
-
-def place(
-    app: Any,
-    number: str,
-    offer_id: int,
-    qty: int = 1,
-    delivery: str = "courrier",
-    method: str = "card",
-    pay: bool = True,
-) -> str:
-    """Place (and pay) an order as the agent; returns its number."""
-    from auth.dossiers import dossier_source
-    from auth.principals import agent_user
-    from catalog.models import OfferSession
-    from orders import cart as carts
-    from orders import services
-    from shop.db import session
-
-    with app.app_context():
-        agent = agent_user(dossier_source().get(number))
-        sid = session().scalar(select(OfferSession.id).where(OfferSession.offer_id == offer_id))
-        carts.add_to_cart(agent, offer_id, quantity=qty, delivery=delivery, session_id=sid)
-        total = carts.view_cart(agent).priced.total_cents
-        order = services.place_order(
-            agent,
-            payment_method=method,
-            contact=services.Contact("agent@exemple.fr", True),
-            expected_total_cents=total,
-            checkout_token=f"tok-par-{next(_tokens)}",
-            actor=agent,
-        )
-        if pay:
-            pay_order(app, order.id, method)
-        return order.number
-
-
-def pay_order(app: Any, order_id: int, method: str = "card") -> None:
-    from orders import services
-    from orders.models import Order
-    from shop.db import session
-
-    with app.app_context():
-        order = session().get(Order, order_id)
-        services.mark_paid(
-            order.id,
-            method="cheque" if method == "cheque" else "demo",
-            amount_cents=order.total_cents,
-            provider_ref=f"pay-{order.id}",
-            actor="test",
-        )
-
-
-def order_of(app: Any, number: str) -> Any:
-    from orders.models import Order
-    from shop.db import session
-
-    with app.app_context():
-        return session().scalar(select(Order).where(Order.number == number))
-
-
-@pytest.fixture(name="setup")
-def setup_fixture(app, client, clock, make_agent, make_offer, make_staff):
-    """Two partners with a dated show each, one agent, a logged-in « acme » staff member."""
-    clock.set(NOW_PARIS)
-    number, code = make_agent()
-    acme = make_offer(partner="acme", title="Concert Acme", sessions=[(SESSION_AT, 50)])
-    other = make_offer(partner="autre", title="Opéra Autre", sessions=[(SESSION_AT, 50)])
-    email, password = make_staff(role="partner", partner="acme")
-    return {
-        "number": number,
-        "code": code,
-        "acme": acme,
-        "other": other,
-        "staff": (email, password),
-    }
-
-
-def as_partner(client, setup) -> None:
-    assert login_staff(client, *setup["staff"]).location == "/partenaire/"
+from tests.factories import login_agent
+from tests.web.partner.helpers import SESSION_AT, as_partner, order_of, pay_order, place
 
 
 def test_r_par_1_queue_shows_only_own_organisation(app, client, setup):

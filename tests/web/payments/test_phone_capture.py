@@ -6,18 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from orders.models import Payment
+from tests.factories import YEAR
 from tests.stripe_standin import make_event
-from tests.web.ops.test_cheque_desk import order_of
-from tests.web.ops.test_phone_orders import (
-    YEAR,
-    _audit,
-    card_order,
-    payment_of,
-    run_due,
-    ticket_count,
-)
-from tests.web.payments.conftest import stripe_url
-from tests.web.payments.test_stripe import post_event
+from tests.web.ops.helpers import order_of
+from tests.web.ops.phone import _audit, card_order, payment_of, run_due, ticket_count
+from tests.web.payments.helpers import post_event, stripe_url
 
 
 def _pay_link(app, stripe_api, link):

@@ -8,38 +8,17 @@ from typing import Any
 
 import pytest
 
-from tests.stripe_standin import delivery, make_event, sign
-from tests.web.agent.test_cart import add, text
-from tests.web.agent.test_checkout import checkout_form, order_of, stock_of
-from tests.web.payments.conftest import WEBHOOK_SECRET, stripe_url
-
-
-def pay_by_card(buyer, offer_id: int, quantity: int = 1):
-    add(buyer, offer_id, quantity)
-    return buyer.post("/commande/", data=checkout_form(buyer) | {"payment_method": "card"})
-
-
-def post_event(app, event: dict[str, Any], secret: str = WEBHOOK_SECRET):
-    body, headers = delivery(event, secret)
-    return app.test_client().post("/paiement/webhook", data=body, headers=headers)
-
-
-def rows(app, model, **filters) -> list[Any]:
-    from shop.db import session
-
-    with app.app_context():
-        q = session().query(model).filter_by(**filters)
-        return q.order_by(model.id).all() if hasattr(model, "id") else q.all()
-
-
-def payments(app, order) -> list[Any]:
-    from orders.models import Payment
-
-    return rows(app, Payment, order_id=order.id)
-
-
-def subjects(mailbox, part: str) -> list[str]:
-    return [m["Subject"] for m in mailbox.messages if part in m["Subject"]]
+from tests.factories import order_of, stock_of, text
+from tests.stripe_standin import make_event, sign
+from tests.web.payments.helpers import (
+    WEBHOOK_SECRET,
+    pay_by_card,
+    payments,
+    post_event,
+    rows,
+    stripe_url,
+    subjects,
+)
 
 
 @pytest.fixture

@@ -13,10 +13,16 @@ from typing import Any
 import pytest
 
 from orders.models import ProcessedEvent
+from tests.factories import order_of
 from tests.stripe_standin import make_event, sign
-from tests.web.agent.test_checkout import order_of
-from tests.web.payments.conftest import WEBHOOK_SECRET
-from tests.web.payments.test_stripe import pay_by_card, payments, post_event, rows, subjects
+from tests.web.payments.helpers import (
+    WEBHOOK_SECRET,
+    pay_by_card,
+    payments,
+    post_event,
+    rows,
+    subjects,
+)
 
 
 def _set(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], None]:
