@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, or_, select
 
 from shop import clock
+from shop.db import rowcount
 from shop.jobs import due_task
 
 MAIL_DAYS = 365  # « E-mails envoyés … conservés dans la file d'envoi : 1 an »
@@ -50,7 +51,7 @@ def purge_outbox() -> int:
 
     cutoff = clock.utcnow() - timedelta(days=MAIL_DAYS)
     with unit_of_work() as s:
-        return s.execute(delete(OutboxMail).where(OutboxMail.created_at < cutoff)).rowcount
+        return rowcount(s.execute(delete(OutboxMail).where(OutboxMail.created_at < cutoff)))
 
 
 @due_task("retention.sessions", "Supprime les sessions de connexion expirées")
@@ -59,7 +60,9 @@ def purge_sessions() -> int:
     from shop.db import unit_of_work
 
     with unit_of_work() as s:
-        return s.execute(delete(WebSession).where(WebSession.expires_at <= clock.utcnow())).rowcount
+        return rowcount(
+            s.execute(delete(WebSession).where(WebSession.expires_at <= clock.utcnow()))
+        )
 
 
 @due_task("retention.contact", "Supprime les messages « Nous contacter » de plus de 3 ans")
@@ -80,7 +83,7 @@ def purge_contact_messages() -> int:
         if not ids:
             return 0
         s.execute(delete(ContactReply).where(ContactReply.message_id.in_(ids)))
-        return s.execute(delete(ContactMessage).where(ContactMessage.id.in_(ids))).rowcount
+        return rowcount(s.execute(delete(ContactMessage).where(ContactMessage.id.in_(ids))))
 
 
 @due_task("retention.audit", "Supprime les entrées du journal de plus de 5 ans")
@@ -90,7 +93,7 @@ def purge_audit() -> int:
 
     cutoff = years_before(clock.utcnow(), AUDIT_YEARS)
     with unit_of_work() as s:
-        return s.execute(delete(AuditEntry).where(AuditEntry.at < cutoff)).rowcount
+        return rowcount(s.execute(delete(AuditEntry).where(AuditEntry.at < cutoff)))
 
 
 @due_task("retention.orders", "Supprime les commandes dont l'exercice est clos depuis 10 ans")
@@ -127,7 +130,7 @@ def purge_carts() -> int:
         if not ids:
             return 0
         s.execute(delete(CartLine).where(CartLine.cart_id.in_(ids)))
-        return s.execute(delete(Cart).where(Cart.id.in_(ids))).rowcount
+        return rowcount(s.execute(delete(Cart).where(Cart.id.in_(ids))))
 
 
 @due_task("retention.registrations", "Supprime les inscriptions Prix mini de plus de 2 ans")
@@ -139,12 +142,14 @@ def purge_registrations() -> int:
 
     cutoff = years_before(clock.utcnow(), REGISTRATION_YEARS)
     with unit_of_work() as s:
-        return s.execute(
-            delete(PrixMiniRegistration).where(
-                PrixMiniRegistration.order_id.is_(None),
-                PrixMiniRegistration.created_at < cutoff,
+        return rowcount(
+            s.execute(
+                delete(PrixMiniRegistration).where(
+                    PrixMiniRegistration.order_id.is_(None),
+                    PrixMiniRegistration.created_at < cutoff,
+                )
             )
-        ).rowcount
+        )
 
 
 @due_task("retention.login_failures", "Supprime les compteurs d'échecs de connexion périmés")
@@ -157,9 +162,11 @@ def purge_login_failures() -> int:
 
     now = clock.utcnow()
     with unit_of_work() as s:
-        return s.execute(
-            delete(LoginThrottle).where(
-                LoginThrottle.last_failure_at < now - timedelta(hours=FAILURE_HOURS),
-                or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        return rowcount(
+            s.execute(
+                delete(LoginThrottle).where(
+                    LoginThrottle.last_failure_at < now - timedelta(hours=FAILURE_HOURS),
+                    or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+                )
             )
-        ).rowcount
+        )
