@@ -247,6 +247,7 @@ def cheque_desk():
     status = 200
     if form.is_submitted():
         if form.validate():
+            assert form.amount.cents is not None, "DataRequired: a validated amount has cents"
             try:
                 result = cheques.register_cheque(
                     form.order_number.data,
