@@ -80,16 +80,17 @@ def page_csrf_token() -> str:
     if field in g:
         return g.get(field)
     now = _signed.clock()
+    # Keyed by the secret's text (``!s``): a key only has to differ from one secret to another.
     raw = cookie_session.get(field)
     if isinstance(raw, str):
-        token = _signed.get(f"{current_app.secret_key}\x00{raw}", REUSE_SIGNED_TOKEN_SECONDS)
+        token = _signed.get(f"{current_app.secret_key!s}\x00{raw}", REUSE_SIGNED_TOKEN_SECONDS)
         if token is not Recent.MISSING:
             setattr(g, field, token)
             return token
     token = generate_csrf()  # creates the session's secret when it has none yet
     raw = cookie_session.get(field)
     if isinstance(raw, str):
-        _signed.put(f"{current_app.secret_key}\x00{raw}", token, at=now)
+        _signed.put(f"{current_app.secret_key!s}\x00{raw}", token, at=now)
     return token
 
 

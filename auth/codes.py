@@ -52,7 +52,7 @@ def mask_email(email: str) -> str:
 
 def same_email(a: str | None, b: str | None) -> bool:
     """Addresses compared as people type them: case and surrounding spaces ignored."""
-    return bool(a) and bool(b) and a.strip().lower() == b.strip().lower()
+    return bool(a and b and a.strip().lower() == b.strip().lower())
 
 
 def client_bucket(address: str | None) -> str:

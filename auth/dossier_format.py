@@ -222,6 +222,9 @@ def parse_dossier(data: Any, *, strict: bool = False, today: date | None = None)
             children.append(Child(c_prenom, c_birth, c_status))
     if errors:
         raise DossierFormatError(errors)
+    missing = "a required field read as None has put its error above"
+    assert civilite and nom and prenom and birth and line1 and postal and city, missing
+    assert etab and etab_city and region and household and isinstance(status, str), missing
     return DossierRecord(
         cgos_number=number,
         civilite=civilite,

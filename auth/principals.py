@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -179,7 +180,7 @@ class _Row(dict):
     __getattr__ = dict.__getitem__
 
 
-def _dump_rows(rows: list[Any]) -> str:
+def _dump_rows(rows: Sequence[Any]) -> str:
     def plain(value: Any) -> Any:
         return value.isoformat() if isinstance(value, date | datetime) else value
 
@@ -198,7 +199,7 @@ def _load_rows(raw: bytes) -> list[_Row]:
     return rows
 
 
-def _session_rows(digest: str, local: bool) -> list[Any]:
+def _session_rows(digest: str, local: bool) -> Sequence[Any]:
     seconds = current_app.config.get("SESSION_CACHE_SECONDS", 0)
     key = _cache_key(digest)
     if local and seconds > 0:
@@ -234,7 +235,12 @@ def end_agent_sessions(s: Any, number: str, keep: str | None = None) -> int:
     digests = list(s.scalars(query))
     if digests:
         s.execute(delete(WebSession).where(WebSession.token_hash.in_(digests)))
-        after_commit(lambda: [forget_session(digest) for digest in digests])
+
+        def forget_all() -> None:
+            for digest in digests:
+                forget_session(digest)
+
+        after_commit(forget_all)
     return len(digests)
 
 

@@ -164,6 +164,7 @@ def login_agent(raw_number: str, raw_code: str, client: str = "") -> AgentUser:
     if not verify_secret(stored.code_hash if stored else None, code, _code_hasher):
         locked = throttle.register_failure(key, client)
         raise LoginError(LOCKED_MESSAGE if locked else GENERIC_LOGIN_FAILURE, locked=locked)
+    assert record is not None and stored is not None, "verify_secret refused a missing code"
     if state is not None:  # no write when nothing to reset
         throttle.clear_client(key, client)
     if _code_hasher.check_needs_rehash(stored.code_hash):
@@ -171,6 +172,7 @@ def login_agent(raw_number: str, raw_code: str, client: str = "") -> AgentUser:
             stored.code_hash = hash_code(code)
     user = agent_user(record)
     if record.status == Status.PM:
+        assert user.rights.reason is not None, "R-DOS-2: a refusal always says why"
         raise LoginError(user.rights.reason, portal_url=current_app.config["PM_PORTAL_URL"])
     user.session_token = open_session("agent", number)
     return user
@@ -230,6 +232,7 @@ def issue_access_code(
             after={"delivery": "email" if send else "print"},
         )
         if send:
+            assert record.email, "a dossier without an address was refused above"
             queue_mail(
                 record.email,
                 "auth/access_code",
@@ -401,6 +404,7 @@ def login_staff(raw_email: str, password: str, client: str = "") -> StaffPrincip
             STAFF_LOCKED if locked else "Adresse e-mail ou mot de passe incorrect.",
             locked=locked,
         )
+    assert user is not None, "verify_secret refused a missing account"
     if state is not None:
         throttle.clear_client(key, client)
     token = open_session("staff", str(user.id))

@@ -79,6 +79,7 @@ class WholeNumberField(IntegerField):
     """A whole number typed in a text box (a number box drops what it cannot parse)."""
 
     widget = TextInput()
+    data: int | None
 
     def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any):
         kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
@@ -244,7 +245,7 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
     )
     kind = ChoiceField(
         "Type d'offre",
-        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+        choices=[SelectChoice(str(k), label) for k, label in KIND_LABELS.items()],
         validators=[DataRequired("Choisissez le type d'offre.")],
     )
     category = ChoiceField(

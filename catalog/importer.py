@@ -288,7 +288,10 @@ def _partner(r: _Reader) -> PartnerRef | None:
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             r.error("partner.name", "nom du partenaire attendu (200 caractères au plus)")
             ok = False
-        return PartnerRef(slug, name.strip()) if ok else None
+        if not ok:
+            return None
+        assert isinstance(slug, str) and isinstance(name, str), "both checked above"
+        return PartnerRef(slug, name.strip())
     r.error("partner", "identifiant du partenaire ou objet {slug, name} attendu")
     return None
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    ColumnElement,
     Select,
     String,
     and_,
@@ -168,12 +169,15 @@ def _search_rows(
     stmt = select(Offer.id, next_session, session_stock, picture).where(
         Offer.id.in_(select(ids.c.id))
     )
-    order = {
+    orders: dict[str, list[Any]] = {
         "date": [next_session.is_(None), next_session, Offer.stay_starts_on, Offer.id],
         "prix": [Offer.cgos_price_cents, Offer.id],
         "prix-desc": [Offer.cgos_price_cents.desc(), Offer.id],
         "nouveautes": [Offer.created_at.desc(), Offer.id.desc()],
-    }.get(filters.sort, [Offer.featured.desc(), next_session.is_(None), next_session, Offer.id])
+    }
+    order = orders.get(
+        filters.sort, [Offer.featured.desc(), next_session.is_(None), next_session, Offer.id]
+    )
     rows = session().execute(stmt.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
     return total, [tuple(row) for row in rows]
 
@@ -306,7 +310,7 @@ _EMPTY = literal_column("''", String)
 
 def _joined(*parts: Any) -> Any:
     """The parts as one string (NULL as empty), in SQL: one value to read back, not many."""
-    text = func.coalesce(cast(parts[0], String), _EMPTY)
+    text: ColumnElement[str] = func.coalesce(cast(parts[0], String), _EMPTY)
     for part in parts[1:]:
         text = text + _FIELD_SEP + func.coalesce(cast(part, String), _EMPTY)
     return text
@@ -413,7 +417,7 @@ def recent_offer_page_version(
     offer_id: int, agent_region: str | None, now: datetime
 ) -> OfferVersion | None:
     """``offer_page_version``, as read by this process less than a second ago."""
-    key = (id(current_app._get_current_object()), offer_id, agent_region)
+    key = (id(current_app._get_current_object()), offer_id, agent_region)  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     version = _versions.get(key, VERSION_FRESH_SECONDS)
     if version is Recent.MISSING:
         at = _versions.clock()

@@ -21,7 +21,8 @@ class Kind(StrEnum):
     SEJOUR = "sejour"
 
 
-KIND_LABELS = {
+# Keyed by text: offers hold their kind as the column's string.
+KIND_LABELS: dict[str, str] = {
     Kind.BILLET_DATE: "Billet daté",
     Kind.BILLET_OUVERT: "Billet non daté",
     Kind.CARTE: "Carte ou chèque",

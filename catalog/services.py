@@ -217,6 +217,7 @@ def set_offer_stock(offer_id: int, stock: int, supply_state: str, actor: Any) ->
         raise DomainError("État d'approvisionnement inconnu.", field="supply_state")
     with unit_of_work() as s:
         offer = s.get(Offer, offer_id)
+        assert offer is not None, "found above, and offers are never deleted"
         before = {"stock": offer.stock, "supply_state": offer.supply_state}
         offer.stock = stock
         offer.supply_state = supply_state
@@ -263,6 +264,7 @@ def save_session(
         )
         if twin is not None:
             raise DomainError("Une séance existe déjà à cette date et cette heure.", "starts_at")
+        row: OfferSession | None
         if session_id is None:
             row = OfferSession(offer_id=offer_id, cancelled=False)
             s.add(row)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from auth.emails import InvalidEmail, normalise_email
@@ -352,7 +352,7 @@ def add_to_cart(
     with unit_of_work() as s:
         cart = cart if cart is not None else cart_row(agent, now)
         if existing is not None:
-            line = s.get(CartLine, existing.id)
+            line = _line_row(s, existing.id)
             line.quantity = new_qty
         else:
             line = CartLine(
@@ -383,7 +383,9 @@ def cart_row(agent: AgentUser, now: datetime) -> Cart:
     ).first()
     if created is not None:
         return created
-    return s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
+    found = s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
+    assert found is not None, "the insert has just met this agent's cart"
+    return found
 
 
 def _own_line(agent: AgentUser, line_id: int) -> CartLine:
@@ -393,6 +395,14 @@ def _own_line(agent: AgentUser, line_id: int) -> CartLine:
         .join(Cart)
         .where(CartLine.id == line_id, Cart.cgos_number == agent.cgos_number)
     )
+    if line is None:
+        raise NotFound("Cette ligne n'est pas dans votre panier.")
+    return line
+
+
+def _line_row(s: Session, line_id: int) -> CartLine:
+    """A line read again inside a unit of work: another tab may have removed it since."""
+    line = s.get(CartLine, line_id)
     if line is None:
         raise NotFound("Cette ligne n'est pas dans votre panier.")
     return line
@@ -418,7 +428,7 @@ def update_line(agent: AgentUser, line_id: int, quantity: Any) -> None:
                 field="quantity",
             )
         with unit_of_work() as s:  # the agent accepts the new price of the stay
-            s.get(CartLine, line.id).seen_cgos_cents = lv.stay.total_cents
+            _line_row(s, line.id).seen_cgos_cents = lv.stay.total_cents
         return
     stock = lv.session.stock if lv.session is not None else lv.offer.stock
     if stock is not None and stock < wanted:
@@ -435,7 +445,7 @@ def update_line(agent: AgentUser, line_id: int, quantity: Any) -> None:
         lines.append(li)
     _check_limits(view.household, lines, str(line.id))
     with unit_of_work() as s:
-        row = s.get(CartLine, line.id)
+        row = _line_row(s, line.id)
         row.quantity = wanted
         row.seen_cgos_cents = lv.offer.cgos_price_cents
         row.seen_negotiated_cents = lv.offer.negotiated_price_cents
@@ -451,11 +461,12 @@ def set_delivery(agent: AgentUser, line_id: int, delivery: str) -> None:
     """Switch a line to another delivery mode open now (e.g. after the courrier cut-off)."""
     line = _own_line(agent, line_id)
     offer = session().get(Offer, line.offer_id)
+    assert offer is not None, "a line's offer (foreign key)"
     sess = session().get(OfferSession, line.session_id) if line.session_id else None
     if delivery not in _current_modes(offer, sess):
         raise DomainError("Choisissez un mode de livraison proposé.", field="delivery")
     with unit_of_work() as s:
-        s.get(CartLine, line.id).delivery = delivery
+        _line_row(s, line.id).delivery = delivery
 
 
 def set_shipping(agent: AgentUser, ticket_post: str | None, card_post: str | None) -> None:
@@ -473,6 +484,8 @@ def set_shipping(agent: AgentUser, ticket_post: str | None, card_post: str | Non
         raise DomainError("Votre panier est vide.")
     with unit_of_work() as s:
         row = s.get(Cart, cart.id)
+        if row is None:  # purged since, six months after its last change
+            raise DomainError("Votre panier est vide.")
         if ticket_post is not None:
             row.ticket_post = ticket_post or None
         if card_post is not None:
@@ -487,7 +500,10 @@ def set_card_address(agent: AgentUser, address: dict[str, str] | None) -> None:
     if address is not None:
         _check_address(address)
     with unit_of_work() as s:
-        s.get(Cart, cart.id).card_address = address
+        row = s.get(Cart, cart.id)
+        if row is None:  # purged since, six months after its last change
+            raise DomainError("Votre panier est vide.")
+        row.card_address = address
 
 
 def _check_address(address: dict[str, str]) -> None:
@@ -514,6 +530,7 @@ def set_magazine_delivery(
     """R-FEE-3: up to 3 delivery addresses per order; a digital edition needs an e-mail."""
     line = _own_line(agent, line_id)
     offer = session().get(Offer, line.offer_id)
+    assert offer is not None, "a line's offer (foreign key)"
     if offer.kind != Kind.ABONNEMENT:
         raise DomainError("Cette ligne n'est pas un abonnement.")
     options: dict[str, Any] = {}
@@ -539,4 +556,4 @@ def set_magazine_delivery(
                 rule="R-FEE-3",
             )
     with unit_of_work() as s:
-        s.get(CartLine, line.id).options = options or None
+        _line_row(s, line.id).options = options or None

@@ -285,6 +285,7 @@ def waiting_options(limit: int = 200) -> list[WaitingOption]:
     )
     rows = []
     for order in orders:
+        assert order.expires_at is not None, "selected so"
         last_day = _last_day(order.expires_at)
         rows.append(WaitingOption(order, last_day, (last_day - today).days))
     return rows

@@ -165,7 +165,9 @@ def reissue(ticket_id: int, actor: Any) -> ETicket:
         old = s.scalar(
             select(ETicket).where(ETicket.id == ticket_id).execution_options(populate_existing=True)
         )
+        assert old is not None, "found above; tickets go only with a 10-year-old order"
         line = s.get(OrderLine, old.order_line_id)
+        assert line is not None, "a ticket's line (foreign key)"
         if old.status != VALID:
             raise DomainError("Cet e-billet n'est plus valable : il a déjà été remplacé ou annulé.")
         if old.used_at is not None:

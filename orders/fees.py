@@ -18,7 +18,7 @@ class Group(StrEnum):
     CHEQUES_CULTURE = "cheques_culture"
 
 
-GROUP_LABELS = {
+GROUP_LABELS: dict[str, str] = {  # looked up by the column's text too
     Group.BILLETS: "Billets envoyés par courrier",
     Group.CARTES: "Cartes et chèques envoyés par la poste",
     Group.MAGAZINES: "Abonnements magazines",

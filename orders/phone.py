@@ -163,7 +163,7 @@ def capture_batch() -> int:
         if (payment.details or {}).get("capture") in SETTLED:
             continue
         outcome = "recorded"  # the demonstration payment has nothing to capture
-        if (payment.provider_ref or "").startswith("pi_"):
+        if payment.provider_ref and payment.provider_ref.startswith("pi_"):
             # Imported here: the gateway itself imports this module.
             from orders import stripe_gateway
 
@@ -181,6 +181,7 @@ def capture_batch() -> int:
                 # The hold is gone: no money, no e-billets; the back office must call the agent.
                 details.update(capture="failed", capture_status=outcome.partition(":")[2])
                 order = session().get(Order, row.order_id)
+                assert order is not None, "a payment's order (foreign key)"
                 current_app.logger.error("Capture refusée pour la commande %s", order.number)
                 audit.record(
                     "system",
@@ -215,6 +216,7 @@ def release_phone_etickets() -> int:
             if not _captured_before_today(details):
                 continue
             order = s.get(Order, row.order_id)
+            assert order is not None, "a payment's order (foreign key)"
             if order.status in etickets.TICKET_STATES:
                 etickets.issue_for_order(order)
             details["etickets"] = "sent"

@@ -243,7 +243,9 @@ def price_cart(
         if isinstance(fee, FeeRefusal):
             # Refused, but the top tier is still shown so the total stays monotonic.
             refusals.append(Refusal(fee.rule, fee.message))
-            fees.append(card_fee(CARD_TIER_3_MAX, None, tariff))
+            top = card_fee(CARD_TIER_3_MAX, None, tariff)
+            assert isinstance(top, Fee), "the top tier is never refused"
+            fees.append(top)
         else:
             fees.append(fee)
     if Group.MAGAZINES in groups:

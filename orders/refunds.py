@@ -21,7 +21,7 @@ from orders.models import ETicket, Order, OrderLine, Payment
 from orders.services import _lock_household_year, _locked_order
 from orders.status import OrderStatus
 from shop import audit, clock
-from shop.db import after_commit, session, unit_of_work
+from shop.db import after_commit, rowcount, session, unit_of_work
 from shop.errors import DomainError
 from shop.mail import queue_mail
 
@@ -40,9 +40,8 @@ def delivered_at(order: Order, line: OrderLine) -> datetime | None:
     shipment (None until shipped: the window has not started)."""
     if line.delivery == "email":
         return order.paid_at
-    return (line.options or {}).get("shipped_at") and datetime.fromisoformat(
-        line.options["shipped_at"]
-    )
+    shipped = (line.options or {}).get("shipped_at")
+    return shipped and datetime.fromisoformat(shipped)
 
 
 def withdrawal_open_until(order: Order, line: OrderLine) -> datetime | None:
@@ -90,12 +89,15 @@ def execute_card_refund(payment_id: int) -> None:
     if payment is None or (payment.details or {}).get("status") == "done":
         return
     order = session().get(Order, payment.order_id)
+    assert order is not None, "a payment's order (foreign key)"
+    assert payment.provider_ref is not None, "a refund is recorded with its idempotency key"
     if current_app.config.get("STRIPE_SECRET_KEY"):
         from orders import stripe_gateway
 
         stripe_gateway.refund(order, payment.amount_cents, idempotency_key=payment.provider_ref)
     with unit_of_work() as s:
         row = s.get(Payment, payment_id)
+        assert row is not None, "found above; payments go only after 10 years"
         row.details = {**(row.details or {}), "status": "done"}
 
 
@@ -215,6 +217,8 @@ def cancel_event(
         order = s.scalar(
             select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
         )
+        assert order is not None, "one of its lines was just read"
+        assert order.number is not None, "numbered when placed"
         if order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION):
             cancel_order(order_id, reason=reason, actor=actor)
             summary.orders_cancelled += 1
@@ -243,11 +247,15 @@ def cancel_event(
             for line in hit:
                 line.status = "refunded"
                 line.refunded_at = now
-            cancelled = uow.execute(
-                update(ETicket)
-                .where(ETicket.order_line_id.in_([x.id for x in hit]), ETicket.status == "valid")
-                .values(status="cancelled")
-            ).rowcount
+            cancelled = rowcount(
+                uow.execute(
+                    update(ETicket)
+                    .where(
+                        ETicket.order_line_id.in_([x.id for x in hit]), ETicket.status == "valid"
+                    )
+                    .values(status="cancelled")
+                )
+            )
             hh.used_cents = max(0, hh.used_cents - participation)
             _refund_payment(order, amount, reason, f"cancel-{subject}-{order.id}")
             _settle_status(order)
@@ -270,6 +278,7 @@ def cancel_event(
             summary.refunded_cents += amount
             summary.participation_returned_cents += participation
             summary.tickets_cancelled += cancelled
+            assert order.number is not None, "numbered when placed"
             summary.numbers.append(order.number)
     # Kept so the summary page is a plain GET: reloading it never cancels again.
     with unit_of_work():

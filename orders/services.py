@@ -314,6 +314,7 @@ def _place(
         if cart_id is not None:
             s.execute(delete(CartLine).where(CartLine.cart_id == cart_id))
             cart = view.cart
+            assert cart is not None, "cart_id is its id"
             if cart.ticket_post or cart.card_post or cart.card_address:
                 cart.ticket_post = cart.card_post = cart.card_address = None
         if getattr(actor, "is_staff", False):
@@ -517,6 +518,7 @@ def expire_due() -> int:
     done = 0
     for order_id in due:
         order = session().get(Order, order_id)
+        assert order is not None, "selected above; orders go only after 10 years"
         if order.payment_method != "card":
             reason = "Chèque non reçu dans les 8 jours de l'option."
         elif order.channel == "web":

@@ -22,6 +22,7 @@ import stripe
 from flask import current_app, flash, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from stripe.params.checkout import SessionCreateParamsPaymentIntentData
 
 from orders import services
 from orders.models import Order, Payment, ProcessedEvent
@@ -112,7 +113,9 @@ def checkout_url(order: Order, return_url: str | None = None) -> str:
         )
         return return_url
     with unit_of_work() as s:
-        s.get(Order, order.id).payment_ref = created.id
+        row = s.get(Order, order.id)
+        assert row is not None, "orders go only after 10 years"
+        row.payment_ref = created.id
     log.info("Stripe : session %s créée pour %s", created.id, order.number)
     return created.url
 
@@ -137,6 +140,7 @@ def session_expiry(order: Order) -> int:
 def _create_session(
     client: stripe.StripeClient, order: Order, return_url: str, replaced: str | None
 ) -> Any:
+    assert order.number is not None, "numbered when placed"
     expires_at = session_expiry(order)
     key = f"checkout-{order.number}-{expires_at}"
     if replaced:  # the order's session expired: this one must not be answered by it
@@ -144,7 +148,10 @@ def _create_session(
     label = f"Commande {order.number}"
     metadata = {"order_number": order.number}
     # The PaymentIntent carries the order number too, for payment_intent.* events.
-    intent_data: dict[str, Any] = {"metadata": metadata, "description": f"CGOS Loisirs {label}"}
+    intent_data: SessionCreateParamsPaymentIntentData = {
+        "metadata": metadata,
+        "description": f"CGOS Loisirs {label}",
+    }
     if is_phone_card(order):
         intent_data["capture_method"] = "manual"  # captured by the evening batch (R-PAY-5)
     return client.v1.checkout.sessions.create(
@@ -264,6 +271,7 @@ def handle_event(data: dict[str, Any]) -> str:
             log.info("Stripe : commande %s payée (%s, %s)", order.number, intent, event_id)
             return "paid"
         order = s.get(Order, order.id)
+        assert order is not None, "orders go only after 10 years"
         log.warning(
             "Stripe : paiement %s non applicable à %s (%s, statut %s) : remboursement",
             intent,
@@ -387,6 +395,7 @@ def _send_refund(payment_id: int) -> None:
 def refund(order: Order, amount_cents: int, *, idempotency_key: str) -> str:
     """Give ``amount_cents`` back on the card that paid ``order``; the key (the refund's
     ``provider_ref``) makes a retry refund nothing more. Returns Stripe's refund id."""
+    assert order.number is not None, "numbered when placed"
     intent = _payment_intent_for(order, idempotency_key)
     with _client() as client:
         result = client.v1.refunds.create(

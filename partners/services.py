@@ -23,7 +23,7 @@ from orders.status import OrderStatus, check_transition
 from partners import rules
 from partners.models import ApiToken, Shipment
 from shop import audit, clock
-from shop.db import for_update, session, unit_of_work
+from shop.db import for_update, rowcount, session, unit_of_work
 from shop.errors import DomainError, NotFound
 from shop.mail import queue_mail
 
@@ -357,12 +357,14 @@ def scan(partner_id: int, secret: str, session_id: int | None = None, *, actor: 
         ):
             return invalid
         now = clock.utcnow()
-        changed = s.execute(
-            update(ETicket)
-            .where(ETicket.id == ticket.id, ETicket.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        changed = rowcount(
+            s.execute(
+                update(ETicket)
+                .where(ETicket.id == ticket.id, ETicket.used_at.is_(None))
+                .values(used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if changed == 1:
             audit.record(
                 actor, "eticket.scanned", f"eticket:{ticket.id}", after={"used_at": str(now)}

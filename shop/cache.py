@@ -75,7 +75,7 @@ def _mirror(app: Flask) -> _Mirror:
 
 def enabled() -> bool:
     """Whether pages may be shared between processes (Redis configured, cache on)."""
-    return _client(current_app._get_current_object()) is not None
+    return _client(current_app._get_current_object()) is not None  # type: ignore[attr-defined]  # LocalProxy typed as Flask
 
 
 def _shared(
@@ -87,7 +87,7 @@ def _shared(
 ) -> T:
     """The get-or-produce-and-set around Redis; ``keep(full_key, raw, seconds_left)`` sees
     every raw value read or stored, with how long Redis will still hold it."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     client = _client(app)
     if client is None:
         return produce()
@@ -130,7 +130,7 @@ def cached(
 def cached_bytes(key: str, produce: Callable[[], bytes]) -> bytes:
     """Like ``cached`` for a rendered page: stored as is, and read from this process's copy
     while the shared entry lives (one Redis round trip per page and process, not per view)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     if _client(app) is None:
         return produce()
     mirror = _mirror(app)
@@ -178,7 +178,7 @@ def _redis(app: Flask) -> Any | None:
 
 def get_value(key: str) -> bytes | None:
     """The raw value under ``key``; None when absent, without Redis or during an outage."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     client = _redis(app)
     if client is None:
         return None
@@ -192,7 +192,7 @@ def get_value(key: str) -> bytes | None:
 
 def put_value(key: str, value: bytes | str, seconds: float, *, only_new: bool = False) -> bool:
     """Store for ``seconds`` (only if absent with ``only_new``); False when not stored."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     client = _redis(app)
     ms = int(seconds * 1000)
     if client is None or ms <= 0:
@@ -208,7 +208,7 @@ def put_value(key: str, value: bytes | str, seconds: float, *, only_new: bool = 
 def claim_flag(key: str, seconds: float) -> bool:
     """Set ``key`` for ``seconds`` unless it is set. True when this call set it, and also
     without Redis or during an outage: the caller then acts as the first one."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     client = _redis(app)
     if client is None:
         return True
@@ -221,7 +221,7 @@ def claim_flag(key: str, seconds: float) -> bool:
 
 
 def drop_value(key: str) -> None:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     client = _redis(app)
     if client is None:
         return

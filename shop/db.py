@@ -13,11 +13,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import MetaData, create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -204,7 +204,9 @@ class Database:
         dialect = self.engine.dialect
         if not hasattr(dialect, "default_isolation_level"):
             self.engine.connect().close()
-        return dialect.default_isolation_level
+        level = dialect.default_isolation_level
+        assert level is not None, "the dialect reads it on the first connection"
+        return level
 
 
 def get_db() -> Database:
@@ -306,10 +308,18 @@ def unit_of_work() -> Iterator[Session]:
 def upsert(model: Any) -> Any:
     """An INSERT that takes ON CONFLICT clauses (same syntax on PostgreSQL and SQLite)."""
     if get_db().dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(model)
+    from sqlalchemy.dialects.sqlite import insert
+
     return insert(model)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched. ``Session.execute`` returns a CursorResult for
+    them, but SQLAlchemy's stubs declare a plain Result (sqlalchemy issue 9185)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def for_update(stmt: Any, *, of: Any = None) -> Any:

@@ -69,7 +69,9 @@ class EuroField(StringField):
             exact = None
         if exact is None or not exact.is_finite():
             raise ValidationError("Montant invalide : saisissez des euros, par exemple 12,50.")
-        if exact.as_tuple().exponent < -2:  # type: ignore[operator]
+        exponent = exact.as_tuple().exponent
+        assert isinstance(exponent, int), "a letter only for NaN and infinities, refused above"
+        if exponent < -2:
             raise ValidationError("Montant invalide : deux chiffres au plus après la virgule.")
         if exact < 0:
             raise ValidationError("Le montant ne peut pas être négatif.")

@@ -123,7 +123,7 @@ CHECKS: dict[str, Callable[[], Status]] = {
 def check_all() -> dict[str, Status]:
     """Every component's status, checked side by side; an exception is that component
     being down, and so is a check still waiting after the timeout (a hung database)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     results: dict[str, Status] = {}
 
     def run(name: str, check: Callable[[], Status]) -> None:

@@ -171,7 +171,7 @@ def get_celery(app: Flask | None = None) -> Celery:
     """The Celery app bound to ``app``, made on first use (web processes only send): a
     request gives up on a hung broker after about a second, not after the worker's 5 s
     socket timeout and its retries."""
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     with _celery_lock:
         celery_app = app.extensions.get("celery")
         if celery_app is None:
@@ -193,7 +193,7 @@ def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> bool:
     """Hand a task to the workers (to run ``countdown`` seconds from now); False (logged)
     when the broker cannot be reached, so the caller can do the work itself or leave it
     to the next scheduled run."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     broker = app.config.get("REDIS_URL")
     paused, until = app.extensions.get("broker_paused", (None, 0.0))
     if paused == broker and until > time.monotonic():

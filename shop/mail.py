@@ -18,7 +18,7 @@ files and a ticket re-issued in between is never sent in its old, invalid form.
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop import cache, clock
-from shop.db import Base, after_commit, session, unit_of_work
+from shop.db import Base, after_commit, rowcount, session, unit_of_work
 from shop.jobs import DRAIN_OUTBOX, due_task, enqueue, queue_enabled
 from shop.retention import deleted
 
@@ -183,7 +183,7 @@ def queue_mail(
 def _html_templates() -> frozenset[str]:
     """The mails that have an HTML part (most are text only), listed once per app: asking
     Jinja for a template that does not exist searches every loader each time."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     names = app.extensions.get("mail_html_templates")
     if names is None:
         names = frozenset(
@@ -221,7 +221,7 @@ def send_after_commit(*mail_ids: int) -> None:
     mails; without it (or with the queue unreachable) this process's sender thread sends
     a request's mails, while a command or a job sends its own. Either way a failure leaves
     a mail pending for ``mail.retry_pending``."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     if queue_enabled(app):
         # Without Redis's answer the commit queues a drain rather than risk none.
         if not cache.claim_flag(DRAIN_FLAG, DRAIN_FLAG_SECONDS):
@@ -264,7 +264,7 @@ def drain_outbox() -> int:
     return sent
 
 
-def deliver_many(mail_ids: list[int]) -> list[str]:
+def deliver_many(mail_ids: Sequence[int]) -> list[str]:
     """Send pending mails once each over one SMTP connection; their new statuses.
 
     When the server cannot be reached the mails not yet tried are rescheduled with the
@@ -272,7 +272,7 @@ def deliver_many(mail_ids: list[int]) -> list[str]:
     all marked kept in one statement."""
     if not mail_ids:
         return []
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     if not app.config.get("MAIL_SERVER"):
         with unit_of_work() as s:
             s.execute(
@@ -355,7 +355,7 @@ def redact(mail: OutboxMail) -> None:
     mail.secrets = None
 
 
-def _record_failure(mail_ids: list[int], error: str, *, claimed: bool = True) -> list[str]:
+def _record_failure(mail_ids: Sequence[int], error: str, *, claimed: bool = True) -> list[str]:
     """Count a failed try: pending again after ``retry_delay``, or failed (and redacted)
     once ``MAIL_RETRY_HOURS`` have passed since the mail was created."""
     now = clock.utcnow()
@@ -385,6 +385,7 @@ def _fail_now(mail_id: int, error: str) -> str:
     """A mail no server will ever take (a bad header): failed at once, for the operators."""
     with unit_of_work() as s:
         row = s.get(OutboxMail, mail_id)
+        assert row is not None, "claimed by this sender, so not deleted"
         row.attempts += 1
         row.last_error = error[:500]
         row.status = MailStatus.FAILED
@@ -398,16 +399,18 @@ def deliver(mail_id: int, smtp: _Smtp | None = None) -> str:
 
     Raises ``_Unreachable`` (its status set) when sharing ``smtp`` with a batch and the
     server cannot be reached, so the batch stops there."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     if not app.config.get("MAIL_SERVER"):
         return deliver_many([mail_id])[0]
     # Claim the row so two workers never send the same mail.
     with unit_of_work() as s:
-        claimed = s.execute(
-            update(OutboxMail)
-            .where(OutboxMail.id == mail_id, OutboxMail.status == MailStatus.PENDING)
-            .values(status=MailStatus.SENDING, claimed_at=clock.utcnow())
-        ).rowcount
+        claimed = rowcount(
+            s.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id == mail_id, OutboxMail.status == MailStatus.PENDING)
+                .values(status=MailStatus.SENDING, claimed_at=clock.utcnow())
+            )
+        )
         mail = s.get(OutboxMail, mail_id) if claimed else None
     if mail is None:
         return "skipped"
@@ -439,6 +442,7 @@ def deliver(mail_id: int, smtp: _Smtp | None = None) -> str:
         return _fail_now(mail_id, f"{type(exc).__name__}: {exc}")
     with unit_of_work() as s:
         row = s.get(OutboxMail, mail_id)
+        assert row is not None, "claimed by this sender, so not deleted"
         row.attempts += 1
         row.status = MailStatus.SENT
         row.sent_at = clock.utcnow()

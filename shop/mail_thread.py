@@ -31,6 +31,7 @@ class _Sender:
                 )
                 self._thread.start()
             q = self._queue
+            assert q is not None, "created above with the thread"
         try:
             q.put_nowait((app, mail_ids))
         except queue.Full:
@@ -62,7 +63,7 @@ class _Sender:
             return q.all_tasks_done.wait_for(lambda: q.unfinished_tasks == 0, timeout)
 
     def _after_fork(self) -> None:
-        self.__init__()  # the parent's thread and lock do not exist here
+        _Sender.__init__(self)  # the parent's thread and lock do not exist here
 
 
 _sender = _Sender()

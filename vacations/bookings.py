@@ -108,12 +108,13 @@ def add_stay(agent: AgentUser, offer_id: int, *, adults: Any, child_ids: list[in
             )
     children = [known[cid] for cid in sorted(set(child_ids), key=list(known).index)]
     refusal = participants_refusal(
-        offer.stay_family, n_adults, [c.birth_date for c in children], agent.today.year
+        stay_lines.family_of(offer), n_adults, [c.birth_date for c in children], agent.today.year
     )
     if refusal is not None:
         raise DomainError(refusal[1], refusal[0], rule="R-VAC-5")
     if not on_sale(offer.sale_opens_at, offer.sale_closes_at, clock.utcnow()):
         raise DomainError("Les réservations de ce séjour ne sont pas ouvertes.", rule="R-CAT-6")
+    assert offer.stay_starts_on is not None, "_stay_offer refuses a stay without dates"
     if offer.stay_starts_on <= clock.today():
         raise DomainError("Ce séjour a déjà commencé.")
     places = n_adults + len(children)
@@ -144,6 +145,7 @@ def add_prix_mini(agent: AgentUser, offer_id: int) -> CartLine:
     offer = _stay_offer(agent, offer_id)
     if offer.stay_family != PRIX_MINI:
         raise NotFound()
+    assert offer.stay_starts_on is not None, "_stay_offer refuses a stay without dates"
     reg = lottery.registration_of(agent.cgos_number, season_of(offer.stay_starts_on).key)
     if reg is None or reg.offer_id != offer.id:
         raise NotFound()

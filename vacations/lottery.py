@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from auth.dossiers import dossier_source
@@ -102,6 +102,7 @@ def pre_register(
             raise DomainError("Les préinscriptions à ce séjour sont closes.")
         if s.scalar(select(PrixMiniDraw.id).where(PrixMiniDraw.offer_id == offer_id)):
             raise DomainError("Le tirage au sort de ce séjour a déjà eu lieu.")
+        assert offer.stay_starts_on is not None, "_prix_mini_offer refuses a stay without dates"
         season = season_of(offer.stay_starts_on)
         if registration_of(cgos_number, season.key) is not None:
             raise DomainError(
@@ -218,7 +219,8 @@ def draw(offer_id: int, seed: int | None = None, actor: Any = None) -> PrixMiniD
         order = shuffle(eligible, seed)
         winners, waiting = order[:places], order[places:]
         now = clock.utcnow()
-        table = PrixMiniRegistration.__table__
+        # The stubs type a mapped class's __table__ as FromClause; a plain mapping has a Table.
+        table = cast(Table, PrixMiniRegistration.__table__)
         if excluded:
             s.execute(update(table).where(table.c.id.in_(excluded)).values(status=S.EXCLUDED))
         if winners:
@@ -366,7 +368,9 @@ def notify(limit: int = NOTIFY_BATCH) -> int:
         ).all()
         offers: dict[int, Offer] = {}
         for reg in regs:
-            offer = offers.setdefault(reg.offer_id, s.get(Offer, reg.offer_id))
+            found = s.get(Offer, reg.offer_id)
+            assert found is not None, "a registration's offer (foreign key)"
+            offer = offers.setdefault(reg.offer_id, found)
             if reg.email:
                 kind, subject = MAIL_SUBJECTS[S(reg.status)]
                 queue_mail(reg.email, kind, subject, reg=reg, offer=offer)

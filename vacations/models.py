@@ -47,7 +47,7 @@ class RegistrationStatus(StrEnum):
     LAPSED = "forclos"  # won but did not pay within 7 days: the place went to the next
 
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {  # looked up by the column's text
     RegistrationStatus.PRE_REGISTERED: "Préinscrit",
     RegistrationStatus.EXCLUDED: "Non éligible",
     RegistrationStatus.WON: "Tiré au sort",

@@ -44,7 +44,8 @@ def check_table(table: FamilyTable) -> None:
     bounds = [b.upper_cents for b in table.bands]
     if not bounds or bounds[-1] is not None or None in bounds[:-1]:
         raise DomainError("La dernière tranche doit être ouverte (QF supérieur).", "bands")
-    if bounds[:-1] != sorted(set(bounds[:-1])) or any(b <= 0 for b in bounds[:-1]):
+    inner = [b for b in bounds[:-1] if b is not None]  # all of them: checked just above
+    if inner != sorted(set(inner)) or any(b <= 0 for b in inner):
         raise DomainError("Les bornes des tranches doivent être croissantes.", "bands")
     for pct in [b.percent for b in table.bands] + [table.unknown_percent]:
         if not 0 <= pct <= 100:

@@ -47,6 +47,13 @@ class StayPricing:
         return sum(p.public_cents for p in self.participants)
 
 
+def family_of(offer: Offer) -> str:
+    """A stay's rate family. The back office can save a stay without one: it has no price."""
+    if offer.stay_family is None:
+        raise DomainError("Ce séjour n'a pas encore de tarif : il ne peut pas être réservé.")
+    return offer.stay_family
+
+
 def stay_of(options: dict[str, Any] | None) -> dict[str, Any]:
     return (options or {}).get("stay") or {}
 
@@ -95,8 +102,10 @@ def price_stays(
     priced = []
     for offer, opts in items:
         stay = stay_of(opts)
+        assert offer.stay_starts_on is not None, "check_offer requires a stay's dates"
         season = season_of(offer.stay_starts_on)
-        reg = regs.get(stay.get("registration_id"))
+        reg_id: int | None = stay.get("registration_id")
+        reg = regs.get(reg_id) if reg_id is not None else None
         if reg is not None:
             # R-VAC-4: the price kept when the agent pre-registered.
             participants = tuple(
@@ -109,7 +118,7 @@ def price_stays(
             continue
         if season.key not in tables:
             tables[season.key] = tables_for(season.key)
-        rate = rate_for(offer.stay_family, qf_cents, tables[season.key])
+        rate = rate_for(family_of(offer), qf_cents, tables[season.key])
         participants = _participants(
             offer, rate.percent, int(stay.get("adults", 0)), births_of(stay)
         )
@@ -120,9 +129,10 @@ def price_stays(
 def _participants(
     offer: Offer, percent: int, adults: int, births: list[date]
 ) -> tuple[ParticipantPrice, ...]:
+    assert offer.stay_starts_on is not None, "check_offer requires a stay's dates"
     return tuple(
         participant_prices(
-            offer.stay_family,
+            family_of(offer),
             percent,
             offer.public_price_cents,
             offer.child_public_price_cents,

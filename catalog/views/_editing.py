@@ -277,6 +277,7 @@ def stock(area: Area, offer_id: int):
     form = StockForm(data={"stock": offer.stock, "supply_state": offer.supply_state})
     error = None
     if form.validate_on_submit():
+        assert form.stock.data is not None, "InputRequired"
         try:
             services.set_offer_stock(
                 offer.id, form.stock.data, form.supply_state.data, current_user

@@ -91,8 +91,9 @@ def _filters(category: str | None = None) -> tuple[queries.Filters, dict[str, st
 
 
 def _page_url(page: int) -> str:
-    args = request.args.to_dict()
+    args: dict[str, Any] = request.args.to_dict()
     args["page"] = str(page)
+    assert request.endpoint is not None, "the request has matched this view"
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

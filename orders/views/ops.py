@@ -247,6 +247,7 @@ def cheque_desk():
     status = 200
     if form.is_submitted():
         if form.validate():
+            assert form.amount.cents is not None, "DataRequired: a validated amount has cents"
             try:
                 result = cheques.register_cheque(
                     form.order_number.data,
@@ -344,10 +345,13 @@ def cancel_result(record_id: int):
     kind, _, raw_id = entry.subject.partition(":")
     if kind == "offer":
         offer = session().get(Offer, int(raw_id))
+        assert offer is not None, "the audit names an offer, and offers are never deleted"
         what = f"l'offre « {offer.title} »"
     else:
         sess = session().get(OfferSession, int(raw_id))
+        assert sess is not None, "the audit names a session, and sessions are never deleted"
         offer = session().get(Offer, sess.offer_id)
+        assert offer is not None, "a session's offer (foreign key)"
         what = f"la séance du {_session_label([sess], sess.id)} de « {offer.title} »"
     summary = refunds.CancellationSummary(**(entry.after or {}), record_id=entry.id)
     return render_template(

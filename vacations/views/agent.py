@@ -123,6 +123,7 @@ def pre_register(offer_id: int):
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("agent.catalog.offer", offer_id=offer_id) + "#preinscription")
+    assert offer.stay_starts_on is not None, "pre_register refuses a stay without dates"
     season = season_of(offer.stay_starts_on)
     flash(
         f"Votre préinscription pour la saison {season.label} est enregistrée. "

@@ -200,6 +200,14 @@ def test_bad_adults_value_is_a_message_not_an_error(family, stay):
     assert "Indiquez le nombre d'adultes en chiffres." in text(resp)
 
 
+def test_a_stay_saved_without_a_rate_family_is_refused_with_a_message(family, stay):
+    """The back office may save a stay without a rate family: it has no price to book."""
+    client = family()
+    resp = book(client, stay(family=None), "1")
+    assert resp.status_code == 422
+    assert "Ce séjour n'a pas encore de tarif : il ne peut pas être réservé." in text(resp)
+
+
 def test_a_rate_change_is_explained_on_the_line_and_must_be_accepted(family, stay, app):
     from catalog.stays import DEFAULT_TABLES, FamilyTable
     from vacations.rates import save_table
