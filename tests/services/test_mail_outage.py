@@ -8,7 +8,6 @@ from unittest.mock import patch
 
 import pytest
 
-from shop.cache import _PREFIX
 from shop.db import session, unit_of_work
 from shop.jobs import DRAIN_OUTBOX, run_due
 from shop.mail import (
@@ -20,10 +19,11 @@ from shop.mail import (
     drain_outbox,
     queue_mail,
 )
+from shop.speed.shared import PREFIX
 from tests.conftest import free_port
 from tests.memory_redis import memory_redis
 
-FLAG_KEY = f"{_PREFIX}{DRAIN_FLAG}"
+FLAG_KEY = f"{PREFIX}{DRAIN_FLAG}"
 
 
 def test_mail_survives_an_smtp_outage_and_is_sent_once(ctx, app, mailbox, clock, monkeypatch):

@@ -1,4 +1,4 @@
-"""Catalog pages shared between agents (auth/agent_pages.py): each agent sees exactly the
+"""Catalog pages shared between agents (shop/speed/pages.py): each agent sees exactly the
 page rendered for them, with their own name and CSRF token, and never a stale stock."""
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def shared(app, db, monkeypatch):
-    import catalog.queries
+    from shop.speed.versions import VERSIONS
 
     # Offer versions read afresh on every page here; test_the_offer_version_is_read_...
     # checks the once-a-second reading.
-    monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 0.0)
-    catalog.queries._versions.clear()
+    monkeypatch.setattr(VERSIONS, "seconds", 0.0)
+    VERSIONS.clear()
     yield from memory_redis(app, CATALOG_CACHE_SECONDS=30)
 
 
@@ -106,12 +106,12 @@ def test_a_signed_token_is_reused_for_a_minute_then_signed_again(
 ):
     """Signing is most of a shared page's fill-in: the same agent's pages within a minute
     carry the same (valid, hour-long) token; after that a fresh signature."""
-    import auth.agent_pages
+    from shop.speed import pages
 
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     first, _ = two_agents
     now = [1000.0]
-    monkeypatch.setattr(auth.agent_pages._signed, "clock", lambda: now[0])
+    monkeypatch.setattr(pages.SIGNED_TOKENS, "clock", lambda: now[0])
     # Each signature a second later than the one before: a new signature is a new token.
     from itsdangerous.timed import TimestampSigner
 
@@ -121,7 +121,7 @@ def test_a_signed_token_is_reused_for_a_minute_then_signed_again(
         _TOKEN.search(_page(first, url)).group(1) for url in ("/", "/", f"/offre/{offers[1]}")
     ]
     assert len(set(tokens)) == 1
-    now[0] += auth.agent_pages.REUSE_SIGNED_TOKEN_SECONDS + 1
+    now[0] += pages.REUSE_SIGNED_TOKEN_SECONDS + 1
     fresh = _TOKEN.search(_page(first, "/")).group(1)
     assert fresh != tokens[0]
     assert first.post("/deconnexion", data={"csrf_token": tokens[0]}).status_code == 302
@@ -179,13 +179,13 @@ def test_the_offer_version_is_read_at_most_once_a_second(
     on the first view a second later (the order itself always checks the live stock)."""
     from sqlalchemy import event, update
 
-    import catalog.queries
     from catalog.models import Offer
     from shop.db import unit_of_work
+    from shop.speed.versions import FRESH_SECONDS, VERSIONS
 
-    monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 1.0)
+    monkeypatch.setattr(VERSIONS, "seconds", FRESH_SECONDS)
     now = [500.0]
-    monkeypatch.setattr(catalog.queries._versions, "clock", lambda: now[0])
+    monkeypatch.setattr(VERSIONS, "clock", lambda: now[0])
     reads: list[str] = []
 
     def _seen(_conn, _cursor, statement, *_args) -> None:
