@@ -32,8 +32,10 @@ class PageMirror:
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
-            item = self._items.get(key)
-        return None if item is None else item[1]
+            try:
+                return self._items[key][1]  # not .get(): it would look the key up twice
+            except KeyError:
+                return None
 
     def put(self, key: str, value: bytes, seconds: float) -> None:
         """Keep ``value`` for ``seconds`` (what Redis still holds it for)."""

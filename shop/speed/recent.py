@@ -37,8 +37,10 @@ class RecentValues:
     def get(self, key: Hashable) -> Any:
         """The value stored under ``key`` less than ``seconds`` ago, else ``MISSING``."""
         with self._lock:
-            item = self._items.get(key)
-        return MISSING if item is None else item[1]
+            try:
+                return self._items[key][1]  # not .get(): it would look the key up twice
+            except KeyError:
+                return MISSING
 
     def put(self, key: Hashable, value: Any, at: float) -> None:
         """Store ``value`` as of ``at`` (the clock's time before it was computed)."""
