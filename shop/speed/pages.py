@@ -81,10 +81,11 @@ def _render_as_standin(user: SharedPageViewer, render: Callable[[], str]) -> str
             delattr(g, field)
 
 
-# A signed CSRF token is valid for WTF_CSRF_TIME_LIMIT (an hour): signing the same session
-# secret again a few seconds later gives the agent nothing new, so a process reuses the
-# token it signed for that secret within the last minute (the signature is most of the
-# cost of filling a shared page).
+# A signed CSRF token does not expire by age (WTF_CSRF_TIME_LIMIT is None; with a limit it
+# would have to stay well above this minute): signing the same session secret again a few
+# seconds later gives the agent nothing new, so a process reuses the token it signed for
+# that secret within the last minute (the signature is most of the cost of filling a
+# shared page).
 REUSE_SIGNED_TOKEN_SECONDS = 60.0
 SIGNED_TOKENS = RecentValues(max_items=10_000, seconds=REUSE_SIGNED_TOKEN_SECONDS)
 

@@ -105,7 +105,7 @@ def test_a_signed_token_is_reused_for_a_minute_then_signed_again(
     app, shared, two_agents, offers, monkeypatch
 ):
     """Signing is most of a shared page's fill-in: the same agent's pages within a minute
-    carry the same (valid, hour-long) token; after that a fresh signature."""
+    carry the same (valid) token; after that a fresh signature."""
     from shop.speed import pages
 
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
