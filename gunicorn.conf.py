@@ -20,13 +20,8 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
 def post_worker_init(worker) -> None:
-    """Compile every template, and make the Celery client (its imports alone take a tenth
-    of a second), before the first request: a new worker (after a deploy, or one recycled
-    after a crash) answers its first pages and orders as fast as the others."""
-    from shop.jobs import get_celery, queue_enabled
+    """Templates compiled and the Celery client made before the first request
+    (``shop.speed.warmup``). Imported here, in the worker: the master never loads the app."""
+    from shop.speed.warmup import warm_up
 
-    app = worker.wsgi
-    for name in app.jinja_env.list_templates(extensions=("html", "txt")):
-        app.jinja_env.get_template(name)
-    if queue_enabled(app):
-        get_celery(app)
+    warm_up(worker.wsgi)

@@ -10,10 +10,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from cachetools import LRUCache
 from flask import current_app
 from sqlalchemy import bindparam, select
 
@@ -25,9 +25,9 @@ from auth.dossier_format import (
     parse_dossier,
 )
 from auth.models import DossierAgent, DossierChild
-from shop import cache
 from shop.db import session
 from shop.errors import ServiceUnavailable
+from shop.speed import shared
 
 
 class DossierServiceUnavailable(ServiceUnavailable):
@@ -140,11 +140,13 @@ class RemoteDossierSource:
 
     is_local = False
     _lock = threading.Lock()
-    _cache: OrderedDict[tuple[str, str], tuple[float, DossierRecord | None, list[str]]] = (
-        OrderedDict()
+    max_entries = 20_000  # bounded: stale answers are kept for outages, not forever
+    # (monotonic time of the answer, record, household members): a stale answer is still
+    # served during an outage, so entries leave by age of use only (cachetools' LRU).
+    _cache: LRUCache[tuple[str, str], tuple[float, DossierRecord | None, list[str]]] = LRUCache(
+        maxsize=max_entries
     )
     _down_until: dict[str, float] = {}  # base URL -> monotonic time of the next try
-    max_entries = 20_000  # bounded: stale answers are kept for outages, not forever
 
     def __init__(
         self, base_url: str, timeout: float, ttl: float, retry: float = 0, keep: float = 0
@@ -199,19 +201,16 @@ class RemoteDossierSource:
                 self._keep(cgos_number, payload, members)
         with self._lock:
             self._cache[key] = (now, record, members)
-            self._cache.move_to_end(key)
-            while len(self._cache) > self.max_entries:
-                self._cache.popitem(last=False)
         return record, members
 
     def _keep(self, cgos_number: str, payload: Any, members: list[str]) -> None:
         """The last good answer, for the other processes when the service fails."""
         if self.keep > 0:
             raw = json.dumps({"dossier": payload, "members": members})
-            cache.put_value(f"dossier:{cgos_number}", raw, self.keep)
+            shared.put_value(f"dossier:{cgos_number}", raw, self.keep)
 
     def _kept(self, cgos_number: str) -> tuple[DossierRecord | None, list[str]] | None:
-        raw = cache.get_value(f"dossier:{cgos_number}") if self.keep > 0 else None
+        raw = shared.get_value(f"dossier:{cgos_number}") if self.keep > 0 else None
         if raw is None:
             return None
         try:

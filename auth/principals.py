@@ -7,9 +7,8 @@ on each request, so a logout or a revoked session ends access everywhere at once
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,10 +20,11 @@ from auth.dossier_format import DossierRecord
 from auth.dossiers import RECORD_COLUMNS, dossier_source, record_from_rows
 from auth.models import DossierAgent, DossierChild, StaffUser, WebSession
 from auth.rights import Rights, count_children, evaluate_rights
-from shop import cache, clock
+from shop import clock, viewer
 from shop.config import ABSOLUTE_SESSION_HOURS
 from shop.db import after_commit, read_connection, session, unit_of_work
 from shop.extensions import login_manager
+from shop.speed.sessions import SessionCache
 
 
 def token_digest(token: str) -> str:
@@ -74,6 +74,19 @@ class AgentUser(_Principal):
     def children_count(self) -> int:
         """Children of the household that count this year (R-DOS-6)."""
         return count_children([c.birth_date for c in self.record.children], self.today.year)
+
+    # A catalog page is shared between agents of the same day and rights (shop.speed.pages).
+    def shared_page_variant(self) -> str:
+        rights = self.rights
+        text = f"{rights.can_order}|{rights.open_until}|{rights.reason}".encode()
+        rights_key = hashlib.sha1(text, usedforsecurity=False).hexdigest()[:16]
+        return f"{self.today.isoformat()}:{rights_key}"
+
+    def standin(self, mark: Callable[[str], str]) -> AgentUser:
+        return replace(self, record=replace(self.record, prenom=mark("prenom"), nom=mark("nom")))
+
+    def personal_values(self) -> dict[str, str]:
+        return {"prenom": self.record.prenom, "nom": self.record.nom}
 
 
 class StaffPrincipal(_Principal):
@@ -133,7 +146,7 @@ def _slide(token_hash: str, created_at: datetime, expires_at: datetime, now: dat
         s.execute(
             update(WebSession).where(WebSession.token_hash == token_hash).values(expires_at=target)
         )
-    cache.drop_value(_cache_key(token_hash))  # the next page reads the new expiry
+    SESSION_CACHE.drop(token_hash)  # the next page reads the new expiry
 
 
 _SESSION_COLUMNS = (
@@ -159,68 +172,29 @@ _SESSION_AND_RECORD_QUERY = (
 )
 
 
-# -- the session cache -------------------------------------------------------------------
-# With Redis, an agent's session and dossier rows are kept for SESSION_CACHE_SECONDS (10 s)
-# so pages seen in quick succession skip the database. A logout leaves a tombstone that no
-# request still holding the old rows can overwrite (they only add a missing entry), so it
-# ends the session everywhere at once; a slid expiry drops the entry. A dossier changed by
-# an import shows within those seconds.
-_GONE = b"-"
-_DATES = frozenset({"birth_date", "child_birth_date"})
-_TIMES = frozenset({"created_at", "expires_at"})
-
-
-def _cache_key(digest: str) -> str:
-    return f"session:{digest}"
-
-
-class _Row(dict):
-    """A cached row read like a database row (``row.name``)."""
-
-    __getattr__ = dict.__getitem__
-
-
-def _dump_rows(rows: Sequence[Any]) -> str:
-    def plain(value: Any) -> Any:
-        return value.isoformat() if isinstance(value, date | datetime) else value
-
-    return json.dumps([{k: plain(v) for k, v in row._mapping.items()} for row in rows])
-
-
-def _load_rows(raw: bytes) -> list[_Row]:
-    rows = []
-    for item in json.loads(raw):
-        for name in _DATES & item.keys():
-            if item[name] is not None:
-                item[name] = date.fromisoformat(item[name])
-        for name in _TIMES & item.keys():
-            item[name] = datetime.fromisoformat(item[name])
-        rows.append(_Row(item))
-    return rows
+# With Redis, an agent's session and dossier rows are kept for SESSION_CACHE_SECONDS
+# (shop.speed.sessions): pages seen in quick succession skip the database.
+SESSION_CACHE = SessionCache(
+    dates=("birth_date", "child_birth_date"), times=("created_at", "expires_at")
+)
 
 
 def _session_rows(digest: str, local: bool) -> Sequence[Any]:
-    seconds = current_app.config.get("SESSION_CACHE_SECONDS", 0)
-    key = _cache_key(digest)
-    if local and seconds > 0:
-        raw = cache.get_value(key)
-        if raw == _GONE:
-            return []
-        if raw is not None:
-            return _load_rows(raw)
+    use_cache = local and SESSION_CACHE.seconds() > 0
+    if use_cache:
+        cached = SESSION_CACHE.rows(digest)
+        if cached is not None:
+            return cached
     query = _SESSION_AND_RECORD_QUERY if local else _SESSION_QUERY
     rows = read_connection().execute(query, {"digest": digest}).all()
-    if local and seconds > 0 and rows and rows[0].kind == "agent":
-        left = (rows[0].expires_at - clock.utcnow()).total_seconds()
-        cache.put_value(key, _dump_rows(rows), min(seconds, left), only_new=True)
+    if use_cache and rows and rows[0].kind == "agent":
+        SESSION_CACHE.keep(digest, rows, until=rows[0].expires_at)
     return rows
 
 
 def forget_session(digest: str) -> None:
     """After a logout has committed: no process may take the session from the cache."""
-    seconds = current_app.config.get("SESSION_CACHE_SECONDS", 0)
-    if seconds > 0 and not cache.put_value(_cache_key(digest), _GONE, seconds):
-        cache.drop_value(_cache_key(digest))
+    SESSION_CACHE.forget(digest)
 
 
 def end_agent_sessions(s: Any, number: str, keep: str | None = None) -> int:
@@ -244,7 +218,7 @@ def end_agent_sessions(s: Any, number: str, keep: str | None = None) -> int:
     return len(digests)
 
 
-@login_manager.user_loader
+@viewer.user_loader
 def load_principal(token: str) -> _Principal | None:
     source = dossier_source()
     rows = _session_rows(token_digest(token), source.is_local)

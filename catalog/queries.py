@@ -8,13 +8,11 @@ an offer page is the offer, its upcoming sessions and its picture ids.
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -34,11 +32,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from catalog.models import Offer, OfferPicture, OfferSession, Partner
 from catalog.rules import LOW_STOCK_SHOWN, Kind
 from catalog.text import search_words
-from shop.cache import cached
 from shop.clock import PARIS
 from shop.db import get_db, read_connection, session
 from shop.paging import clamp
-from shop.recent import Recent
+from shop.speed import versions
+from shop.speed.shared import cached
 
 PER_PAGE = 24
 SORTS = {
@@ -401,29 +399,20 @@ def offer_page_version(
     )
     if row is None:
         return None
-    text = f"{row.offer}\x1d{row.sessions}\x1d{row.pictures}"
-    digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    digest = versions.digest(f"{row.offer}\x1d{row.sessions}\x1d{row.pictures}")
     return OfferVersion(digest, row.kind, row.sale_opens_at, row.sale_closes_at)
-
-
-# An offer page's version is read at most once a second per process and offer: a page
-# seen many times a second (an on-sale rush) costs no query, and the stock it shows is
-# never more than a second older than the database. Orders always check the live stock.
-VERSION_FRESH_SECONDS = 1.0
-_versions = Recent(max_items=20_000)
 
 
 def recent_offer_page_version(
     offer_id: int, agent_region: str | None, now: datetime
 ) -> OfferVersion | None:
-    """``offer_page_version``, as read by this process less than a second ago."""
-    key = (id(current_app._get_current_object()), offer_id, agent_region)  # type: ignore[attr-defined]  # LocalProxy typed as Flask
-    version = _versions.get(key, VERSION_FRESH_SECONDS)
-    if version is Recent.MISSING:
-        at = _versions.clock()
-        version = offer_page_version(offer_id, agent_region, now)
-        _versions.put(key, version, at=at)
-    return version
+    """``offer_page_version``, as read by this process less than a second ago
+    (``shop.speed.versions``): a rush on one offer costs no query, and the stock it shows
+    is never more than a second old. Orders always check the live stock (R-ORD-4)."""
+    return versions.recent_version(
+        ("offer", offer_id, agent_region),
+        lambda: offer_page_version(offer_id, agent_region, now),
+    )
 
 
 def picture_for_agent(picture_id: int, agent_region: str | None) -> OfferPicture | None:

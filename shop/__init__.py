@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
+from shop import viewer
 from shop.config import ABSOLUTE_SESSION_HOURS, load_config
 
 
@@ -32,7 +33,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     mail_ext.init_app(app)
-    login_manager.init_app(app)
+    # Templates get ``current_user`` from shop.viewer (which can show a stand-in) instead.
+    login_manager.init_app(app, add_context_processor=False)
+    viewer.init_app(app)
     login_manager.session_protection = None  # our server-side session does this job
     login_manager.login_view = "public.auth.login"
     login_manager.login_message = None

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from flask import current_app, has_app_context
+
+from shop.speed.memo import memoised
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -63,7 +64,7 @@ def to_paris(value: datetime) -> datetime:
     return value.astimezone(PARIS)
 
 
-@lru_cache(maxsize=8192)
+@memoised
 def format_date_fr(value: date | datetime | None) -> str:
     """``samedi 12 décembre 2026``."""
     if value is None:
@@ -73,7 +74,7 @@ def format_date_fr(value: date | datetime | None) -> str:
     return format_date(value, format="EEEE d MMMM y", locale="fr_FR")
 
 
-@lru_cache(maxsize=8192)
+@memoised
 def format_datetime_fr(value: datetime | None) -> str:
     """``samedi 12 décembre 2026 à 20:30`` in Paris time."""
     if value is None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template
+from flask import Flask, render_template
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+
+from shop import viewer
+from shop.extensions import login_manager
 
 
 class DomainError(Exception):
@@ -33,13 +37,9 @@ class ServiceUnavailable(Exception):
 
 
 def _know_viewer(code: int) -> None:
-    """Settle ``current_user`` before the page renders (Flask-Login's template context
-    would load it): anonymous for a 5xx, or when loading fails."""
-    from flask_login import current_user
-
-    from shop.extensions import login_manager
-
-    if "_login_user" in g:
+    """Settle ``current_user`` before the page renders (the template context would load
+    it): anonymous for a 5xx, or when loading fails."""
+    if viewer.is_known():
         return
     if code < 500:
         try:
@@ -47,7 +47,7 @@ def _know_viewer(code: int) -> None:
             return
         except Exception:  # noqa: BLE001 - an error page must render whatever failed
             logging.getLogger(__name__).warning("Page d'erreur sans l'utilisateur", exc_info=True)
-    g._login_user = login_manager.anonymous_user()
+    viewer.show(login_manager.anonymous_user())
 
 
 def register_error_pages(app: Flask) -> None:

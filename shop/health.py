@@ -20,8 +20,8 @@ from typing import Any, NamedTuple
 from flask import current_app
 from sqlalchemy import text
 
-from shop import cache
 from shop.jobs import DEFAULT_INTERVAL_SECONDS, due_task, queue_enabled
+from shop.speed import shared
 
 HEARTBEAT_KEY = "worker:heartbeat"
 
@@ -35,7 +35,7 @@ def heartbeat() -> int:
     """Write the time of this run; without Redis (cron) there is no worker to vouch for."""
     if not queue_enabled():
         return 0
-    return int(cache.put_value(HEARTBEAT_KEY, repr(time.time()), 10 * _interval()))
+    return int(shared.put_value(HEARTBEAT_KEY, repr(time.time()), 10 * _interval()))
 
 
 class Status(NamedTuple):
@@ -72,7 +72,7 @@ def _redis() -> Status:
 def _worker() -> Status:
     if not queue_enabled():
         return Status(None, "cron lance jobs run-due")
-    raw = cache.get_value(HEARTBEAT_KEY)
+    raw = shared.get_value(HEARTBEAT_KEY)
     if raw is None:
         return Status(False, "aucun signe de vie")
     age = time.time() - float(raw)

@@ -29,10 +29,11 @@ from sqlalchemy import JSON, DateTime, Integer, String, Text, delete, or_, selec
 from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop import cache, clock
+from shop import clock
 from shop.db import Base, after_commit, rowcount, session, unit_of_work
 from shop.jobs import DRAIN_OUTBOX, due_task, enqueue, queue_enabled
 from shop.retention import deleted
+from shop.speed import shared
 
 
 class MailStatus(StrEnum):
@@ -224,11 +225,11 @@ def send_after_commit(*mail_ids: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy typed as Flask
     if queue_enabled(app):
         # Without Redis's answer the commit queues a drain rather than risk none.
-        if not cache.claim_flag(DRAIN_FLAG, DRAIN_FLAG_SECONDS):
+        if not shared.claim_flag(DRAIN_FLAG, DRAIN_FLAG_SECONDS):
             return  # a drain is queued: it reads the outbox after this commit
         if enqueue(DRAIN_OUTBOX, countdown=app.config.get("MAIL_DRAIN_DELAY_SECONDS")):
             return
-        cache.drop_value(DRAIN_FLAG)
+        shared.drop_value(DRAIN_FLAG)
     if not has_request_context() or isinstance(session().get_bind(), DbConnection):
         # Commands and jobs have no one waiting and may exit at once: sent here. So are
         # mails of a session that owns its one connection (tests' rolled-back
@@ -245,7 +246,7 @@ def drain_outbox() -> int:
     before its e-billets, R-ORD-3). The flag is dropped before the outbox is read, so a
     mail committed after that read queues the next drain. Mails that already failed are
     left to ``mail.retry_pending`` and its pace."""
-    cache.drop_value(DRAIN_FLAG)
+    shared.drop_value(DRAIN_FLAG)
     sent = 0
     for _ in range(DRAIN_MAX_BATCHES):
         ids = list(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
 
 from babel.numbers import format_currency
+
+from shop.speed.memo import memoised
 
 
 class MoneyError(ValueError):
@@ -33,7 +34,7 @@ def cents_to_decimal(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
-@lru_cache(maxsize=8192)
+@memoised
 def format_eur(cents: int | None) -> str:
     """``123450`` → ``1 234,50 €`` (narrow no-break spaces, as Babel writes French)."""
     if cents is None:

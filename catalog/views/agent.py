@@ -10,7 +10,6 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from auth.agent_pages import shared_page
 from auth.regions import REGIONS
 from catalog import queries
 from catalog.categories import BY_SLUG, CATEGORIES, SECTIONS, in_section
@@ -26,11 +25,13 @@ from catalog.rules import (
     on_sale,
     open_session_deliveries,
 )
-from shop import cache, clock
-from shop.cache import cached
+from shop import clock
 from shop.clock import MONTHS_FR
 from shop.forms import db_int
 from shop.paging import requested_page
+from shop.speed import shared
+from shop.speed.pages import shared_page
+from shop.speed.shared import cached
 from vacations.views.agent import stay_context
 
 bp = Blueprint("catalog", __name__)
@@ -188,7 +189,7 @@ def offer(offer_id: int):
     is never more than a second staler than the database; stays depend on the agent's
     household and are always rendered."""
     selected_id = request.args.get("seance", type=db_int)
-    if not cache.enabled():
+    if not shared.enabled():
         return render_offer(offer_id, selected_id)
     region = current_user.record.region
     now = clock.utcnow()

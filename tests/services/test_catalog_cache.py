@@ -1,4 +1,4 @@
-"""The catalog cache shared by the web processes (shop/cache.py): used only with Redis,
+"""The catalog cache shared by the web processes (shop/speed/shared.py): used only with Redis,
 and a Redis outage never fails a page."""
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from unittest.mock import patch
 
 import pytest
 
-from shop.cache import _PREFIX
 from shop.db import session, unit_of_work
 from shop.jobs import DRAIN_OUTBOX, run_due
 from shop.mail import (
@@ -21,9 +20,10 @@ from shop.mail import (
     drain_outbox,
     queue_mail,
 )
+from shop.speed.shared import PREFIX
 from tests.harness import free_port
 
-FLAG_KEY = f"{_PREFIX}{DRAIN_FLAG}"
+FLAG_KEY = f"{PREFIX}{DRAIN_FLAG}"
 
 
 def test_mail_survives_an_smtp_outage_and_is_sent_once(ctx, app, mailbox, clock, monkeypatch):

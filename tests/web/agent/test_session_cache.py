@@ -1,6 +1,6 @@
-"""The session cache (auth/principals.py, RULES.md §12): with Redis, an agent's session and
-dossier rows are reused for SESSION_CACHE_SECONDS, yet a logout ends the session in every
-process at once and an expired session is refused."""
+"""The session cache (shop/speed/sessions.py, used by auth/principals.py, RULES.md §12):
+with Redis, an agent's session and dossier rows are reused for SESSION_CACHE_SECONDS, yet a
+logout ends the session in every process at once and an expired session is refused."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from auth.models import WebSession
-from auth.principals import _cache_key
-from shop import cache
+from shop.speed import shared
+from shop.speed.sessions import cache_key
 from tests.factories import NOW_PARIS, login_agent
 
 
@@ -75,7 +75,7 @@ def test_a_request_still_holding_the_old_rows_cannot_revive_a_logged_out_session
     copy.set_cookie("cgos_session", agent.get_cookie("cgos_session").value)
     assert agent.post("/deconnexion").status_code == 302
     with app.app_context():
-        stored = cache.put_value(key.split("cgos:cache:", 1)[1], rows, 10, only_new=True)
+        stored = shared.put_value(key.split(shared.PREFIX, 1)[1], rows, 10, only_new=True)
     assert not stored
     assert copy.get("/mon-espace/").status_code == 302
 
@@ -83,12 +83,10 @@ def test_a_request_still_holding_the_old_rows_cannot_revive_a_logged_out_session
 def test_rows_read_from_the_database_are_only_added_never_overwritten(
     app, redis_on, agent, monkeypatch
 ) -> None:
-    import auth.principals
-
     calls = []
-    real = cache.put_value
+    real = shared.put_value
     monkeypatch.setattr(
-        auth.principals.cache,
+        shared,
         "put_value",
         lambda *a, **kw: calls.append(kw) or real(*a, **kw),
     )
@@ -145,7 +143,7 @@ def test_the_cache_key_is_the_token_digest_not_the_token(app, redis_on, agent) -
     [key] = _session_keys(redis_on)
     with app.app_context():
         digests = set(session().scalars(select(WebSession.token_hash)))
-    assert key == "cgos:cache:" + _cache_key(key.rsplit(":", 1)[1])
+    assert key == shared.PREFIX + cache_key(key.rsplit(":", 1)[1])
     assert key.rsplit(":", 1)[1] in digests
 
 

@@ -1,4 +1,4 @@
-"""Catalog pages shared between agents (auth/agent_pages.py): each agent sees exactly the
+"""Catalog pages shared between agents (shop/speed/pages.py): each agent sees exactly the
 page rendered for them, with their own name and CSRF token, and never a stale stock."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import datetime
 import fakeredis
 import pytest
 
+from shop.speed.versions import VERSIONS
 from tests.factories import NOW_PARIS, login_agent
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -27,12 +28,10 @@ class _Pages:
 
 @pytest.fixture
 def shared(db, fake_redis, monkeypatch) -> _Pages:
-    import catalog.queries
-
     # Offer versions read afresh on every page here; test_the_offer_version_is_read_...
     # checks the once-a-second reading.
-    monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 0.0)
-    catalog.queries._versions.clear()
+    monkeypatch.setattr(VERSIONS, "seconds", 0.0)
+    VERSIONS.clear()
     return _Pages(fake_redis(CATALOG_CACHE_SECONDS=30))
 
 
@@ -114,13 +113,13 @@ def test_a_signed_token_is_reused_for_a_minute_then_signed_again(
     app, shared, two_agents, offers, monkeypatch
 ):
     """Signing is most of a shared page's fill-in: the same agent's pages within a minute
-    carry the same (valid, hour-long) token; after that a fresh signature."""
-    import auth.agent_pages
+    carry the same (valid) token; after that a fresh signature."""
+    from shop.speed import pages
 
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     first, _ = two_agents
     now = [1000.0]
-    monkeypatch.setattr(auth.agent_pages._signed, "clock", lambda: now[0])
+    monkeypatch.setattr(pages.SIGNED_TOKENS, "clock", lambda: now[0])
     # Each signature a second later than the one before: a new signature is a new token.
     from itsdangerous.timed import TimestampSigner
 
@@ -130,7 +129,7 @@ def test_a_signed_token_is_reused_for_a_minute_then_signed_again(
         _TOKEN.search(_page(first, url)).group(1) for url in ("/", "/", f"/offre/{offers[1]}")
     ]
     assert len(set(tokens)) == 1
-    now[0] += auth.agent_pages.REUSE_SIGNED_TOKEN_SECONDS + 1
+    now[0] += pages.REUSE_SIGNED_TOKEN_SECONDS + 1
     fresh = _TOKEN.search(_page(first, "/")).group(1)
     assert fresh != tokens[0]
     assert first.post("/deconnexion", data={"csrf_token": tokens[0]}).status_code == 302
@@ -188,13 +187,13 @@ def test_the_offer_version_is_read_at_most_once_a_second(
     on the first view a second later (the order itself always checks the live stock)."""
     from sqlalchemy import event, update
 
-    import catalog.queries
     from catalog.models import Offer
     from shop.db import unit_of_work
+    from shop.speed.versions import FRESH_SECONDS, VERSIONS
 
-    monkeypatch.setattr(catalog.queries, "VERSION_FRESH_SECONDS", 1.0)
+    monkeypatch.setattr(VERSIONS, "seconds", FRESH_SECONDS)
     now = [500.0]
-    monkeypatch.setattr(catalog.queries._versions, "clock", lambda: now[0])
+    monkeypatch.setattr(VERSIONS, "clock", lambda: now[0])
     reads: list[str] = []
 
     def _seen(_conn, _cursor, statement, *_args) -> None:
