@@ -86,7 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalog.views import ops as catalog_ops
     from catalog.views import partner as catalog_partner
     from orders.views import account as orders_account
-    from orders.views import agent as orders_agent
+    from orders.views import cart as orders_cart
     from orders.views import checkout as orders_checkout
     from orders.views import ops as orders_ops
     from orders.views import phone as orders_phone
@@ -106,7 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.public.register_blueprint(pages.bp)
     aud.agent.register_blueprint(catalog_agent.bp)
     aud.agent.register_blueprint(auth_agent.bp, url_prefix="/mon-espace")
-    aud.agent.register_blueprint(orders_agent.bp)
+    aud.agent.register_blueprint(orders_cart.bp)
     aud.agent.register_blueprint(orders_checkout.bp)
     aud.public.register_blueprint(orders_webhooks.bp)
     aud.agent.register_blueprint(orders_account.bp)
