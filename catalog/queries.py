@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -36,7 +35,7 @@ from catalog.text import search_words
 from shop.cache import cached
 from shop.clock import PARIS
 from shop.db import get_db, read_connection, session
-from shop.paging import clamp
+from shop.paging import clamp, last_page, window
 from shop.recent import Recent
 
 PER_PAGE = 24
@@ -82,7 +81,11 @@ class Page:
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pages = max(1, math.ceil(self.total / self.per_page))
+        self.pages = last_page(self.total, self.per_page)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
 
 
 def _utc_naive(day: date) -> datetime:
@@ -174,7 +177,7 @@ def _search_rows(
         "prix-desc": [Offer.cgos_price_cents.desc(), Offer.id],
         "nouveautes": [Offer.created_at.desc(), Offer.id.desc()],
     }.get(filters.sort, [Offer.featured.desc(), next_session.is_(None), next_session, Offer.id])
-    rows = session().execute(stmt.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    rows = session().execute(window(stmt.order_by(*order), page, PER_PAGE))
     return total, [tuple(row) for row in rows]
 
 

@@ -38,8 +38,7 @@ def inbox():
     return render_template(
         "ops/support/inbox.html",
         messages=found.rows,
-        has_next=found.has_next,
-        page=found.page,
+        paged=found,
         state=state,
         status_labels=STATUS_LABELS,
     )
