@@ -10,7 +10,7 @@ from typing import Any
 
 from wtforms import BooleanField, Field, StringField
 from wtforms.form import BaseForm
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import ValidationError
 from wtforms.widgets import HiddenInput, TextInput
 
 from shop.errors import DomainError
@@ -87,17 +87,13 @@ class EuroField(StringField):
 
 
 class WholeNumberField(StringField):
-    """A whole number typed in a form; ``number`` holds it once read (None when absent or
-    not a number). ``data`` stays the typed text, so a refused form shows what was typed.
+    """A whole number typed in a form; ``number`` holds it once read, None when absent or
+    not a number, and the service refuses None with its own message at its own turn (after
+    the checks that come first, such as whose cart line it is). ``data`` stays the typed
+    text, so a refused form shows what was typed."""
 
-    With ``message``, a number that cannot be read refuses the form with it; without, the
-    service decides what None means."""
-
-    def __init__(
-        self, label: str | None = None, validators: Any = None, *, message: str = "", **kwargs: Any
-    ):
+    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any):
         super().__init__(label, validators, **kwargs)
-        self.message = message
         self.number: int | None = None
 
     def process_formdata(self, valuelist: list[Any]) -> None:
@@ -107,9 +103,12 @@ class WholeNumberField(StringField):
         except ValueError:  # also a number too long to read
             self.number = None
 
-    def pre_validate(self, form: Any) -> None:
-        if self.message and self.number is None:
-            raise StopValidation(self.message)
+
+class ValuesField(Field):
+    """Every value posted under one name (ticked boxes), as typed: ``data`` is a list."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = list(valuelist)
 
 
 class RowIdField(Field):

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from catalog.rules import DELIVERY_LABELS
 from catalog.views.agent import render_offer
 from orders import cart as carts
 from orders.fees import GROUP_LABELS
+from orders.forms import (
+    AddressForm,
+    AddToCartForm,
+    DeliveryForm,
+    LineForm,
+    MagazineForm,
+    ShippingForm,
+)
 from shop.errors import DomainError, NotFound
-from shop.forms import db_int
+from shop.forms import field_errors, place_error, typed_values, was_posted
 
 bp = Blueprint("cart", __name__, url_prefix="/panier")
 
@@ -22,17 +31,14 @@ TICKET_POST_LABELS = {
 CARD_POST_LABELS = {"lettre_verte": "Lettre verte (2,00 €)", "r2": "Recommandé R2 (4,00 €)"}
 
 
-def _address_from_form(prefix: str = "") -> dict[str, str]:
-    keys = ("name", "line1", "line2", "postal_code", "city")
-    return {k: (request.form.get(prefix + k) or "").strip() for k in keys}
-
-
 def _show(
+    failed: FlaskForm | None = None,
     error: str | None = None,
-    field: str | None = None,
     line_id: int | None = None,
     status: int = 200,
 ):
+    """The cart; a refused form (``failed``) shows its errors beside its fields on the line
+    ``line_id`` (-1: the cards' address), what no field takes (``error``) on top."""
     view = carts.view_cart(current_user)
     return (
         render_template(
@@ -45,12 +51,16 @@ def _show(
             card_post_labels=CARD_POST_LABELS,
             modes_for=carts.current_modes_for,
             error=error,
-            error_field=field,
+            errors=field_errors(failed) if failed is not None else {},
             error_line=line_id,
-            form=request.form,
+            typed=typed_values(failed) if failed is not None else {},
         ),
         status,
     )
+
+
+def _refused(form: FlaskForm, exc: DomainError, line_id: int | None, default: str | None = None):
+    return _show(form, place_error(form, exc, default), line_id, 422)
 
 
 @bp.route("/")
@@ -60,22 +70,24 @@ def show():
 
 @bp.route("/ajouter/<int:offer_id>", methods=["POST"])
 def add(offer_id: int):
-    session_id = request.form.get("session_id", type=db_int)
+    form = AddToCartForm()
     try:
         carts.add_to_cart(
             current_user,
             offer_id,
-            quantity=request.form.get("quantity"),
-            delivery=request.form.get("delivery"),
-            session_id=session_id,
+            quantity=form.quantity.number,
+            delivery=form.delivery.data,
+            session_id=form.session_id.data,
         )
     except DomainError as exc:
+        top = place_error(form, exc)
+        field, message = next(iter(field_errors(form).items()), (None, top))
         return render_offer(
             offer_id,
-            session_id,
-            error=exc.message,
-            error_field=exc.field,
-            values=request.form.to_dict(),
+            form.session_id.data,
+            error=message,
+            error_field=field,
+            values=typed_values(form),
             status=422,
         )
     flash("L'offre a été ajoutée à votre panier.", "info")
@@ -84,70 +96,66 @@ def add(offer_id: int):
 
 @bp.route("/ligne/<int:line_id>", methods=["POST"])
 def update(line_id: int):
+    form = LineForm()
     try:
-        if "supprimer" in request.form:
+        if form.supprimer.data:
             carts.remove_line(current_user, line_id)
             flash("La ligne a été retirée de votre panier.", "info")
         else:
-            carts.update_line(current_user, line_id, request.form.get("quantity"))
+            carts.update_line(current_user, line_id, form.quantity.number)
     except NotFound:
         raise
     except DomainError as exc:
-        return _show(exc.message, exc.field or "quantity", line_id, 422)
+        return _refused(form, exc, line_id, default="quantity")
     return redirect(url_for(".show"))
 
 
 @bp.route("/ligne/<int:line_id>/livraison", methods=["POST"])
 def delivery(line_id: int):
+    form = DeliveryForm()
     try:
-        carts.set_delivery(current_user, line_id, request.form.get("delivery") or "")
+        carts.set_delivery(current_user, line_id, form.delivery.data or "")
     except NotFound:
         raise
     except DomainError as exc:
-        return _show(exc.message, "delivery", line_id, 422)
+        return _refused(form, exc, line_id, default="delivery")
     return redirect(url_for(".show"))
 
 
 @bp.route("/ligne/<int:line_id>/magazine", methods=["POST"])
 def magazine(line_id: int):
+    form = MagazineForm()
     try:
-        if "reader_email" in request.form:
-            carts.set_magazine_delivery(
-                current_user, line_id, reader_email=request.form.get("reader_email")
-            )
-        elif request.form.get("use_dossier"):
-            carts.set_magazine_delivery(current_user, line_id, address=None)
+        if was_posted(form.reader_email):
+            carts.set_magazine_delivery(current_user, line_id, reader_email=form.reader_email.data)
         else:
-            carts.set_magazine_delivery(current_user, line_id, address=_address_from_form())
+            carts.set_magazine_delivery(current_user, line_id, address=form.address())
     except NotFound:
         raise
     except DomainError as exc:
-        return _show(exc.message, exc.field, line_id, 422)
+        return _refused(form, exc, line_id)
     return redirect(url_for(".show"))
 
 
 @bp.route("/envoi", methods=["POST"])
 def shipping():
+    form = ShippingForm()
     try:
-        carts.set_shipping(
-            current_user, request.form.get("ticket_post"), request.form.get("card_post")
-        )
+        carts.set_shipping(current_user, form.ticket_post.data, form.card_post.data)
     except NotFound:
         raise
     except DomainError as exc:
-        return _show(exc.message, exc.field, None, 422)
+        return _refused(form, exc, None)
     return redirect(url_for(".show"))
 
 
 @bp.route("/adresse-cartes", methods=["POST"])
 def card_address():
+    form = AddressForm()
     try:
-        if request.form.get("use_dossier"):
-            carts.set_card_address(current_user, None)
-        else:
-            carts.set_card_address(current_user, _address_from_form())
+        carts.set_card_address(current_user, form.address())
     except NotFound:
         raise
     except DomainError as exc:
-        return _show(exc.message, exc.field, -1, 422)
+        return _refused(form, exc, -1)
     return redirect(url_for(".show"))
