@@ -131,11 +131,12 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from catalog.rules import LOW_STOCK_SHOWN
     from shop.clock import format_date_fr, format_datetime_fr, format_last_day_fr
-    from shop.money import format_eur
+    from shop.money import format_eur, format_eur_whole
     from vacations.stay_lines import describe as describe_participants
 
     app.jinja_env.globals["low_stock_shown"] = LOW_STOCK_SHOWN
     app.jinja_env.filters["eur"] = format_eur
+    app.jinja_env.filters["eur_whole"] = format_eur_whole
     app.jinja_env.filters["date_fr"] = format_date_fr
     app.jinja_env.filters["datetime_fr"] = format_datetime_fr
     app.jinja_env.filters["last_day_fr"] = format_last_day_fr

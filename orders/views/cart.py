@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from catalog.rules import DELIVERY_LABELS
 from catalog.views.agent import render_offer
 from orders import cart as carts
-from orders.fees import GROUP_LABELS
+from orders.fees import GROUP_LABELS, FeeTable
 from orders.forms import (
     AddressForm,
     AddToCartForm,
@@ -20,15 +21,27 @@ from orders.forms import (
 )
 from shop.errors import DomainError, NotFound
 from shop.forms import field_errors, place_error, typed_values, was_posted
+from shop.money import format_eur
 
 bp = Blueprint("cart", __name__, url_prefix="/panier")
 
+FEE_TABLE = FeeTable()  # the default tariff, the one orders/pricing.py charges
+_TARIFF = FEE_TABLE.tariff
 TICKET_POST_LABELS = {
     "lettre_verte": "Lettre verte (compris)",
-    "suivi": "Lettre suivie (+ 1,50 €)",
-    "recommande": "Recommandé (+ 5,00 €)",
+    "suivi": f"Lettre suivie (+ {format_eur(_TARIFF.ticket_suivi)})",
+    "recommande": f"Recommandé (+ {format_eur(_TARIFF.ticket_recommande)})",
 }
-CARD_POST_LABELS = {"lettre_verte": "Lettre verte (2,00 €)", "r2": "Recommandé R2 (4,00 €)"}
+CARD_POST_LABELS = {
+    "lettre_verte": f"Lettre verte ({format_eur(_TARIFF.card_lettre_verte)})",
+    "r2": f"Recommandé R2 ({format_eur(_TARIFF.card_r2)})",
+}
+
+
+@bp.record_once
+def _quote_fees(state: BlueprintSetupState) -> None:
+    """Every page quoting a fee (this cart, the CGV, the FAQ) reads ``fee_table``."""
+    state.app.jinja_env.globals["fee_table"] = FEE_TABLE
 
 
 def _show(
