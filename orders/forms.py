@@ -83,3 +83,24 @@ class CheckoutForm(_PostedForm):
     def expected_total_cents(self) -> int:
         number = self.expected_total.number
         return -1 if number is None else number
+
+
+class PhoneAddForm(AddToCartForm):
+    """The phone desk adds an offer found by search to the agent's cart."""
+
+    offer_id = RowIdField("Offre")
+
+
+class PhoneOrderForm(_PostedForm):
+    """The phone desk places the agent's order: the channel, the payment method, the CGV
+    read to the agent, and the page's hidden token and total (as ``CheckoutForm``)."""
+
+    channel = StringField("Canal")
+    payment_method = StringField("Moyen de paiement")
+    accept_cgv = TickField("L'agent accepte les conditions générales de vente")
+    expected_total = WholeNumberField("Total affiché")
+    checkout_token = StringField("Jeton", validators=[Length(min=16, max=64)])
+
+    def expected_total_cents(self) -> int:
+        number = self.expected_total.number
+        return -1 if number is None else number

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 
-from shop.forms import ValuesField, WholeNumberField, was_posted
+from shop.forms import RowIdField, ValuesField, WholeNumberField, was_posted
 
 
 class StayForm(FlaskForm):
@@ -32,3 +33,10 @@ class StayForm(FlaskForm):
     def values(self) -> dict[str, Any]:
         """What was chosen, to show it again beside a refusal."""
         return {"adults": self.adults.data or "", "children": list(self.children.data or [])}
+
+
+class PhoneStayForm(StayForm):
+    """The phone desk books a stay for the agent, or the place they won in the draw."""
+
+    offer_id = RowIdField("Séjour")
+    prix_mini = BooleanField("Place tirée au sort")

@@ -118,7 +118,7 @@ def request_code():
                 client=_client(),
             )
         except DomainError as exc:
-            error = exc.message
+            error = place_error(form, exc)
         except DossierServiceUnavailable:
             error = UNAVAILABLE
         else:

@@ -210,7 +210,7 @@ def cancel(number: str):
     try:
         services.cancel_order(order.id, reason=form.reason.data, actor=current_user)
     except DomainError as exc:
-        return _detail(number, cancel_form=form, error=exc.message)
+        return _detail(number, cancel_form=form, error=place_error(form, exc))
     flash(f"Commande {order.number} annulée ; l'agent a été prévenu par e-mail.", "success")
     return redirect(url_for(".detail", number=order.number))
 
@@ -309,7 +309,7 @@ def cancel_event():
             try:
                 summary = refunds.cancel_event(current_user, reason=form.reason.data, **kwargs)
             except DomainError as exc:
-                error = exc.message
+                error = place_error(form, exc)
             else:
                 return redirect(url_for(".cancel_result", record_id=summary.record_id))
         status = 422
