@@ -41,7 +41,7 @@ from catalog.rules import DELIVERY_LABELS, KIND_LABELS, MAX_YEAR, MIN_YEAR, SUPP
 from catalog.services import OfferData, check_offer
 from catalog.stays import FAMILY_LABELS
 from shop.clock import PARIS, to_paris
-from shop.forms import EuroField, strip_text
+from shop.forms import EuroField, place_errors, strip_text
 
 MAX_STOCK = 1_000_000
 MAX_PER_ORDER = 1_000
@@ -209,27 +209,7 @@ def _supply_field() -> ChoiceField:
 # -- forms --------------------------------------------------------------------------------
 
 
-class DomainErrorsMixin:
-    """Put a service's refusal beside the field it names (``cgos_price_cents`` goes on
-    ``cgos_price``); returns the messages that name no field of the form.
-    """
-
-    def place_errors(self, errors: list[tuple[str | None, str]]) -> list[str]:
-        leftover: list[str] = []
-        for name, message in errors:
-            target = (name or "").removesuffix("_cents")  # amounts are typed in euros
-            field = self._fields.get(target) if target else None  # type: ignore[attr-defined]
-            if field is None:
-                leftover.append(message)
-                continue
-            if not isinstance(field.errors, list):
-                field.errors = list(field.errors)
-            if message not in field.errors:
-                field.errors.append(message)
-        return leftover
-
-
-class OfferForm(DomainErrorsMixin, FlaskForm):
+class OfferForm(FlaskForm):
     """Every field of an offer; fields of other kinds are simply left empty.
 
     Built with ``partner_choices`` for admins (who pick the partner) and without for
@@ -406,7 +386,7 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
             if name.endswith("_cents") and not prices_typed:
                 continue  # a comparison with an amount that could not be read
             found.append((name, message))
-        self.place_errors(found)
+        place_errors(self, found)
         return data
 
     def offer_data(
@@ -453,7 +433,7 @@ class OfferForm(DomainErrorsMixin, FlaskForm):
         )
 
 
-class SessionForm(DomainErrorsMixin, FlaskForm):
+class SessionForm(FlaskForm):
     """One date of a dated event (R-CAT-1), typed in Paris time."""
 
     starts_at = ParisDateTimeField(
@@ -496,7 +476,7 @@ class SessionForm(DomainErrorsMixin, FlaskForm):
         }
 
 
-class StockForm(DomainErrorsMixin, FlaskForm):
+class StockForm(FlaskForm):
     """R-PAR-5: stock and supply state of an undated offer."""
 
     stock = _stock_field()
@@ -504,7 +484,7 @@ class StockForm(DomainErrorsMixin, FlaskForm):
     submit = SubmitField("Mettre à jour le stock")
 
 
-class PictureForm(DomainErrorsMixin, FlaskForm):
+class PictureForm(FlaskForm):
     """A picture of the offer; its content is checked by the service (PNG, JPEG, WebP)."""
 
     picture = FileField(

@@ -8,7 +8,6 @@ an offer page is the offer, its upcoming sessions and its picture ids.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -34,7 +33,7 @@ from catalog.rules import LOW_STOCK_SHOWN, Kind
 from catalog.text import search_words
 from shop.clock import PARIS
 from shop.db import get_db, read_connection, session
-from shop.paging import clamp
+from shop.paging import clamp, last_page, window
 from shop.speed import versions
 from shop.speed.shared import cached
 
@@ -81,7 +80,11 @@ class Page:
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pages = max(1, math.ceil(self.total / self.per_page))
+        self.pages = last_page(self.total, self.per_page)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
 
 
 def _utc_naive(day: date) -> datetime:
@@ -176,7 +179,7 @@ def _search_rows(
     order = orders.get(
         filters.sort, [Offer.featured.desc(), next_session.is_(None), next_session, Offer.id]
     )
-    rows = session().execute(stmt.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    rows = session().execute(window(stmt.order_by(*order), page, PER_PAGE))
     return total, [tuple(row) for row in rows]
 
 

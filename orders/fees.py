@@ -60,6 +60,17 @@ CARD_TIER_3_MAX = 500_000  # 5 000.00 €
 
 
 @dataclass(frozen=True)
+class FeeTable:
+    """The fee table the store's pages quote (the cart's shipping choices, the CGV, the
+    FAQ), so an amount is written once: the tariff the cart charges and the cards' tiers."""
+
+    tariff: Tariff = Tariff()
+    card_tier_1_max: int = CARD_TIER_1_MAX
+    card_tier_2_max: int = CARD_TIER_2_MAX
+    card_tier_3_max: int = CARD_TIER_3_MAX
+
+
+@dataclass(frozen=True)
 class Fee:
     group: Group
     cents: int

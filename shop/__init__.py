@@ -85,7 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalog.views import ops as catalog_ops
     from catalog.views import partner as catalog_partner
     from orders.views import account as orders_account
-    from orders.views import agent as orders_agent
+    from orders.views import cart as orders_cart
     from orders.views import checkout as orders_checkout
     from orders.views import ops as orders_ops
     from orders.views import phone as orders_phone
@@ -105,7 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.public.register_blueprint(pages.bp)
     aud.agent.register_blueprint(catalog_agent.bp)
     aud.agent.register_blueprint(auth_agent.bp, url_prefix="/mon-espace")
-    aud.agent.register_blueprint(orders_agent.bp)
+    aud.agent.register_blueprint(orders_cart.bp)
     aud.agent.register_blueprint(orders_checkout.bp)
     aud.public.register_blueprint(orders_webhooks.bp)
     aud.agent.register_blueprint(orders_account.bp)
@@ -155,11 +155,12 @@ def _register_cli(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from catalog.rules import LOW_STOCK_SHOWN
     from shop.clock import format_date_fr, format_datetime_fr, format_last_day_fr
-    from shop.money import format_eur
+    from shop.money import format_eur, format_eur_whole
     from vacations.stay_lines import describe as describe_participants
 
     app.jinja_env.globals["low_stock_shown"] = LOW_STOCK_SHOWN
     app.jinja_env.filters["eur"] = format_eur
+    app.jinja_env.filters["eur_whole"] = format_eur_whole
     app.jinja_env.filters["date_fr"] = format_date_fr
     app.jinja_env.filters["datetime_fr"] = format_datetime_fr
     app.jinja_env.filters["last_day_fr"] = format_last_day_fr

@@ -1,15 +1,19 @@
 """Form pieces shared by every domain: a text filter, ids and whole numbers the database can
-hold, and a field for amounts in euros."""
+hold, a field for amounts in euros, and ``place_error``, the one way a view shows a service's
+refusal beside the field it names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from wtforms import StringField
+from wtforms import BooleanField, Field, StringField
+from wtforms.form import BaseForm
 from wtforms.validators import ValidationError
-from wtforms.widgets import TextInput
+from wtforms.widgets import HiddenInput, TextInput
 
+from shop.errors import DomainError
 from shop.money import MoneyError, to_cents
 
 MAX_EUROS = Decimal("999999.99")  # far above any price, far below the INTEGER of cents
@@ -82,3 +86,98 @@ class EuroField(StringField):
             self.cents = to_cents(exact)
         except (MoneyError, ArithmeticError) as exc:  # pragma: no cover - checked above
             raise ValidationError("Montant invalide.") from exc
+
+
+class WholeNumberField(StringField):
+    """A whole number typed in a form; ``number`` holds it once read, None when absent or
+    not a number, and the service refuses None with its own message at its own turn (after
+    the checks that come first, such as whose cart line it is). ``data`` stays the typed
+    text, so a refused form shows what was typed."""
+
+    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any):
+        super().__init__(label, validators, **kwargs)
+        self.number: int | None = None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        try:
+            self.number = int(str(self.data).strip()) if self.data is not None else None
+        except ValueError:  # also a number too long to read
+            self.number = None
+
+
+class ValuesField(Field):
+    """Every value posted under one name (ticked boxes), as typed: ``data`` is a list."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = list(valuelist)
+
+
+class RowIdField(Field):
+    """The id of a row chosen on the page (hidden or radio): ``data`` is None for anything
+    an INTEGER column cannot hold (see ``db_int``); the service says what is missing."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            self.data = db_int(valuelist[0]) if valuelist else None
+        except ValueError:
+            self.data = None
+
+    def _value(self) -> str:
+        return "" if self.data is None else str(self.data)
+
+
+class TickField(BooleanField):
+    """A box ticked only when its own value ("1", as the templates post it) was sent."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = bool(valuelist) and valuelist[0] == "1"
+
+
+def was_posted(field: Field) -> bool:
+    """Whether the field was in the posted form at all (even empty)."""
+    return bool(getattr(field, "raw_data", None))
+
+
+def place_errors(
+    form: BaseForm, errors: Iterable[tuple[str | None, str]], default: str | None = None
+) -> list[str]:
+    """Put each (field name, message) beside its field, else beside ``default``; an amount
+    named ``<x>_cents`` goes on the field ``<x>`` where it is typed in euros. Returns the
+    messages no field of the form takes: the page shows them on top."""
+    leftover: list[str] = []
+    fields = form._fields
+    for name, message in errors:
+        field = None
+        if name:
+            field = fields.get(name) or fields.get(name.removesuffix("_cents"))
+        if field is None and default is not None:
+            field = fields.get(default)
+        if field is None:
+            leftover.append(message)
+            continue
+        if not isinstance(field.errors, list):  # a tuple until the form is validated
+            field.errors = list(field.errors)
+        if message not in field.errors:
+            field.errors.append(message)
+    return leftover
+
+
+def place_error(form: BaseForm, err: DomainError, default: str | None = None) -> str | None:
+    """The one way a view shows a service's refusal: beside the field the error names (or
+    ``default``), every error of a multi-field refusal included; returns what no field
+    takes, for the top of the page, or None."""
+    errors = getattr(err, "errors", None) or [(err.field, err.message)]
+    return " ".join(place_errors(form, errors, default)) or None
+
+
+def field_errors(form: BaseForm) -> dict[str, str]:
+    """The first error of each refused field, by field name, for pages written by hand."""
+    return {field.name: field.errors[0] for field in form if field.errors}
+
+
+def typed_values(form: BaseForm) -> dict[str, Any]:
+    """What was posted, by field name, to show it again on a refused page."""
+    return {field.name: field.data for field in form if getattr(field, "raw_data", None)}

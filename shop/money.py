@@ -40,3 +40,9 @@ def format_eur(cents: int | None) -> str:
     if cents is None:
         return ""
     return format_currency(cents_to_decimal(cents), "EUR", locale="fr_FR")
+
+
+def format_eur_whole(cents: int | None) -> str:
+    """Like ``format_eur``, without the cents of a whole amount: ``200`` → ``2 €`` (prose)."""
+    text = format_eur(cents)
+    return text.replace(",00\xa0€", "\xa0€")

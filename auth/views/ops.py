@@ -106,8 +106,7 @@ def audit_log():
     return render_template(
         "ops/auth/audit_log.html",
         entries=found.rows,
-        has_next=found.has_next,
-        page=found.page,
+        paged=found,
         subject=subject,
         actor=actor,
     )

@@ -25,6 +25,7 @@ from auth.forms import AgentLoginForm, CodeRequestForm, EmailConfirmForm, StaffL
 from shop import clock
 from shop.errors import DomainError
 from shop.extensions import limiter
+from shop.forms import place_error
 
 bp = Blueprint("auth", __name__)
 
@@ -117,7 +118,7 @@ def request_code():
                 client=_client(),
             )
         except DomainError as exc:
-            error = exc.message
+            error = place_error(form, exc)
         except DossierServiceUnavailable:
             error = UNAVAILABLE
         else:
@@ -178,10 +179,7 @@ def confirm_email():
         except services.CodeRequestClosed:
             return _closed_page()
         except DomainError as exc:
-            if exc.field == form.email.name:
-                form.email.errors.append(exc.message)
-            else:
-                error = exc.message
+            error = place_error(form, exc)
         except DossierServiceUnavailable:
             form.email.errors.append(UNAVAILABLE)
         else:

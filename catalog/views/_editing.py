@@ -29,7 +29,7 @@ from catalog.rules import DELIVERY_LABELS, KIND_LABELS, SUPPLY_LABELS, Kind
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError
-from shop.forms import MAX_ID, db_int
+from shop.forms import MAX_ID, db_int, place_error
 from shop.paging import fetch_page, requested_page
 
 PAGE_SIZE = 50
@@ -73,13 +73,6 @@ def _is_admin() -> bool:
 def _partner_choices() -> list[SelectChoice]:
     partners = session().scalars(select(Partner).order_by(Partner.name, Partner.id))
     return [SelectChoice(str(p.id), p.name) for p in partners]
-
-
-def _place(form: Any, err: DomainError) -> str | None:
-    """A service's refusal beside its field(s); what has no field goes on top."""
-    errors = getattr(err, "errors", None) or [(err.field, err.message)]
-    leftover = form.place_errors(errors)
-    return " ".join(leftover) or None
 
 
 def _status(form: Any, error: str | None) -> int:
@@ -143,8 +136,7 @@ def offer_list(area: Area):
         area,
         "list.html",
         rows=found.rows,
-        has_next=found.has_next,
-        page=found.page,
+        paged=found,
         q=q,
         partner_filter=partner_filter,
         partners=[] if partner_view else _partner_choices(),
@@ -174,7 +166,7 @@ def new_offer(area: Area):
             try:
                 offer = services.create_offer(data, current_user)
             except DomainError as err:
-                error = _place(form, err)
+                error = place_error(form, err)
             else:
                 flash(
                     "Offre créée."
@@ -209,7 +201,7 @@ def edit_offer(area: Area, offer_id: int):
             try:
                 services.update_offer(offer.id, data, current_user)
             except DomainError as err:
-                error = _place(form, err)
+                error = place_error(form, err)
             else:
                 flash("Offre enregistrée.")
                 return redirect(area.url("offer", offer_id=offer.id))
@@ -227,7 +219,7 @@ def sessions(area: Area, offer_id: int):
         try:
             services.save_session(offer.id, current_user, **form.session_kwargs())
         except DomainError as err:
-            error = _place(form, err)
+            error = place_error(form, err)
         else:
             flash("Séance ajoutée.")
             return redirect(area.url("sessions", offer_id=offer.id))
@@ -256,7 +248,7 @@ def edit_session(area: Area, offer_id: int, session_id: int):
                 offer.id, current_user, session_id=row.id, **form.session_kwargs()
             )
         except DomainError as err:
-            error = _place(form, err)
+            error = place_error(form, err)
         else:
             flash("Séance enregistrée.")
             return redirect(area.url("sessions", offer_id=offer.id))
@@ -283,7 +275,7 @@ def stock(area: Area, offer_id: int):
                 offer.id, form.stock.data, form.supply_state.data, current_user
             )
         except DomainError as err:
-            error = _place(form, err)
+            error = place_error(form, err)
         else:
             flash("Stock mis à jour.")
             return redirect(area.url("offer", offer_id=offer.id))
@@ -310,7 +302,7 @@ def pictures(area: Area, offer_id: int):
             try:
                 services.add_picture(offer.id, data, form.alt.data, current_user)
             except DomainError as err:
-                error = _place(form, err)
+                error = place_error(form, err)
             else:
                 flash("Image ajoutée.")
                 return redirect(area.url("pictures", offer_id=offer.id))

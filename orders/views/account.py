@@ -24,7 +24,7 @@ from partners import services as shipping
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
-from shop.paging import clamp, last_page, requested_page
+from shop.paging import fetch_counted_page, requested_page
 
 bp = Blueprint("my_orders", __name__, url_prefix="/mes-commandes")
 
@@ -48,20 +48,17 @@ def _own_order(number: str) -> Order:
 def index():
     mine = Order.cgos_number == current_user.cgos_number
     total = session().scalar(select(func.count(Order.id)).where(mine)) or 0
-    page = clamp(requested_page(), total, PER_PAGE)
-    orders = session().scalars(
-        select(Order)
-        .where(mine)
-        .order_by(Order.placed_at.desc(), Order.id.desc())
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
+    found = fetch_counted_page(
+        select(Order).where(mine).order_by(Order.placed_at.desc(), Order.id.desc()),
+        total,
+        requested_page(),
+        PER_PAGE,
+        scalars=True,
     )
     return render_template(
         "agent/orders/history.html",
-        orders=list(orders),
-        total=total,
-        page=page,
-        pages=last_page(total, PER_PAGE),
+        orders=found.rows,
+        paged=found,
         status_labels=STATUS_LABELS,
     )
 

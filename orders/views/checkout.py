@@ -11,15 +11,19 @@ from flask_login import current_user
 from catalog.rules import DELIVERY_LABELS
 from orders import cart as carts
 from orders import services
+from orders.forms import CheckoutForm
 from orders.payments import stripe_enabled
 from orders.status import STATUS_LABELS, OrderStatus
 from orders.views.card import go_to_card_payment
 from shop.errors import DomainError, NotFound
+from shop.forms import field_errors, place_error
 
 bp = Blueprint("checkout", __name__, url_prefix="/commande")
 
 
-def _form(errors: dict[str, str] | None = None, message: str | None = None, status: int = 200):
+def _form(form: CheckoutForm, message: str | None = None, status: int = 200):
+    """The checkout page; a refused ``form`` shows each error beside its field, and
+    ``message`` (what no field takes) on top."""
     view = carts.view_cart(current_user)
     if view.empty:
         return redirect(url_for("agent.cart.show"))
@@ -30,9 +34,9 @@ def _form(errors: dict[str, str] | None = None, message: str | None = None, stat
             priced={pl.key: pl for pl in view.priced.lines},
             delivery_labels=DELIVERY_LABELS,
             methods=services.PAYMENT_METHODS,
-            token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
-            values=request.form,
-            errors=errors or {},
+            token=form.checkout_token.data or secrets.token_urlsafe(24),
+            form=form,
+            errors=field_errors(form),
             message=message,
             cheque_payee=services.CHEQUE_PAYEE,
         ),
@@ -42,36 +46,30 @@ def _form(errors: dict[str, str] | None = None, message: str | None = None, stat
 
 @bp.route("/", methods=["GET"])
 def start():
-    return _form()
+    return _form(CheckoutForm())
 
 
 @bp.route("/", methods=["POST"])
 def place():
-    try:
-        expected = int(request.form.get("expected_total", ""))
-    except ValueError:
-        expected = -1
-    token = request.form.get("checkout_token") or ""
-    if not 16 <= len(token) <= 64:
-        abort(400)
+    form = CheckoutForm()
+    if not form.validate():
+        abort(400)  # only the page's own hidden token can be refused: a tampered page
     try:
         order = services.place_order(
             current_user,
-            payment_method=request.form.get("payment_method") or "",
+            payment_method=form.payment_method.data or "",
             contact=services.Contact(
-                email=request.form.get("email") or "",
-                accept_cgv=request.form.get("accept_cgv") == "1",
+                email=form.email.data or "",
+                accept_cgv=form.accept_cgv.data,
             ),
-            expected_total_cents=expected,
-            checkout_token=token,
+            expected_total_cents=form.expected_total_cents(),
+            checkout_token=form.checkout_token.data,
             actor=current_user,
         )
     except NotFound:
         raise
     except DomainError as exc:
-        if exc.field:
-            return _form({exc.field: exc.message}, status=422)
-        return _form(message=exc.message, status=422)
+        return _form(form, place_error(form, exc), status=422)
     if order.status == OrderStatus.PENDING_PAYMENT:
         return go_to_card_payment(order)
     return redirect(url_for(".confirmation", number=order.number))

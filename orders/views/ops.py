@@ -25,7 +25,7 @@ from orders.status import STATUS_LABELS, OrderStatus
 from shop.audit import AuditEntry
 from shop.db import session
 from shop.errors import DomainError, NotFound
-from shop.forms import EuroField, db_int, strip_text
+from shop.forms import EuroField, db_int, place_error, strip_text
 
 bp = Blueprint("orders", __name__)
 
@@ -85,14 +85,6 @@ class CancelEventForm(FlaskForm):
             Length(max=250, message="Motif trop long (250 caractères au plus)."),
         ],
     )
-
-
-def _place(form: FlaskForm, err: DomainError) -> str | None:
-    """A service's refusal beside its field, or on top of the form."""
-    if err.field and err.field in form:
-        form[err.field].errors = [*form[err.field].errors, err.message]
-        return None
-    return err.message
 
 
 # -- orders -------------------------------------------------------------------------------
@@ -218,7 +210,7 @@ def cancel(number: str):
     try:
         services.cancel_order(order.id, reason=form.reason.data, actor=current_user)
     except DomainError as exc:
-        return _detail(number, cancel_form=form, error=exc.message)
+        return _detail(number, cancel_form=form, error=place_error(form, exc))
     flash(f"Commande {order.number} annulée ; l'agent a été prévenu par e-mail.", "success")
     return redirect(url_for(".detail", number=order.number))
 
@@ -256,7 +248,7 @@ def cheque_desk():
                     current_user,
                 )
             except DomainError as exc:
-                error = _place(form, exc)
+                error = place_error(form, exc)
                 status = 422
             else:
                 form = ChequeForm(formdata=None)
@@ -318,7 +310,7 @@ def cancel_event():
             try:
                 summary = refunds.cancel_event(current_user, reason=form.reason.data, **kwargs)
             except DomainError as exc:
-                error = exc.message
+                error = place_error(form, exc)
             else:
                 return redirect(url_for(".cancel_result", record_id=summary.record_id))
         status = 422

@@ -20,6 +20,7 @@ from catalog.models import Offer, OfferSession
 from catalog.rules import DELIVERY_LABELS
 from orders import cart as carts
 from orders import phone, services
+from orders.forms import LineForm, PhoneAddForm, PhoneOrderForm
 from orders.models import Order
 from orders.payments import stripe_enabled
 from orders.status import STATUS_LABELS, OrderStatus
@@ -29,6 +30,7 @@ from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import db_int, strip_text
 from vacations import bookings
+from vacations.forms import PhoneStayForm
 
 bp = Blueprint("phone", __name__, url_prefix="/saisie")
 link_bp = Blueprint("payment_link", __name__, url_prefix="/paiement/lien")
@@ -124,13 +126,14 @@ def entry(number: str):
 @bp.route("/<number>/ajouter", methods=["POST"])
 def add(number: str):
     agent = _agent(number)
+    form = PhoneAddForm()
     try:
         carts.add_to_cart(
             agent,
-            request.form.get("offer_id", type=db_int) or 0,
-            quantity=request.form.get("quantity"),
-            delivery=request.form.get("delivery"),
-            session_id=request.form.get("session_id", type=db_int),
+            form.offer_id.data or 0,
+            quantity=form.quantity.number,
+            delivery=form.delivery.data,
+            session_id=form.session_id.data,
         )
     except DomainError as exc:
         return _page(agent, message=exc.message, status=422)
@@ -143,17 +146,18 @@ def add_stay(number: str):
     """A stay booked by phone: participants from the household (R-VAC-5), or the place an
     agent won in the Prix mini draw (R-VAC-4)."""
     agent = _agent(number)
-    offer_id = request.form.get("offer_id", type=db_int) or 0
+    form = PhoneStayForm()
+    offer_id = form.offer_id.data or 0
     try:
-        if request.form.get("prix_mini"):
+        if form.prix_mini.data:
             bookings.add_prix_mini(agent, offer_id)
         else:
-            try:
-                child_ids = [int(v) for v in request.form.getlist("children")]
-            except ValueError:
-                child_ids = [-1]
+            child_ids = form.child_ids()
             bookings.add_stay(
-                agent, offer_id, adults=request.form.get("adults"), child_ids=child_ids
+                agent,
+                offer_id,
+                adults=form.adults.number,
+                child_ids=[-1] if child_ids is None else child_ids,  # -1: not on the dossier
             )
     except NotFound:
         return _page(
@@ -169,7 +173,7 @@ def add_stay(number: str):
 def update(number: str, line_id: int):
     agent = _agent(number)
     try:
-        carts.update_line(agent, line_id, request.form.get("quantity"))
+        carts.update_line(agent, line_id, LineForm().quantity.number)
     except NotFound:
         abort(404)
     except DomainError as exc:
@@ -191,10 +195,11 @@ def remove(number: str, line_id: int):
 def place(number: str):
     """The web shop's place_order, with the operator as actor (audited) and the channel."""
     agent = _agent(number)
-    channel = request.form.get("channel") or ""
+    form = PhoneOrderForm()
+    channel = form.channel.data or ""
     if channel not in phone.CHANNEL_LABELS:
         return _page(agent, message="Choisissez le canal : téléphone ou courrier.", status=422)
-    method = request.form.get("payment_method") or ""
+    method = form.payment_method.data or ""
     if method not in PHONE_METHODS:
         return _page(
             agent,
@@ -210,20 +215,15 @@ def place(number: str):
             "compléter son dossier avant de commander.",
             status=422,
         )
-    token = request.form.get("checkout_token") or ""
-    if not 16 <= len(token) <= 64:
-        abort(400)
-    try:
-        expected = int(request.form.get("expected_total", ""))
-    except ValueError:
-        expected = -1
+    if not form.validate():
+        abort(400)  # only the page's own hidden token can be refused: a tampered page
     try:
         order = services.place_order(
             agent,
             payment_method=method,
-            contact=services.Contact(email=email, accept_cgv=request.form.get("accept_cgv") == "1"),
-            expected_total_cents=expected,
-            checkout_token=token,
+            contact=services.Contact(email=email, accept_cgv=form.accept_cgv.data),
+            expected_total_cents=form.expected_total_cents(),
+            checkout_token=form.checkout_token.data,
             actor=current_user,
             channel=channel,
         )

@@ -21,6 +21,7 @@ from partners import rules, services
 from partners.forms import ScanForm, ShipForm
 from shop.csv_export import stream_csv
 from shop.errors import DomainError, NotFound
+from shop.forms import place_error
 
 bp = Blueprint("shipments", __name__)
 
@@ -72,8 +73,7 @@ def slip(order_number: str, group: str):
         except NotFound:
             raise
         except DomainError as exc:
-            target = getattr(form, exc.field or "", None) or form.tracking_number
-            target.errors = [*target.errors, exc.message]
+            place_error(form, exc, default="tracking_number")
             status = 422
         else:
             flash(f"Commande {order_number} : envoi enregistré, l'agent est prévenu.", "success")

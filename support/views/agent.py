@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from orders.models import Order
 from shop.db import session
 from shop.errors import DomainError, NotFound
+from shop.forms import place_error
 from support import services
 from support.forms import ContactForm
 from support.models import ContactMessage
@@ -95,11 +96,9 @@ def form():
                     actor=current_user,
                 )
             except DomainError as err:
-                field = getattr(contact, err.field, None) if err.field else None
-                if field is not None:
-                    field.errors = [*field.errors, err.message]
-                else:
-                    contact.form_errors.append(err.message)
+                top = place_error(contact, err)
+                if top:
+                    contact.form_errors.append(top)
             else:
                 return redirect(url_for(".sent", message_id=message.id))
         status = 422

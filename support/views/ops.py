@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.db import session
 from shop.errors import DomainError, NotFound
+from shop.forms import place_error
 from shop.paging import fetch_page, requested_page
 from support import services
 from support.forms import ReplyForm
@@ -38,8 +39,7 @@ def inbox():
     return render_template(
         "ops/support/inbox.html",
         messages=found.rows,
-        has_next=found.has_next,
-        page=found.page,
+        paged=found,
         state=state,
         status_labels=STATUS_LABELS,
     )
@@ -82,7 +82,7 @@ def answer(message_id: int):
         except DomainError as err:
             if isinstance(err, NotFound):
                 raise
-            form.body.errors = [*form.body.errors, err.message]
+            place_error(form, err, default="body")
         else:
             flash("Réponse envoyée à l'agent.", "success")
             return redirect(url_for(".show", message_id=message_id))

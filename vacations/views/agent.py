@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +13,9 @@ from catalog.models import Offer
 from catalog.stays import CHILD_FAMILIES, MAX_ADULTS, PRIX_MINI, Season, season_of
 from shop.db import session
 from shop.errors import DomainError, NotFound
+from shop.forms import field_errors, place_error
 from vacations import bookings, lottery
+from vacations.forms import StayForm
 from vacations.models import STATUS_LABELS, PrixMiniDraw
 from vacations.rates import quote_offer
 
@@ -50,13 +52,6 @@ def stay_context(offer: Offer) -> dict[str, Any]:
     return {"stay": quote, "prix_mini": prix_mini, "booking": booking}
 
 
-def _child_ids() -> list[int]:
-    try:
-        return [int(v) for v in request.form.getlist("children")]
-    except ValueError:
-        return [-1]  # answered as "not on your dossier"
-
-
 @bp.route("/<int:offer_id>/reserver", methods=["POST"])
 def book(offer_id: int):
     """Add the stay for the chosen participants; a refusal is shown beside its field with
@@ -64,22 +59,22 @@ def book(offer_id: int):
     # Imported here: the catalog's offer page itself imports this module's stay_context.
     from catalog.views.agent import render_offer
 
+    form = StayForm()
+    child_ids = form.child_ids()
     try:
         bookings.add_stay(
             current_user,
             offer_id,
-            adults=request.form.get("adults"),
-            child_ids=_child_ids(),
+            adults=form.adults.number,
+            child_ids=[-1] if child_ids is None else child_ids,  # -1: "not on your dossier"
         )
     except NotFound:
         abort(404)
     except DomainError as exc:
-        values: dict[str, Any] = {
-            "adults": request.form.get("adults", ""),
-            "children": request.form.getlist("children"),
-        }
+        top = place_error(form, exc)
+        field, message = next(iter(field_errors(form).items()), (None, top))
         return render_offer(
-            offer_id, None, error=exc.message, error_field=exc.field, values=values, status=422
+            offer_id, None, error=message, error_field=field, values=form.values(), status=422
         )
     flash("Le séjour a été ajouté à votre panier avec ses participants.", "info")
     return redirect(url_for("agent.cart.show"))
@@ -107,10 +102,9 @@ def pre_register(offer_id: int):
     if not current_user.rights.can_order:
         flash(current_user.rights.reason, "error")
         return redirect(url_for("agent.catalog.offer", offer_id=offer_id))
-    try:
-        adults = int(request.form.get("adults", "1"))
-        child_ids = [int(v) for v in request.form.getlist("children")]
-    except ValueError:
+    form = StayForm()
+    adults, child_ids = form.adults_or(1), form.child_ids()
+    if adults is None or child_ids is None:  # not numbers: refused as no participant
         adults, child_ids = 0, []
     try:
         lottery.pre_register(
