@@ -7,11 +7,11 @@ labelled demonstration payment that succeeds or declines on request (never in pr
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import stripe
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from orders import services, stripe_gateway
@@ -45,7 +45,7 @@ def start_card_payment(order: Order, return_url: str | None = None) -> str:
     link = stripe_gateway.checkout_link(order, return_url, manual_capture=is_phone_card(order))
     if link.created_session is not None:
         with unit_of_work() as s:
-            s.get(Order, order.id).payment_ref = link.created_session
+            s.get_one(Order, order.id).payment_ref = link.created_session
     return link.url
 
 
@@ -100,7 +100,7 @@ def apply_card_event(data: dict[str, object]) -> str:
         if problem is None and _payment_recorded(intent):
             log.info("Stripe : commande %s payée (%s, %s)", order.number, intent, event_id)
             return "paid"
-        order = s.get(Order, order.id)
+        order = s.get_one(Order, order.id)
         log.warning(
             "Stripe : paiement %s non applicable à %s (%s, statut %s) : remboursement",
             intent,
@@ -191,15 +191,9 @@ def _send_refund(payment_id: int) -> None:
         )
 
 
-@due_task("payments.card_refunds", "Relance les remboursements carte non transmis à Stripe")
-def retry_card_refunds() -> int:
-    """Card refunds recorded but not yet accepted by Stripe (it was unreachable): sent
-    again under their own idempotency key, so one already received is not repeated. Only
-    the due rows are read, through ``ix_payments_due`` (status, created_at)."""
-    if not stripe_enabled():
-        return 0
-    since = clock.utcnow() - timedelta(days=REFUND_RETRY_DAYS)
-    pending = session().scalars(
+def pending_card_refunds(since: datetime) -> Select[int]:
+    """Card refunds recorded since ``since``, not yet accepted: through ``ix_payments_due``."""
+    return (
         select(Payment.id)
         .where(
             Payment.status == PaymentStatus.REFUND_PENDING,
@@ -208,8 +202,19 @@ def retry_card_refunds() -> int:
         )
         .order_by(Payment.id)
     )
+
+
+@due_task("payments.card_refunds", "Relance les remboursements carte non transmis à Stripe")
+def retry_card_refunds() -> int:
+    """Card refunds recorded but not yet accepted by Stripe (it was unreachable): sent
+    again under their own idempotency key, so one already received is not repeated. Only
+    the due rows are read, through ``ix_payments_due`` (status, created_at)."""
+    if not stripe_enabled():
+        return 0
+    since = clock.utcnow() - timedelta(days=REFUND_RETRY_DAYS)
+    pending = session().scalars(pending_card_refunds(since)).all()
     done = 0
-    for payment_id in list(pending):
+    for payment_id in pending:
         try:
             execute_card_refund(payment_id)
         except (stripe.StripeError, LookupError):

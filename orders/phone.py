@@ -13,7 +13,7 @@ from typing import Any
 import stripe
 from flask import current_app, url_for
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from orders import etickets, services, stripe_gateway
 from orders.models import Order, Payment
@@ -133,6 +133,24 @@ def _locked_payment(payment_id: int) -> Payment:
     )
 
 
+def held_payments() -> Select[int, str | None]:
+    """The payments the evening batch captures: found through ``ix_payments_due``."""
+    return (
+        select(Payment.id, Payment.provider_ref)
+        .where(Payment.status == PaymentStatus.AUTHORISED)
+        .order_by(Payment.id)
+    )
+
+
+def etickets_due(now: datetime) -> Select[int]:
+    """Captured payments whose e-billets are due: through ``ix_payments_etickets_due_at``."""
+    return (
+        select(Payment.id)
+        .where(Payment.etickets_due_at <= now)
+        .order_by(Payment.etickets_due_at, Payment.id)
+    )
+
+
 def etickets_release_time(captured_at: datetime) -> datetime:
     """R-PAY-5: the start (naive UTC) of the Paris day after the capture, when the order's
     e-billets go out."""
@@ -151,17 +169,9 @@ def capture_batch() -> int:
     if clock.to_paris(now).hour < _capture_hour():
         return 0
     done = 0
-    for payment_id, provider_ref in (
-        session()
-        .execute(
-            select(Payment.id, Payment.provider_ref)
-            .where(Payment.status == PaymentStatus.AUTHORISED)
-            .order_by(Payment.id)
-        )
-        .all()
-    ):
+    for payment_id, provider_ref in session().execute(held_payments()).all():
         outcome = "recorded"  # the demonstration payment has nothing to capture
-        if (provider_ref or "").startswith("pi_"):
+        if provider_ref is not None and provider_ref.startswith("pi_"):
             try:  # no lock held while Stripe answers
                 outcome = stripe_gateway.capture(provider_ref, payment_id)
             except stripe.StripeError:
@@ -176,7 +186,7 @@ def capture_batch() -> int:
                 transition(row, PaymentStatus.HOLD_LOST, step=Step.CAPTURE, actor="system")
                 stripe_status = outcome.partition(":")[2]
                 row.details = {**(row.details or {}), "capture_status": stripe_status}
-                order = session().get(Order, row.order_id)
+                order = session().get_one(Order, row.order_id)
                 current_app.logger.error("Capture refusée pour la commande %s", order.number)
                 audit.record(
                     "system",
@@ -197,18 +207,14 @@ def release_phone_etickets() -> int:
     """R-PAY-5: e-billets of phone card orders go out the day after their capture. Only the
     due payments are read, through the index on ``etickets_due_at``."""
     now = clock.utcnow()
-    due = (
-        session()
-        .scalars(select(Payment.id).where(Payment.etickets_due_at <= now).order_by(Payment.id))
-        .all()
-    )
+    due = session().scalars(etickets_due(now)).all()
     done = 0
     for payment_id in due:
         with unit_of_work() as s:
             row = _locked_payment(payment_id)
             if row.etickets_due_at is None or row.etickets_due_at > now:
                 continue
-            order = s.get(Order, row.order_id)
+            order = s.get_one(Order, row.order_id)
             if order.status in etickets.TICKET_STATES:
                 etickets.issue_for_order(order)
             row.etickets_due_at = None

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import Select, case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -513,21 +513,17 @@ def cancel_order(
     return order
 
 
+def due_orders(now: datetime) -> Select[int]:
+    """Unpaid orders whose hold is over: found through ``ix_orders_due`` (status, expires_at)."""
+    return select(Order.id).where(Order.status.in_(UNPAID), Order.expires_at <= now)
+
+
 @due_task("orders.expire", "Annule les options chèque échues et les commandes carte impayées")
 def expire_due() -> int:
     """R-PAY-2 (30 min unpaid card) and R-PAY-3 (end of day 8): each order is re-checked
     under its lock, so one paid at the last second stays paid."""
     now = clock.utcnow()
-    due = (
-        session()
-        .scalars(
-            select(Order.id).where(
-                Order.status.in_(UNPAID),
-                Order.expires_at <= now,
-            )
-        )
-        .all()
-    )
+    due = session().scalars(due_orders(now)).all()
     done = 0
     for order_id in due:
         order = session().get(Order, order_id)
