@@ -3,8 +3,8 @@ Avantages goods (R-ORD-5). Tickets are otherwise firm and final; fees are never 
 for a cancelled show.
 
 A refund is recorded in the same transaction as the change (Payment kind "refund",
-status "to_pay"); the money itself moves after commit — through the card provider, or as a
-bank transfer for a cheque order, which the back office marks done.
+status "refund_pending"); the money itself moves after commit — through the card provider,
+or as a bank transfer for a cheque order, which the back office marks done.
 """
 
 from __future__ import annotations

@@ -219,18 +219,23 @@ def test_the_database_refuses_an_unknown_status(agent, make_offer, table, value)
 
 
 DUE_QUERIES = {
-    "ix_payments_due": lambda now: phone.held_payments(),
-    "ix_payments_etickets_due_at": phone.etickets_due,
-    "ix_payments_due ": lambda now: payments.pending_card_refunds(now - timedelta(days=30)),
-    "ix_orders_due": services.due_orders,
+    "capture": (lambda now: phone.held_payments(), ("ix_payments_due",)),
+    "release": (phone.etickets_due, ("ix_payments_etickets_due_at",)),
+    "refunds": (
+        lambda now: payments.pending_card_refunds(now - timedelta(days=30)),
+        ("ix_payments_due",),
+    ),
+    # PostgreSQL may prefer the status index alone: few rows are ever unpaid.
+    "expire": (services.due_orders, ("ix_orders_due", "ix_orders_status")),
 }
 
 
-@pytest.mark.parametrize("index", DUE_QUERIES)
-def test_the_minute_jobs_read_due_rows_through_an_index(ctx, index):
+@pytest.mark.parametrize("job", DUE_QUERIES)
+def test_the_minute_jobs_read_due_rows_through_an_index(ctx, job):
     """EXPLAIN of each job's due query names its index, whatever the history's size (on
     PostgreSQL with sequential scans disabled: an empty table would otherwise be scanned)."""
-    stmt = DUE_QUERIES[index](datetime(2027, 3, 1, 12, 0))
+    query, indexes = DUE_QUERIES[job]
+    stmt = query(datetime(2027, 3, 1, 12, 0))
     s = session()
     dialect = get_db().dialect
     compiled = stmt.compile(dialect=s.get_bind().dialect, compile_kwargs={"literal_binds": True})
@@ -239,7 +244,6 @@ def test_the_minute_jobs_read_due_rows_through_an_index(ctx, index):
             s.execute(text("SET LOCAL enable_seqscan = off"))
             plan = "\n".join(s.scalars(text(f"EXPLAIN {compiled}")))
         else:
-            plan = "\n".join(
-                str(row[-1]) for row in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-            )
-    assert index.strip() in plan, plan
+            explained = s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            plan = "\n".join(str(row[-1]) for row in explained)
+    assert any(index in plan for index in indexes), plan
