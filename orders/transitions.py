@@ -12,20 +12,19 @@ import logging
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from orders.models import Order, OrderLine, Payment
 from orders.status import Step, check_transition
-from partners.models import Shipment
 from shop import audit
 from shop.errors import DomainError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=StrEnum)
 
-_KINDS: dict[type, str] = {
-    Order: "order",
-    OrderLine: "line",
-    Payment: "payment",
-    Shipment: "shipment",
+# By table, so the shipments of ``partners`` need no import of that domain here.
+_KINDS: dict[str, str] = {
+    "orders": "order",
+    "order_lines": "line",
+    "payments": "payment",
+    "shipments": "shipment",
 }
 
 
@@ -39,8 +38,7 @@ def transition(
 ) -> T:
     """Move ``target`` (a row, or a model class for rows inserted in bulk, which start from
     no status) to ``to`` by ``step`` if the table allows it; returns ``to``."""
-    model = target if isinstance(target, type) else type(target)
-    kind = _KINDS[model]
+    kind = _KINDS[target.__tablename__]
     current = None if isinstance(target, type) else target.status
     check = check_transition(current, to, step, kind=kind, facts=facts)
     if not check.allowed:
