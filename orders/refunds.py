@@ -85,7 +85,7 @@ def execute_card_refund(payment_id: int) -> None:
     payment = session().get(Payment, payment_id)
     if payment is None or payment.status != PaymentStatus.REFUND_PENDING:
         return
-    order = session().get(Order, payment.order_id)
+    order = session().get_one(Order, payment.order_id)
     if current_app.config.get("STRIPE_SECRET_KEY"):
         ref = payment.provider_ref or ""
         stripe_gateway.refund(
@@ -95,7 +95,7 @@ def execute_card_refund(payment_id: int) -> None:
             idempotency_key=ref,
         )
     with unit_of_work() as s:
-        row = s.get(Payment, payment_id)
+        row = s.get_one(Payment, payment_id)
         if row.status == PaymentStatus.REFUND_PENDING:
             transition(row, PaymentStatus.REFUNDED, step=Step.REFUND, actor="system")
 
