@@ -24,7 +24,15 @@ from auth.principals import agent_user
 from orders import services
 from orders.models import Order, Payment
 from orders.pricing import household_cap
-from orders.status import OrderStatus
+from orders.status import (
+    EXPIRED_CHEQUE_OPTION,
+    UNPAID,
+    LineStatus,
+    OrderStatus,
+    PaymentStatus,
+    Step,
+)
+from orders.transitions import transition
 from shop import audit, clock
 from shop.audit import AuditEntry
 from shop.db import for_update, session, unit_of_work
@@ -147,7 +155,7 @@ def _settle(
 ) -> tuple[ChequeOutcome, str]:
     total = order.total_cents
     status = order.status
-    if status in (OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION) and amount_cents != total:
+    if status in UNPAID and amount_cents != total:
         reason = (
             f"Chèque n° {cheque} de {format_eur(amount_cents)} refusé : le montant doit être "
             f"exactement celui de la commande, {format_eur(total)}."
@@ -170,7 +178,7 @@ def _settle(
                 f"Option expirée et montant différent ({format_eur(amount_cents)} reçus pour "
                 f"{format_eur(total)}) : {RETURN_NOTE}."
             )
-        refusal = _replace(order, hh)
+        refusal = _replace(order, hh, actor)
         if refusal:
             return ChequeOutcome.RETURNED, f"Option expirée et {refusal} : {RETURN_NOTE}."
         _pay(order, amount_cents, cheque, actor, late=True)
@@ -185,9 +193,11 @@ def _settle(
     return ChequeOutcome.RETURNED, f"Chèque non encaissé, {why} : {RETURN_NOTE}."
 
 
-def _replace(order: Order, hh: Any) -> str | None:
+def _replace(order: Order, hh: Any, actor: Any) -> str | None:
     """R-PAY-3: take the stock and the participation again for an expired option, as it
-    was priced; the reason it cannot be (in French) otherwise. Nothing is written then."""
+    was priced; the reason it cannot be (in French) otherwise. Nothing is written then.
+    The step cancelled → option is in the table only for an option cancelled by its expiry."""
+    facts = frozenset({EXPIRED_CHEQUE_OPTION}) if _expired_option(order) else frozenset()
     record = dossier_source().get(order.cgos_number)
     if record is not None:
         cap = household_cap(agent_user(record).children_count)
@@ -199,12 +209,13 @@ def _replace(order: Order, hh: Any) -> str | None:
     s = session()
     try:
         with s.begin_nested():
-            services._take_stock([line for line in order.lines if line.status == "active"])
+            services._take_stock([ln for ln in order.lines if ln.status == LineStatus.ACTIVE])
     except DomainError:
         return "les places ne sont plus disponibles"
+    # Back to an option, which the cheque then pays through mark_paid (same code path); a
+    # step the table refuses raises and rolls the whole registration back.
+    transition(order, OrderStatus.OPTION, step=Step.REPLACE, actor=actor, facts=facts)
     hh.used_cents += order.participation_cents
-    # Back to an option, which the cheque then pays through mark_paid (same code path).
-    order.status = OrderStatus.OPTION
     order.cancelled_at = None
     order.cancel_reason = None
     order.expires_at = clock.utcnow()
@@ -247,11 +258,12 @@ def mark_transfer_done(order_number: str, payment_id: int, actor: Any) -> Paymen
         )
         if payment is None:
             raise DomainError("Remboursement introuvable pour cette commande.")
-        details = dict(payment.details or {})
-        if details.get("status") == "done":
+        if payment.status == PaymentStatus.REFUNDED:
             return payment
-        before = {"payment": payment.id, "status": details.get("status")}
-        details.update(status="done", done_at=clock.utcnow().isoformat(timespec="seconds"))
+        before = {"payment": payment.id, "status": "to_pay"}
+        transition(payment, PaymentStatus.REFUNDED, step=Step.REFUND, actor=actor)
+        details = dict(payment.details or {})
+        details.update(done_at=clock.utcnow().isoformat(timespec="seconds"))
         details["done_by"] = audit.actor_label(actor)
         payment.details = details
         audit.record(

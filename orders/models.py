@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.db import Base
+from orders.status import LineStatus, OrderStatus, PaymentStatus
+from shop.db import Base, status_enum
 
 
 class HouseholdYear(Base):
@@ -78,7 +79,9 @@ class Order(Base):
     cgos_number: Mapped[str] = mapped_column(String(9), index=True)
     household_id: Mapped[str] = mapped_column(String(40), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[OrderStatus] = mapped_column(
+        status_enum(OrderStatus, "order_status"), index=True
+    )
     payment_method: Mapped[str] = mapped_column(String(10))  # "card" | "cheque"
     channel: Mapped[str] = mapped_column(String(10), default="web")  # web | phone | post
     placed_by: Mapped[str] = mapped_column(String(200))
@@ -132,7 +135,7 @@ class OrderLine(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     regional_ticketing: Mapped[bool] = mapped_column(Boolean, default=False)
     options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="active")  # active|refunded|withdrawn
+    status: Mapped[LineStatus] = mapped_column(status_enum(LineStatus, "line_status"))
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
@@ -152,9 +155,15 @@ class OrderFee(Base):
 
 
 class Payment(Base):
-    """Money received (or given back) for an order; ``provider_ref`` makes it idempotent."""
+    """Money received (or given back) for an order; ``provider_ref`` makes it idempotent.
+
+    ``status`` is also the capture state of held phone card payments (R-PAY-5) and the
+    state of refunds: the minute jobs find their due rows through ``ix_payments_due``
+    (status, created_at) and ``etickets_due_at``, never by reading ``details``.
+    """
 
     __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_due", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -163,6 +172,11 @@ class Payment(Base):
     provider_ref: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[PaymentStatus] = mapped_column(status_enum(PaymentStatus, "payment_status"))
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # A captured phone payment's e-billets go out from this instant (next Paris day, R-PAY-5);
+    # set back to None once they are sent.
+    etickets_due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 

@@ -7,18 +7,20 @@ one end-of-day batch and their e-billets are released the next day (J+1).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import stripe
 from flask import current_app, url_for
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
-from orders import etickets
+from orders import etickets, services, stripe_gateway
 from orders.models import Order, Payment
-from orders.status import OrderStatus
+from orders.status import OrderStatus, PaymentStatus, Step
+from orders.transitions import transition
 from shop import audit, clock
+from shop.clock import PARIS
 from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError, NotFound
 from shop.jobs import due_task
@@ -30,7 +32,6 @@ PHONE_CHANNELS = ("phone", "post")
 CHANNEL_LABELS = {"phone": "Téléphone", "post": "Courrier (bon de commande reçu par la poste)"}
 DEFAULT_CAPTURE_HOUR = 21
 INVALID_LINK = "Ce lien de paiement a expiré ou est invalide."
-SETTLED = ("done", "failed")  # capture states the evening batch never touches again
 
 
 class InvalidLink(DomainError):
@@ -108,8 +109,6 @@ def issue_payment_link(order_id: int, actor: Any) -> str:
 def pay_demo_from_link(token: str, reference: str) -> Order:
     """Demonstration payment from the link page (no Stripe configured): the capture is left
     to the end-of-day batch (R-PAY-5)."""
-    from orders import services
-
     order = order_from_link(token)
     return services.mark_paid(
         order.id,
@@ -117,28 +116,13 @@ def pay_demo_from_link(token: str, reference: str) -> Order:
         amount_cents=order.total_cents,
         provider_ref=reference,
         actor="agent:payment-link",
-        details={"capture": "pending", "channel": order.channel},
+        details={"channel": order.channel},
+        held=True,
     )
 
 
 def _capture_hour() -> int:
     return int(current_app.config.get("CAPTURE_HOUR") or DEFAULT_CAPTURE_HOUR)
-
-
-def _phone_payments() -> list[Payment]:
-    return list(
-        session().scalars(
-            select(Payment)
-            .join(Order, Order.id == Payment.order_id)
-            .where(
-                Payment.kind == "payment",
-                Payment.method != "cheque",
-                Order.channel.in_(PHONE_CHANNELS),
-                Order.payment_method == "card",
-            )
-            .order_by(Payment.id)
-        )
-    )
 
 
 def _locked_payment(payment_id: int) -> Payment:
@@ -149,77 +133,90 @@ def _locked_payment(payment_id: int) -> Payment:
     )
 
 
+def held_payments() -> Select[int, str | None]:
+    """The payments the evening batch captures: found through ``ix_payments_due``."""
+    return (
+        select(Payment.id, Payment.provider_ref)
+        .where(Payment.status == PaymentStatus.AUTHORISED)
+        .order_by(Payment.id)
+    )
+
+
+def etickets_due(now: datetime) -> Select[int]:
+    """Captured payments whose e-billets are due: through ``ix_payments_etickets_due_at``."""
+    return (
+        select(Payment.id)
+        .where(Payment.etickets_due_at <= now)
+        .order_by(Payment.etickets_due_at, Payment.id)
+    )
+
+
+def etickets_release_time(captured_at: datetime) -> datetime:
+    """R-PAY-5: the start (naive UTC) of the Paris day after the capture, when the order's
+    e-billets go out."""
+    day = clock.to_paris(captured_at).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
+
+
 @due_task("payments.capture_batch", "Capture en lot, après 21 h, des paiements carte par téléphone")
 def capture_batch() -> int:
     """R-PAY-5: once Paris time is past CAPTURE_HOUR, every held phone card payment is
     captured at Stripe (idempotency key per payment) and marked captured with the time;
     each is re-checked under its row lock, so a second run (or a second process) captures
-    nothing more. A hold that Stripe no longer has is marked failed and audited."""
+    nothing more. A hold that Stripe no longer has is marked lost and audited. Only the
+    held payments are read, through ``ix_payments_due``."""
     now = clock.now()
     if clock.to_paris(now).hour < _capture_hour():
         return 0
     done = 0
-    for payment in _phone_payments():
-        if (payment.details or {}).get("capture") in SETTLED:
-            continue
+    for payment_id, provider_ref in session().execute(held_payments()).all():
         outcome = "recorded"  # the demonstration payment has nothing to capture
-        if payment.provider_ref and payment.provider_ref.startswith("pi_"):
-            # Imported here: the gateway itself imports this module.
-            from orders import stripe_gateway
-
+        if provider_ref is not None and provider_ref.startswith("pi_"):
             try:  # no lock held while Stripe answers
-                outcome = stripe_gateway.capture(payment.provider_ref, payment.id)
+                outcome = stripe_gateway.capture(provider_ref, payment_id)
             except stripe.StripeError:
-                current_app.logger.exception("Capture Stripe impossible (paiement %s)", payment.id)
+                current_app.logger.exception("Capture Stripe impossible (paiement %s)", payment_id)
                 continue  # the next run retries, under the same idempotency key
         with unit_of_work():
-            row = _locked_payment(payment.id)
-            details = dict(row.details or {})
-            if details.get("capture") in SETTLED:
+            row = _locked_payment(payment_id)
+            if row.status != PaymentStatus.AUTHORISED:
                 continue
             if outcome.startswith("failed:"):
                 # The hold is gone: no money, no e-billets; the back office must call the agent.
-                details.update(capture="failed", capture_status=outcome.partition(":")[2])
-                order = session().get(Order, row.order_id)
-                assert order is not None, "a payment's order (foreign key)"
+                transition(row, PaymentStatus.HOLD_LOST, step=Step.CAPTURE, actor="system")
+                stripe_status = outcome.partition(":")[2]
+                row.details = {**(row.details or {}), "capture_status": stripe_status}
+                order = session().get_one(Order, row.order_id)
                 current_app.logger.error("Capture refusée pour la commande %s", order.number)
                 audit.record(
                     "system",
                     "payment.capture_failed",
                     f"order:{order.number}",
-                    after={"payment": row.id, "stripe_status": details["capture_status"]},
+                    after={"payment": row.id, "stripe_status": stripe_status},
                 )
             else:
-                details.update(capture="done", captured_at=clock.utcnow().isoformat())
+                transition(row, PaymentStatus.CAPTURED, step=Step.CAPTURE, actor="system")
+                row.captured_at = clock.utcnow()
+                row.etickets_due_at = etickets_release_time(row.captured_at)
                 done += 1
-            row.details = details
     return done
-
-
-def _captured_before_today(details: dict[str, Any]) -> bool:
-    if details.get("capture") != "done" or details.get("etickets") == "sent":
-        return False
-    captured = datetime.fromisoformat(details["captured_at"])  # naive UTC
-    return clock.to_paris(captured).date() < clock.today()
 
 
 @due_task("etickets.release_phone", "Émet à J+1 les e-billets des commandes carte par téléphone")
 def release_phone_etickets() -> int:
-    """R-PAY-5: e-billets of phone card orders go out the day after their capture."""
+    """R-PAY-5: e-billets of phone card orders go out the day after their capture. Only the
+    due payments are read, through the index on ``etickets_due_at``."""
+    now = clock.utcnow()
+    due = session().scalars(etickets_due(now)).all()
     done = 0
-    for payment in _phone_payments():
-        if not _captured_before_today(payment.details or {}):
-            continue
+    for payment_id in due:
         with unit_of_work() as s:
-            row = _locked_payment(payment.id)
-            details = dict(row.details or {})
-            if not _captured_before_today(details):
+            row = _locked_payment(payment_id)
+            if row.etickets_due_at is None or row.etickets_due_at > now:
                 continue
-            order = s.get(Order, row.order_id)
-            assert order is not None, "a payment's order (foreign key)"
+            order = s.get_one(Order, row.order_id)
             if order.status in etickets.TICKET_STATES:
                 etickets.issue_for_order(order)
-            details["etickets"] = "sent"
-            row.details = details
+            row.etickets_due_at = None
             done += 1
     return done

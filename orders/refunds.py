@@ -3,8 +3,8 @@ Avantages goods (R-ORD-5). Tickets are otherwise firm and final; fees are never 
 for a cancelled show.
 
 A refund is recorded in the same transaction as the change (Payment kind "refund",
-status "to_pay"); the money itself moves after commit — through the card provider, or as a
-bank transfer for a cheque order, which the back office marks done.
+status "refund_pending"); the money itself moves after commit — through the card provider,
+or as a bank transfer for a cheque order, which the back office marks done.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Offer, OfferSession
+from orders import stripe_gateway
 from orders.models import ETicket, Order, OrderLine, Payment
-from orders.services import _lock_household_year, _locked_order
-from orders.status import OrderStatus
+from orders.services import _lock_household_year, _locked_order, cancel_order
+from orders.status import PAID_STATES, UNPAID, LineStatus, OrderStatus, PaymentStatus, Step
+from orders.transitions import transition
 from shop import audit, clock
 from shop.db import after_commit, rowcount, session, unit_of_work
 from shop.errors import DomainError
@@ -27,12 +30,6 @@ from shop.mail import queue_mail
 
 WITHDRAWAL_DAYS = 15
 AVANTAGES_KINDS = {"carte", "abonnement"}
-PAID_STATES = {
-    OrderStatus.PAID,
-    OrderStatus.PARTIALLY_SHIPPED,
-    OrderStatus.SHIPPED,
-    OrderStatus.PARTIALLY_REFUNDED,
-}
 
 
 def delivered_at(order: Order, line: OrderLine) -> datetime | None:
@@ -46,7 +43,7 @@ def delivered_at(order: Order, line: OrderLine) -> datetime | None:
 
 def withdrawal_open_until(order: Order, line: OrderLine) -> datetime | None:
     """Last instant of the withdrawal right, or None when the line has none (R-ORD-5)."""
-    if line.kind not in AVANTAGES_KINDS or line.status != "active":
+    if line.kind not in AVANTAGES_KINDS or line.status != LineStatus.ACTIVE:
         return None
     if order.status not in PAID_STATES:
         return None
@@ -71,7 +68,8 @@ def _refund_payment(order: Order, amount_cents: int, reason: str, ref: str) -> P
         provider_ref=ref,
         amount_cents=amount_cents,
         created_at=clock.utcnow(),
-        details={"reason": reason, "status": "to_pay"},
+        status=transition(Payment, PaymentStatus.REFUND_PENDING, step=Step.REFUND),
+        details={"reason": reason},
     )
     session().add(payment)
     session().flush()
@@ -83,27 +81,47 @@ def _refund_payment(order: Order, amount_cents: int, reason: str, ref: str) -> P
 
 def execute_card_refund(payment_id: int) -> None:
     """Send a recorded card refund to the provider (Stripe), or mark a demo one done."""
-    from flask import current_app
-
     payment = session().get(Payment, payment_id)
-    if payment is None or (payment.details or {}).get("status") == "done":
+    if payment is None or payment.status != PaymentStatus.REFUND_PENDING:
         return
-    order = session().get(Order, payment.order_id)
-    assert order is not None, "a payment's order (foreign key)"
-    assert payment.provider_ref is not None, "a refund is recorded with its idempotency key"
+    order = session().get_one(Order, payment.order_id)
     if current_app.config.get("STRIPE_SECRET_KEY"):
-        from orders import stripe_gateway
-
-        stripe_gateway.refund(order, payment.amount_cents, idempotency_key=payment.provider_ref)
+        ref = payment.provider_ref or ""
+        stripe_gateway.refund(
+            _payment_intent_for(order, payment),
+            payment.amount_cents,
+            order_number=order.number or "",
+            idempotency_key=ref,
+        )
     with unit_of_work() as s:
-        row = s.get(Payment, payment_id)
-        assert row is not None, "found above; payments go only after 10 years"
-        row.details = {**(row.details or {}), "status": "done"}
+        row = s.get_one(Payment, payment_id)
+        if row.status == PaymentStatus.REFUND_PENDING:
+            transition(row, PaymentStatus.REFUNDED, step=Step.REFUND, actor="system")
 
 
-def _settle_status(order: Order) -> None:
-    active = [line for line in order.lines if line.status == "active"]
-    order.status = OrderStatus.PARTIALLY_REFUNDED if active else OrderStatus.REFUNDED
+def _payment_intent_for(order: Order, refund: Payment) -> str:
+    """The PaymentIntent to refund: named on the refund row (a late payment the order never
+    took), otherwise the one that paid the order."""
+    intent = (refund.details or {}).get("payment_intent")
+    if not intent:
+        intent = session().scalar(
+            select(Payment.provider_ref)
+            .where(
+                Payment.order_id == order.id,
+                Payment.kind == "payment",
+                Payment.method == "card",
+            )
+            .order_by(Payment.id.desc())
+        )
+    if not intent:
+        raise LookupError(f"no card payment to refund for order {order.number}")
+    return str(intent)
+
+
+def _settle_status(order: Order, actor: Any) -> None:
+    active = [line for line in order.lines if line.status == LineStatus.ACTIVE]
+    target = OrderStatus.PARTIALLY_REFUNDED if active else OrderStatus.REFUNDED
+    transition(order, target, step=Step.REFUND, actor=actor)
 
 
 def withdraw(agent_cgos_number: str, order_number: str, line_id: int, actor: Any) -> Order:
@@ -126,11 +144,11 @@ def withdraw(agent_cgos_number: str, order_number: str, line_id: int, actor: Any
                 "(les billets de loisirs datés en sont exclus).",
                 rule="R-ORD-5",
             )
-        line.status = "withdrawn"
+        transition(line, LineStatus.WITHDRAWN, step=Step.REFUND, actor=actor)
         line.refunded_at = now
         hh.used_cents = max(0, hh.used_cents - line.participation_cents)
         _refund_payment(order, line.amount_cents, "rétractation", f"withdraw-{line.id}")
-        _settle_status(order)
+        _settle_status(order, actor)
         audit.record(
             actor,
             "order.withdrawn",
@@ -180,8 +198,6 @@ def cancel_event(
 ) -> CancellationSummary:
     """R-OPS-4 / R-ORD-5: every affected order refunded the ticket price (not the fees),
     participation back to the cap, e-billets cancelled, agents e-mailed."""
-    from orders.services import cancel_order
-
     if (session_id is None) == (offer_id is None):
         raise ValueError("give a session or an offer")
     s = session()
@@ -219,7 +235,7 @@ def cancel_event(
         )
         assert order is not None, "one of its lines was just read"
         assert order.number is not None, "numbered when placed"
-        if order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION):
+        if order.status in UNPAID:
             cancel_order(order_id, reason=reason, actor=actor)
             summary.orders_cancelled += 1
             summary.numbers.append(order.number)
@@ -232,7 +248,7 @@ def cancel_event(
             hit = [
                 line
                 for line in order.lines
-                if line.status == "active"
+                if line.status == LineStatus.ACTIVE
                 and (
                     line.session_id in session_ids
                     if session_id is not None
@@ -245,7 +261,7 @@ def cancel_event(
             amount = sum(line.amount_cents for line in hit)
             participation = sum(line.participation_cents for line in hit)
             for line in hit:
-                line.status = "refunded"
+                transition(line, LineStatus.REFUNDED, step=Step.REFUND, actor=actor)
                 line.refunded_at = now
             cancelled = rowcount(
                 uow.execute(
@@ -258,7 +274,7 @@ def cancel_event(
             )
             hh.used_cents = max(0, hh.used_cents - participation)
             _refund_payment(order, amount, reason, f"cancel-{subject}-{order.id}")
-            _settle_status(order)
+            _settle_status(order, actor)
             audit.record(
                 actor,
                 "order.refunded",

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import Select, case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -23,7 +23,8 @@ from catalog.models import Offer, OfferSession
 from orders import cart as carts
 from orders import etickets
 from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment
-from orders.status import OrderStatus, check_transition
+from orders.status import UNPAID, LineStatus, OrderStatus, PaymentStatus, Step
+from orders.transitions import transition
 from shop import audit, clock
 from shop.clock import PARIS
 from shop.db import for_update, get_db, session, unit_of_work, upsert
@@ -127,7 +128,7 @@ def _take_stock(lines: list[OrderLine]) -> None:
 def _give_back_stock(lines: list[OrderLine]) -> None:
     s = session()
     for line in sorted(lines, key=lambda x: (x.session_id is None, x.session_id or x.offer_id)):
-        if line.status != "active" or not stay_lines.takes_stock(line.options):
+        if line.status != LineStatus.ACTIVE or not stay_lines.takes_stock(line.options):
             continue
         if line.session_id is not None:
             s.execute(
@@ -240,7 +241,12 @@ def _place(
             cgos_number=agent.cgos_number,
             household_id=record.household_id,
             year=year,
-            status=OrderStatus.PENDING_PAYMENT if payment_method == "card" else OrderStatus.OPTION,
+            status=transition(
+                Order,
+                OrderStatus.PENDING_PAYMENT if payment_method == "card" else OrderStatus.OPTION,
+                step=Step.PLACE,
+                actor=actor,
+            ),
             payment_method=payment_method,
             channel=channel,
             placed_by=audit.actor_label(actor),
@@ -265,6 +271,7 @@ def _place(
             card_post=next((f.chosen for f in priced.fees if f.group == "cartes"), None),
             cgv_accepted_at=now,
         )
+        line_status = transition(OrderLine, LineStatus.ACTIVE, step=Step.PLACE, actor=actor)
         line_rows = [
             {
                 "offer_id": lv.offer.id,
@@ -288,7 +295,7 @@ def _place(
                     if lv.stay is not None
                     else lv.row.options
                 ),
-                "status": "active",
+                "status": line_status,
                 "refunded_at": None,
             }
             for lv, pl in zip(view.lines, priced.lines, strict=True)
@@ -373,17 +380,19 @@ def mark_paid(
     actor: Any,
     details: dict[str, Any] | None = None,
     locked: Order | None = None,
+    held: bool = False,
 ) -> Order:
     """The payment succeeded: idempotent (a second call with the same reference, or on a
     paid order, changes nothing), and never on an order that was released. ``locked``: the
-    order as the caller's unit of work already read it under its lock, lines included."""
+    order as the caller's unit of work already read it under its lock, lines included.
+    ``held``: a phone card payment authorised, captured by the evening batch (R-PAY-5)."""
     with unit_of_work() as s:
         order = locked if locked is not None else _locked_order(order_id, with_lines=True)
         if provider_ref and s.scalar(
             select(Payment.id).where(Payment.provider_ref == provider_ref)
         ):
             return order
-        if order.status != OrderStatus.PENDING_PAYMENT and order.status != OrderStatus.OPTION:
+        if order.status not in UNPAID:
             if order.status == OrderStatus.CANCELLED:
                 raise DomainError("Cette commande a été annulée avant le paiement.", rule="R-PAY-2")
             return order
@@ -399,10 +408,16 @@ def mark_paid(
                 provider_ref=provider_ref,
                 amount_cents=amount_cents,
                 created_at=clock.utcnow(),
+                status=transition(
+                    Payment,
+                    PaymentStatus.AUTHORISED if held else PaymentStatus.RECEIVED,
+                    step=Step.PAY,
+                    actor=actor,
+                ),
                 details=details,
             )
         )
-        order.status = OrderStatus.PAID
+        transition(order, OrderStatus.PAID, step=Step.PAY, actor=actor)
         order.paid_at = clock.utcnow()
         order.expires_at = None
         stay_lines.on_order_paid(order)
@@ -465,19 +480,18 @@ def cancel_order(
         if order.status == OrderStatus.CANCELLED:
             return order
         if only_if_due_at is not None and not (
-            order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION)
+            order.status in UNPAID
             and order.expires_at is not None
             and order.expires_at <= only_if_due_at
         ):
             return order  # paid (or extended) meanwhile: the job does nothing
-        transition = check_transition(order.status, OrderStatus.CANCELLED)
-        if not transition.allowed:
-            raise DomainError(transition.reason or "", rule="R-ORD-1")
         before = order.status
+        transition(
+            order, OrderStatus.CANCELLED, step=Step.EXPIRE if expired else Step.CANCEL, actor=actor
+        )
         _give_back_stock(order.lines)
         stay_lines.on_order_released(order)
         hh.used_cents = max(0, hh.used_cents - order.participation_cents)
-        order.status = OrderStatus.CANCELLED
         order.cancelled_at = clock.utcnow()
         order.cancel_reason = reason
         order.expires_at = None
@@ -500,21 +514,17 @@ def cancel_order(
     return order
 
 
+def due_orders(now: datetime) -> Select[int]:
+    """Unpaid orders whose hold is over: found through ``ix_orders_due`` (status, expires_at)."""
+    return select(Order.id).where(Order.status.in_(UNPAID), Order.expires_at <= now)
+
+
 @due_task("orders.expire", "Annule les options chèque échues et les commandes carte impayées")
 def expire_due() -> int:
     """R-PAY-2 (30 min unpaid card) and R-PAY-3 (end of day 8): each order is re-checked
     under its lock, so one paid at the last second stays paid."""
     now = clock.utcnow()
-    due = (
-        session()
-        .scalars(
-            select(Order.id).where(
-                Order.status.in_([OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION]),
-                Order.expires_at <= now,
-            )
-        )
-        .all()
-    )
+    due = session().scalars(due_orders(now)).all()
     done = 0
     for order_id in due:
         order = session().get(Order, order_id)

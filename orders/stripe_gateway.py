@@ -1,4 +1,6 @@
-"""Stripe for card orders: Checkout Sessions to pay, webhook events to settle (R-PAY-2, R-ORD-6).
+"""The Stripe adapter (R-PAY-2, R-ORD-6): it only talks to Stripe — Checkout Sessions to pay,
+webhook events read into the store's terms, captures and refunds sent. What an event or a
+refund does to an order is decided by ``orders.payments`` and ``orders.refunds``.
 
 The official ``stripe`` library is configured per call from the app's settings
 (``STRIPE_SECRET_KEY``, ``STRIPE_API_BASE``) through a ``StripeClient``, never through its
@@ -7,7 +9,8 @@ reaches the store: the agent pays on Stripe's page and the order is paid only wh
 signed webhook event says so.
 
 No Stripe call while a lock is held: a session is created for an order that is already
-committed, and a refund is sent after the unit of work that records it has committed.
+committed, and a refund is sent after the unit of work that records it has committed. The
+adapter reads no table and writes none.
 """
 
 from __future__ import annotations
@@ -15,24 +18,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 
 import stripe
-from flask import current_app, flash, url_for
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from flask import current_app, flash
 from stripe.params.checkout import SessionCreateParamsPaymentIntentData
 
-from orders import services
-from orders.models import Order, Payment, ProcessedEvent
-from orders.phone import is_phone_card
-from orders.status import OrderStatus
-from shop import audit, clock
-from shop.db import after_commit, session, unit_of_work
-from shop.errors import DomainError
-from shop.jobs import due_task
-from shop.mail import queue_mail
+from orders.models import Order
+from shop import clock
 
 API_TIMEOUT_SECONDS = 15
 NETWORK_RETRIES = 2  # safe: every POST carries an idempotency key
@@ -49,8 +44,6 @@ INTENT_EVENTS = frozenset({"payment_intent.succeeded"})
 # Phone card payments are held, then captured in the evening batch (R-PAY-5).
 HOLD_EVENTS = frozenset({"payment_intent.amount_capturable_updated"})
 HANDLED_EVENTS = SESSION_EVENTS | INTENT_EVENTS | HOLD_EVENTS
-REFUND_RETRY_DAYS = 30
-ACTOR = "stripe"
 
 
 @contextmanager
@@ -73,25 +66,29 @@ def _client() -> Iterator[stripe.StripeClient]:
 # -- paying: the Checkout Session ---------------------------------------------------------
 
 
-def checkout_url(order: Order, return_url: str | None = None) -> str:
+@dataclass(frozen=True)
+class CheckoutLink:
+    url: str
+    created_session: str | None = None  # a new session, for the caller to record on the order
+
+
+def checkout_link(order: Order, return_url: str, *, manual_capture: bool) -> CheckoutLink:
     """Where the agent pays ``order``: its Checkout Session while open, else a new one.
 
     A retry (double click, lost answer, the library's own retries) never makes a second
     session: the order's session is reused while open, and a new one is created under an
     idempotency key derived from the order number. If Stripe cannot be reached, the agent
-    lands back on ``return_url`` (default: the order's page), still pending, with its
-    « Payer » button (R-ORD-6).
+    lands back on ``return_url``, still pending, with its « Payer » button (R-ORD-6).
+    ``manual_capture``: the payment is held, captured by the evening batch (R-PAY-5).
     """
     log = current_app.logger
-    if return_url is None:
-        return_url = url_for("agent.checkout.confirmation", number=order.number, _external=True)
     try:
         with _client() as client:
             if order.payment_ref and order.payment_ref.startswith("cs_"):
                 current = _retrieve_session(client, order.payment_ref)
                 if current is not None and current.status == "open" and current.url:
                     log.info("Stripe : session %s réutilisée pour %s", current.id, order.number)
-                    return current.url
+                    return CheckoutLink(current.url)
                 if current is not None and current.status == "complete":
                     # Paid on Stripe, the webhook is on its way: never take a second payment.
                     log.info("Stripe : session %s déjà payée (%s)", current.id, order.number)
@@ -100,9 +97,9 @@ def checkout_url(order: Order, return_url: str | None = None) -> str:
                         "instant. Rechargez cette page dans quelques secondes.",
                         "info",
                     )
-                    return return_url
+                    return CheckoutLink(return_url)
             replaced = order.payment_ref or None
-            created = _create_session(client, order, return_url, replaced)
+            created = _create_session(client, order, return_url, replaced, manual_capture)
     except stripe.StripeError:
         log.exception("Stripe : session de paiement impossible pour %s", order.number)
         flash(
@@ -111,13 +108,9 @@ def checkout_url(order: Order, return_url: str | None = None) -> str:
             f"« Payer par carte bancaire ».",
             "error",
         )
-        return return_url
-    with unit_of_work() as s:
-        row = s.get(Order, order.id)
-        assert row is not None, "orders go only after 10 years"
-        row.payment_ref = created.id
+        return CheckoutLink(return_url)
     log.info("Stripe : session %s créée pour %s", created.id, order.number)
-    return created.url
+    return CheckoutLink(created.url, created.id)
 
 
 def _retrieve_session(client: stripe.StripeClient, session_id: str) -> Any:
@@ -138,7 +131,11 @@ def session_expiry(order: Order) -> int:
 
 
 def _create_session(
-    client: stripe.StripeClient, order: Order, return_url: str, replaced: str | None
+    client: stripe.StripeClient,
+    order: Order,
+    return_url: str,
+    replaced: str | None,
+    manual_capture: bool,
 ) -> Any:
     assert order.number is not None, "numbered when placed"
     expires_at = session_expiry(order)
@@ -152,7 +149,7 @@ def _create_session(
         "metadata": metadata,
         "description": f"CGOS Loisirs {label}",
     }
-    if is_phone_card(order):
+    if manual_capture:
         intent_data["capture_method"] = "manual"  # captured by the evening batch (R-PAY-5)
     return client.v1.checkout.sessions.create(
         {
@@ -180,17 +177,26 @@ def _create_session(
     )
 
 
-# -- settling: webhook events -------------------------------------------------------------
+# -- settling: webhook events, read (applied by orders.payments) ------------------------
 
 
-def handle_event(data: dict[str, Any]) -> str:
-    """Apply one verified webhook event, once (R-PAY-2); returns what was done, for the log.
+@dataclass(frozen=True)
+class CardEvent:
+    """A verified Stripe event that pays an order, in the store's terms."""
 
-    The event id is inserted in a savepoint of the same unit of work as its effect: a
-    duplicate is "already done", and a failure rolls both back so Stripe's retry redoes it.
-    A payment and its session arrive as two events in any order; both name the same
-    PaymentIntent, which ``mark_paid`` records once. A payment that cannot be applied (the
-    order was released meanwhile, or was already paid) is refunded (R-ORD-6).
+    event_id: str
+    kind: str
+    order_number: str | None
+    session_id: str | None
+    intent: str
+    amount_cents: int
+    currency: object
+    held: bool  # a phone card payment authorised, to capture tonight (R-PAY-5)
+
+
+def read_event(data: dict[str, Any]) -> CardEvent | str:
+    """What a webhook event says about a card payment, or why it says nothing ("ignored",
+    "unpaid", "malformed", "invalid"), logged.
 
     An event of ours whose shape is not Stripe's (``data``, ``data.object``, ``metadata``
     or the ids not of their type) is "malformed": logged as an error, nothing changed, and
@@ -236,50 +242,16 @@ def handle_event(data: dict[str, Any]) -> str:
     if not event_id or not intent or not isinstance(amount, int) or isinstance(amount, bool):
         log.error("Stripe : évènement %s (%s) incomplet, ignoré", event_id, kind)
         return "invalid"
-    with unit_of_work() as s:
-        try:
-            with s.begin_nested():
-                s.add(ProcessedEvent(id=event_id, kind=kind[:80], received_at=clock.utcnow()))
-                s.flush()
-        except IntegrityError:
-            log.info("Stripe : évènement %s (%s) déjà traité", event_id, kind)
-            return "duplicate"
-        order = _find_order(number, session_id, intent)
-        if order is None:
-            log.warning("Stripe : évènement %s (%s) sans commande connue", event_id, kind)
-            return "unknown_order"
-        if _payment_recorded(intent):
-            log.info("Stripe : %s (%s) déjà enregistré pour %s", intent, kind, order.number)
-            return "already_paid"
-        problem = None
-        if obj.get("currency") != "eur":
-            problem = f"devise {obj.get('currency')!r}"
-        else:
-            try:
-                services.mark_paid(
-                    order.id,
-                    method="card",
-                    amount_cents=amount,
-                    provider_ref=intent,
-                    actor=ACTOR,
-                    details={"event": event_id, "checkout_session": session_id}
-                    | ({"capture": "pending"} if held else {}),
-                )
-            except DomainError as exc:
-                problem = exc.message
-        if problem is None and _payment_recorded(intent):
-            log.info("Stripe : commande %s payée (%s, %s)", order.number, intent, event_id)
-            return "paid"
-        order = s.get(Order, order.id)
-        assert order is not None, "orders go only after 10 years"
-        log.warning(
-            "Stripe : paiement %s non applicable à %s (%s, statut %s) : remboursement",
-            intent,
-            order.number,
-            problem or "déjà réglée",
-            order.status,
-        )
-        return _refund_unapplied(order, intent, amount)
+    return CardEvent(
+        event_id=event_id,
+        kind=kind,
+        order_number=number,
+        session_id=session_id,
+        intent=intent,
+        amount_cents=amount,
+        currency=obj.get("currency"),
+        held=held,
+    )
 
 
 def _event_object(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -308,101 +280,18 @@ def capture(intent_id: str, payment_id: int) -> str:
             return "already" if current.status == "succeeded" else f"failed:{current.status}"
 
 
-def _find_order(number: str | None, session_id: str | None, intent: str) -> Order | None:
-    s = session()
-    if number:
-        return s.scalar(select(Order).where(Order.number == number))
-    if session_id:
-        found = s.scalar(select(Order).where(Order.payment_ref == session_id))
-        if found is not None:
-            return found
-    order_id = s.scalar(select(Payment.order_id).where(Payment.provider_ref == intent))
-    return s.get(Order, order_id) if order_id else None
-
-
-def _payment_recorded(intent: str) -> bool:
-    return (
-        session().scalar(
-            select(Payment.id).where(Payment.provider_ref == intent, Payment.kind == "payment")
-        )
-        is not None
-    )
-
-
-def _refund_unapplied(order: Order, intent: str, amount_cents: int) -> str:
-    """Record the refund of a payment the order cannot take, tell the agent; the money goes
-    back through Stripe after commit (and ``retry_card_refunds`` if Stripe is down)."""
-    s = session()
-    ref = f"refund-{intent}"
-    if s.scalar(select(Payment.id).where(Payment.provider_ref == ref)) is not None:
-        current_app.logger.info("Stripe : %s déjà remboursé (%s)", intent, order.number)
-        return "already_refunded"
-    if order.status == OrderStatus.CANCELLED:
-        case = "cancelled"
-    elif order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.OPTION):
-        case = "amount"
-    else:
-        case = "already_paid"
-    payment = Payment(
-        order_id=order.id,
-        method="card",
-        kind="refund",
-        provider_ref=ref,
-        amount_cents=amount_cents,
-        created_at=clock.utcnow(),
-        details={"status": "to_pay", "payment_intent": intent, "reason": f"late:{case}"},
-    )
-    try:
-        with s.begin_nested():
-            s.add(payment)
-            s.flush()
-    except IntegrityError:
-        return "already_refunded"
-    payment_id = payment.id
-    after_commit(lambda: _send_refund(payment_id))
-    audit.record(
-        ACTOR,
-        "order.late_payment_refunded",
-        f"order:{order.number}",
-        after={"payment_intent": intent, "amount": amount_cents, "case": case},
-    )
-    queue_mail(
-        order.contact_email,
-        "orders/late_payment_refunded",
-        f"Commande {order.number} : votre paiement vous est remboursé",
-        order=order,
-        amount_cents=amount_cents,
-        case=case,
-    )
-    return "refunded"
-
-
-def _send_refund(payment_id: int) -> None:
-    from orders.refunds import execute_card_refund
-
-    try:
-        execute_card_refund(payment_id)
-    except (stripe.StripeError, LookupError):
-        current_app.logger.exception(
-            "Stripe : remboursement %s non transmis, la tâche payments.card_refunds le relancera",
-            payment_id,
-        )
-
-
 # -- refunds ------------------------------------------------------------------------------
 
 
-def refund(order: Order, amount_cents: int, *, idempotency_key: str) -> str:
-    """Give ``amount_cents`` back on the card that paid ``order``; the key (the refund's
-    ``provider_ref``) makes a retry refund nothing more. Returns Stripe's refund id."""
-    assert order.number is not None, "numbered when placed"
-    intent = _payment_intent_for(order, idempotency_key)
+def refund(intent: str, amount_cents: int, *, order_number: str, idempotency_key: str) -> str:
+    """Give ``amount_cents`` of the PaymentIntent ``intent`` back on its card; the key (the
+    refund's ``provider_ref``) makes a retry refund nothing more. Returns Stripe's refund id."""
     with _client() as client:
         result = client.v1.refunds.create(
             {
                 "payment_intent": intent,
                 "amount": amount_cents,
-                "metadata": {"order_number": order.number},
+                "metadata": {"order_number": order_number},
             },
             {"idempotency_key": idempotency_key},
         )
@@ -410,54 +299,7 @@ def refund(order: Order, amount_cents: int, *, idempotency_key: str) -> str:
         "Stripe : remboursement %s de %s centimes pour %s (%s)",
         result.id,
         amount_cents,
-        order.number,
+        order_number,
         intent,
     )
     return result.id
-
-
-def _payment_intent_for(order: Order, refund_ref: str) -> str:
-    """The PaymentIntent to refund: named on the refund row (a late payment the order never
-    took), otherwise the one that paid the order."""
-    s = session()
-    row = s.scalar(select(Payment).where(Payment.provider_ref == refund_ref))
-    intent = (row.details or {}).get("payment_intent") if row is not None else None
-    if not intent:
-        intent = s.scalar(
-            select(Payment.provider_ref)
-            .where(
-                Payment.order_id == order.id,
-                Payment.kind == "payment",
-                Payment.method == "card",
-            )
-            .order_by(Payment.id.desc())
-        )
-    if not intent:
-        raise LookupError(f"no card payment to refund for order {order.number}")
-    return intent
-
-
-@due_task("payments.card_refunds", "Relance les remboursements carte non transmis à Stripe")
-def retry_card_refunds() -> int:
-    """Card refunds recorded but not yet accepted by Stripe (it was unreachable): sent
-    again under their own idempotency key, so one already received is not repeated."""
-    if not current_app.config.get("STRIPE_SECRET_KEY"):
-        return 0
-    from orders.refunds import execute_card_refund
-
-    since = clock.utcnow() - timedelta(days=REFUND_RETRY_DAYS)
-    rows = session().scalars(
-        select(Payment)
-        .where(Payment.kind == "refund", Payment.method == "card", Payment.created_at >= since)
-        .order_by(Payment.id)
-    )
-    pending = [p.id for p in rows if (p.details or {}).get("status") != "done"]
-    done = 0
-    for payment_id in pending:
-        try:
-            execute_card_refund(payment_id)
-        except (stripe.StripeError, LookupError):
-            current_app.logger.exception("Stripe : remboursement %s toujours en échec", payment_id)
-            continue
-        done += 1
-    return done

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop.db import Base
+from orders.status import ShipmentStatus
+from shop.db import Base, status_enum
 
 
 class Shipment(Base):
@@ -28,6 +29,7 @@ class Shipment(Base):
     tracking_number: Mapped[str | None] = mapped_column(String(60), nullable=True)
     shipped_at: Mapped[datetime] = mapped_column(DateTime)
     shipped_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[ShipmentStatus] = mapped_column(status_enum(ShipmentStatus, "shipment_status"))
 
 
 class ApiToken(Base):

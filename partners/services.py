@@ -19,7 +19,8 @@ from sqlalchemy.orm import selectinload
 from catalog.models import Partner
 from orders.fees import GROUP_LABELS, Group
 from orders.models import ETicket, Order, OrderLine
-from orders.status import OrderStatus, check_transition
+from orders.status import OrderStatus, ShipmentStatus, Step
+from orders.transitions import transition
 from partners import rules
 from partners.models import ApiToken, Shipment
 from shop import audit, clock
@@ -255,6 +256,7 @@ def mark_shipped(
             tracking_number=tracking,
             shipped_at=clock.utcnow(),
             shipped_by=audit.actor_label(actor),
+            status=transition(Shipment, ShipmentStatus.SHIPPED, step=Step.SHIP, actor=actor),
         )
         try:
             with s.begin_nested():
@@ -273,10 +275,7 @@ def mark_shipped(
         target = OrderStatus.SHIPPED if complete else OrderStatus.PARTIALLY_SHIPPED
         before = order.status
         if before != target:
-            check = check_transition(before, target)
-            if not check.allowed:
-                raise DomainError(check.reason or "Transition refusée.", rule="R-PAR-4")
-            order.status = target
+            transition(order, target, step=Step.SHIP, actor=actor)
         audit.record(
             actor,
             "order.shipped",

@@ -13,10 +13,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Any, cast
 
 from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy import Enum, MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -34,6 +35,20 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def status_enum(enum: type[StrEnum], name: str, length: int = 20) -> Enum:
+    """A ``StrEnum`` stored as its values in a VARCHAR with a CHECK constraint ``name``:
+    the same on SQLite and PostgreSQL, and the database refuses any other value."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:

@@ -8,7 +8,7 @@ import json
 import stripe
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from orders import stripe_gateway
+from orders import payments
 from shop.extensions import csrf
 
 bp = Blueprint("webhooks", __name__, url_prefix="/paiement")
@@ -42,6 +42,6 @@ def stripe_webhook():
         log.error("Webhook Stripe signé mais malformé : %s", type(event).__name__)
         return jsonify(received=True, outcome="malformed")
     log.info("Webhook Stripe reçu : %s (%s)", event.get("id"), event.get("type"))
-    outcome = stripe_gateway.handle_event(event)
+    outcome = payments.apply_card_event(event)
     log.info("Webhook Stripe %s traité : %s", event.get("id"), outcome)
     return jsonify(received=True, outcome=outcome)

@@ -208,4 +208,4 @@ def test_defect_1_phone_order_paid_through_its_payment_link(
     assert order.status == "paid"
     with live.app.app_context():
         payment = session().scalar(select(Payment).where(Payment.order_id == order.id))
-        assert payment.details["capture"] == "pending"  # held, captured at 21:00 (R-PAY-5)
+        assert payment.status == "authorised"  # held, captured at 21:00 (R-PAY-5)

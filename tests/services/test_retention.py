@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from auth.models import LoginThrottle, WebSession
 from orders.models import Cart, HouseholdYear, Order, OrderLine, Payment
+from orders.status import PaymentStatus
 from shop.audit import AuditEntry
 from shop.db import session, unit_of_work
 from shop.jobs import registered, run_due
@@ -151,7 +152,15 @@ def test_spec_12_orders_go_ten_years_after_their_financial_year(
         actor="test",
     )
     with unit_of_work() as s:
-        s.add(Payment(order_id=order.id, method="cheque", amount_cents=100, created_at=T0))
+        s.add(
+            Payment(
+                order_id=order.id,
+                method="cheque",
+                amount_cents=100,
+                created_at=T0,
+                status=PaymentStatus.RECEIVED,
+            )
+        )
     assert _count(HouseholdYear, HouseholdYear.household_id == "H-OLD") == 1
 
     _run_at(clock, datetime(2037, 12, 31, 22, 59))  # 23:59 in Paris

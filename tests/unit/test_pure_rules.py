@@ -18,6 +18,7 @@ PURE = [
     "catalog.categories",
     "orders.pricing",
     "orders.fees",
+    "orders.status",
     "catalog.stays",
 ]
 

@@ -113,7 +113,7 @@ def test_r_pay_5_card_by_phone_mails_a_24h_link_paid_without_login(
     assert resp.status_code == 302
     paid = order_of(app, order.number)
     assert paid.status == "paid"
-    assert payment_of(app, order.id).details["capture"] == "pending"
+    assert payment_of(app, order.id).status == "authorised"
     assert ticket_count(app, order.id) == 0  # J+1, after the capture
     assert "paiement est bien reçu" in text(anonymous.get(link))
 
@@ -151,15 +151,15 @@ def test_r_pay_5_capture_at_end_of_day_and_etickets_next_day(
     app.test_client().post(link, data={"outcome": "succeed"})
     clock.set(datetime(YEAR, 3, 1, 20, 59))
     assert run_due(app)["payments.capture_batch"] == 0
-    assert payment_of(app, order.id).details["capture"] == "pending"
+    assert payment_of(app, order.id).status == "authorised"
     clock.set(datetime(YEAR, 3, 1, 21, 5))
     results = run_due(app)
     assert results["payments.capture_batch"] == 1
-    details = payment_of(app, order.id).details
-    assert details["capture"] == "done" and details["captured_at"]
+    captured = payment_of(app, order.id)
+    assert captured.status == "captured" and captured.captured_at
     with app.app_context():
         assert phone.capture_batch() == 0  # twice: captured once
-    assert payment_of(app, order.id).details["captured_at"] == details["captured_at"]
+    assert payment_of(app, order.id).captured_at == captured.captured_at
     assert results["etickets.release_phone"] == 0 and ticket_count(app, order.id) == 0
     clock.set(datetime(YEAR, 3, 1, 23, 59))
     assert run_due(app)["etickets.release_phone"] == 0  # same day: still nothing

@@ -318,7 +318,7 @@ def test_r_pay_2_payment_after_expiry_is_refunded_once(
     assert (refund.kind, refund.method) == ("refund", "card")
     assert refund.provider_ref == f"refund-{intent['id']}"
     assert refund.amount_cents == order.total_cents
-    assert refund.details["status"] == "done"
+    assert refund.status == "refunded"
     assert rows(app, Payment, kind="payment") == []
     mailbox.wait_for(3)  # placed, cancelled, refunded
     [mail] = [m for m in mailbox.messages if "remboursé" in m["Subject"]]
@@ -363,13 +363,13 @@ def test_refund_stripe_could_not_take_is_sent_again_by_the_job(buyer, parc, app,
 
     assert resp.status_code == 200
     [refund] = payments(app, order)
-    assert refund.details["status"] == "to_pay"
+    assert refund.status == "refund_pending"
     assert stripe_api.refunds == {}
     with app.app_context():
         results = run_due()
     assert results["payments.card_refunds"] == 1
     [refund] = payments(app, order)
-    assert refund.details["status"] == "done"
+    assert refund.status == "refunded"
     assert len(stripe_api.refunds) == 1
     keys = {c.idempotency_key for c in stripe_api.calls("POST", "/v1/refunds")}
     assert keys == {f"refund-{intent['id']}"}
