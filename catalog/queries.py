@@ -30,9 +30,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload, selectinload
 
-from catalog.models import Offer, OfferPicture, OfferSession, Partner
+from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.rules import LOW_STOCK_SHOWN, Kind
 from catalog.text import search_words
+from partners.models import Partner
 from shop.cache import cached
 from shop.clock import PARIS
 from shop.db import get_db, read_connection, session

@@ -15,10 +15,10 @@ from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from auth.emails import InvalidEmail, normalise_email
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind, on_sale, open_session_deliveries, visible_to
+from members.emails import InvalidEmail, normalise_email
 from orders.fees import CardPost, TicketPost
 from orders.models import Cart, CartLine, HouseholdYear, Order, OrderLine
 from orders.pricing import Choices, Household, LineIn, PricedCart, Refusal, price_cart

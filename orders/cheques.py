@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from auth.dossiers import dossier_source
 from auth.principals import agent_user
+from members.dossiers import dossier_source
 from orders import services
 from orders.models import Order, Payment
 from orders.pricing import household_cap

@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from auth.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
+from members.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from orders import cart as carts
 from orders import etickets
 from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment

@@ -78,13 +78,11 @@ class _BoundedInt(IntegerConverter):
 
 def _register_blueprints(app: Flask) -> None:
     import auth.principals  # noqa: F401 - registers the user loader
-    from auth.views import agent as auth_agent
-    from auth.views import ops as auth_ops
-    from auth.views import partner as auth_partner
     from auth.views import public as auth_public
     from catalog.views import agent as catalog_agent
     from catalog.views import ops as catalog_ops
     from catalog.views import partner as catalog_partner
+    from members.views import agent as members_agent
     from orders.views import account as orders_account
     from orders.views import agent as orders_agent
     from orders.views import checkout as orders_checkout
@@ -92,10 +90,12 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views import phone as orders_phone
     from orders.views import webhooks as orders_webhooks
     from partners.views import api as partners_api
+    from partners.views import home as partners_home
     from partners.views import portal as partners_portal
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
+    from support.views import home as support_home
     from support.views import mails as support_mails
     from support.views import ops as support_ops
     from vacations.views import agent as vacations_agent
@@ -105,13 +105,13 @@ def _register_blueprints(app: Flask) -> None:
     aud.public.register_blueprint(auth_public.bp)
     aud.public.register_blueprint(pages.bp)
     aud.agent.register_blueprint(catalog_agent.bp)
-    aud.agent.register_blueprint(auth_agent.bp, url_prefix="/mon-espace")
+    aud.agent.register_blueprint(members_agent.bp, url_prefix="/mon-espace")
     aud.agent.register_blueprint(orders_agent.bp)
     aud.agent.register_blueprint(orders_checkout.bp)
     aud.public.register_blueprint(orders_webhooks.bp)
     aud.agent.register_blueprint(orders_account.bp)
-    aud.ops.register_blueprint(auth_ops.bp)
-    aud.partner.register_blueprint(auth_partner.bp)
+    aud.ops.register_blueprint(support_home.bp)
+    aud.partner.register_blueprint(partners_home.bp)
     aud.ops.register_blueprint(catalog_ops.bp)
     aud.ops.register_blueprint(orders_ops.bp)
     aud.ops.register_blueprint(orders_phone.bp)

@@ -42,7 +42,7 @@ def register_cli(app: Flask) -> None:
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def dossier_import(path: str) -> None:
         """Import or update agents from a JSON Lines file; nothing is written on error."""
-        from auth.importer import import_file
+        from members.importer import import_file
 
         report = import_file(path, actor="cli")
         if not report.ok:
@@ -68,8 +68,8 @@ def register_cli(app: Flask) -> None:
     )
     def access_code_issue(cgos_number: str, print_code: bool) -> None:
         """Issue a new code to an agent (e-mailed, or printed); audit-logged."""
-        from auth.codes import normalise_cgos_number
         from auth.services import issue_access_code
+        from members.numbers import normalise_cgos_number
 
         number = normalise_cgos_number(cgos_number)
         try:
@@ -217,8 +217,7 @@ def register_cli(app: Flask) -> None:
         """List a partner's API tokens (never the tokens themselves)."""
         from sqlalchemy import select
 
-        from catalog.models import Partner
-        from partners.models import ApiToken
+        from partners.models import ApiToken, Partner
         from shop.db import session
 
         partner = session().scalar(select(Partner).where(Partner.slug == slug))

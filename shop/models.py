@@ -2,6 +2,7 @@
 
 import auth.models  # noqa: F401
 import catalog.models  # noqa: F401
+import members.models  # noqa: F401
 import orders.models  # noqa: F401
 import partners.models  # noqa: F401
 import shop.audit  # noqa: F401

@@ -20,8 +20,8 @@ from flask_wtf.csrf import generate_csrf
 
 from auth import services
 from auth.codes import client_bucket
-from auth.dossiers import DossierServiceUnavailable
 from auth.forms import AgentLoginForm, CodeRequestForm, EmailConfirmForm, StaffLoginForm
+from members.dossiers import DossierServiceUnavailable
 from shop import clock
 from shop.errors import DomainError
 from shop.extensions import limiter

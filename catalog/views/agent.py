@@ -10,8 +10,6 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from auth.agent_pages import shared_page
-from auth.regions import REGIONS
 from catalog import queries
 from catalog.categories import BY_SLUG, CATEGORIES, SECTIONS, in_section
 from catalog.rules import (
@@ -26,11 +24,13 @@ from catalog.rules import (
     on_sale,
     open_session_deliveries,
 )
+from members.regions import REGIONS
 from shop import cache, clock
 from shop.cache import cached
 from shop.clock import MONTHS_FR
 from shop.forms import db_int
 from shop.paging import requested_page
+from shop.shared_pages import shared_page
 from vacations.views.agent import stay_context
 
 bp = Blueprint("catalog", __name__)

@@ -16,9 +16,9 @@ from sqlalchemy.orm import selectinload
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from auth.codes import is_valid_cgos_number, normalise_cgos_number
 from catalog.models import Offer, OfferSession
 from catalog.rules import DELIVERY_LABELS
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders import cheques, etickets, refunds, services
 from orders.models import ETicket, Order, OrderLine, Payment
 from orders.status import STATUS_LABELS, OrderStatus

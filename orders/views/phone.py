@@ -13,11 +13,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from auth.codes import is_valid_cgos_number, normalise_cgos_number
-from auth.dossiers import dossier_source
 from auth.principals import AgentUser, agent_user
 from catalog.models import Offer, OfferSession
 from catalog.rules import DELIVERY_LABELS
+from members.dossiers import dossier_source
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders import cart as carts
 from orders import phone, services
 from orders.models import Order

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from auth.regions import REGIONS
 from catalog.categories import CATEGORIES
 from catalog.importer import STAY_FAMILIES
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind
 from catalog.text import offer_search_text
+from members.regions import REGIONS
 from shop import clock
 from shop.audit import AuditEntry
 from shop.db import session

@@ -17,9 +17,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from auth.dossier_format import Child
-from auth.dossiers import DossierServiceUnavailable, RemoteDossierSource, dossier_source
 from auth.services import issue_access_code
+from members.dossier_format import Child
+from members.dossiers import DossierServiceUnavailable, RemoteDossierSource, dossier_source
 from tests.conftest import agent_json, free_port, login_agent
 
 PREFIX = "/dossiers/"
@@ -111,7 +111,7 @@ def remote(
 
 
 def test_r_dos_4_default_is_the_embedded_source(ctx, app):
-    from auth.dossiers import LocalDossierSource
+    from members.dossiers import LocalDossierSource
 
     assert not app.config["DOSSIER_SERVICE_URL"]
     assert isinstance(dossier_source(), LocalDossierSource)

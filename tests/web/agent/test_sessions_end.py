@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from auth.dossier_format import parse_dossier
-from auth.importer import save_records
+from members.dossier_format import parse_dossier
+from members.importer import save_records
 from tests.conftest import Mailbox, agent_json, login_agent
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -137,7 +137,7 @@ def test_r_sec_1_a_session_seen_as_pm_stays_ended(app, agent_line):
     as pm ends the session, so actif again does not bring it back."""
     from sqlalchemy import update
 
-    from auth.models import DossierAgent
+    from members.models import DossierAgent
     from shop.db import unit_of_work
 
     line, code = agent_line

@@ -1,4 +1,4 @@
-"""Catalog pages shared between agents (auth/agent_pages.py): each agent sees exactly the
+"""Catalog pages shared between agents (shop/shared_pages.py): each agent sees exactly the
 page rendered for them, with their own name and CSRF token, and never a stale stock."""
 
 from __future__ import annotations
@@ -106,12 +106,12 @@ def test_a_signed_token_is_reused_for_a_minute_then_signed_again(
 ):
     """Signing is most of a shared page's fill-in: the same agent's pages within a minute
     carry the same (valid, hour-long) token; after that a fresh signature."""
-    import auth.agent_pages
+    import shop.shared_pages
 
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     first, _ = two_agents
     now = [1000.0]
-    monkeypatch.setattr(auth.agent_pages._signed, "clock", lambda: now[0])
+    monkeypatch.setattr(shop.shared_pages._signed, "clock", lambda: now[0])
     # Each signature a second later than the one before: a new signature is a new token.
     from itsdangerous.timed import TimestampSigner
 
@@ -121,7 +121,7 @@ def test_a_signed_token_is_reused_for_a_minute_then_signed_again(
         _TOKEN.search(_page(first, url)).group(1) for url in ("/", "/", f"/offre/{offers[1]}")
     ]
     assert len(set(tokens)) == 1
-    now[0] += auth.agent_pages.REUSE_SIGNED_TOKEN_SECONDS + 1
+    now[0] += shop.shared_pages.REUSE_SIGNED_TOKEN_SECONDS + 1
     fresh = _TOKEN.search(_page(first, "/")).group(1)
     assert fresh != tokens[0]
     assert first.post("/deconnexion", data={"csrf_token": tokens[0]}).status_code == 302

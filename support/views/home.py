@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from sqlalchemy import or_, select
 
-from auth.codes import is_valid_cgos_number, normalise_cgos_number
-from auth.dossiers import dossier_source
-from auth.models import AccessCode, DossierAgent
+from auth.models import AccessCode
 from auth.principals import agent_user
+from members.dossiers import dossier_source
+from members.models import DossierAgent
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders.cart import household_snapshot
 from orders.models import Order
 from orders.status import STATUS_LABELS
@@ -77,7 +78,7 @@ def index():
                 session().scalars(stmt.order_by(DossierAgent.nom, DossierAgent.prenom).limit(50))
             )
     return render_template(
-        "ops/auth/index.html",
+        "ops/support/home.html",
         q=q,
         searched=searched,
         agent=agent,
@@ -104,7 +105,7 @@ def audit_log():
         stmt.order_by(AuditEntry.id.desc()), requested_page(), PAGE_SIZE, scalars=True
     )
     return render_template(
-        "ops/auth/audit_log.html",
+        "ops/support/audit_log.html",
         entries=found.rows,
         has_next=found.has_next,
         page=found.page,

@@ -7,8 +7,8 @@ from datetime import date
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from auth.dossiers import dossier_source
-from auth.rights import STATUS_LABELS, age_on, counts_as_child
+from members.dossiers import dossier_source
+from members.rights import STATUS_LABELS, age_on, counts_as_child
 
 bp = Blueprint("account", __name__)
 
@@ -27,7 +27,7 @@ def home():
     ]
     members = [n for n in dossier_source().household_members(record) if n != record.cgos_number]
     return render_template(
-        "agent/auth/home.html",
+        "agent/members/home.html",
         record=record,
         rights=current_user.rights,
         status_label=STATUS_LABELS.get(record.status, record.status),

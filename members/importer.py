@@ -8,10 +8,10 @@ from datetime import date
 
 from sqlalchemy import delete
 
-from auth.dossier_format import AGENT_FIELDS, DossierFormatError, DossierRecord, parse_dossier
-from auth.models import DossierAgent, DossierChild, Household
 from auth.principals import end_agent_sessions
-from auth.rights import evaluate_rights
+from members.dossier_format import AGENT_FIELDS, DossierFormatError, DossierRecord, parse_dossier
+from members.models import DossierAgent, DossierChild, Household
+from members.rights import evaluate_rights
 from shop import audit, clock
 from shop.db import unit_of_work
 from shop.jsonfile import read_json

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from auth.models import StaffUser
-from catalog.models import Partner
+from partners.models import Partner
 from shop.db import session
 
 bp = Blueprint("home", __name__)
@@ -21,4 +21,4 @@ def index():
         .where(StaffUser.partner_id == current_user.partner_id, StaffUser.active.is_(True))
         .order_by(StaffUser.name)
     )
-    return render_template("partner/auth/index.html", partner=partner, colleagues=colleagues)
+    return render_template("partner/partners/home.html", partner=partner, colleagues=colleagues)
