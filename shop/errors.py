@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, render_template
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+
+from shop.extensions import login_manager
 
 
 class DomainError(Exception):
@@ -35,10 +38,6 @@ class ServiceUnavailable(Exception):
 def _know_viewer(code: int) -> None:
     """Settle ``current_user`` before the page renders (Flask-Login's template context
     would load it): anonymous for a 5xx, or when loading fails."""
-    from flask_login import current_user
-
-    from shop.extensions import login_manager
-
     if "_login_user" in g:
         return
     if code < 500:
