@@ -77,7 +77,6 @@ class _BoundedInt(IntegerConverter):
 
 
 def _register_blueprints(app: Flask) -> None:
-    import auth.principals  # noqa: F401 - registers the user loader
     from auth.views import public as auth_public
     from catalog.views import agent as catalog_agent
     from catalog.views import ops as catalog_ops
@@ -129,17 +128,15 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from catalog.rules import LOW_STOCK_SHOWN
+    # Domains add their own (catalog: low_stock_shown; vacations: participants_fr) when
+    # their blueprints are registered.
     from shop.clock import format_date_fr, format_datetime_fr, format_last_day_fr
     from shop.money import format_eur
-    from vacations.stay_lines import describe as describe_participants
 
-    app.jinja_env.globals["low_stock_shown"] = LOW_STOCK_SHOWN
     app.jinja_env.filters["eur"] = format_eur
     app.jinja_env.filters["date_fr"] = format_date_fr
     app.jinja_env.filters["datetime_fr"] = format_datetime_fr
     app.jinja_env.filters["last_day_fr"] = format_last_day_fr
-    app.jinja_env.filters["participants_fr"] = describe_participants
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

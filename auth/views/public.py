@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
+import auth.principals  # noqa: F401 - wiring these views registers the user loader
 from auth import services
 from auth.codes import client_bucket
 from auth.forms import AgentLoginForm, CodeRequestForm, EmailConfirmForm, StaffLoginForm

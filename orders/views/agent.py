@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from catalog.presenters import render_offer
 from catalog.rules import DELIVERY_LABELS
-from catalog.views.agent import render_offer
 from orders import cart as carts
 from orders.fees import GROUP_LABELS
 from shop.errors import DomainError, NotFound

@@ -10,14 +10,19 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from catalog.models import Offer
+from catalog.presenters import add_offer_section, render_offer
+from catalog.rules import Kind
 from catalog.stays import CHILD_FAMILIES, MAX_ADULTS, PRIX_MINI, Season, season_of
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from vacations import bookings, lottery
 from vacations.models import STATUS_LABELS, PrixMiniDraw
 from vacations.rates import quote_offer
+from vacations.stay_lines import describe
 
 bp = Blueprint("vacations", __name__, url_prefix="/sejours")
+# « 2 adultes, 1 enfant (Léa) » on every page and mail that lists a stay line.
+bp.add_app_template_filter(describe, "participants_fr")
 
 
 def stay_context(offer: Offer) -> dict[str, Any]:
@@ -61,9 +66,6 @@ def _child_ids() -> list[int]:
 def book(offer_id: int):
     """Add the stay for the chosen participants; a refusal is shown beside its field with
     what was chosen kept."""
-    # Imported here: the catalog's offer page itself imports this module's stay_context.
-    from catalog.views.agent import render_offer
-
     try:
         bookings.add_stay(
             current_user,
@@ -142,3 +144,10 @@ def my_registrations():
         labels=STATUS_LABELS,
         seasons={reg.id: Season.parse(reg.season).label for reg, _ in rows},
     )
+
+
+@bp.record_once
+def _plug_in(_state: Any) -> None:
+    """Wiring vacations into the app plugs stays into the catalog's offer page, which does
+    not import vacations."""
+    add_offer_section(Kind.SEJOUR, stay_context)
