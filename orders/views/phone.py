@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from auth.principals import AgentUser, agent_user
 from catalog.models import Offer, OfferSession
-from catalog.rules import DELIVERY_LABELS
+from catalog.rules import DELIVERY_LABELS, Kind
 from members.dossiers import dossier_source
 from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders import cart as carts
-from orders import phone, services
+from orders import line_kinds, phone, services
 from orders.models import Order
 from orders.payments import stripe_enabled
 from orders.status import STATUS_LABELS, OrderStatus
@@ -28,7 +28,6 @@ from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import db_int, strip_text
-from vacations import bookings
 
 bp = Blueprint("phone", __name__, url_prefix="/saisie")
 link_bp = Blueprint("payment_link", __name__, url_prefix="/paiement/lien")
@@ -95,7 +94,7 @@ def _page(agent: AgentUser, *, message: str | None = None, status: int = 200):
             delivery_labels=DELIVERY_LABELS,
             channels=phone.CHANNEL_LABELS,
             methods=PHONE_METHODS,
-            children=bookings.household_children(agent),
+            **line_kinds.phone_context(agent),
             token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
             values=request.form,
             message=message,
@@ -144,17 +143,11 @@ def add_stay(number: str):
     agent won in the Prix mini draw (R-VAC-4)."""
     agent = _agent(number)
     offer_id = request.form.get("offer_id", type=db_int) or 0
+    stays = line_kinds.kind_of(Kind.SEJOUR)
+    if stays is None:
+        abort(404)
     try:
-        if request.form.get("prix_mini"):
-            bookings.add_prix_mini(agent, offer_id)
-        else:
-            try:
-                child_ids = [int(v) for v in request.form.getlist("children")]
-            except ValueError:
-                child_ids = [-1]
-            bookings.add_stay(
-                agent, offer_id, adults=request.form.get("adults"), child_ids=child_ids
-            )
+        stays.add_by_phone(agent, offer_id, request.form)
     except NotFound:
         return _page(
             agent, message="Pas de place tirée au sort à régler pour cet agent.", status=422

@@ -15,7 +15,7 @@ from catalog.rules import Kind
 from catalog.stays import CHILD_FAMILIES, MAX_ADULTS, PRIX_MINI, Season, season_of
 from shop.db import session
 from shop.errors import DomainError, NotFound
-from vacations import bookings, lottery
+from vacations import bookings, line_kind, lottery
 from vacations.models import STATUS_LABELS, PrixMiniDraw
 from vacations.rates import quote_offer
 from vacations.stay_lines import describe
@@ -148,6 +148,8 @@ def my_registrations():
 
 @bp.record_once
 def _plug_in(_state: Any) -> None:
-    """Wiring vacations into the app plugs stays into the catalog's offer page, which does
-    not import vacations."""
+    """Wiring vacations into the app plugs stays into the layers below it, which do not
+    import vacations: the catalog's offer page shows a stay's section, and orders prices,
+    places and follows stay lines through ``orders.line_kinds``."""
     add_offer_section(Kind.SEJOUR, stay_context)
+    line_kind.register()
