@@ -11,7 +11,7 @@ import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
@@ -34,6 +34,7 @@ from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.rules import LOW_STOCK_SHOWN, Kind
 from catalog.text import search_words
 from partners.models import Partner
+from shop import clock
 from shop.cache import cached
 from shop.clock import PARIS
 from shop.db import get_db, read_connection, session
@@ -88,8 +89,6 @@ class Page:
 
 def _utc_naive(day: date) -> datetime:
     """Midnight in Paris of ``day``, as stored (naive UTC)."""
-    from datetime import UTC
-
     return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
 
 
@@ -253,8 +252,6 @@ def offer_for_agent(offer_id: int, agent_region: str | None) -> OfferPage | None
 
     Closed offers are still shown, with "Vente terminée".
     """
-    from shop import clock
-
     now = clock.utcnow()
     offer = session().scalar(
         select(Offer)

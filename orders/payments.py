@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 
 from orders.models import Order
+from orders.stripe_gateway import checkout_url
 
 
 def stripe_enabled() -> bool:
@@ -17,7 +18,5 @@ def start_card_payment(order: Order, return_url: str | None = None) -> str:
     the order is already committed); Stripe sends it back to ``return_url`` (default: the
     agent's order page)."""
     if stripe_enabled():
-        from orders.stripe_gateway import checkout_url
-
         return checkout_url(order, return_url)
     return url_for("agent.checkout.demo_payment", number=order.number)

@@ -15,9 +15,10 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from orders import etickets
+from orders import etickets, services, stripe_gateway
 from orders.models import Order, Payment
 from orders.status import OrderStatus
+from orders.terms import PHONE_CHANNELS, is_phone_card
 from shop import audit, clock
 from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError, NotFound
@@ -26,7 +27,6 @@ from shop.mail import queue_mail
 
 LINK_SALT = "payment-link"
 LINK_VALIDITY = timedelta(hours=24)  # R-PAY-5
-PHONE_CHANNELS = ("phone", "post")
 CHANNEL_LABELS = {"phone": "Téléphone", "post": "Courrier (bon de commande reçu par la poste)"}
 DEFAULT_CAPTURE_HOUR = 21
 INVALID_LINK = "Ce lien de paiement a expiré ou est invalide."
@@ -35,10 +35,6 @@ SETTLED = ("done", "failed")  # capture states the evening batch never touches a
 
 class InvalidLink(DomainError):
     """An expired, tampered or no longer payable link."""
-
-
-def is_phone_card(order: Order) -> bool:
-    return order.channel in PHONE_CHANNELS and order.payment_method == "card"
 
 
 class _ClockSigner(TimestampSigner):
@@ -108,8 +104,6 @@ def issue_payment_link(order_id: int, actor: Any) -> str:
 def pay_demo_from_link(token: str, reference: str) -> Order:
     """Demonstration payment from the link page (no Stripe configured): the capture is left
     to the end-of-day batch (R-PAY-5)."""
-    from orders import services
-
     order = order_from_link(token)
     return services.mark_paid(
         order.id,
@@ -164,9 +158,6 @@ def capture_batch() -> int:
             continue
         outcome = "recorded"  # the demonstration payment has nothing to capture
         if (payment.provider_ref or "").startswith("pi_"):
-            # Imported here: the gateway itself imports this module.
-            from orders import stripe_gateway
-
             try:  # no lock held while Stripe answers
                 outcome = stripe_gateway.capture(payment.provider_ref, payment.id)
             except stripe.StripeError:

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Offer, OfferSession
+from orders import stripe_gateway
 from orders.models import ETicket, Order, OrderLine, Payment
-from orders.services import _lock_household_year, _locked_order
+from orders.services import _lock_household_year, _locked_order, cancel_order
 from orders.status import OrderStatus
 from shop import audit, clock
 from shop.db import after_commit, session, unit_of_work
@@ -84,15 +86,11 @@ def _refund_payment(order: Order, amount_cents: int, reason: str, ref: str) -> P
 
 def execute_card_refund(payment_id: int) -> None:
     """Send a recorded card refund to the provider (Stripe), or mark a demo one done."""
-    from flask import current_app
-
     payment = session().get(Payment, payment_id)
     if payment is None or (payment.details or {}).get("status") == "done":
         return
     order = session().get(Order, payment.order_id)
     if current_app.config.get("STRIPE_SECRET_KEY"):
-        from orders import stripe_gateway
-
         stripe_gateway.refund(order, payment.amount_cents, idempotency_key=payment.provider_ref)
     with unit_of_work() as s:
         row = s.get(Payment, payment_id)
@@ -178,8 +176,6 @@ def cancel_event(
 ) -> CancellationSummary:
     """R-OPS-4 / R-ORD-5: every affected order refunded the ticket price (not the fees),
     participation back to the cap, e-billets cancelled, agents e-mailed."""
-    from orders.services import cancel_order
-
     if (session_id is None) == (offer_id is None):
         raise ValueError("give a session or an offer")
     s = session()

@@ -24,6 +24,7 @@ from orders import cart as carts
 from orders import etickets, line_kinds
 from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment
 from orders.status import OrderStatus, check_transition
+from orders.terms import CHEQUE_PAYEE
 from shop import audit, clock
 from shop.clock import PARIS
 from shop.db import for_update, get_db, session, unit_of_work, upsert
@@ -33,7 +34,6 @@ from shop.mail import queue_mail
 
 CARD_HOLD = timedelta(minutes=30)  # R-PAY-2
 OPTION_DAYS = 8  # R-PAY-3
-CHEQUE_PAYEE = "Billetterie C.G.O.S - SOGEC GESTION"
 PAYMENT_METHODS = {"card": "Carte bancaire", "cheque": "Chèque"}
 
 

@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 
 from orders import services
 from orders.models import Order, Payment, ProcessedEvent
-from orders.phone import is_phone_card
 from orders.status import OrderStatus
+from orders.terms import is_phone_card
 from shop import audit, clock
 from shop.db import after_commit, session, unit_of_work
 from shop.errors import DomainError

@@ -23,6 +23,7 @@ from orders import cheques, etickets, refunds, services
 from orders.models import ETicket, Order, OrderLine, Payment
 from orders.status import STATUS_LABELS, OrderStatus
 from shop.audit import AuditEntry
+from shop.clock import format_datetime_fr
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import EuroField, db_int, strip_text
@@ -356,7 +357,5 @@ def cancel_result(record_id: int):
 
 
 def _session_label(sessions: list[OfferSession], session_id: int) -> str:
-    from shop.clock import format_datetime_fr
-
     found = next(x for x in sessions if x.id == session_id)
     return format_datetime_fr(found.starts_at)
