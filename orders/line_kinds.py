@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import MultiDict
 
-    from catalog.models import Offer
+from catalog.models import Offer
 
 
 class PricedLine(Protocol):

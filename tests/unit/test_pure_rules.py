@@ -19,6 +19,8 @@ PURE = [
     "orders.pricing",
     "orders.fees",
     "catalog.stays",
+    "members.numbers",
+    "orders.terms",
 ]
 
 
