@@ -1,5 +1,5 @@
 """The gate's commands (RULES.md §13): access codes and staff accounts, registered by the
-factory; and, in their own block below, the dossier import."""
+factory."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from auth.codes import normalise_cgos_number
-from auth.importer import import_file
 from auth.services import create_staff, issue_access_code
+from members.numbers import normalise_cgos_number
 from shop.errors import DomainError
 
 code_group = AppGroup("access-code", help="Codes d'accès prestataires.")
@@ -64,29 +63,4 @@ def staff_create(
     click.echo(f"Compte {user.role} créé : {user.email}")
 
 
-# -- Member dossiers ----------------------------------------------------------------------
-# The dossier import belongs with the member dossiers: this block (and its import of
-# auth.importer above) moves as one piece into that domain's own cli module.
-
-dossier_group = AppGroup("dossier", help="Dossiers C.G.O.S embarqués.")
-
-
-@dossier_group.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def dossier_import(path: str) -> None:
-    """Import or update agents from a JSON Lines file; nothing is written on error."""
-    report = import_file(path, actor="cli")
-    if not report.ok:
-        for lineno, reason in report.errors:
-            click.echo(f"ligne {lineno} : {reason}", err=True)
-        click.echo(
-            f"Import refusé : {len(report.errors)} erreur(s), rien n'a été importé.", err=True
-        )
-        sys.exit(1)
-    click.echo(
-        f"{report.imported} dossier(s) importé(s) : {report.created} créé(s), "
-        f"{report.updated} mis à jour."
-    )
-
-
-COMMANDS: tuple[click.Command, ...] = (code_group, staff_group, dossier_group)
+COMMANDS: tuple[click.Command, ...] = (code_group, staff_group)

@@ -1,4 +1,5 @@
-"""Pure rules for identifiers and access codes (R-GATE-2, R-GATE-3, R-GATE-4).
+"""Pure rules for access codes and login identifiers (R-GATE-3, R-GATE-4); the N° C.G.O.S
+itself is ``members.numbers`` (R-GATE-2).
 
 No Flask, no database: strings in, strings out.
 """
@@ -13,18 +14,7 @@ import secrets
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 
-_CGOS_RE = re.compile(r"^[0-9]{8}[A-Z]$")
 _SPACES = re.compile(r"[\s\u00a0\u202f.\-]+")
-
-
-def normalise_cgos_number(raw: str | None) -> str:
-    """``' 1234 5678 a '`` → ``'12345678A'`` (spaces removed, letter upper-cased)."""
-    return _SPACES.sub("", raw or "").upper()
-
-
-def is_valid_cgos_number(number: str) -> bool:
-    """8 digits then one letter, after normalisation."""
-    return bool(_CGOS_RE.match(number))
 
 
 def generate_access_code() -> str:

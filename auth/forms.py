@@ -7,8 +7,8 @@ from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from auth.codes import is_valid_cgos_number, normalise_cgos_number
-from auth.emails import ValidEmail
+from members.emails import ValidEmail
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from shop.clock import MONTHS_FR
 from shop.forms import strip_text
 

@@ -16,10 +16,11 @@ from flask import current_app
 from flask_login import AnonymousUserMixin
 from sqlalchemy import and_, bindparam, delete, select, update
 
-from auth.dossier_format import DossierRecord
-from auth.dossiers import RECORD_COLUMNS, dossier_source, record_from_rows
-from auth.models import DossierAgent, DossierChild, StaffUser, WebSession
-from auth.rights import Rights, count_children, evaluate_rights
+from auth.models import StaffUser, WebSession
+from members.dossier_format import DossierRecord
+from members.dossiers import RECORD_COLUMNS, dossier_source, record_from_rows
+from members.models import DossierAgent, DossierChild
+from members.rights import Rights, count_children, evaluate_rights
 from shop import clock, viewer
 from shop.config import ABSOLUTE_SESSION_HOURS
 from shop.db import after_commit, read_connection, session, unit_of_work

@@ -17,17 +17,7 @@ from flask import current_app
 from sqlalchemy import delete, insert, select
 
 from auth import throttle
-from auth.codes import (
-    generate_access_code,
-    is_valid_cgos_number,
-    mask_email,
-    normalise_access_code,
-    normalise_cgos_number,
-    same_email,
-)
-from auth.dossier_format import DossierRecord
-from auth.dossiers import dossier_source
-from auth.emails import INVALID_EMAIL, InvalidEmail, normalise_email
+from auth.codes import generate_access_code, mask_email, normalise_access_code, same_email
 from auth.models import AccessCode, StaffUser, WebSession
 from auth.principals import (
     AgentUser,
@@ -37,8 +27,12 @@ from auth.principals import (
     forget_session,
     token_digest,
 )
-from auth.rights import Status
-from catalog.models import Partner
+from members.dossier_format import DossierRecord
+from members.dossiers import dossier_source
+from members.emails import INVALID_EMAIL, InvalidEmail, normalise_email
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
+from members.rights import Status
+from partners.models import Partner
 from shop import audit, clock
 from shop.db import session, unit_of_work
 from shop.errors import DomainError

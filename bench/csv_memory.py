@@ -18,9 +18,10 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, select
 
-from catalog.models import Offer, Partner
+from catalog.models import Offer
 from orders.models import Order, OrderLine
 from partners import services
+from partners.models import Partner
 from partners.views.portal import CSV_HEADER
 from shop import create_app
 from shop.csv_export import stream_csv

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from auth.dossier_format import DossierRecord
-from auth.dossiers import LocalDossierSource, record_from_row
-from auth.models import DossierAgent, DossierChild, Household
+from members.dossier_format import DossierRecord
+from members.dossiers import LocalDossierSource, record_from_row
+from members.models import DossierAgent, DossierChild, Household
 from shop import create_app
 from shop.db import session
 

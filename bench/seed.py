@@ -35,7 +35,7 @@ def bench_number(i: int) -> str:
 
 
 def _agents(n: int, year: int, now: datetime, rng: random.Random) -> tuple[list, list, list]:
-    from auth.regions import REGIONS
+    from members.regions import REGIONS
 
     households: list[dict[str, Any]] = []
     agents: list[dict[str, Any]] = []
@@ -92,8 +92,9 @@ def _batched(s, stmt, rows: list[dict[str, Any]], size: int = 5000) -> None:
 
 
 def _bench_offers(s, now: datetime, today: date) -> dict[str, int]:
-    from catalog.models import Offer, OfferSession, Partner
+    from catalog.models import Offer, OfferSession
     from catalog.text import offer_search_text
+    from partners.models import Partner
 
     partner_id = s.scalar(select(Partner.id).order_by(Partner.id).limit(1))
     base = {
@@ -254,9 +255,10 @@ def _past_orders(
 
 def seed_bench(agents: int, orders: int, seed: int = 2026) -> dict[str, Any]:
     """Agents (with households and children), the two bench offers and past orders."""
-    from auth.models import AccessCode, DossierAgent, DossierChild, Household
+    from auth.models import AccessCode
     from auth.services import hash_code
     from catalog.models import Offer
+    from members.models import DossierAgent, DossierChild, Household
     from shop import clock
     from shop.db import get_db, unit_of_work
 

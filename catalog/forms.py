@@ -35,11 +35,11 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from auth.regions import REGIONS
 from catalog.categories import CATEGORIES
 from catalog.rules import DELIVERY_LABELS, KIND_LABELS, MAX_YEAR, MIN_YEAR, SUPPLY_LABELS
 from catalog.services import OfferData, check_offer
 from catalog.stays import FAMILY_LABELS
+from members.regions import REGIONS
 from shop.clock import PARIS, to_paris
 from shop.forms import EuroField, place_errors, strip_text
 

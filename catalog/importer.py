@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from auth.regions import REGIONS
-from catalog.models import Offer, OfferSession, Partner
+from catalog.models import Offer, OfferSession
 from catalog.rules import KIND_DELIVERIES, MAX_YEAR, MIN_YEAR, Delivery, Kind, SupplyState
 from catalog.services import OfferData, check_offer
 from catalog.stays import STAY_FAMILIES
 from catalog.text import offer_search_text
+from members.regions import REGIONS
+from partners.models import Partner
 from shop import audit, clock
 from shop.clock import PARIS
 from shop.db import session, unit_of_work

@@ -19,18 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.rules import Delivery
+from partners.models import Partner
 from shop.db import Base
-
-
-class Partner(Base):
-    """A fulfilment house or provider (R-GATE-6, §10)."""
-
-    __tablename__ = "partners"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Offer(Base):

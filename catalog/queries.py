@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -28,9 +28,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload, selectinload
 
-from catalog.models import Offer, OfferPicture, OfferSession, Partner
+from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.rules import LOW_STOCK_SHOWN, Kind
 from catalog.text import search_words
+from partners.models import Partner
+from shop import clock
 from shop.clock import PARIS
 from shop.db import get_db, read_connection, session
 from shop.paging import clamp, last_page, window
@@ -89,8 +91,6 @@ class Page:
 
 def _utc_naive(day: date) -> datetime:
     """Midnight in Paris of ``day``, as stored (naive UTC)."""
-    from datetime import UTC
-
     return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
 
 
@@ -257,8 +257,6 @@ def offer_for_agent(offer_id: int, agent_region: str | None) -> OfferPage | None
 
     Closed offers are still shown, with "Vente terminée".
     """
-    from shop import clock
-
     now = clock.utcnow()
     offer = session().scalar(
         select(Offer)

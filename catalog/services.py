@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from catalog.categories import BY_SLUG
-from catalog.models import Offer, OfferPicture, OfferSession, Partner
+from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.pictures import PictureError, clean_picture
 from catalog.rules import KIND_DELIVERIES, Kind, SupplyState
 from catalog.text import offer_search_text
+from partners.models import Partner
 from shop import audit, clock
 from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 
 from catalog.importer import import_catalog
-from catalog.models import Offer, OfferSession, Partner
+from catalog.models import Offer, OfferSession
 from catalog.rules import Kind
 from catalog.text import offer_search_text
+from partners.models import Partner
 from shop import audit, clock
 from shop.clock import PARIS
 from shop.db import get_db, session, unit_of_work

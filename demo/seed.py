@@ -11,12 +11,12 @@ from datetime import date
 from sqlalchemy import select
 
 from auth.codes import CODE_ALPHABET, CODE_LENGTH
-from auth.dossier_format import Child, DossierRecord
-from auth.importer import save_records
 from auth.models import StaffUser
 from auth.services import create_staff, issue_access_code
-from catalog.models import Partner
 from demo.catalog import seed_catalog
+from members.dossier_format import Child, DossierRecord
+from members.importer import save_records
+from partners.models import Partner
 from shop import clock
 from shop.db import session, unit_of_work
 

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine
 # Every model module, so the metadata holds every table (autogenerate, the schema test).
 import auth.models  # noqa: F401
 import catalog.models  # noqa: F401
+import members.models  # noqa: F401
 import orders.models  # noqa: F401
 import partners.models  # noqa: F401
 import shop.audit  # noqa: F401

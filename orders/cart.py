@@ -15,19 +15,19 @@ from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from auth.emails import InvalidEmail, normalise_email
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind, on_sale, open_session_deliveries, visible_to
+from members.emails import InvalidEmail, normalise_email
+from orders import line_kinds
 from orders.fees import CardPost, TicketPost
+from orders.line_kinds import PricedLine
 from orders.models import Cart, CartLine, HouseholdYear, Order, OrderLine
 from orders.pricing import Choices, Household, LineIn, PricedCart, Refusal, price_cart
 from orders.status import HOLDING
 from shop import clock
 from shop.db import session, unit_of_work, upsert
 from shop.errors import DomainError, NotFound
-from vacations import stay_lines
-from vacations.stay_lines import StayPricing
 
 MAX_MAGAZINE_ADDRESSES = 3
 
@@ -40,7 +40,9 @@ class LineView:
     offer: Offer
     session: OfferSession | None
     notes: list[str] = field(default_factory=list)
-    stay: StayPricing | None = None  # stays: participants and their prices (R-VAC-1)
+    # A line of a registered kind (orders/line_kinds.py: stays, their participants and
+    # prices, R-VAC-1) priced by its domain.
+    stay: PricedLine | None = None
 
 
 @dataclass
@@ -156,8 +158,9 @@ def current_modes_for(lv: LineView) -> list[str]:
 def _line_notes(agent: AgentUser, lv: LineView) -> list[str]:
     """Everything that changed since the line was added and stops it being ordered."""
     offer, sess, row = lv.offer, lv.session, lv.row
-    if lv.stay is not None:
-        return stay_lines.line_notes(
+    kind = line_kinds.kind_of(offer.kind) if lv.stay is not None else None
+    if kind is not None and lv.stay is not None:
+        return kind.line_notes(
             offer, row.quantity, row.seen_cgos_cents, lv.stay, agent.record.region
         )
     notes: list[str] = []
@@ -234,13 +237,14 @@ def _cart_lines(agent: AgentUser) -> tuple[Cart | None, list[LineView]]:
     cart = rows[0][0]
     set_committed_value(cart, "lines", [row[1] for row in rows if row[1] is not None])
     lines = [LineView(line, offer, sess) for _, line, offer, sess in rows if line is not None]
-    stays = [lv for lv in lines if lv.offer.kind == Kind.SEJOUR]
-    if stays:
-        priced_stays = stay_lines.price_stays(
-            [(lv.offer, lv.row.options) for lv in stays], agent.record.qf_cents
-        )
-        for lv, pricing in zip(stays, priced_stays, strict=True):
-            lv.stay = pricing
+    for offer_kind, kind in line_kinds.registered():
+        special = [lv for lv in lines if lv.offer.kind == offer_kind]
+        if special:
+            priced_lines = kind.price(
+                [(lv.offer, lv.row.options) for lv in special], agent.record.qf_cents
+            )
+            for lv, pricing in zip(special, priced_lines, strict=True):
+                lv.stay = pricing
     for lv in lines:
         lv.notes = _line_notes(agent, lv)
     return cart, lines

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from auth.dossiers import dossier_source
 from auth.principals import agent_user
-from orders import services
+from members.dossiers import dossier_source
+from orders import line_kinds, services
 from orders.models import Order, Payment
 from orders.pricing import household_cap
 from orders.status import (
@@ -38,7 +38,6 @@ from shop.audit import AuditEntry
 from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError
 from shop.money import format_eur
-from vacations import stay_lines
 
 ACTION = "order.cheque_registered"
 CHEQUE_NUMBER = re.compile(r"^[0-9A-Za-z-]{1,30}$")
@@ -203,9 +202,9 @@ def _replace(order: Order, hh: Any, actor: Any) -> str | None:
         cap = household_cap(agent_user(record).children_count)
         if hh.used_cents + order.participation_cents > cap:
             return "le plafond de participation du foyer ne le permet plus"
-    if any(not stay_lines.takes_stock(line.options) for line in order.lines):
-        # R-VAC-4: the 7 days are over, the drawn place went to the next on the list.
-        return "le délai de 7 jours pour régler le séjour Prix mini est dépassé"
+    refusal = line_kinds.late_payment_refusal(order)
+    if refusal is not None:
+        return refusal
     s = session()
     try:
         with s.begin_nested():

@@ -35,6 +35,7 @@ from auth.codes import CODE_ALPHABET
 from catalog.rules import Delivery
 from orders.models import ETicket, Order, OrderLine
 from orders.status import STATUS_LABELS, OrderStatus
+from orders.terms import CHEQUE_PAYEE
 from shop import audit, clock
 from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError, NotFound
@@ -356,8 +357,6 @@ def resend_confirmation(order_id: int, actor: Any) -> OutboxMail:
     """R-ORD-6 « Renvoyer la confirmation »: queue again the mail that matches the order's
     current status (placed, paid or e-billets ready, cancelled, or a status summary).
     The same mail is not queued twice within a minute."""
-    from orders.services import CHEQUE_PAYEE  # services imports this module
-
     with unit_of_work() as s:
         order = s.scalar(
             select(Order)

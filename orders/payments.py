@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from orders import services, stripe_gateway
 from orders.models import Order, Payment, ProcessedEvent
-from orders.phone import is_phone_card
 from orders.refunds import execute_card_refund
 from orders.status import UNPAID, OrderStatus, PaymentStatus, Step
+from orders.terms import is_phone_card
 from orders.transitions import transition
 from shop import audit, clock
 from shop.db import after_commit, session, unit_of_work

@@ -18,6 +18,7 @@ from sqlalchemy import Select, select
 from orders import etickets, services, stripe_gateway
 from orders.models import Order, Payment
 from orders.status import OrderStatus, PaymentStatus, Step
+from orders.terms import is_phone_card
 from orders.transitions import transition
 from shop import audit, clock
 from shop.clock import PARIS
@@ -28,7 +29,6 @@ from shop.mail import queue_mail
 
 LINK_SALT = "payment-link"
 LINK_VALIDITY = timedelta(hours=24)  # R-PAY-5
-PHONE_CHANNELS = ("phone", "post")
 CHANNEL_LABELS = {"phone": "Téléphone", "post": "Courrier (bon de commande reçu par la poste)"}
 DEFAULT_CAPTURE_HOUR = 21
 INVALID_LINK = "Ce lien de paiement a expiré ou est invalide."
@@ -36,10 +36,6 @@ INVALID_LINK = "Ce lien de paiement a expiré ou est invalide."
 
 class InvalidLink(DomainError):
     """An expired, tampered or no longer payable link."""
-
-
-def is_phone_card(order: Order) -> bool:
-    return order.channel in PHONE_CHANNELS and order.payment_method == "card"
 
 
 class _ClockSigner(TimestampSigner):

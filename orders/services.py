@@ -17,13 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from auth.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
+from members.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from orders import cart as carts
-from orders import etickets
+from orders import etickets, line_kinds
 from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment
 from orders.status import UNPAID, LineStatus, OrderStatus, PaymentStatus, Step
+from orders.terms import CHEQUE_PAYEE
 from orders.transitions import transition
 from shop import audit, clock
 from shop.clock import PARIS
@@ -31,11 +32,9 @@ from shop.db import for_update, get_db, session, unit_of_work, upsert
 from shop.errors import DomainError, NotFound
 from shop.jobs import due_task
 from shop.mail import queue_mail
-from vacations import stay_lines
 
 CARD_HOLD = timedelta(minutes=30)  # R-PAY-2
 OPTION_DAYS = 8  # R-PAY-3
-CHEQUE_PAYEE = "Billetterie C.G.O.S - SOGEC GESTION"
 PAYMENT_METHODS = {"card": "Carte bancaire", "cheque": "Chèque"}
 
 
@@ -100,6 +99,12 @@ def _decrement(model: Any, wanted: dict[int, int]) -> list[int]:
     return sorted(set(ids) - set(taken))
 
 
+def _special_options(lv: carts.LineView) -> dict[str, Any] | None:
+    """The order line's options for a line of a registered kind (a stay's frozen prices)."""
+    kind = line_kinds.kind_of(lv.offer.kind)
+    return kind.order_options(lv.row.options, lv.stay) if kind is not None else lv.row.options
+
+
 def _take_stock(lines: list[OrderLine]) -> None:
     """R-ORD-4: conditional UPDATEs (sessions, then offers, each rows by ascending id);
     a row without enough stock means sold out and the whole order rolls back."""
@@ -107,7 +112,7 @@ def _take_stock(lines: list[OrderLine]) -> None:
     by_offer: dict[int, int] = {}
     titles: dict[tuple[str, int], str] = {}
     for line in lines:
-        if not stay_lines.takes_stock(line.options):
+        if not line_kinds.takes_stock(line.options):
             continue
         if line.session_id is not None:
             by_session[line.session_id] = by_session.get(line.session_id, 0) + line.quantity
@@ -128,7 +133,7 @@ def _take_stock(lines: list[OrderLine]) -> None:
 def _give_back_stock(lines: list[OrderLine]) -> None:
     s = session()
     for line in sorted(lines, key=lambda x: (x.session_id is None, x.session_id or x.offer_id)):
-        if line.status != LineStatus.ACTIVE or not stay_lines.takes_stock(line.options):
+        if line.status != LineStatus.ACTIVE or not line_kinds.takes_stock(line.options):
             continue
         if line.session_id is not None:
             s.execute(
@@ -290,11 +295,7 @@ def _place(
                 "participation_cents": pl.participation_applied,
                 "amount_cents": pl.amount,
                 "regional_ticketing": lv.offer.regional_ticketing,
-                "options": (
-                    stay_lines.order_options(lv.row.options, lv.stay)
-                    if lv.stay is not None
-                    else lv.row.options
-                ),
+                "options": (_special_options(lv) if lv.stay is not None else lv.row.options),
                 "status": line_status,
                 "refunded_at": None,
             }
@@ -314,7 +315,7 @@ def _place(
         ).all()
         set_committed_value(order, "lines", sorted(lines, key=lambda line: line.id))
         _take_stock(order.lines)
-        stay_lines.claim_registrations(order, now)
+        line_kinds.claim(order, now)
         hh.used_cents += order.participation_cents
         order.number = order_number(order.id, year)
         cart_id = view.cart.id if view.cart else None
@@ -420,7 +421,7 @@ def mark_paid(
         transition(order, OrderStatus.PAID, step=Step.PAY, actor=actor)
         order.paid_at = clock.utcnow()
         order.expires_at = None
-        stay_lines.on_order_paid(order)
+        line_kinds.on_paid(order)
         if getattr(actor, "is_staff", False):
             audit.record(
                 actor,
@@ -490,7 +491,7 @@ def cancel_order(
             order, OrderStatus.CANCELLED, step=Step.EXPIRE if expired else Step.CANCEL, actor=actor
         )
         _give_back_stock(order.lines)
-        stay_lines.on_order_released(order)
+        line_kinds.on_released(order)
         hh.used_cents = max(0, hh.used_cents - order.participation_cents)
         order.cancelled_at = clock.utcnow()
         order.cancel_reason = reason

@@ -8,8 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from catalog.models import Partner
-from partners.models import ApiToken
+from partners.models import ApiToken, Partner
 from partners.services import create_token, revoke_token
 from shop.db import session
 from shop.errors import DomainError, NotFound

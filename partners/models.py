@@ -1,4 +1,5 @@
-"""Shipments of an order's physical groups and the partners' API tokens (R-PAR-4, R-PAR-6)."""
+"""Partners (the organisations offers and staff accounts belong to), shipments of an order's
+physical groups and the partners' API tokens (R-GATE-6, R-PAR-4, R-PAR-6)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from orders.status import ShipmentStatus
 from shop.db import Base, status_enum
+
+
+class Partner(Base):
+    """A fulfilment house or provider (R-GATE-6, §10)."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Shipment(Base):

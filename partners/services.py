@@ -16,13 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from catalog.models import Partner
 from orders.fees import GROUP_LABELS, Group
 from orders.models import ETicket, Order, OrderLine
 from orders.status import OrderStatus, ShipmentStatus, Step
 from orders.transitions import transition
 from partners import rules
-from partners.models import ApiToken, Shipment
+from partners.models import ApiToken, Partner, Shipment
 from shop import audit, clock
 from shop.db import for_update, rowcount, session, unit_of_work
 from shop.errors import DomainError, NotFound

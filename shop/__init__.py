@@ -76,14 +76,11 @@ class _BoundedInt(IntegerConverter):
 
 
 def _register_blueprints(app: Flask) -> None:
-    import auth.principals  # noqa: F401 - registers the user loader
-    from auth.views import agent as auth_agent
-    from auth.views import ops as auth_ops
-    from auth.views import partner as auth_partner
     from auth.views import public as auth_public
     from catalog.views import agent as catalog_agent
     from catalog.views import ops as catalog_ops
     from catalog.views import partner as catalog_partner
+    from members.views import agent as members_agent
     from orders.views import account as orders_account
     from orders.views import cart as orders_cart
     from orders.views import checkout as orders_checkout
@@ -91,10 +88,12 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views import phone as orders_phone
     from orders.views import webhooks as orders_webhooks
     from partners.views import api as partners_api
+    from partners.views import home as partners_home
     from partners.views import portal as partners_portal
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
+    from support.views import home as support_home
     from support.views import mails as support_mails
     from support.views import ops as support_ops
     from vacations.views import agent as vacations_agent
@@ -104,13 +103,13 @@ def _register_blueprints(app: Flask) -> None:
     aud.public.register_blueprint(auth_public.bp)
     aud.public.register_blueprint(pages.bp)
     aud.agent.register_blueprint(catalog_agent.bp)
-    aud.agent.register_blueprint(auth_agent.bp, url_prefix="/mon-espace")
+    aud.agent.register_blueprint(members_agent.bp, url_prefix="/mon-espace")
     aud.agent.register_blueprint(orders_cart.bp)
     aud.agent.register_blueprint(orders_checkout.bp)
     aud.public.register_blueprint(orders_webhooks.bp)
     aud.agent.register_blueprint(orders_account.bp)
-    aud.ops.register_blueprint(auth_ops.bp)
-    aud.partner.register_blueprint(auth_partner.bp)
+    aud.ops.register_blueprint(support_home.bp)
+    aud.partner.register_blueprint(partners_home.bp)
     aud.ops.register_blueprint(catalog_ops.bp)
     aud.ops.register_blueprint(orders_ops.bp)
     aud.ops.register_blueprint(orders_phone.bp)
@@ -144,27 +143,26 @@ def _register_cli(app: Flask) -> None:
     from auth import cli as auth_cli
     from catalog import cli as catalog_cli
     from demo import cli as demo_cli
+    from members import cli as members_cli
     from partners import cli as partners_cli
     from shop import cli as shop_cli
 
-    for module in (shop_cli, auth_cli, catalog_cli, partners_cli, demo_cli):
+    for module in (shop_cli, members_cli, auth_cli, catalog_cli, partners_cli, demo_cli):
         for command in module.COMMANDS:
             app.cli.add_command(command)
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from catalog.rules import LOW_STOCK_SHOWN
+    # Domains add their own (catalog: low_stock_shown; vacations: participants_fr) when
+    # their blueprints are registered.
     from shop.clock import format_date_fr, format_datetime_fr, format_last_day_fr
     from shop.money import format_eur, format_eur_whole
-    from vacations.stay_lines import describe as describe_participants
 
-    app.jinja_env.globals["low_stock_shown"] = LOW_STOCK_SHOWN
     app.jinja_env.filters["eur"] = format_eur
     app.jinja_env.filters["eur_whole"] = format_eur_whole
     app.jinja_env.filters["date_fr"] = format_date_fr
     app.jinja_env.filters["datetime_fr"] = format_datetime_fr
     app.jinja_env.filters["last_day_fr"] = format_last_day_fr
-    app.jinja_env.filters["participants_fr"] = describe_participants
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -28,6 +28,9 @@ class DueTask:
 
 
 _REGISTRY: dict[str, DueTask] = {}
+# Tasks sent by name to the workers on demand (``enqueue``), not on a schedule: the mail
+# outbox registers its own (shop/mail.py), so this module imports none of its users.
+_WORKER_TASKS: dict[str, Callable[..., Any]] = {}
 
 
 def due_task(name: str, description: str) -> Callable[[Callable[[], int]], Callable[[], int]]:
@@ -35,6 +38,17 @@ def due_task(name: str, description: str) -> Callable[[Callable[[], int]], Calla
 
     def decorator(func: Callable[[], int]) -> Callable[[], int]:
         _REGISTRY[name] = DueTask(name, func, description)
+        return func
+
+    return decorator
+
+
+def worker_task(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function the Celery workers run, in an app context, when ``enqueue``
+    sends ``name``."""
+
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        _WORKER_TASKS[name] = func
         return func
 
     return decorator
@@ -73,8 +87,6 @@ def run_task(name: str) -> int:
 # in-process. Tasks are addressed by name, so a web process only needs the broker URL.
 
 RUN_TASK = "shop.jobs.run_task"
-DELIVER_MAIL = "shop.mail.deliver"  # by ids: messages queued before the drain existed
-DRAIN_OUTBOX = "shop.mail.drain"
 DEFAULT_INTERVAL_SECONDS = 60.0
 _celery_lock = threading.Lock()
 
@@ -151,17 +163,8 @@ def celery_init_app(app: Flask) -> Celery:
     def _run_task(name: str) -> int:
         return run_task(name)
 
-    @celery_app.task(name=DELIVER_MAIL)
-    def _deliver_mail(*mail_ids: int) -> list[str]:
-        from shop.mail import deliver
-
-        return [deliver(mail_id) for mail_id in mail_ids]
-
-    @celery_app.task(name=DRAIN_OUTBOX)
-    def _drain_outbox() -> int:
-        from shop.mail import drain_outbox
-
-        return drain_outbox()
+    for name, func in _WORKER_TASKS.items():
+        celery_app.task(name=name)(func)
 
     app.extensions["celery"] = celery_app
     return celery_app

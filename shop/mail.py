@@ -29,11 +29,17 @@ from sqlalchemy import JSON, DateTime, Integer, String, Text, delete, or_, selec
 from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop import clock
+from shop import audit, clock
 from shop.db import Base, after_commit, rowcount, session, unit_of_work
-from shop.jobs import DRAIN_OUTBOX, due_task, enqueue, queue_enabled
+from shop.errors import DomainError, NotFound
+from shop.jobs import due_task, enqueue, queue_enabled, worker_task
+from shop.mail_thread import submit
 from shop.retention import deleted
 from shop.speed import shared
+
+# The workers' mail tasks, sent by name (``enqueue``) and registered with ``worker_task``.
+DELIVER_MAIL = "shop.mail.deliver"  # by ids: messages queued before the drain existed
+DRAIN_OUTBOX = "shop.mail.drain"
 
 
 class MailStatus(StrEnum):
@@ -236,11 +242,10 @@ def send_after_commit(*mail_ids: int) -> None:
         # transaction), whose uncommitted rows a thread could not see.
         deliver_many(list(mail_ids))
         return
-    from shop.mail_thread import submit
-
-    submit(app, list(mail_ids))
+    submit(app, deliver_many, list(mail_ids))
 
 
+@worker_task(DRAIN_OUTBOX)
 def drain_outbox() -> int:
     """Worker: send every fresh pending mail, oldest first (a payment's « payée » mail
     before its e-billets, R-ORD-3). The flag is dropped before the outbox is read, so a
@@ -263,6 +268,12 @@ def drain_outbox() -> int:
         if len(ids) < DRAIN_BATCH:
             break
     return sent
+
+
+@worker_task(DELIVER_MAIL)
+def deliver_ids(*mail_ids: int) -> list[str]:
+    """Worker: send these mails, each on its own (what ``DELIVER_MAIL`` carries)."""
+    return [deliver(mail_id) for mail_id in mail_ids]
 
 
 def deliver_many(mail_ids: Sequence[int]) -> list[str]:
@@ -517,9 +528,6 @@ def resend_mail(mail_id: int, actor: Any) -> OutboxMail:
     """« Renvoyer » (R-SEC-3): a failed or late mail is tried again at once, with a new
     48-hour window. A mail whose secret was masked is refused: sending it as it is would
     give a dead code; a new code or link is issued where codes and links are issued."""
-    from shop import audit
-    from shop.errors import DomainError, NotFound
-
     with unit_of_work() as s:
         mail = s.get(OutboxMail, mail_id, populate_existing=True)
         if mail is None:

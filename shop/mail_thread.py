@@ -11,18 +11,24 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
+
+_Batch = tuple[Flask, Callable[[list[int]], Any], list[int]]
 
 
 class _Sender:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[Flask, list[int]]] | None = None
+        self._queue: queue.Queue[_Batch] | None = None
         self._thread: threading.Thread | None = None
 
-    def submit(self, app: Flask, mail_ids: list[int]) -> bool:
-        """Hand a batch to the thread; False (logged) when it holds too much already."""
+    def submit(self, app: Flask, send: Callable[[list[int]], Any], mail_ids: list[int]) -> bool:
+        """Hand a batch to the thread, which calls ``send(mail_ids)`` in an app context
+        (the outbox passes its sender: this module imports nothing of it); False (logged)
+        when it holds too much already."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._queue = queue.Queue(maxsize=int(app.config.get("MAIL_THREAD_QUEUE", 1000)))
@@ -33,21 +39,19 @@ class _Sender:
             q = self._queue
             assert q is not None, "created above with the thread"
         try:
-            q.put_nowait((app, mail_ids))
+            q.put_nowait((app, send, mail_ids))
         except queue.Full:
             app.logger.warning("Envoi différé des courriels %s : file pleine", mail_ids)
             return False
         return True
 
     @staticmethod
-    def _run(q: queue.Queue[tuple[Flask, list[int]]]) -> None:
-        from shop.mail import deliver_many
-
+    def _run(q: queue.Queue[_Batch]) -> None:
         while True:
-            app, mail_ids = q.get()
+            app, send, mail_ids = q.get()
             try:
                 with app.app_context():
-                    deliver_many(mail_ids)
+                    send(mail_ids)
             except Exception:  # noqa: BLE001 - the thread must outlive any one batch
                 app.logger.exception("Envoi des courriels %s en échec", mail_ids)
             finally:
@@ -70,8 +74,8 @@ _sender = _Sender()
 os.register_at_fork(after_in_child=_sender._after_fork)
 
 
-def submit(app: Flask, mail_ids: list[int]) -> bool:
-    return _sender.submit(app, mail_ids)
+def submit(app: Flask, send: Callable[[list[int]], Any], mail_ids: list[int]) -> bool:
+    return _sender.submit(app, send, mail_ids)
 
 
 def join(timeout: float = 10.0) -> bool:

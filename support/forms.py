@@ -7,7 +7,7 @@ from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from auth.emails import ValidEmail
+from members.emails import ValidEmail
 from shop.forms import strip_text
 from support.models import TOPICS
 

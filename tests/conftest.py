@@ -161,9 +161,9 @@ def fake_redis(app: Any) -> Iterator[Callable[..., fakeredis.FakeRedis]]:
 @pytest.fixture
 def make_agent(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
     """Create an agent with a known access code; returns ``(cgos_number, code)``."""
-    from auth.dossier_format import parse_dossier
-    from auth.importer import save_records
     from auth.services import issue_access_code
+    from members.dossier_format import parse_dossier
+    from members.importer import save_records
 
     def _make(code: str | None = "ABCD2345", **overrides: Any) -> tuple[str, str]:
         record = parse_dossier(agent_json(**overrides))
@@ -179,7 +179,7 @@ def make_agent(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
 @pytest.fixture
 def make_staff(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
     from auth.services import create_staff
-    from catalog.models import Partner
+    from partners.models import Partner
     from shop.db import unit_of_work
 
     def _make(role: str = "operator", partner: str | None = None) -> tuple[str, str]:
@@ -205,7 +205,7 @@ def make_partner(app: Any, db: Any) -> Callable[..., int]:
     """Create (or find) a partner organisation; returns its id."""
     from sqlalchemy import select
 
-    from catalog.models import Partner
+    from partners.models import Partner
     from shop.db import unit_of_work
 
     def _make(slug: str = "sogec", name: str | None = None) -> int:

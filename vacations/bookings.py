@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 
 from auth.principals import AgentUser
-from auth.rights import counts_as_child
 from catalog.models import Offer
 from catalog.rules import Delivery, Kind, on_sale, visible_to
 from catalog.stays import (
@@ -18,6 +17,7 @@ from catalog.stays import (
     ranked_children,
     season_of,
 )
+from members.rights import counts_as_child
 from orders.cart import cart_row, require_rights
 from orders.models import CartLine
 from shop import clock

@@ -15,7 +15,6 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from auth.dossiers import dossier_source
 from catalog.models import Offer
 from catalog.stays import (
     PRIX_MINI,
@@ -25,6 +24,7 @@ from catalog.stays import (
     ranked_children,
     season_of,
 )
+from members.dossiers import dossier_source
 from shop import audit, clock
 from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError, NotFound

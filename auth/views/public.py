@@ -20,14 +20,25 @@ from flask_wtf.csrf import generate_csrf
 
 from auth import services
 from auth.codes import client_bucket
-from auth.dossiers import DossierServiceUnavailable
 from auth.forms import AgentLoginForm, CodeRequestForm, EmailConfirmForm, StaffLoginForm
+from auth.principals import end_agent_sessions
+from members import importer
+from members.dossiers import DossierServiceUnavailable
 from shop import clock
 from shop.errors import DomainError
 from shop.extensions import limiter
 from shop.forms import place_error
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.record_once
+def _plug_in(_state: object) -> None:
+    """Wiring auth into the app (the factory imports this module, which also registers the
+    user loader of auth.principals): a dossier import that changes an agent's rights ends
+    their sessions (R-SEC-1)."""
+    importer.on_rights_changed("auth.end_agent_sessions", end_agent_sessions)
+
 
 UNAVAILABLE = (
     "Le service des dossiers C.G.O.S est temporairement indisponible. "

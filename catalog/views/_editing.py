@@ -24,8 +24,9 @@ from wtforms.fields.choices import SelectChoice
 from catalog import services
 from catalog.categories import BY_SLUG
 from catalog.forms import OfferForm, PictureForm, SessionForm, StockForm
-from catalog.models import Offer, OfferPicture, OfferSession, Partner
+from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.rules import DELIVERY_LABELS, KIND_LABELS, SUPPLY_LABELS, Kind
+from partners.models import Partner
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError

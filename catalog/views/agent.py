@@ -2,39 +2,36 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from auth.regions import REGIONS
 from catalog import queries
 from catalog.categories import BY_SLUG, CATEGORIES, SECTIONS, in_section
+from catalog.presenters import render_offer
 from catalog.rules import (
     DELIVERY_LABELS,
-    KIND_LABELS,
+    LOW_STOCK_SHOWN,
     MAX_YEAR,
     MIN_YEAR,
-    SUPPLY_LABELS,
     Delivery,
     Kind,
-    availability,
     on_sale,
-    open_session_deliveries,
 )
+from members.regions import REGIONS
 from shop import clock
-from shop.clock import MONTHS_FR
 from shop.forms import db_int
 from shop.paging import requested_page
 from shop.speed import shared
 from shop.speed.pages import shared_page
 from shop.speed.shared import cached
-from vacations.views.agent import stay_context
 
 bp = Blueprint("catalog", __name__)
+# The catalog's pages show « plus que N » under this stock (R-CAT-3).
+bp.record_once(lambda state: state.app.jinja_env.globals.update(low_stock_shown=LOW_STOCK_SHOWN))
 
 
 def _parse_date(name: str, errors: dict[str, str]) -> date | None:
@@ -176,12 +173,6 @@ def search():
     return _listing(None, "agent/catalog/listing.html")
 
 
-def _month_grid(year: int, month: int) -> list[list[date | None]]:
-    """Weeks from Monday; days of the neighbouring months left blank."""
-    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    return [[d if d.month == month else None for d in week] for week in weeks]
-
-
 @bp.route("/offre/<int:offer_id>")
 def offer(offer_id: int):
     """Shared between agents under a digest of everything the page shows (live stock
@@ -210,112 +201,8 @@ def offer(offer_id: int):
     return shared_page(key, lambda: render_offer(offer_id, selected_id)[0])
 
 
-def render_offer(
-    offer_id: int,
-    selected_id: int | None,
-    error: str | None = None,
-    error_field: str | None = None,
-    values: dict[str, str] | None = None,
-    status: int = 200,
-):
-    """The offer page; the cart re-renders it with a refused quantity beside its field."""
-    found = queries.offer_for_agent(offer_id, current_user.record.region)
-    if found is None:
-        abort(404)
-    offer, sessions = found.offer, found.sessions
-    now_aware = clock.now()
-    now = now_aware.replace(tzinfo=None)
-    today = clock.today()
-    sale_open = on_sale(offer.sale_opens_at, offer.sale_closes_at, now)
-    not_yet = offer.sale_opens_at is not None and now < offer.sale_opens_at
-    # Sessions grouped by Paris day for the calendar.
-    by_day: dict[date, list] = {}
-    for s in sessions:
-        by_day.setdefault(clock.to_paris(s.starts_at).date(), []).append(s)
-    selected = None
-    if selected_id:
-        selected = next((s for s in sessions if s.id == selected_id), None)
-    chosen_day = None
-    raw_day = request.args.get("jour")
-    if selected is not None:
-        chosen_day = clock.to_paris(selected.starts_at).date()
-    elif raw_day:
-        try:
-            chosen_day = date.fromisoformat(raw_day)
-        except ValueError:
-            chosen_day = None
-    months: list[tuple[str, list[list[date | None]]]] = []
-    for key in sorted({(d.year, d.month) for d in by_day}):
-        months.append((f"{MONTHS_FR[key[1] - 1]} {key[0]}", _month_grid(*key)))
-    session_rows = []
-    for s in by_day.get(chosen_day, []) if chosen_day else []:
-        modes = open_session_deliveries(
-            offer.delivery_set, s.starts_at, now, today, clock.to_paris(s.starts_at).date()
-        )
-        session_rows.append(
-            {
-                "session": s,
-                "modes": modes,
-                "availability": availability(
-                    on_sale_now=sale_open,
-                    not_yet_open=not_yet,
-                    stock=s.stock,
-                    supply_state=s.supply_state,
-                    has_future_session=bool(modes),
-                ),
-            }
-        )
-    if offer.kind == Kind.BILLET_DATE:
-        total_stock = sum(s.stock for s in sessions)
-        avail = availability(
-            on_sale_now=sale_open,
-            not_yet_open=not_yet,
-            stock=total_stock,
-            supply_state="en_stock",
-            has_future_session=bool(sessions),
-        )
-    else:
-        avail = availability(
-            on_sale_now=sale_open,
-            not_yet_open=not_yet,
-            stock=offer.stock,
-            supply_state=offer.supply_state,
-            has_future_session=offer.valid_until is None or offer.valid_until >= today,
-        )
-    modes_now = (
-        [Delivery(m) for m in sorted(offer.delivery_set)] if offer.kind != Kind.BILLET_DATE else []
-    )
-    return render_template(
-        "agent/catalog/offer.html",
-        offer=offer,
-        category=BY_SLUG.get(offer.category),
-        kind_label=KIND_LABELS.get(offer.kind, offer.kind),
-        availability=avail,
-        months=months,
-        by_day=by_day,
-        chosen_day=chosen_day,
-        selected=selected,
-        session_rows=session_rows,
-        modes_now=modes_now,
-        delivery_labels=DELIVERY_LABELS,
-        supply_labels=SUPPLY_LABELS,
-        can_order=current_user.rights.can_order,
-        error=error,
-        error_field=error_field,
-        values=values or {},
-        today=today,
-        **(
-            stay_context(offer)
-            if offer.kind == Kind.SEJOUR
-            else {"stay": None, "prix_mini": None, "booking": None}
-        ),
-    ), status
-
-
 @bp.route("/images/<int:picture_id>")
 def picture(picture_id: int):
-    from flask import Response
-
     pic = queries.picture_for_agent(picture_id, current_user.record.region)
     if pic is None:
         abort(404)

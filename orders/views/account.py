@@ -18,9 +18,8 @@ from catalog.rules import DELIVERY_LABELS
 from orders import etickets, refunds, services
 from orders.fees import GROUP_LABELS
 from orders.models import Order
+from orders.presenters import order_sections
 from orders.status import STATUS_LABELS, OrderStatus
-from partners import rules as shipping_rules
-from partners import services as shipping
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
@@ -71,8 +70,6 @@ def detail(number: str):
         order=order,
         status_label=STATUS_LABELS[OrderStatus(order.status)],
         tickets=etickets.tickets_of(order),
-        shipments=shipping.shipments_of(order.id),
-        mode_labels=shipping_rules.MODE_LABELS,
         group_labels=GROUP_LABELS,
         cheque_payee=services.CHEQUE_PAYEE,
         delivery_labels=DELIVERY_LABELS,
@@ -82,6 +79,7 @@ def detail(number: str):
             for line in order.lines
             if refunds.can_withdraw(order, line, clock.utcnow())
         },
+        **order_sections(order),
     )
 
 

@@ -7,8 +7,8 @@ from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from catalog.presenters import render_offer
 from catalog.rules import DELIVERY_LABELS
-from catalog.views.agent import render_offer
 from orders import cart as carts
 from orders.fees import GROUP_LABELS, FeeTable
 from orders.forms import (

@@ -16,13 +16,14 @@ from sqlalchemy.orm import selectinload
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from auth.codes import is_valid_cgos_number, normalise_cgos_number
 from catalog.models import Offer, OfferSession
 from catalog.rules import DELIVERY_LABELS
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders import cheques, etickets, refunds, services
 from orders.models import ETicket, Order, OrderLine, Payment
 from orders.status import STATUS_LABELS, OrderStatus
 from shop.audit import AuditEntry
+from shop.clock import format_datetime_fr
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import EuroField, db_int, place_error, strip_text
@@ -352,7 +353,5 @@ def cancel_result(record_id: int):
 
 
 def _session_label(sessions: list[OfferSession], session_id: int) -> str:
-    from shop.clock import format_datetime_fr
-
     found = next(x for x in sessions if x.id == session_id)
     return format_datetime_fr(found.starts_at)

@@ -13,13 +13,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from auth.codes import is_valid_cgos_number, normalise_cgos_number
-from auth.dossiers import dossier_source
 from auth.principals import AgentUser, agent_user
 from catalog.models import Offer, OfferSession
-from catalog.rules import DELIVERY_LABELS
+from catalog.rules import DELIVERY_LABELS, Kind
+from members.dossiers import dossier_source
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders import cart as carts
-from orders import phone, services
+from orders import line_kinds, phone, services
 from orders.forms import LineForm, PhoneAddForm, PhoneOrderForm
 from orders.models import Order
 from orders.payments import stripe_enabled
@@ -29,8 +29,6 @@ from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import db_int, strip_text
-from vacations import bookings
-from vacations.forms import PhoneStayForm
 
 bp = Blueprint("phone", __name__, url_prefix="/saisie")
 link_bp = Blueprint("payment_link", __name__, url_prefix="/paiement/lien")
@@ -97,7 +95,7 @@ def _page(agent: AgentUser, *, message: str | None = None, status: int = 200):
             delivery_labels=DELIVERY_LABELS,
             channels=phone.CHANNEL_LABELS,
             methods=PHONE_METHODS,
-            children=bookings.household_children(agent),
+            **line_kinds.phone_context(agent),
             token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
             values=request.form,
             message=message,
@@ -146,19 +144,12 @@ def add_stay(number: str):
     """A stay booked by phone: participants from the household (R-VAC-5), or the place an
     agent won in the Prix mini draw (R-VAC-4)."""
     agent = _agent(number)
-    form = PhoneStayForm()
-    offer_id = form.offer_id.data or 0
+    offer_id = request.form.get("offer_id", type=db_int) or 0
+    stays = line_kinds.kind_of(Kind.SEJOUR)
+    if stays is None:
+        abort(404)
     try:
-        if form.prix_mini.data:
-            bookings.add_prix_mini(agent, offer_id)
-        else:
-            child_ids = form.child_ids()
-            bookings.add_stay(
-                agent,
-                offer_id,
-                adults=form.adults.number,
-                child_ids=[-1] if child_ids is None else child_ids,  # -1: not on the dossier
-            )
+        stays.add_by_phone(agent, offer_id, request.form)
     except NotFound:
         return _page(
             agent, message="Pas de place tirée au sort à régler pour cet agent.", status=422

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     Response,
@@ -17,6 +19,8 @@ from flask_login import current_user
 
 from catalog.rules import DELIVERY_LABELS
 from orders.fees import GROUP_LABELS
+from orders.models import Order
+from orders.presenters import add_order_section
 from partners import rules, services
 from partners.forms import ScanForm, ShipForm
 from shop.csv_export import stream_csv
@@ -24,6 +28,19 @@ from shop.errors import DomainError, NotFound
 from shop.forms import place_error
 
 bp = Blueprint("shipments", __name__)
+
+
+def _shipments_section(order: Order) -> dict[str, Any]:
+    """The agent's order page lists what was posted, how, and its tracking (R-PAR-4)."""
+    return {"shipments": services.shipments_of(order.id), "mode_labels": rules.MODE_LABELS}
+
+
+@bp.record_once
+def _plug_in(_state: object) -> None:
+    """Wiring partners into the app adds its section to the agent's order page, which
+    orders renders without importing partners."""
+    add_order_section("partners.shipments", _shipments_section)
+
 
 CSV_HEADER = [
     "commande",

@@ -15,15 +15,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from auth.dossier_format import parse_dossier
-from auth.dossiers import dossier_source
-from auth.importer import save_records
 from auth.principals import AgentUser, agent_user
-from catalog.models import Offer, OfferSession, Partner
+from catalog.models import Offer, OfferSession
 from catalog.services import OfferData, create_offer, save_session
+from members.dossier_format import parse_dossier
+from members.dossiers import dossier_source
+from members.importer import save_records
 from orders import cart as carts
 from orders import services
 from orders.models import HouseholdYear, Order
+from partners.models import Partner
 from shop.db import session, unit_of_work
 from shop.errors import DomainError
 from tests.factories import agent_json

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from auth.dossier_format import parse_dossier
-from auth.importer import save_records
 from auth.models import WebSession
 from auth.services import issue_access_code
+from members.dossier_format import parse_dossier
+from members.importer import save_records
 from shop.db import read_connection, session, unit_of_work
 from tests.factories import agent_json, login_agent
 from tests.harness import dispose_engine

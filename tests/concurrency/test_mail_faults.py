@@ -133,6 +133,6 @@ def _field(page: str, name: str) -> str:
 
 
 def _email_of(number: str) -> str:
-    from auth.dossiers import dossier_source
+    from members.dossiers import dossier_source
 
     return dossier_source().get(number).email

@@ -7,11 +7,11 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from auth.dossier_format import parse_dossier
-from auth.importer import save_records
 from auth.services import issue_access_code
-from catalog.models import Partner
 from catalog.services import OfferData, create_offer, save_session
+from members.dossier_format import parse_dossier
+from members.importer import save_records
+from partners.models import Partner
 from shop.db import unit_of_work
 from tests.factories import agent_json
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from auth.dossier_format import parse_dossier
-from auth.importer import save_records
+from members.dossier_format import parse_dossier
+from members.importer import save_records
 from tests.factories import agent_json
 from tests.harness import Mailbox
 

@@ -20,10 +20,10 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from auth.dossiers import dossier_source
 from auth.principals import agent_user
 from auth.services import create_staff
 from catalog.models import OfferSession
+from members.dossiers import dossier_source
 from orders import cart as carts
 from orders import services
 from orders.models import Order, Payment

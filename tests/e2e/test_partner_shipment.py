@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from auth.dossiers import dossier_source
 from auth.principals import agent_user
 from auth.services import create_staff
+from members.dossiers import dossier_source
 from orders import cart as carts
 from orders import services
 from tests.e2e.helpers import login, seed_agent, seed_offer

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from auth.dossiers import RemoteDossierSource
 from auth.services import issue_access_code
+from members.dossiers import RemoteDossierSource
 from tests.concurrency.helpers import seed_offer
 from tests.dossier_standin import FakeDossierService
 from tests.faults.shop_flow import CODE, STOCK, Store, assert_consistent, buy, login, no_5xx
@@ -163,7 +163,7 @@ def test_r_dos_4_one_bad_record_does_not_pause_the_service_for_everyone(
     """A record that does not parse is that agent's problem (his last good answer stands
     in): the next agent's dossier is still asked for; only a failing service is left
     alone."""
-    from auth.dossiers import dossier_source
+    from members.dossiers import dossier_source
 
     store, fake = remote_store, dossier_service
     fake.mode = "bad_record"

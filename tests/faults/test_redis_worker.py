@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from shop import clock, jobs
+from shop import clock, jobs, mail
 from shop.db import session, unit_of_work
 from shop.mail import MailStatus, OutboxMail
 from tests.harness import close_app, committing_app
@@ -69,7 +69,7 @@ def test_r_sec_3_worker_survives_a_redis_blip_mid_task(
         ids = _queue_mails(real, 30, "Avant")
         with real.app_context():
             for start in range(0, 30, 5):
-                assert jobs.enqueue(jobs.DELIVER_MAIL, *ids[start : start + 5])
+                assert jobs.enqueue(mail.DELIVER_MAIL, *ids[start : start + 5])
         with (
             celery_process(
                 ["worker", "--concurrency=1", HOSTNAME], smtp_port, worker_log, **env
@@ -80,7 +80,7 @@ def test_r_sec_3_worker_survives_a_redis_blip_mid_task(
             private_redis.stop()
             during = _queue_mails(real, 5, "Pendant")
             with real.app_context():
-                assert not jobs.enqueue(jobs.DELIVER_MAIL, *during)  # left for beat's retry
+                assert not jobs.enqueue(mail.DELIVER_MAIL, *during)  # left for beat's retry
             time.sleep(1.5)
             private_redis.start()
             time.sleep(2)
@@ -88,7 +88,7 @@ def test_r_sec_3_worker_survives_a_redis_blip_mid_task(
                 assert process.poll() is None, log.read_text(errors="replace")[-3000:]
             after = _queue_mails(real, 5, "Après")
             with real.app_context():
-                jobs.enqueue(jobs.DELIVER_MAIL, *after)  # or beat's retry sends them
+                jobs.enqueue(mail.DELIVER_MAIL, *after)  # or beat's retry sends them
             wait_until(lambda: _sent(real) == 40, worker_log, "all 40 mails sent")
             assert worker.poll() is None and beat_process.poll() is None
             # Beat and the worker vouch for themselves (worker.heartbeat every second)...

@@ -327,10 +327,11 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
     from sqlalchemy import select
 
     from catalog.categories import CATEGORIES
-    from catalog.models import Offer, OfferPicture, OfferSession, Partner
+    from catalog.models import Offer, OfferPicture, OfferSession
     from orders.models import Cart, CartLine, ETicket, Order, OrderLine, Payment
     from orders.phone import link_token
     from orders.refunds import SUMMARY_ACTION
+    from partners.models import Partner
     from partners.services import shipment_queue
     from shop.audit import AuditEntry
     from shop.db import session

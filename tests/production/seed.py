@@ -45,9 +45,10 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
 
     from auth.models import StaffUser
     from auth.services import create_staff
-    from catalog.models import Offer, Partner
+    from catalog.models import Offer
     from catalog.services import add_picture
     from demo.seed import STAFF, _demo_code, seed
+    from partners.models import Partner
     from partners.services import create_token
     from shop.db import session
 

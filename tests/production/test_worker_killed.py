@@ -17,8 +17,8 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from auth.models import DossierAgent
 from catalog.models import Offer
+from members.models import DossierAgent
 from orders.models import HouseholdYear, Order, OrderLine
 from shop import clock
 from shop.db import session

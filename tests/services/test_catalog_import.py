@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.importer import import_file
-from catalog.models import Offer, OfferSession, Partner
+from catalog.models import Offer, OfferSession
+from partners.models import Partner
 from shop.audit import AuditEntry
 from shop.db import session
 from tests.factories import dated

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from auth.codes import CODE_ALPHABET, CODE_LENGTH
-from auth.models import DossierAgent, StaffUser
-from catalog.models import Partner
+from auth.models import StaffUser
+from members.models import DossierAgent
+from partners.models import Partner
 from shop.audit import AuditEntry
 from shop.db import session, unit_of_work
 from shop.mail import MailStatus, OutboxMail

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from auth.regions import REGIONS
 from catalog.categories import CATEGORIES
 from catalog.importer import STAY_FAMILIES
 from catalog.models import Offer, OfferSession
@@ -16,6 +15,7 @@ from catalog.text import offer_search_text
 from demo import catalog as demo_catalog
 from demo.catalog import demo_offers, seed_large
 from demo.seed import seed
+from members.regions import REGIONS
 from shop import clock
 from shop.audit import AuditEntry
 from shop.db import session

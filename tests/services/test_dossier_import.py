@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from auth.importer import import_file
-from auth.models import DossierAgent, DossierChild, Household
+from members.importer import import_file
+from members.models import DossierAgent, DossierChild, Household
 from shop.db import session
 from tests.factories import agent_json
 

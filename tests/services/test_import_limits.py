@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from auth.models import DossierAgent
 from catalog.models import Offer
+from members.models import DossierAgent
 from shop.db import session
 from tests.factories import agent_json, dated
 

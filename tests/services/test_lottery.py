@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import insert, select
 
-from auth.models import DossierAgent, Household
 from catalog.stays import DEFAULT_TABLES, FamilyTable, stay_price
+from members.models import DossierAgent, Household
 from shop.db import session
 from shop.errors import DomainError
 from shop.jobs import run_due

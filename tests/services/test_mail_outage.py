@@ -10,10 +10,11 @@ from unittest.mock import patch
 import pytest
 
 from shop.db import session, unit_of_work
-from shop.jobs import DRAIN_OUTBOX, run_due
+from shop.jobs import run_due
 from shop.mail import (
     DRAIN_FLAG,
     DRAIN_FLAG_SECONDS,
+    DRAIN_OUTBOX,
     MailStatus,
     OutboxMail,
     _TimeoutConnection,

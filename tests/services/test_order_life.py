@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from auth.dossiers import dossier_source
 from auth.principals import agent_user
 from catalog.models import Offer, OfferSession
+from members.dossiers import dossier_source
 from orders import cart as carts
 from orders import cheques, payments, phone, refunds, services, transitions
 from orders.models import Order, Payment

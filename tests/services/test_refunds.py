@@ -25,7 +25,7 @@ class Operator:
 def agent(ctx, make_agent, clock):
     clock.set(NOW_PARIS)
     number, _ = make_agent(household_id="H-REF")
-    from auth.dossiers import dossier_source
+    from members.dossiers import dossier_source
 
     return agent_user(dossier_source().get(number))
 

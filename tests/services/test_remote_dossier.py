@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from auth.dossier_format import Child
-from auth.dossiers import DossierServiceUnavailable, RemoteDossierSource, dossier_source
 from auth.services import issue_access_code
+from members.dossier_format import Child
+from members.dossiers import DossierServiceUnavailable, RemoteDossierSource, dossier_source
 from tests.dossier_standin import PREFIX, FakeDossierService
 from tests.factories import login_agent
 
@@ -37,7 +37,7 @@ def remote(
 
 
 def test_r_dos_4_default_is_the_embedded_source(ctx, app):
-    from auth.dossiers import LocalDossierSource
+    from members.dossiers import LocalDossierSource
 
     assert not app.config["DOSSIER_SERVICE_URL"]
     assert isinstance(dossier_source(), LocalDossierSource)

@@ -7,12 +7,11 @@ import pytest
 from auth.codes import (
     CODE_ALPHABET,
     generate_access_code,
-    is_valid_cgos_number,
     mask_email,
     normalise_access_code,
-    normalise_cgos_number,
     same_email,
 )
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
 
 
 @pytest.mark.parametrize(

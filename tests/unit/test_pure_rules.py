@@ -8,11 +8,11 @@ import sys
 import pytest
 
 PURE = [
-    "auth.rights",
+    "members.rights",
     "auth.codes",
-    "auth.dossier_format",
-    "auth.emails",
-    "auth.regions",
+    "members.dossier_format",
+    "members.emails",
+    "members.regions",
     "catalog.rules",
     "catalog.text",
     "catalog.categories",
@@ -20,6 +20,8 @@ PURE = [
     "orders.fees",
     "orders.status",
     "catalog.stays",
+    "members.numbers",
+    "orders.terms",
 ]
 
 

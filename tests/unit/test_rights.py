@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from auth.rights import (
+from members.rights import (
     Household,
     count_children,
     counts_as_child,

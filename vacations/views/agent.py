@@ -10,16 +10,21 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from catalog.models import Offer
+from catalog.presenters import add_offer_section, render_offer
+from catalog.rules import Kind
 from catalog.stays import CHILD_FAMILIES, MAX_ADULTS, PRIX_MINI, Season, season_of
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import field_errors, place_error
-from vacations import bookings, lottery
+from vacations import bookings, line_kind, lottery
 from vacations.forms import StayForm
 from vacations.models import STATUS_LABELS, PrixMiniDraw
 from vacations.rates import quote_offer
+from vacations.stay_lines import describe
 
 bp = Blueprint("vacations", __name__, url_prefix="/sejours")
+# « 2 adultes, 1 enfant (Léa) » on every page and mail that lists a stay line.
+bp.add_app_template_filter(describe, "participants_fr")
 
 
 def stay_context(offer: Offer) -> dict[str, Any]:
@@ -56,9 +61,6 @@ def stay_context(offer: Offer) -> dict[str, Any]:
 def book(offer_id: int):
     """Add the stay for the chosen participants; a refusal is shown beside its field with
     what was chosen kept."""
-    # Imported here: the catalog's offer page itself imports this module's stay_context.
-    from catalog.views.agent import render_offer
-
     form = StayForm()
     child_ids = form.child_ids()
     try:
@@ -137,3 +139,12 @@ def my_registrations():
         labels=STATUS_LABELS,
         seasons={reg.id: Season.parse(reg.season).label for reg, _ in rows},
     )
+
+
+@bp.record_once
+def _plug_in(_state: Any) -> None:
+    """Wiring vacations into the app plugs stays into the layers below it, which do not
+    import vacations: the catalog's offer page shows a stay's section, and orders prices,
+    places and follows stay lines through ``orders.line_kinds``."""
+    add_offer_section(Kind.SEJOUR, stay_context)
+    line_kind.register()

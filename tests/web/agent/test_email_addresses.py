@@ -10,7 +10,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from auth.emails import InvalidEmail, normalise_email
+from members.emails import InvalidEmail, normalise_email
 from orders.models import Order
 from shop.db import session, unit_of_work
 from shop.jobs import run_due

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from auth.dossier_format import parse_dossier
-from auth.importer import save_records
+from members.dossier_format import parse_dossier
+from members.importer import save_records
 from tests.factories import agent_json, login_agent
 from tests.harness import Mailbox
 
@@ -138,7 +138,7 @@ def test_r_sec_1_a_session_seen_as_pm_stays_ended(app, agent_line):
     as pm ends the session, so actif again does not bring it back."""
     from sqlalchemy import update
 
-    from auth.models import DossierAgent
+    from members.models import DossierAgent
     from shop.db import unit_of_work
 
     line, code = agent_line

@@ -55,7 +55,7 @@ def family(client, make_agent, clock):
 
 def child_ids(app, household="H-STAY") -> dict[str, int]:
     """The ids the booking form posts: each child's rank by birth date on the dossier."""
-    from auth.models import DossierChild
+    from members.models import DossierChild
     from shop.db import session
 
     with app.app_context():

@@ -25,8 +25,8 @@ def euros(cents: int) -> str:
 
 def place(app, number, offer_id, qty, *, method="cheque", delivery="e_billet", session_id=None):
     """An order placed through the services, as the web shop does; returns its number."""
-    from auth.dossiers import dossier_source
     from auth.principals import agent_user
+    from members.dossiers import dossier_source
     from orders import cart as carts
     from orders import services
 

@@ -90,9 +90,9 @@ def test_defect_11_inbox_page_past_the_last_shows_the_last(operator, app, monkey
 
 
 def test_defect_11_audit_log_page_past_the_last_shows_the_last(operator, app, monkeypatch):
-    from auth.views import ops
     from shop import audit
     from shop.db import unit_of_work
+    from support.views import home as ops
 
     monkeypatch.setattr(ops, "PAGE_SIZE", 2)
     with app.app_context(), unit_of_work():

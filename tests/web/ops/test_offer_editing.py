@@ -80,7 +80,7 @@ def test_r_cat_7_offer_list_costs_a_fixed_number_of_statements(
 
 
 def test_r_cat_7_admin_creates_an_offer_for_the_partner_picked(app, admin_client, make_partner):
-    from catalog.models import Partner
+    from partners.models import Partner
 
     festibillet = make_partner("festibillet")
     form = page(admin_client.get("/gestion/offres/nouvelle"))

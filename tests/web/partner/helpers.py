@@ -25,9 +25,9 @@ def place(
     pay: bool = True,
 ) -> str:
     """Place (and pay) an order as the agent; returns its number."""
-    from auth.dossiers import dossier_source
     from auth.principals import agent_user
     from catalog.models import OfferSession
+    from members.dossiers import dossier_source
     from orders import cart as carts
     from orders import services
     from shop.db import session

@@ -73,9 +73,9 @@ def test_defect_11_tracking_number_over_60_characters_is_422(app, client, setup)
 
 
 def test_a_second_shipment_of_one_group_is_409(app, client, setup):
-    from auth.dossiers import dossier_source
     from auth.principals import agent_user
     from catalog.models import OfferSession
+    from members.dossiers import dossier_source
     from orders import cart as carts
     from orders import services
     from shop.db import session

@@ -48,9 +48,9 @@ def test_r_par_7_two_simultaneous_scans_never_both_valid(app, setup, monkeypatch
 
     The second scan is run *between* the first one's read and its update, which is the
     interleaving two parallel requests can produce."""
-    from catalog.models import Partner
     from orders.models import ETicket
     from partners import services
+    from partners.models import Partner
     from shop.db import session
 
     number = place(app, setup["number"], setup["acme"], delivery="e_billet")

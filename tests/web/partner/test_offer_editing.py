@@ -45,7 +45,7 @@ def partner_client(client, make_staff, clock):
 def test_r_cat_7_partner_creates_an_offer_of_its_own_organisation(
     app, partner_client, make_partner
 ):
-    from catalog.models import Partner
+    from partners.models import Partner
 
     other = make_partner("concurrent")
     home = page(partner_client.get("/partenaire/"))

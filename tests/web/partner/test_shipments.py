@@ -122,9 +122,9 @@ def test_r_par_4_mark_shipped_mails_agent_and_my_orders_shows_tracking(app, clie
 
 
 def test_r_par_4_partial_shipment_of_an_order(app, client, make_offer, setup):
-    from auth.dossiers import dossier_source
     from auth.principals import agent_user
     from catalog.models import OfferSession
+    from members.dossiers import dossier_source
     from orders import cart as carts
     from orders import services
     from shop.db import session

@@ -45,7 +45,7 @@ class World:
 def _partner(slug: str) -> int:
     from datetime import datetime
 
-    from catalog.models import Partner
+    from partners.models import Partner
     from shop.db import unit_of_work
 
     with unit_of_work() as s:
@@ -80,8 +80,8 @@ def _offer(partner_id: int, **fields: Any) -> int:
 
 def _card_order(app: Any, number: str, card_id: int) -> str:
     """A physical card sent to an address the agent typed at checkout (R-FEE-2)."""
-    from auth.dossiers import dossier_source
     from auth.principals import agent_user
+    from members.dossiers import dossier_source
     from orders import cart as carts
     from orders import services
     from tests.web.partner.helpers import pay_order
@@ -114,9 +114,9 @@ def _card_order(app: Any, number: str, card_id: int) -> str:
 
 def seed_world(app: Any, orders_to_ship: int = 3) -> World:
     """Everything a partner's systems see, created as the store would create it."""
-    from auth.dossier_format import parse_dossier
-    from auth.importer import save_records
     from auth.services import create_staff, issue_access_code
+    from members.dossier_format import parse_dossier
+    from members.importer import save_records
     from partners.services import create_token, mark_shipped
 
     app.extensions["clock"].set(NOW_PARIS)

@@ -7,8 +7,8 @@ from datetime import date
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from auth.dossiers import dossier_source
-from auth.rights import STATUS_LABELS, age_on, counts_as_child
+from members.dossiers import dossier_source
+from members.rights import STATUS_LABELS, age_on, counts_as_child
 
 bp = Blueprint("account", __name__)
 

@@ -17,14 +17,14 @@ from cachetools import LRUCache
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from auth.dossier_format import (
+from members.dossier_format import (
     AGENT_FIELDS,
     Child,
     DossierFormatError,
     DossierRecord,
     parse_dossier,
 )
-from auth.models import DossierAgent, DossierChild
+from members.models import DossierAgent, DossierChild
 from shop.db import session
 from shop.errors import ServiceUnavailable
 from shop.speed import shared

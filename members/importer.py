@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete
 
-from auth.dossier_format import AGENT_FIELDS, DossierFormatError, DossierRecord, parse_dossier
-from auth.models import DossierAgent, DossierChild, Household
-from auth.principals import end_agent_sessions
-from auth.rights import evaluate_rights
+from members.dossier_format import AGENT_FIELDS, DossierFormatError, DossierRecord, parse_dossier
+from members.models import DossierAgent, DossierChild, Household
+from members.rights import evaluate_rights
 from shop import audit, clock
 from shop.db import unit_of_work
 from shop.jsonfile import read_json
+
+# Extension point: what a domain above members does, inside the import's unit of work, to
+# an agent whose status or rights changed. auth registers the end of the agent's sessions
+# (R-SEC-1) when its blueprints are wired (auth/views/public.py); members imports no auth.
+RightsChanged = Callable[[Any, str], object]
+_rights_changed: dict[str, RightsChanged] = {}
+
+
+def on_rights_changed(name: str, hook: RightsChanged) -> None:
+    """Call ``hook(session, cgos_number)`` for each agent whose rights an import changes."""
+    _rights_changed[name] = hook
 
 
 @dataclass
@@ -62,7 +73,7 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[DossierRecord], list[tuple[i
     return records, errors
 
 
-def _rights_changed(agent: DossierAgent, rec: DossierRecord, today: date) -> bool:
+def _rights_differ(agent: DossierAgent, rec: DossierRecord, today: date) -> bool:
     """A new status, or rights opened or closed (R-SEC-1: the agent's sessions end)."""
     if agent.status != rec.status:
         return True
@@ -103,8 +114,9 @@ def save_records(records: list[DossierRecord], actor: object = "cli") -> tuple[i
                 created += 1
             else:
                 updated += 1
-                if _rights_changed(agent, rec, today):
-                    end_agent_sessions(s, rec.cgos_number)
+                if _rights_differ(agent, rec, today):
+                    for hook in _rights_changed.values():
+                        hook(s, rec.cgos_number)
             for name in AGENT_FIELDS:
                 setattr(agent, name, getattr(rec, name))
             agent.updated_at = now

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from sqlalchemy import or_, select
 
-from auth.codes import is_valid_cgos_number, normalise_cgos_number
-from auth.dossiers import dossier_source
-from auth.models import AccessCode, DossierAgent
+from auth.models import AccessCode
 from auth.principals import agent_user
+from members.dossiers import dossier_source
+from members.models import DossierAgent
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders.cart import household_snapshot
 from orders.models import Order
 from orders.status import STATUS_LABELS

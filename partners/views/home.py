@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from auth.models import StaffUser
-from catalog.models import Partner
+from partners.models import Partner
 from shop.db import session
 
 bp = Blueprint("home", __name__)

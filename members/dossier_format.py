@@ -9,10 +9,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from auth.codes import is_valid_cgos_number, normalise_cgos_number
-from auth.emails import InvalidEmail, normalise_email
-from auth.regions import REGIONS
-from auth.rights import FiscalStatus, Status
+from members.emails import InvalidEmail, normalise_email
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
+from members.regions import REGIONS
+from members.rights import FiscalStatus, Status
 
 
 @dataclass(frozen=True)
