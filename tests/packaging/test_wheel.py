@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.harness import free_port
 from tests.processes import wait_for_port
 
 pytestmark = pytest.mark.packaging

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect
 from shop import create_app
 from shop.db import Base
 from shop.migrate import alembic_config
-from tests.conftest import base_overrides, dispose_engine
+from tests.harness import base_overrides, dispose_engine
 
 # PostgreSQL's full-text index is an expression only the migration knows (catalog search).
 MIGRATION_ONLY_INDEXES = {"ix_offers_search"}
