@@ -13,12 +13,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from shop import health
+from shop import health, migrate
 from shop.jobs import run_due
 
-# The db commands import shop.migrate (Alembic) when they run, not here: every web and
-# worker process registers these commands, and Alembic would add a third of a second and
-# its plugin log lines to each start.
 db_group = AppGroup("db", help="Schéma de la base (Alembic).")
 
 
@@ -26,8 +23,6 @@ db_group = AppGroup("db", help="Schéma de la base (Alembic).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schema."""
-    from shop import migrate
-
     migrate.upgrade(current_app, revision)
     click.echo(f"Base à jour ({revision}).")
 
@@ -37,8 +32,6 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Take the schema back to REVISION (-1: one migration back; base: empty)."""
-    from shop import migrate
-
     migrate.downgrade(current_app, revision)
     click.echo(f"Base ramenée à {revision}.")
 
@@ -47,8 +40,6 @@ def db_downgrade(revision: str) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Détail de la révision.")
 def db_current(verbose: bool) -> None:
     """Print the database's revision."""
-    from shop import migrate
-
     migrate.current(current_app, verbose)
 
 
@@ -56,8 +47,6 @@ def db_current(verbose: bool) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Détail de chaque révision.")
 def db_history(verbose: bool) -> None:
     """List the migrations, newest first; the database's revision is marked (current)."""
-    from shop import migrate
-
     migrate.history(current_app, verbose)
 
 
@@ -65,11 +54,7 @@ def db_history(verbose: bool) -> None:
 @click.option("-m", "--message", required=True)
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models (developers)."""
-    from alembic import command
-
-    from shop import migrate
-
-    command.revision(migrate.alembic_config(current_app), message=message, autogenerate=True)
+    migrate.revision(current_app, message)
 
 
 jobs_group = AppGroup("jobs", help="Tâches de fond.")
