@@ -15,7 +15,7 @@ bp = Blueprint("catalog", __name__)
 AREA = Area(
     endpoint="ops.catalog",
     label="Gestion",
-    nav="ops/auth/_nav.html",
+    nav="ops/_nav.html",
     editors=frozenset({"admin"}),
 )
 

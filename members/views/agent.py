@@ -27,7 +27,7 @@ def home():
     ]
     members = [n for n in dossier_source().household_members(record) if n != record.cgos_number]
     return render_template(
-        "agent/auth/home.html",
+        "agent/members/home.html",
         record=record,
         rights=current_user.rights,
         status_label=STATUS_LABELS.get(record.status, record.status),

@@ -21,4 +21,4 @@ def index():
         .where(StaffUser.partner_id == current_user.partner_id, StaffUser.active.is_(True))
         .order_by(StaffUser.name)
     )
-    return render_template("partner/auth/index.html", partner=partner, colleagues=colleagues)
+    return render_template("partner/partners/home.html", partner=partner, colleagues=colleagues)

@@ -78,7 +78,7 @@ def index():
                 session().scalars(stmt.order_by(DossierAgent.nom, DossierAgent.prenom).limit(50))
             )
     return render_template(
-        "ops/auth/index.html",
+        "ops/support/home.html",
         q=q,
         searched=searched,
         agent=agent,
@@ -105,7 +105,7 @@ def audit_log():
         stmt.order_by(AuditEntry.id.desc()), requested_page(), PAGE_SIZE, scalars=True
     )
     return render_template(
-        "ops/auth/audit_log.html",
+        "ops/support/audit_log.html",
         entries=found.rows,
         paged=found,
         subject=subject,
