@@ -90,6 +90,29 @@ def report(results: list[dict[str, Any]]) -> str:
                     f"| {r['db']} | {step}, cart of {size.replace('_', ' ')} | {n} | "
                     f"{large['orders'][size][step]} |"
                 )
+    due = [r for r in results if r.get("due_jobs")]
+    if due:
+        out.append("\n### Due jobs, nothing due (median of 20 runs; no order → past orders)\n")
+        out.append(
+            "| db | job | job ms | statements | due query ms | plan (large history) | no seq scan |"
+        )
+        out.append("|---|---|---|---|---|---|---|")
+        for r in due:
+            small, large = r["due_jobs"]["small_history"], r["due_jobs"]["large_history"]
+            for name, big in large["jobs"].items():
+                row = small["jobs"][name]
+                out.append(
+                    f"| {r['db']} | {name} | {_f(row['job_ms'], 2)} → {_f(big['job_ms'], 2)} | "
+                    f"{_f(row['statements'])} → {_f(big['statements'])} | "
+                    f"{_f(row['query_ms'], 2)} → {_f(big['query_ms'], 2)} | "
+                    f"{'; '.join(big['scans'])} | {'yes' if big['no_seq_scan'] else 'NO'} |"
+                )
+        for r in due:
+            small, large = r["due_jobs"]["small_history"], r["due_jobs"]["large_history"]
+            out.append(
+                f"\n{r['db']}: {small['orders']} → {large['orders']} orders, "
+                f"{small['payments']} → {large['payments']} payments."
+            )
     cpu_rows = [
         (r["db"], clients, run["cpu_ms_per_purchase"])
         for r in results
