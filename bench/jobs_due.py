@@ -42,7 +42,7 @@ def _moment() -> datetime:
     return paris.astimezone(UTC)
 
 
-def _tasks(now: datetime) -> list[tuple[str, Callable[[], int], Select[Any]]]:
+def _tasks(now: datetime) -> list[tuple[str, Callable[[], int], Select[*tuple[Any, ...]]]]:
     """(task name, job function, its due-row query) at ``now`` (naive UTC)."""
     since = now - timedelta(days=REFUND_RETRY_DAYS)
     return [
@@ -53,7 +53,7 @@ def _tasks(now: datetime) -> list[tuple[str, Callable[[], int], Select[Any]]]:
     ]
 
 
-def _plan(query: Select[Any]) -> dict[str, Any]:
+def _plan(query: Select[*tuple[Any, ...]]) -> dict[str, Any]:
     """The planner's scans of ``query``, and whether each is an index search on the due
     condition (PostgreSQL: an index scan with an ``Index Cond``; SQLite: ``SEARCH``), not
     a read of the whole table or of a whole index."""

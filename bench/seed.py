@@ -19,6 +19,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -180,7 +181,7 @@ def _bench_offers(s, now: datetime, today: date) -> dict[str, int]:
 
 
 def _past_orders(
-    s, n: int, agents: list[dict[str, Any]], offers: list[tuple], year: int, rng: random.Random
+    s, n: int, agents: list[dict[str, Any]], offers: Sequence[tuple], year: int, rng: random.Random
 ) -> float:
     """The past orders with their lines and payments; returns the seconds spent inserting
     the payments (the part the due jobs' measure added to the seed)."""
