@@ -24,6 +24,16 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} %"
 
 
+def _counts(values: list[int]) -> str:
+    """The statement counts seen over the runs: one number when every run issued the same."""
+    return " or ".join(str(v) for v in values)
+
+
+def _searched(job: dict[str, Any]) -> bool:
+    """Every scan an index search (``no_seq_scan``: the first runs' weaker check)."""
+    return bool(job.get("index_search", job.get("no_seq_scan")))
+
+
 def report(results: list[dict[str, Any]]) -> str:
     out: list[str] = []
     out.append("### Pages (wrk, 2 threads, 16 connections, agent session cookie)\n")
@@ -90,6 +100,30 @@ def report(results: list[dict[str, Any]]) -> str:
                     f"| {r['db']} | {step}, cart of {size.replace('_', ' ')} | {n} | "
                     f"{large['orders'][size][step]} |"
                 )
+    due = [r for r in results if r.get("due_jobs")]
+    if due:
+        out.append("\n### Due jobs, nothing due (median of 20 runs; no order → past orders)\n")
+        out.append(
+            "| db | job | job ms | statements | due query ms | plan (large history) "
+            "| index search |"
+        )
+        out.append("|---|---|---|---|---|---|---|")
+        for r in due:
+            small, large = r["due_jobs"]["small_history"], r["due_jobs"]["large_history"]
+            for name, big in large["jobs"].items():
+                row = small["jobs"][name]
+                out.append(
+                    f"| {r['db']} | {name} | {_f(row['job_ms'], 2)} → {_f(big['job_ms'], 2)} | "
+                    f"{_counts(row['statements'])} → {_counts(big['statements'])} | "
+                    f"{_f(row['query_ms'], 2)} → {_f(big['query_ms'], 2)} | "
+                    f"{'; '.join(big['scans'])} | {'yes' if _searched(big) else 'NO'} |"
+                )
+        for r in due:
+            small, large = r["due_jobs"]["small_history"], r["due_jobs"]["large_history"]
+            out.append(
+                f"\n{r['db']}: {small['orders']} → {large['orders']} orders, "
+                f"{small['payments']} → {large['payments']} payments."
+            )
     cpu_rows = [
         (r["db"], clients, run["cpu_ms_per_purchase"])
         for r in results

@@ -1,8 +1,10 @@
 """The benchmark, in one command:  ``python -m bench.run --db sqlite|postgres [--pretix DIR]``.
 
 1. a fresh database (SQLite file under ``instance/bench/`` or the PostgreSQL database
-   ``bench``), migrated, ``seed-demo``, the bench population (``bench.seed``), statements
-   counted on that small catalog, then ``seed-demo --large`` and statements counted again;
+   ``bench``), migrated, ``seed-demo``, the due jobs measured (``bench.jobs_due``), the
+   bench population (``bench.seed``), the due jobs measured again on that long history,
+   statements counted on that small catalog, then ``seed-demo --large`` and statements
+   counted again;
 2. the production set-up on 127.0.0.1: gunicorn with ``gunicorn.conf.py`` serving
    ``wsgi:app``, a Celery worker and beat on Redis (database 13), rate limits in Redis;
 3. wrk on the trivial page ``/sante`` and on the four catalog pages with an agent's
@@ -101,6 +103,12 @@ STATEMENTS = """
 import json
 from bench.statements import count_statements
 print(json.dumps(count_statements({pages!r}, {numbers!r}, {code!r}, {offers!r})))
+"""
+
+JOBS_DUE = """
+import json
+from bench.jobs_due import measure
+print(json.dumps(measure()))
 """
 
 
@@ -431,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     flask(env, "db", "upgrade")
     flask(env, "seed-demo")
     timings["migrate_and_seed_demo_s"] = round(time.perf_counter() - t, 1)
+    log("due jobs on the demo data (no order yet)")
+    due_small = in_child(env, JOBS_DUE)
     log("bench population")
     seeded = in_child(
         env,
@@ -438,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
         f"sys.exit(main(['--agents', '{args.agents}', '--orders', '{args.past_orders}']))",
     )
     result["seed"] = seeded
+    log(f"due jobs on {args.past_orders} past orders and their payments")
+    result["due_jobs"] = {"small_history": due_small, "large_history": in_child(env, JOBS_DUE)}
     code = seeded["code"]
     from bench.seed import bench_number
 

@@ -6,7 +6,10 @@ and the two offers the load clients buy (Core bulk inserts, a few seconds).
 Every bench agent shares one access code (``BENCH_CODE``) hashed once: hashing 50 000
 codes with Argon2id would take minutes and measure nothing. Past orders are paid orders
 of the previous year (one e-billet line each), so this year's participation caps are
-untouched and the purchase clients never hit a cap or a quantity limit.
+untouched and the purchase clients never hit a cap or a quantity limit. Each has its
+card payment as the store wrote it: ``received`` for a web order (``mark_paid``), and for
+the phone orders (one in ten) ``captured`` by the evening batch with its e-billets long
+released (``etickets_due_at`` back to NULL), so the due jobs' indexes face a real history.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +27,7 @@ from sqlalchemy import func, insert, select, text
 
 BENCH_CODE = "BENCHK3Y"  # 8 characters of the unambiguous alphabet (R-GATE-3)
 BENCH_PREFIX = "9"
+PHONE_SHARE = 10  # one past order in PHONE_SHARE was taken by phone
 STOCK_OFFER_TITLE = "Parc de mesure — billet 1 jour"
 RUSH_OFFER_TITLE = "Concert de mesure — mise en vente"
 RUSH_SEATS = 100
@@ -176,15 +181,19 @@ def _bench_offers(s, now: datetime, today: date) -> dict[str, int]:
 
 
 def _past_orders(
-    s, n: int, agents: list[dict[str, Any]], offers: list[tuple], year: int, rng: random.Random
-) -> None:
-    from orders.models import Order, OrderLine
+    s, n: int, agents: list[dict[str, Any]], offers: Sequence[tuple], year: int, rng: random.Random
+) -> float:
+    """The past orders with their lines and payments; returns the seconds spent inserting
+    the payments (the part the due jobs' measure added to the seed)."""
+    from orders.models import Order, OrderLine, Payment
     from orders.services import order_number
+    from orders.status import PaymentStatus
 
     start_id = (s.scalar(select(func.max(Order.id))) or 0) + 1
     past = year - 1
     orders: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
+    payments: list[dict[str, Any]] = []
     jan1 = datetime(past, 1, 1, 9, 0)
     for k in range(n):
         oid = start_id + k
@@ -194,6 +203,9 @@ def _past_orders(
         participation = (negotiated - cgos) * qty
         amount = cgos * qty
         placed = jan1 + timedelta(minutes=rng.randrange(0, 364 * 24 * 60))
+        paid = placed + timedelta(minutes=2)
+        phone = k % PHONE_SHARE == 0
+        placed_by = "staff:bench@cgos.example" if phone else f"agent:{agent['cgos_number']}"
         orders.append(
             {
                 "id": oid,
@@ -204,11 +216,11 @@ def _past_orders(
                 "year": past,
                 "status": "paid",
                 "payment_method": "card",
-                "channel": "web",
-                "placed_by": f"agent:{agent['cgos_number']}",
+                "channel": "phone" if phone else "web",
+                "placed_by": placed_by,
                 "placed_at": placed,
                 "expires_at": None,
-                "paid_at": placed + timedelta(minutes=2),
+                "paid_at": paid,
                 "cancelled_at": None,
                 "cancel_reason": None,
                 "goods_cents": amount,
@@ -249,8 +261,27 @@ def _past_orders(
                 "refunded_at": None,
             }
         )
+        # The store's payment row (mark_paid; a phone card hold then capture_batch, R-PAY-5).
+        captured = paid.replace(hour=20, minute=30) + timedelta(days=paid.hour >= 20)
+        payments.append(
+            {
+                "order_id": oid,
+                "method": "card",
+                "kind": "payment",
+                "provider_ref": f"pi_bench{oid:07d}",
+                "amount_cents": amount,
+                "created_at": paid,
+                "status": PaymentStatus.CAPTURED if phone else PaymentStatus.RECEIVED,
+                "captured_at": captured if phone else None,
+                "etickets_due_at": None,  # a captured order's e-billets went out the next day
+                "details": {"event": f"evt_bench{oid:07d}", "checkout_session": f"cs_{oid:07d}"},
+            }
+        )
     _batched(s, insert(Order), orders)
     _batched(s, insert(OrderLine), lines)
+    t = time.perf_counter()
+    _batched(s, insert(Payment), payments)
+    return round(time.perf_counter() - t, 2)
 
 
 def seed_bench(agents: int, orders: int, seed: int = 2026) -> dict[str, Any]:
@@ -301,7 +332,7 @@ def seed_bench(agents: int, orders: int, seed: int = 2026) -> dict[str, Any]:
                 .limit(500)
             )
         )
-        _past_orders(s, orders, agent_rows, offers, year, rng)
+        timings["payments_insert_s"] = _past_orders(s, orders, agent_rows, offers, year, rng)
         if get_db().dialect == "postgresql":
             s.execute(
                 text("SELECT setval(pg_get_serial_sequence('orders', 'id'), max(id)) FROM orders")
