@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -35,6 +35,10 @@ class ShipForm(FlaskForm):
 
 
 class ScanForm(FlaskForm):
+    """R-PAR-8: the session being controlled travels with every code; the code is
+    normalised by the service (``partners.rules.normalise_ticket_code``)."""
+
+    session_id = HiddenField()
     code = StringField(
         "Code du billet",
         filters=[strip_text],

@@ -137,7 +137,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "ScanRequest": {
         "type": "object",
-        "required": ["code"],
+        "required": ["code", "session_id"],
         "properties": {
             "code": {
                 "type": "string",
@@ -145,18 +145,69 @@ SCHEMAS: dict[str, Any] = {
                 "maxLength": CODE_MAX,
                 "pattern": CODE_PATTERN,
             },
-            "session_id": {"type": ["integer", "null"], "minimum": 1, "maximum": INT32_MAX},
+            "session_id": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": INT32_MAX,
+                "description": "La séance contrôlée (voir GET /sessions)",
+            },
         },
     },
     "ScanResult": {
         "type": "object",
-        "required": ["verdict", "label", "message", "used_at", "title"],
+        "required": [
+            "verdict",
+            "label",
+            "message",
+            "used_at",
+            "title",
+            "session_starts_at",
+            "venue",
+            "holder",
+            "ticket_number",
+        ],
         "properties": {
-            "verdict": {"enum": ["valide", "deja_utilise", "invalide"]},
+            "verdict": {"enum": ["valide", "deja_utilise", "autre_seance", "invalide"]},
             "label": {"type": "string"},
             "message": {"type": "string"},
-            "used_at": _STAMP,
+            "used_at": {**_STAMP, "description": "Premier passage (valide, deja_utilise)"},
             "title": _TEXT_OR_NULL,
+            "session_starts_at": {**_STAMP, "description": "La séance du billet"},
+            "venue": _TEXT_OR_NULL,
+            "holder": _TEXT_OR_NULL,
+            "ticket_number": {**_TEXT_OR_NULL, "description": "« n/N » dans la ligne"},
+        },
+    },
+    "ControlSession": {
+        "type": "object",
+        "required": [
+            "id",
+            "title",
+            "starts_at",
+            "venue",
+            "city",
+            "today",
+            "sold",
+            "expected",
+            "used",
+        ],
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "title": {"type": "string"},
+            "starts_at": {"type": "string", "format": "date-time"},
+            "venue": _TEXT_OR_NULL,
+            "city": _TEXT_OR_NULL,
+            "today": {"type": "boolean", "description": "Séance du jour (heure de Paris)"},
+            "sold": {"type": "integer", "minimum": 0, "description": "Places payées"},
+            "expected": {"type": "integer", "minimum": 0, "description": "E-billets valides"},
+            "used": {"type": "integer", "minimum": 0, "description": "E-billets déjà entrés"},
+        },
+    },
+    "ControlSessionList": {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/ControlSession"}}
         },
     },
 }
@@ -254,14 +305,27 @@ def document(server_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/sessions": {
+                "get": {
+                    "operationId": "listSessions",
+                    "summary": "Séances à contrôler : celles du jour d'abord, puis à venir",
+                    "responses": {
+                        "200": {
+                            "description": "Les séances, avec places vendues et entrées",
+                            **_json(_ref("ControlSessionList")),
+                        },
+                        **_errors("401", "500"),
+                    },
+                }
+            },
             "/scans": {
                 "post": {
                     "operationId": "scanTicket",
-                    "summary": "Contrôler un e-billet à l'entrée",
+                    "summary": "Contrôler un e-billet à l'entrée d'une séance",
                     "requestBody": {"required": True, **_json(_ref("ScanRequest"))},
                     "responses": {
                         "200": {
-                            "description": "valide, deja_utilise ou invalide",
+                            "description": "valide, deja_utilise, autre_seance ou invalide",
                             **_json(_ref("ScanResult")),
                         },
                         **_errors("400", "401", "415", "422", "500"),

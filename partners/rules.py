@@ -1,9 +1,12 @@
-"""Shipping rules for partners (R-PAR-2, R-PAR-4). Pure: datetimes and strings in."""
+"""Shipping and entry-control rules for partners (R-PAR-2, R-PAR-4, R-PAR-8). Pure:
+datetimes and strings in."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+
+from auth.codes import CODE_ALPHABET
 
 POSTING_DAYS = 8  # R-PAR-2: paper tickets posted at the latest 8 days before the session
 
@@ -56,3 +59,24 @@ def tracking_format_error(tracking: str) -> str | None:
             "des espaces et des tirets."
         )
     return None
+
+
+# R-PAR-8: what a controller may type between the characters of an e-billet's code: the
+# printed code is grouped by 4 with spaces; people add hyphens, dots, no-break spaces.
+_TICKET_SEPARATORS = re.compile(r"[\s\u00a0\u202f.\-_]+")
+_TICKET_SYMBOLS = frozenset(CODE_ALPHABET)
+
+
+def normalise_ticket_code(raw: str | None) -> str:
+    """R-PAR-8: the code as stored, from the code as printed or typed (« abcd efgh … »).
+
+    Separators and case are ignored. The look-alike characters (0/O, 1/I/L) are left
+    as typed: the e-billet alphabet excludes both sides of each pair, so there is nothing
+    to map them to, and a code holding one is no ticket (``is_ticket_code``)."""
+    return _TICKET_SEPARATORS.sub("", raw or "").upper()
+
+
+def is_ticket_code(code: str) -> bool:
+    """A normalised code can name an e-billet only if it is written in the e-billet
+    alphabet; anything else is answered *invalide* without a lookup."""
+    return 0 < len(code) <= 64 and all(c in _TICKET_SYMBOLS for c in code)

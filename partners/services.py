@@ -1,5 +1,5 @@
 """Partner fulfilment verbs: the shipment queue, marking a group shipped and entry control
-(R-PAR-1…4, R-PAR-7). Everything is read for one partner: another partner's order is a 404.
+(R-PAR-1…4, R-PAR-7, R-PAR-8). Everything is read for one partner: another partner's order is a 404.
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from catalog.models import Offer, OfferSession
 from orders.fees import GROUP_LABELS, Group
 from orders.models import ETicket, Order, OrderLine
 from orders.status import OrderStatus, ShipmentStatus, Step
@@ -305,55 +306,176 @@ def shipments_of(order_id: int) -> list[Shipment]:
 
 
 @dataclass(frozen=True)
+class ControlSession:
+    """A session a controller may choose at the door (R-PAR-8), with its counts: tickets
+    sold (paid lines), e-billets expected and e-billets already admitted."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    venue: str | None
+    city: str | None
+    today: bool
+    sold: int = 0
+    expected: int = 0
+    admitted: int = 0
+
+
+@dataclass(frozen=True)
 class ScanResult:
-    verdict: str  # valide | deja_utilise | invalide
+    verdict: str  # valide | deja_utilise | autre_seance | invalide
     message: str
     used_at: datetime | None = None
     title: str | None = None
+    starts_at: datetime | None = None  # the ticket's session (Paris time shown)
+    venue: str | None = None
+    holder: str | None = None
+    ticket_number: str | None = None  # "n/N" within the order line, as printed
+    order_number: str | None = None
 
 
-SCAN_LABELS = {"valide": "Valide", "deja_utilise": "Déjà utilisé", "invalide": "Invalide"}
+SCAN_LABELS = {
+    "valide": "Valide",
+    "deja_utilise": "Déjà utilisé",
+    "autre_seance": "Autre séance",
+    "invalide": "Invalide",
+}
 _ADMITTING = (
     OrderStatus.PAID,
     OrderStatus.PARTIALLY_SHIPPED,
     OrderStatus.SHIPPED,
     OrderStatus.PARTIALLY_REFUNDED,
 )
+_ADMITTING_VALUES = [x.value for x in _ADMITTING]
 
 
-def _ticket_for(partner_id: int, secret: str, session_id: int | None):
+def _session_rows(partner_id: int, session_ids: list[int] | None = None) -> list[Any]:
+    stmt = (
+        select(OfferSession, Offer.title)
+        .join(Offer, Offer.id == OfferSession.offer_id)
+        .where(Offer.partner_id == partner_id, OfferSession.cancelled.is_(False))
+    )
+    if session_ids is not None:
+        stmt = stmt.where(OfferSession.id.in_(session_ids))
+    return list(session().execute(stmt.order_by(OfferSession.starts_at, OfferSession.id)))
+
+
+def _counts(session_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """(sold, expected, admitted) per session: two grouped queries, whatever the number."""
+    if not session_ids:
+        return {}
+    paid = (OrderLine.session_id.in_(session_ids), Order.status.in_(_ADMITTING_VALUES))
+    sold = {
+        sid: qty
+        for sid, qty in session().execute(
+            select(OrderLine.session_id, func.coalesce(func.sum(OrderLine.quantity), 0))
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(*paid, OrderLine.status == "active")
+            .group_by(OrderLine.session_id)
+        )
+    }
+    tickets = {
+        sid: (expected, admitted)
+        for sid, expected, admitted in session().execute(
+            select(
+                OrderLine.session_id,
+                func.count(ETicket.id),
+                func.count(ETicket.used_at),
+            )
+            .join(OrderLine, OrderLine.id == ETicket.order_line_id)
+            .join(Order, Order.id == ETicket.order_id)
+            .where(*paid, OrderLine.status == "active", ETicket.status == "valid")
+            .group_by(OrderLine.session_id)
+        )
+    }
+    return {sid: (int(sold.get(sid, 0)), *tickets.get(sid, (0, 0))) for sid in session_ids}
+
+
+def _control_session(row: Any, counts: tuple[int, int, int], today: date) -> ControlSession:
+    offer_session, title = row
+    return ControlSession(
+        id=offer_session.id,
+        title=title,
+        starts_at=offer_session.starts_at,
+        venue=offer_session.venue,
+        city=offer_session.city,
+        today=clock.to_paris(offer_session.starts_at).date() == today,
+        sold=counts[0],
+        expected=counts[1],
+        admitted=counts[2],
+    )
+
+
+def control_sessions(partner_id: int) -> list[ControlSession]:
+    """R-PAR-8: the partner's sessions a door may control: today's (Paris) first, then the
+    upcoming ones by date; past days and cancelled sessions are left out."""
+    today = clock.today()
+    rows = [r for r in _session_rows(partner_id) if clock.to_paris(r[0].starts_at).date() >= today]
+    counts = _counts([r[0].id for r in rows])
+    found = [_control_session(r, counts[r[0].id], today) for r in rows]
+    return sorted(found, key=lambda c: (not c.today, c.starts_at, c.id))
+
+
+def control_session(partner_id: int, session_id: int) -> ControlSession:
+    """One of the partner's sessions (past ones too: a show running past midnight);
+    another partner's, a cancelled or an unknown session is NotFound (R-PAR-1)."""
+    rows = _session_rows(partner_id, [session_id])
+    if not rows:
+        raise NotFound()
+    return _control_session(rows[0], _counts([session_id])[session_id], clock.today())
+
+
+def _ticket_for(partner_id: int, secret: str):
     stmt = (
         select(ETicket, OrderLine, Order)
         .join(OrderLine, OrderLine.id == ETicket.order_line_id)
         .join(Order, Order.id == ETicket.order_id)
         .where(ETicket.secret == secret, OrderLine.partner_id == partner_id)
     )
-    if session_id is not None:
-        stmt = stmt.where(OrderLine.session_id == session_id)
     return session().execute(stmt).first()
 
 
-def scan(partner_id: int, secret: str, session_id: int | None = None, *, actor: Any) -> ScanResult:
-    """R-PAR-7: the first scan of a valid ticket admits and marks it used; later scans say
-    when it was first used. Another partner's, a cancelled or an unknown ticket is invalid.
+def scan(partner_id: int, code: str, session_id: int, *, actor: Any) -> ScanResult:
+    """R-PAR-7, R-PAR-8: the first scan of a valid ticket for the chosen session admits and
+    marks it used; later scans say when it was first used. A ticket of another session
+    answers *autre séance* with its date and is not marked used. Another partner's, a
+    cancelled or an unknown ticket is invalid. The caller has checked that the session is
+    the partner's (``control_session``).
 
     The conditional UPDATE … WHERE used_at IS NULL is the arbiter: of two simultaneous
     scans only one changes the row, so they never both answer *valide*."""
-    secret = (secret or "").strip()
+    secret = rules.normalise_ticket_code(code)
     invalid = ScanResult("invalide", "Billet invalide.")
-    if not secret or len(secret) > 64 or not secret.isprintable():
-        return invalid  # a NUL or control character matches no ticket (nor reaches the database)
+    if not rules.is_ticket_code(secret):
+        return invalid  # a NUL, a control or a look-alike character matches no ticket
     with unit_of_work() as s:
-        row = _ticket_for(partner_id, secret, session_id)
+        row = _ticket_for(partner_id, secret)
         if row is None:
             return invalid
         ticket, line, order = row
         if (
             ticket.status != "valid"
             or line.status != "active"
-            or order.status not in [x.value for x in _ADMITTING]
+            or order.status not in _ADMITTING_VALUES
         ):
             return invalid
+        details = {
+            "title": line.title,
+            "starts_at": line.session_starts_at,
+            "venue": line.venue,
+            "holder": ticket.holder,
+            "ticket_number": f"{ticket.seq}/{line.quantity}",
+            "order_number": order.number,
+        }
+        if line.session_id != session_id:
+            when = (
+                f"le {clock.format_datetime_fr(line.session_starts_at)}"
+                if line.session_starts_at
+                else "un billet non daté"
+            )
+            return ScanResult(
+                "autre_seance", f"Billet pour une autre séance : {when}.", None, **details
+            )
         now = clock.utcnow()
         changed = rowcount(
             s.execute(
@@ -367,9 +489,9 @@ def scan(partner_id: int, secret: str, session_id: int | None = None, *, actor: 
             audit.record(
                 actor, "eticket.scanned", f"eticket:{ticket.id}", after={"used_at": str(now)}
             )
-            return ScanResult("valide", "Billet valide : entrée autorisée.", now, line.title)
+            return ScanResult("valide", "Billet valide : entrée autorisée.", now, **details)
         first = s.scalar(select(ETicket.used_at).where(ETicket.id == ticket.id))
-        return ScanResult("deja_utilise", "Billet déjà utilisé.", first, line.title)
+        return ScanResult("deja_utilise", "Billet déjà utilisé.", first, **details)
 
 
 def hash_token(raw: str) -> str:

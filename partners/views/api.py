@@ -1,4 +1,4 @@
-"""Partner JSON API under /api/v1 (R-PAR-6, R-PAR-7): the portal's shipment and scan
+"""Partner JSON API under /api/v1 (R-PAR-6, R-PAR-7, R-PAR-8): the portal's shipment and scan
 operations for a partner's own systems.
 
 Registered on the public audience and authenticated here by a per-partner bearer token
@@ -11,6 +11,7 @@ body, uncaught error); input is checked against the patterns of ``partners.opena
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request, url_for
@@ -238,20 +239,56 @@ def scan():
     session_id = body.get("session_id")
     if isinstance(session_id, float) and session_id.is_integer():
         session_id = int(session_id)  # 7.0 is an integer to JSON Schema, hence to the document
-    if session_id is not None and (
+    message = "« session_id » : le numéro d'une séance de vos événements est obligatoire."
+    if (
         isinstance(session_id, bool)
         or not isinstance(session_id, int)
         or not 1 <= session_id <= openapi.INT32_MAX
     ):
-        raise DomainError("« session_id » doit être un numéro de séance.", field="session_id")
-    result = services.scan(g.api_partner_id, code, session_id, actor=g.api_actor)
+        raise DomainError(message, field="session_id")
+    try:  # R-PAR-8: the session being controlled must be one of the partner's
+        chosen = services.control_session(g.api_partner_id, session_id)
+    except NotFound:
+        raise DomainError(message, field="session_id") from None
+    result = services.scan(g.api_partner_id, code, chosen.id, actor=g.api_actor)
     return jsonify(
         {
             "verdict": result.verdict,
             "label": services.SCAN_LABELS[result.verdict],
             "message": result.message,
-            "used_at": result.used_at.isoformat() + "Z" if result.used_at else None,
+            "used_at": _stamp(result.used_at),
             "title": result.title,
+            "session_starts_at": _stamp(result.starts_at),
+            "venue": result.venue,
+            "holder": result.holder,
+            "ticket_number": result.ticket_number,
+        }
+    )
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+@bp.get("/sessions")
+def sessions():
+    """R-PAR-8: the sessions a door may control, today's first, with their counts."""
+    return jsonify(
+        {
+            "data": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "starts_at": _stamp(c.starts_at),
+                    "venue": c.venue,
+                    "city": c.city,
+                    "today": c.today,
+                    "sold": c.sold,
+                    "expected": c.expected,
+                    "used": c.admitted,
+                }
+                for c in services.control_sessions(g.api_partner_id)
+            ]
         }
     )
 

@@ -1,5 +1,5 @@
 """Partner portal: shipment queue, packing slips, address export and entry control
-(R-PAR-1…4, R-PAR-7). Registered on the ``partner`` audience; every read goes through
+(R-PAR-1…4, R-PAR-7, R-PAR-8). Registered on the ``partner`` audience; every read goes through
 ``partners.services`` scoped to ``current_user.partner_id``, so a guessed id is a 404."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     stream_with_context,
     url_for,
 )
@@ -124,17 +125,43 @@ def addresses_csv():
     return response
 
 
+def _chosen_session(raw: str | None) -> services.ControlSession | None:
+    """The session named by the form or the query string; not the partner's: 404."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise NotFound()
+    return services.control_session(current_user.partner_id, int(raw))
+
+
 @bp.route("/controle", methods=["GET", "POST"])
 def entry_control():
-    """R-PAR-7: a page for a phone at the venue's door; the code is typed or scanned."""
+    """R-PAR-7, R-PAR-8: a page for a phone at the venue's door. The controller first picks
+    the session (today's first); then the code is typed or scanned for that session."""
     form = ScanForm()
+    chosen = _chosen_session(
+        form.session_id.data if request.method == "POST" else request.args.get("seance")
+    )
+    if chosen is None:
+        if request.method == "POST":
+            flash("Choisissez d'abord la séance contrôlée.", "error")
+        return render_template(
+            "partner/shipments/control_sessions.html",
+            sessions=services.control_sessions(current_user.partner_id),
+        )
     result = None
     if form.validate_on_submit():
-        result = services.scan(current_user.partner_id, form.code.data, actor=current_user)
+        result = services.scan(
+            current_user.partner_id, form.code.data, chosen.id, actor=current_user
+        )
         form = ScanForm(formdata=None)
+        chosen = services.control_session(current_user.partner_id, chosen.id)  # new count
+    form.session_id.data = str(chosen.id)
     return render_template(
         "partner/shipments/control.html",
         form=form,
         result=result,
+        chosen=chosen,
         labels=services.SCAN_LABELS,
     )

@@ -1,5 +1,6 @@
-"""R-PAR-7 under real concurrency: several doors scan the same e-billet at one instant,
-each request with its own connection; exactly one answers « valide »."""
+"""R-PAR-7, R-PAR-8 under real concurrency: several doors of one session scan the same
+e-billet at one instant, each request with its own connection; exactly one answers
+« valide »."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from tests.concurrency.helpers import fill_cart, load_agent, seed_agents, seed_o
 DOORS = 8
 
 
-def _one_paid_eticket(app: Any) -> tuple[int, str]:
-    offer_id, _ = seed_offer(app, stock=50, title="Parc — entrée")
+def _one_paid_eticket(app: Any) -> tuple[int, int, str]:
+    offer_id, session_id = seed_offer(app, session_stock=50, title="Concert — entrée")
+    assert session_id is not None
     [number] = seed_agents(app, 1)
-    total = fill_cart(app, number, offer_id, None)
+    total = fill_cart(app, number, offer_id, session_id)
     with app.app_context():
         agent = load_agent(number)
         order = services.place_order(
@@ -39,10 +41,10 @@ def _one_paid_eticket(app: Any) -> tuple[int, str]:
         )
         secret = session().scalar(select(ETicket.secret).where(ETicket.order_id == order.id))
         partner_id = session().get(Offer, offer_id).partner_id
-        return partner_id, secret
+        return partner_id, session_id, secret
 
 
-def _scan_together(app: Any, partner_id: int, secret: str) -> list[str]:
+def _scan_together(app: Any, partner_id: int, session_id: int, secret: str) -> list[str]:
     barrier = threading.Barrier(DOORS)
     verdicts: list[str] = []
     errors: list[BaseException] = []
@@ -52,7 +54,7 @@ def _scan_together(app: Any, partner_id: int, secret: str) -> list[str]:
         try:
             with app.app_context():
                 barrier.wait(timeout=10)
-                result = partner_services.scan(partner_id, secret, actor=f"porte-{n}")
+                result = partner_services.scan(partner_id, secret, session_id, actor=f"porte-{n}")
                 with lock:
                     verdicts.append(result.verdict)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
@@ -70,13 +72,13 @@ def _scan_together(app: Any, partner_id: int, secret: str) -> list[str]:
 
 @pytest.mark.postgres_only
 def test_r_par_7_eight_doors_scan_one_ticket_at_once(committing_app: Any) -> None:
-    partner_id, secret = _one_paid_eticket(committing_app)
-    verdicts = _scan_together(committing_app, partner_id, secret)
+    partner_id, session_id, secret = _one_paid_eticket(committing_app)
+    verdicts = _scan_together(committing_app, partner_id, session_id, secret)
     assert sorted(verdicts) == ["deja_utilise"] * (DOORS - 1) + ["valide"]
 
 
 def test_r_par_7_simultaneous_scans_on_the_embedded_database(committing_app: Any) -> None:
     """The same race on SQLite too: writers queue behind BEGIN IMMEDIATE, one admits."""
-    partner_id, secret = _one_paid_eticket(committing_app)
-    verdicts = _scan_together(committing_app, partner_id, secret)
+    partner_id, session_id, secret = _one_paid_eticket(committing_app)
+    verdicts = _scan_together(committing_app, partner_id, session_id, secret)
     assert verdicts.count("valide") == 1 and len(verdicts) == DOORS

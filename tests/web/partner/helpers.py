@@ -23,6 +23,7 @@ def place(
     delivery: str = "courrier",
     method: str = "card",
     pay: bool = True,
+    session_id: int | None = None,
 ) -> str:
     """Place (and pay) an order as the agent; returns its number."""
     from auth.principals import agent_user
@@ -34,7 +35,12 @@ def place(
 
     with app.app_context():
         agent = agent_user(dossier_source().get(number))
-        sid = session().scalar(select(OfferSession.id).where(OfferSession.offer_id == offer_id))
+        sid = session_id or session().scalar(
+            select(OfferSession.id)
+            .where(OfferSession.offer_id == offer_id)
+            .order_by(OfferSession.id)
+            .limit(1)
+        )
         carts.add_to_cart(agent, offer_id, quantity=qty, delivery=delivery, session_id=sid)
         total = carts.view_cart(agent).priced.total_cents
         order = services.place_order(
@@ -87,8 +93,24 @@ def secrets_of(app: Any, number: str) -> list[str]:
         return list(session().scalars(select(ETicket.secret).where(ETicket.order_id == order.id)))
 
 
-def scan_page(client, code: str) -> str:
-    response = client.post("/partenaire/controle", data={"code": code})
+def sessions_of(app: Any, offer_id: int) -> list[int]:
+    """The offer's session ids, in creation order."""
+    from catalog.models import OfferSession
+    from shop.db import session
+
+    with app.app_context():
+        return list(
+            session().scalars(
+                select(OfferSession.id)
+                .where(OfferSession.offer_id == offer_id)
+                .order_by(OfferSession.id)
+            )
+        )
+
+
+def scan_page(client, code: str, session_id: int) -> str:
+    """R-PAR-8: a code scanned at the door of ``session_id``."""
+    response = client.post("/partenaire/controle", data={"code": code, "session_id": session_id})
     assert response.status_code == 200
     return response.get_data(as_text=True)
 

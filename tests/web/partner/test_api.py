@@ -1,10 +1,21 @@
-"""Partner JSON API with per-partner tokens (R-PAR-6, R-PAR-1, R-PAR-7)."""
+"""Partner JSON API with per-partner tokens (R-PAR-6, R-PAR-1, R-PAR-7, R-PAR-8)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from tests.web.partner.helpers import auth, order_of, place, secrets_of, token_for
+from orders.etickets import spaced
+from tests.web.partner.helpers import (
+    SESSION_AT,
+    auth,
+    order_of,
+    place,
+    secrets_of,
+    sessions_of,
+    token_for,
+)
 
 
 def test_r_par_6_401_without_or_with_unknown_token(app, client, setup):
@@ -91,23 +102,93 @@ def test_r_par_7_scan_over_the_api(app, client, setup):
     number = place(app, setup["number"], setup["acme"], delivery="e_billet")
     theirs = place(app, setup["number"], setup["other"], delivery="e_billet")
     [secret] = secrets_of(app, number)
+    [sid] = sessions_of(app, setup["acme"])
     token = token_for(app)
-    first = client.post("/api/v1/scans", json={"code": secret}, headers=auth(token)).get_json()
-    assert first["verdict"] == "valide"
-    second = client.post("/api/v1/scans", json={"code": secret}, headers=auth(token)).get_json()
+
+    def scan(code: str) -> dict:
+        body = {"code": code, "session_id": sid}
+        response = client.post("/api/v1/scans", json=body, headers=auth(token))
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    first = scan(spaced(secret).lower())  # R-PAR-8: as printed, in lower case
+    assert first["verdict"] == "valide" and first["title"] == "Concert Acme"
+    assert first["ticket_number"] == "1/1" and first["holder"]
+    assert first["session_starts_at"] == SESSION_AT.isoformat() + "Z"
+    second = scan(secret)
     assert second["verdict"] == "deja_utilise" and second["used_at"] == first["used_at"]
+    assert scan(secrets_of(app, theirs)[0])["verdict"] == "invalide"
+
+
+def test_r_par_8_another_session_over_the_api_is_not_burnt(app, client, setup, make_offer):
+    later_at = SESSION_AT + timedelta(days=1)
+    show = make_offer(partner="acme", title="Cirque", sessions=[(SESSION_AT, 9), (later_at, 9)])
+    first, second = sessions_of(app, show)
+    [secret] = secrets_of(
+        app, place(app, setup["number"], show, delivery="e_billet", session_id=second)
+    )
+    token = token_for(app)
     other = client.post(
-        "/api/v1/scans", json={"code": secrets_of(app, theirs)[0]}, headers=auth(token)
+        "/api/v1/scans", json={"code": secret, "session_id": first}, headers=auth(token)
     ).get_json()
-    assert other["verdict"] == "invalide"
+    assert other["verdict"] == "autre_seance" and other["label"] == "Autre séance"
+    assert other["used_at"] is None
+    assert other["session_starts_at"] == later_at.isoformat() + "Z"
+    ok = client.post(
+        "/api/v1/scans", json={"code": secret, "session_id": second}, headers=auth(token)
+    ).get_json()
+    assert ok["verdict"] == "valide"
+
+
+def test_r_par_8_scan_needs_one_of_the_partners_sessions(app, client, setup):
+    [theirs] = sessions_of(app, setup["other"])
+    token = token_for(app)
+    for body in (
+        {"code": "ABCD2345"},
+        {"code": "ABCD2345", "session_id": theirs},
+        {"code": "ABCD2345", "session_id": 999999},
+        {"code": "ABCD2345", "session_id": None},
+    ):
+        response = client.post("/api/v1/scans", json=body, headers=auth(token))
+        assert response.status_code == 422 and response.mimetype == "application/json"
+        assert response.get_json()["error"]["field"] == "session_id"
+
+
+def test_r_par_8_sessions_over_the_api_with_sold_and_used_counts(app, client, clock, setup):
+    number = place(app, setup["number"], setup["acme"], delivery="e_billet", qty=2)
+    [sid] = sessions_of(app, setup["acme"])
+    token = token_for(app)
+    client.post(
+        "/api/v1/scans",
+        json={"code": secrets_of(app, number)[0], "session_id": sid},
+        headers=auth(token),
+    )
+    response = client.get("/api/v1/sessions", headers=auth(token))
+    assert response.status_code == 200
+    [row] = response.get_json()["data"]  # R-PAR-1: not the other partner's
+    assert row == {
+        "id": sid,
+        "title": "Concert Acme",
+        "starts_at": SESSION_AT.isoformat() + "Z",
+        "venue": row["venue"],
+        "city": row["city"],
+        "today": False,
+        "sold": 2,
+        "expected": 2,
+        "used": 1,
+    }
+    assert client.get("/api/v1/sessions").status_code == 401
 
 
 def test_r_par_6_openapi_document(app, client, setup):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert {"/shipments", "/shipments/{order_number}/{group}/shipped", "/scans"} <= set(
-        doc["paths"]
-    )
+    assert {
+        "/shipments",
+        "/shipments/{order_number}/{group}/shipped",
+        "/scans",
+        "/sessions",
+    } <= set(doc["paths"])
 
 
 def test_cli_creates_a_token_printed_once(app, setup, make_partner):
