@@ -215,7 +215,7 @@ SCHEMAS: dict[str, Any] = {
 _DESCRIPTIONS = {
     "400": "Corps JSON mal formé",
     "401": "Jeton absent, inconnu ou révoqué",
-    "404": "Introuvable (ou colis d'un autre partenaire)",
+    "404": "Introuvable (ou colis, séance d'un autre partenaire)",
     "409": "Colis déjà marqué comme expédié",
     "415": "Le corps doit être du JSON (application/json)",
     "422": "Donnée refusée (le champ en cause est nommé)",
@@ -328,7 +328,7 @@ def document(server_url: str) -> dict[str, Any]:
                             "description": "valide, deja_utilise, autre_seance ou invalide",
                             **_json(_ref("ScanResult")),
                         },
-                        **_errors("400", "401", "415", "422", "500"),
+                        **_errors("400", "401", "404", "415", "422", "500"),
                     },
                 }
             },

@@ -246,10 +246,9 @@ def scan():
         or not 1 <= session_id <= openapi.INT32_MAX
     ):
         raise DomainError(message, field="session_id")
-    try:  # R-PAR-8: the session being controlled must be one of the partner's
-        chosen = services.control_session(g.api_partner_id, session_id)
-    except NotFound:
-        raise DomainError(message, field="session_id") from None
+    # R-PAR-8, R-PAR-1: another partner's or an unknown session is a 404, like an unknown
+    # parcel (a schema-valid id naming nothing is not malformed input: 422 would be).
+    chosen = services.control_session(g.api_partner_id, session_id)
     result = services.scan(g.api_partner_id, code, chosen.id, actor=g.api_actor)
     return jsonify(
         {

@@ -143,15 +143,15 @@ def test_r_par_8_another_session_over_the_api_is_not_burnt(app, client, setup, m
 def test_r_par_8_scan_needs_one_of_the_partners_sessions(app, client, setup):
     [theirs] = sessions_of(app, setup["other"])
     token = token_for(app)
-    for body in (
-        {"code": "ABCD2345"},
-        {"code": "ABCD2345", "session_id": theirs},
-        {"code": "ABCD2345", "session_id": 999999},
-        {"code": "ABCD2345", "session_id": None},
-    ):
+    for body in ({"code": "ABCD2345"}, {"code": "ABCD2345", "session_id": None}):
         response = client.post("/api/v1/scans", json=body, headers=auth(token))
         assert response.status_code == 422 and response.mimetype == "application/json"
         assert response.get_json()["error"]["field"] == "session_id"
+    for sid in (theirs, 999999):  # R-PAR-1: another partner's is as unknown
+        body = {"code": "ABCD2345", "session_id": sid}
+        response = client.post("/api/v1/scans", json=body, headers=auth(token))
+        assert response.status_code == 404 and response.mimetype == "application/json"
+        assert response.get_json()["error"]["code"] == "not_found"
 
 
 def test_r_par_8_sessions_over_the_api_with_sold_and_used_counts(app, client, clock, setup):
