@@ -75,7 +75,7 @@ KNOWN_5XX: dict[tuple[str, str, str], str] = {}
 # The JSON body of a refused API call: valid, so that only the ownership can refuse it.
 REFUSED_API_BODIES: dict[str, dict[str, Any]] = {
     "public.api.mark_shipped": {"mode": "suivi", "tracking_number": "1A00000000001"},
-    "public.api.scan": {"code": "CODE-INCONNU"},
+    "public.api.scan": {"code": "CODE-INCONNU", "session_id": 1},  # R-PAR-8: required
 }
 
 TARGETS_PER_OWNER = 1  # ids of each owner tried per rule (shared objects: SHARED_TARGETS)
