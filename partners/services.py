@@ -351,7 +351,7 @@ _ADMITTING_VALUES = [x.value for x in _ADMITTING]
 
 def _session_rows(partner_id: int, session_ids: list[int] | None = None) -> list[Any]:
     stmt = (
-        select(OfferSession, Offer.title)
+        select(OfferSession, Offer.title, Offer.venue, Offer.city)
         .join(Offer, Offer.id == OfferSession.offer_id)
         .where(Offer.partner_id == partner_id, OfferSession.cancelled.is_(False))
     )
@@ -392,13 +392,13 @@ def _counts(session_ids: list[int]) -> dict[int, tuple[int, int, int]]:
 
 
 def _control_session(row: Any, counts: tuple[int, int, int], today: date) -> ControlSession:
-    offer_session, title = row
+    offer_session, title, offer_venue, offer_city = row
     return ControlSession(
         id=offer_session.id,
         title=title,
         starts_at=offer_session.starts_at,
-        venue=offer_session.venue,
-        city=offer_session.city,
+        venue=offer_session.venue or offer_venue,  # a session's own venue, else the offer's
+        city=offer_session.city or offer_city,
         today=clock.to_paris(offer_session.starts_at).date() == today,
         sold=counts[0],
         expected=counts[1],

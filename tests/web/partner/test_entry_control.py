@@ -31,6 +31,7 @@ def test_r_par_8_the_controller_first_chooses_the_session_today_first(
     assert "Opéra Autre" not in page  # R-PAR-1
     assert page.index("Théâtre Acme") < page.index("Concert Acme")  # today's first
     assert "lundi 1 mars 2027 à 20:30" in page and "Aujourd'hui" in page
+    assert "Opéra de Lyon, Lyon" in page  # the venue
     [tonight] = sessions_of(app, later)
     assert f"seance={tonight}" in page
     chosen = client.get(f"/partenaire/controle?seance={tonight}").get_data(as_text=True)
