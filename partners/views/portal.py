@@ -130,7 +130,7 @@ def _chosen_session(raw: str | None) -> services.ControlSession | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # « ² » is a digit too
         raise NotFound()
     return services.control_session(current_user.partner_id, int(raw))
 

@@ -45,7 +45,8 @@ def test_r_par_8_another_partners_or_an_unknown_session_is_404(app, client, setu
     as_partner(client, setup)
     assert client.get(f"/partenaire/controle?seance={theirs}").status_code == 404
     assert client.get("/partenaire/controle?seance=999999").status_code == 404
-    assert client.get("/partenaire/controle?seance=abc").status_code == 404
+    for odd in ("abc", "%C2%B2", "1" * 30, "-1"):
+        assert client.get(f"/partenaire/controle?seance={odd}").status_code == 404
     posted = client.post("/partenaire/controle", data={"code": "ABCD", "session_id": theirs})
     assert posted.status_code == 404
 
