@@ -82,6 +82,14 @@ def login_staff(client: Any, email: str, password: str) -> Any:
     return client.post("/gestion/connexion", data={"email": email, "password": password})
 
 
+class Operator:
+    """A back-office operator as services see their ``actor`` (audit label, role)."""
+
+    role = "operator"
+    is_staff = True
+    audit_label = "staff:ops@test"
+
+
 NOW_PARIS = datetime(2027, 3, 1, 10, 0)  # 09:00 UTC
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from auth.codes import CODE_ALPHABET
 from auth.principals import agent_user
 from catalog.models import OfferSession
+from members.dossiers import dossier_source
 from orders import cart as carts
 from orders import etickets, refunds, services
 from orders.models import ETicket, Order
@@ -21,23 +22,15 @@ from shop.audit import AuditEntry
 from shop.db import session
 from shop.errors import DomainError
 from shop.mail import OutboxMail
-from tests.factories import NOW_PARIS, utc
+from tests.factories import NOW_PARIS, Operator, utc
 
 _tokens = count(1)
-
-
-class Operator:
-    role = "operator"
-    is_staff = True
-    audit_label = "staff:ops@test"
 
 
 @pytest.fixture
 def agent(ctx, make_agent, clock):
     clock.set(NOW_PARIS)
     number, _ = make_agent(household_id="H-ETK", prenom="Léa", nom="Martin")
-    from members.dossiers import dossier_source
-
     return agent_user(dossier_source().get(number))
 
 

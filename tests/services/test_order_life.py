@@ -22,15 +22,9 @@ from partners.models import Shipment
 from partners.services import mark_shipped
 from shop.db import get_db, session
 from shop.errors import DomainError
-from tests.web.agent.test_catalog import NOW_PARIS, utc
+from tests.factories import NOW_PARIS, Operator, utc
 
 REFUSED = "refusé par le test"
-
-
-class Operator:
-    role = "operator"
-    is_staff = True
-    audit_label = "staff:ops@test"
 
 
 @pytest.fixture

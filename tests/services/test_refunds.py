@@ -7,26 +7,19 @@ from datetime import timedelta
 import pytest
 
 from auth.principals import agent_user
+from members.dossiers import dossier_source
 from orders import cart as carts
 from orders import refunds, services
 from orders.models import HouseholdYear, Order, Payment
 from shop.db import session
 from shop.errors import DomainError
-from tests.factories import NOW_PARIS, utc
-
-
-class Operator:
-    role = "operator"
-    is_staff = True
-    audit_label = "staff:ops@test"
+from tests.factories import NOW_PARIS, Operator, utc
 
 
 @pytest.fixture
 def agent(ctx, make_agent, clock):
     clock.set(NOW_PARIS)
     number, _ = make_agent(household_id="H-REF")
-    from members.dossiers import dossier_source
-
     return agent_user(dossier_source().get(number))
 
 
