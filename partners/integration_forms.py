@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -34,7 +35,7 @@ class WebhookForm(FlaskForm):
     )
     events = SelectMultipleField(
         "Événements envoyés",
-        choices=list(EVENT_LABELS.items()),
+        choices=[SelectChoice(k, v) for k, v in EVENT_LABELS.items()],
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
         validate_choice=False,
