@@ -148,7 +148,7 @@ _HEADERS = [
         "name": "X-CGOS-Signature",
         "in": "header",
         "required": True,
-        "description": SIGNATURE_HELP,
+        "description": "t=<unix>,v1=<hex HMAC-SHA256 de « t.corps »> (voir la description)",
         "schema": {"type": "string", "pattern": "^t=[0-9]+,v1=[0-9a-f]{64}$"},
     },
     {

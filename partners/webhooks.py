@@ -133,7 +133,7 @@ def _loopback_allowed() -> bool:
 
 def _resolve(host: str, port: int) -> list[str]:
     """The addresses ``host`` resolves to (replaced in tests)."""
-    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 def _public(address: str) -> bool:
@@ -435,14 +435,14 @@ def save_endpoint(
     with unit_of_work() as s:
         endpoint = endpoint_of(partner_id)
         created = endpoint is None
-        before = None if created else {"url": endpoint.url, "events": endpoint.events}
+        before: dict[str, Any] | None = None
         if endpoint is None:
             endpoint = WebhookEndpoint(
                 partner_id=partner_id, secret_salt=secrets.token_hex(16), created_at=now
             )
             s.add(endpoint)
-        if before is not None:
-            before["enabled"] = endpoint.enabled
+        else:
+            before = {"url": endpoint.url, "events": endpoint.events, "enabled": endpoint.enabled}
         endpoint.url = url
         endpoint.events = chosen
         endpoint.enabled = enabled

@@ -65,7 +65,7 @@ def hook(slug, url, kinds=events.KINDS):
     return secret
 
 
-def place(agent, *offer_ids, method="card", pay=True, token="t"):
+def place(agent, *offer_ids, method="card", pay=True, checkout="t"):
     for oid in offer_ids:
         carts.add_to_cart(agent, oid, quantity=2, delivery="e_billet", session_id=_session(oid))
     total = carts.view_cart(agent).priced.total_cents
@@ -74,7 +74,7 @@ def place(agent, *offer_ids, method="card", pay=True, token="t"):
         payment_method=method,
         contact=services.Contact("a@exemple.fr", True),
         expected_total_cents=total,
-        checkout_token=f"tok-hook-{token}",
+        checkout_token=f"tok-hook-{checkout}",
         actor=agent,
     )
     if pay:
@@ -144,9 +144,9 @@ def test_unsubscribed_or_disabled_endpoint_gets_nothing(agent, offers, receiver)
 
 def test_cancelled_and_refunded_events(agent, offers, receiver, clock):
     receiver.secret = hook("acme", receiver.url)
-    option = place(agent, offers["acme"], method="cheque", pay=False, token="opt")
+    option = place(agent, offers["acme"], method="cheque", pay=False, checkout="opt")
     services.cancel_order(option.id, reason="test", actor=Operator())
-    paid = place(agent, offers["acme"], offers["autre"], token="paid")
+    paid = place(agent, offers["acme"], offers["autre"], checkout="paid")
     refunds.cancel_event(Operator(), session_id=_session(offers["acme"]), reason="Artiste malade")
     kinds = [e["type"] for e in receiver.events]
     assert kinds == ["order.cancelled", "order.paid", "session.cancelled", "order.refunded"]
@@ -264,10 +264,10 @@ def test_order_mails_only_when_asked(agent, offers, make_staff, mailbox):
     from partners import integration
 
     email, _ = make_staff(role="partner", partner="acme")
-    place(agent, offers["acme"], token="a")
+    place(agent, offers["acme"], checkout="a")
     assert not [m for m in mailbox.messages if email in m["To"]]
     integration.save_notice(partner_id("acme"), "expe@acme.example", True, actor="test")
-    order = place(agent, offers["acme"], token="b")
+    order = place(agent, offers["acme"], checkout="b")
     mine = [m for m in mailbox.messages if "expe@acme.example" in m["To"]]
     assert [m["Subject"] for m in mine] == [f"Commande {order.number} payée"]
 
