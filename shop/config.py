@@ -80,6 +80,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # and how long a failing one is retried (1 min, doubling, at most hourly).
         "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", "5")),
         "WEBHOOK_RETRY_HOURS": float(os.environ.get("WEBHOOK_RETRY_HOURS", "24")),
+        # Development only: a webhook may point at http://127.0.0.1 or localhost.
+        "WEBHOOK_ALLOW_LOOPBACK": _env_bool("WEBHOOK_ALLOW_LOOPBACK", False),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         # Stripe's API address; unset: Stripe's own (tests point it at a local stand-in).
