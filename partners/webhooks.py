@@ -328,8 +328,13 @@ def deliver(delivery_id: int) -> str:
                 .values(status=DeliveryStatus.SENDING, claimed_at=clock.utcnow())
             )
         )
-        delivery = s.get(WebhookDelivery, delivery_id) if claimed else None
-        endpoint = s.get(WebhookEndpoint, delivery.endpoint_id) if delivery else None
+        # Read afresh: the administrator may have changed the URL since it was last read.
+        delivery = s.get(WebhookDelivery, delivery_id, populate_existing=True) if claimed else None
+        endpoint = (
+            s.get(WebhookEndpoint, delivery.endpoint_id, populate_existing=True)
+            if delivery
+            else None
+        )
         if delivery is None or endpoint is None:
             return "skipped"
         secret = signing_secret(endpoint)
@@ -415,7 +420,6 @@ def retry_due() -> int:
             .order_by(WebhookDelivery.id)
         )
     )
-    session().rollback()
     return sum(1 for status in deliver_many(ids) if status == DeliveryStatus.DELIVERED)
 
 

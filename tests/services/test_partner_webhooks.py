@@ -303,3 +303,15 @@ def test_loopback_only_in_tests_or_when_allowed(ctx, app, monkeypatch):
     assert webhooks.url_error("http://127.0.0.1:8080/hooks")
     monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", True)
     assert webhooks.url_error("http://localhost:8080/hooks") is None
+
+
+def test_spec_12_deliveries_kept_one_year(agent, offers, receiver, clock):
+    hook("acme", receiver.url)
+    place(agent, offers["acme"])
+    assert len(deliveries()) == 1
+    clock.advance(days=364)
+    jobs.run_due()
+    assert len(deliveries()) == 1
+    clock.advance(days=2)
+    assert jobs.run_due()["retention.webhooks"] == 1
+    assert deliveries() == []
