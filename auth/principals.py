@@ -110,6 +110,11 @@ class StaffPrincipal(_Principal):
         return self.user.partner_id
 
     @property
+    def partner_admin(self) -> bool:
+        """Manages the partner's API tokens and webhook (R-PAR-6)."""
+        return bool(self.user.partner_admin)
+
+    @property
     def display_name(self) -> str:
         return self.user.name
 

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Offer, OfferSession
-from orders import stripe_gateway
+from orders import events, stripe_gateway
 from orders.models import ETicket, Order, OrderLine, Payment
 from orders.services import _lock_household_year, _locked_order, cancel_order
 from orders.status import PAID_STATES, UNPAID, LineStatus, OrderStatus, PaymentStatus, Step
@@ -229,6 +229,7 @@ def cancel_event(
         if offer_id is not None:
             uow.execute(update(Offer).where(Offer.id == offer_id).values(published=False))
         audit.record(actor, "event.cancelled", subject, after={"reason": reason})
+        events.sessions_cancelled(session_ids, offer_id, reason)  # R-PAR-10: partners told
     for order_id in order_ids:
         order = s.scalar(
             select(Order).where(Order.id == order_id).options(selectinload(Order.lines))

@@ -12,6 +12,7 @@ import logging
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from orders import events
 from orders.status import Step, check_transition
 from shop import audit
 from shop.errors import DomainError
@@ -45,6 +46,7 @@ def transition(
         raise DomainError(check.reason or "Changement de statut refusé.", rule="R-ORD-1")
     if not isinstance(target, type):
         target.status = to
+        events.status_changed(target, current, to, step)
     if log.isEnabledFor(logging.DEBUG):
         log.debug(
             "%s %s: %s -> %s (%s, %s)",

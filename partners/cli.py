@@ -8,12 +8,13 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from partners.integration import set_partner_admin
 from partners.models import ApiToken, Partner
 from partners.services import create_token, revoke_token
 from shop.db import session
 from shop.errors import DomainError, NotFound
 
-partner_group = AppGroup("partner", help="Partenaires : jetons d'API.")
+partner_group = AppGroup("partner", help="Partenaires : jetons d'API, administrateurs.")
 token_group = AppGroup("token", help="Jetons d'API des partenaires (R-PAR-6).")
 partner_group.add_command(token_group)
 
@@ -57,6 +58,20 @@ def partner_token_revoke(token_id: int) -> None:
         click.echo(f"Jeton inconnu : {token_id}.", err=True)
         sys.exit(1)
     click.echo(f"Jeton {token_id} révoqué.")
+
+
+@partner_group.command("admin")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="Retire le rôle d'administrateur.")
+def partner_admin(email: str, off: bool) -> None:
+    """Make a partner staff account its partner's administrator (API tokens, webhook), or
+    stop it being one (audit-logged)."""
+    try:
+        set_partner_admin(email, not off, actor="cli")
+    except DomainError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    click.echo(f"{email} : {'plus administrateur' if off else 'administrateur'} du partenaire.")
 
 
 COMMANDS: tuple[click.Command, ...] = (partner_group,)

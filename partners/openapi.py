@@ -8,6 +8,7 @@ from typing import Any
 
 from orders.fees import Group
 from partners import rules
+from partners.openapi_webhooks import merge as merge_webhooks
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -237,7 +238,7 @@ def _errors(*codes: str) -> dict[str, Any]:
 
 def document(server_url: str) -> dict[str, Any]:
     """The document served at /api/v1/openapi.json, for the API at ``server_url``."""
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "CGOS Loisirs — API partenaires",
@@ -334,3 +335,4 @@ def document(server_url: str) -> dict[str, Any]:
             },
         },
     }
+    return merge_webhooks(doc)

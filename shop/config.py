@@ -76,6 +76,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # With REDIS_URL: a drain of the outbox runs this long after the commit that queued
         # it, so the orders of that moment share one worker task (shop.mail).
         "MAIL_DRAIN_DELAY_SECONDS": float(os.environ.get("MAIL_DRAIN_DELAY_SECONDS", "0.2")),
+        # Partners' webhooks (partners/webhooks.py, R-PAR-10): seconds a delivery may take,
+        # and how long a failing one is retried (1 min, doubling, at most hourly).
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", "5")),
+        "WEBHOOK_RETRY_HOURS": float(os.environ.get("WEBHOOK_RETRY_HOURS", "24")),
+        # Development only: a webhook may point at http://127.0.0.1 or localhost.
+        "WEBHOOK_ALLOW_LOOPBACK": _env_bool("WEBHOOK_ALLOW_LOOPBACK", False),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         # Stripe's API address; unset: Stripe's own (tests point it at a local stand-in).

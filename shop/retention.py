@@ -11,7 +11,8 @@ a row of the page's « Durées de conservation » table
 - ``retention.orders`` and ``retention.carts`` (orders/retention.py); the other domains'
   rows that belong to an order go with it (``orders.retention.purged_with_orders``:
   partners/retention.py, vacations/retention.py);
-- ``retention.registrations`` (vacations/retention.py).
+- ``retention.registrations`` (vacations/retention.py);
+- ``retention.webhooks`` (partners/retention.py).
 
 Each task deletes in one statement per table what has outlived its period, so running it
 twice, or from two processes, deletes nothing more. Periods kept elsewhere by construction:

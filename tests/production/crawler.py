@@ -50,6 +50,8 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("partner.", frozenset({"offer_id", "picture_id"})): "partner_picture",
     ("partner.", frozenset({"offer_id", "session_id"})): "partner_session",
     ("partner.", frozenset({"order_number", "group"})): "shipment",
+    ("partner.integration.", frozenset({"token_id"})): "api_token",
+    ("partner.integration.", frozenset({"delivery_id"})): "webhook_delivery",
     ("public.api.", frozenset({"order_number", "group"})): "shipment",
     ("public.payment_link.", frozenset({"token"})): "payment_link",
     ("static", frozenset({"filename"})): "static_file",
@@ -331,7 +333,7 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
     from orders.models import Cart, CartLine, ETicket, Order, OrderLine, Payment
     from orders.phone import link_token
     from orders.refunds import SUMMARY_ACTION
-    from partners.models import Partner
+    from partners.models import ApiToken, Partner, WebhookDelivery
     from partners.services import shipment_queue
     from shop.audit import AuditEntry
     from shop.db import session
@@ -401,6 +403,10 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
                 offer_id=oid,
                 session_id=sid,
             )
+        for tid, slug in s.execute(select(ApiToken.id, Partner.slug).join(Partner)):
+            add("api_token", slug if slug in partners else "another", token_id=tid)
+        for did, slug in s.execute(select(WebhookDelivery.id, Partner.slug).join(Partner)):
+            add("webhook_delivery", slug if slug in partners else "another", delivery_id=did)
         groups: dict[tuple[str, str], set[str]] = defaultdict(set)
         for slug in partners:  # each partner sees its own part of an order's group
             pid = s.scalar(select(Partner.id).where(Partner.slug == slug))

@@ -65,6 +65,7 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
                 select(Offer.id).join(Partner).where(Partner.slug == slug).order_by(Offer.id)
             )
             add_picture(offer_id, _png(), f"Affiche {slug}", actor=_StaffActor(staff))
+            _webhook_log(slug)
     cancel_a_session(app)
 
     staff = {role if role != "partner" else "partner_1": (e, pw) for e, _n, role, _p, pw in STAFF}
@@ -82,6 +83,45 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
         Account("api_2", "festibillet", tokens["festibillet"], "token", "festibillet"),
     ]
     return {a.role: a for a in accounts}
+
+
+def _webhook_log(slug: str) -> None:
+    """A webhook endpoint with one failed delivery in its log (R-PAR-10), written directly:
+    the crawl must not reach out to the network."""
+    from sqlalchemy import select
+
+    from partners.models import Partner, WebhookDelivery, WebhookEndpoint
+    from shop import clock
+    from shop.db import unit_of_work
+
+    with unit_of_work() as s:
+        partner_id = s.scalar(select(Partner.id).where(Partner.slug == slug))
+        now = clock.utcnow()
+        endpoint = WebhookEndpoint(
+            partner_id=partner_id,
+            url=f"https://{slug}.invalid/webhooks",
+            enabled=False,
+            events=["order.paid"],
+            secret_salt="seed",
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(endpoint)
+        s.flush()
+        s.add(
+            WebhookDelivery(
+                endpoint_id=endpoint.id,
+                partner_id=partner_id,
+                event_id=f"evt_seed_{slug}",
+                kind="ping",
+                body="{}",
+                status="failed",
+                attempts=1,
+                last_error="Nom de domaine introuvable.",
+                created_at=now,
+                failed_at=now,
+            )
+        )
 
 
 class _StaffActor:
