@@ -5,10 +5,13 @@
 ``SessionsCancelled``. A domain subscribes a handler when its blueprint is wired into the
 app (partners: webhooks and mails to the partner); orders imports none of them.
 
-Handlers run inside the caller's unit of work, each in a savepoint: what they write (a
-delivery row, a mail) commits with the change itself and is sent after the commit. A
-handler that fails is logged and its writes are rolled back to the savepoint; the order's
-change never fails because of it.
+Order events are published when the caller's unit of work commits (SQLAlchemy's
+``before_commit``), so a handler sees the change whole (``paid_at`` set, every line of a
+refund refunded); a unit rolled back publishes nothing. Handlers run in that transaction,
+each in a savepoint: what they write (a delivery row, a mail) commits with the change
+itself and is sent after the commit. A handler that fails is logged and its writes are
+rolled back to the savepoint; the order's change never fails because of it.
+``session.cancelled`` is published at once (``cancel_event`` calls it in its unit).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import object_session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from orders.models import Order, OrderLine
 from orders.status import LineStatus, OrderStatus, Step
@@ -56,7 +60,8 @@ class SessionsCancelled:
 Event = OrderEvent | SessionsCancelled
 Handler = Callable[[Any], None]
 _HANDLERS: dict[str, dict[str, Handler]] = {}
-_REFUNDED_LINES = "events:refunded_lines"
+_PENDING = "events:pending"
+_LINE_REFUNDED = "line.refunded"  # gathered for its order's ORDER_REFUNDED, not published
 
 
 def subscribe(kind: str, name: str, handler: Handler) -> None:
@@ -85,25 +90,52 @@ def publish(event: Event) -> None:
 
 
 def status_changed(target: Any, before: str | None, to: str, step: str) -> None:
-    """Called by ``transition`` once a status is set: lines refunded are gathered on the
-    session until their order's status follows; order statuses become events."""
+    """Called by ``transition`` once a status is set. Lines refunded are gathered, and an
+    order's event is kept on the session until its unit of work commits: by then the rest
+    of the change (``paid_at``, ``cancelled_at``, every line refunded) is written too."""
     if not _HANDLERS or isinstance(target, type):
         return
     table = target.__tablename__
+    kind = None
     if table == "order_lines" and to in (LineStatus.REFUNDED, LineStatus.WITHDRAWN):
+        kind = _LINE_REFUNDED
+    elif table == "orders":
+        if to == OrderStatus.PAID and step == Step.PAY and before != to:
+            kind = ORDER_PAID
+        elif to == OrderStatus.CANCELLED and before != to:
+            kind = ORDER_CANCELLED
+        elif step == Step.REFUND and to in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED):
+            kind = ORDER_REFUNDED
+    if kind is not None:
         s = object_session(target) or session()
-        s.info.setdefault(_REFUNDED_LINES, {}).setdefault(target.order_id, []).append(target)
+        s.info.setdefault(_PENDING, []).append((kind, target, str(step)))
+
+
+@event.listens_for(Session, "before_commit")
+def _publish_pending(s: Session) -> None:
+    """The events of the unit of work now committing, built from its final state; their
+    subscribers' writes are flushed by this same commit."""
+    pending = s.info.pop(_PENDING, None)
+    if not pending:
         return
-    if table != "orders":
-        return
-    if to == OrderStatus.PAID and step == Step.PAY and before != to:
-        publish(OrderEvent(ORDER_PAID, target, step))
-    elif to == OrderStatus.CANCELLED and before != to:
-        publish(OrderEvent(ORDER_CANCELLED, target, step))
-    elif step == Step.REFUND and to in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED):
-        s = object_session(target) or session()
-        lines = s.info.get(_REFUNDED_LINES, {}).pop(target.id, [])
-        publish(OrderEvent(ORDER_REFUNDED, target, step, lines))
+    refunded: dict[int, list[OrderLine]] = {}
+    for kind, target, _step in pending:
+        if kind == _LINE_REFUNDED:
+            refunded.setdefault(target.order_id, []).append(target)
+    seen: set[tuple[str, int]] = set()
+    for kind, target, step in pending:
+        if kind == _LINE_REFUNDED or (kind, target.id) in seen:
+            continue
+        seen.add((kind, target.id))
+        lines = refunded.pop(target.id, []) if kind == ORDER_REFUNDED else []
+        publish(OrderEvent(kind, target, step, lines))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(s: Session, transaction: SessionTransaction) -> None:
+    """A unit of work rolled back publishes nothing."""
+    if transaction.parent is None:
+        s.info.pop(_PENDING, None)
 
 
 def sessions_cancelled(session_ids: list[int], offer_id: int | None, reason: str) -> None:

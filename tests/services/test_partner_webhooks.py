@@ -119,6 +119,7 @@ def test_paid_order_split_per_partner_and_signed(agent, offers, receiver):
     assert acme_event["data"]["amount_cents"] == 2 * 3000
     assert autre_event["data"]["amount_cents"] == 2 * 3500
     assert acme_event["data"]["order"]["number"] == order.number
+    assert acme_event["data"]["order"]["paid_at"] == webhooks.iso(order.paid_at)  # whole change
     headers = receiver.received[0].headers
     assert headers["X-CGOS-Event-Id"] == acme_event["id"]
     assert headers["X-CGOS-Event-Type"] == "order.paid"
@@ -152,6 +153,7 @@ def test_cancelled_and_refunded_events(agent, offers, receiver, clock):
     assert kinds == ["order.cancelled", "order.paid", "session.cancelled", "order.refunded"]
     cancelled, _paid, sess, refunded = receiver.events
     assert cancelled["data"]["reason"] == "cancelled"
+    assert cancelled["data"]["order"]["cancelled_at"] is not None
     assert sess["data"]["sessions"][0]["title"] == "Concert Acme"
     assert sess["data"]["reason"] == "Artiste malade"
     assert refunded["data"]["order"]["number"] == paid.number
@@ -315,3 +317,18 @@ def test_spec_12_deliveries_kept_one_year(agent, offers, receiver, clock):
     clock.advance(days=2)
     assert jobs.run_due()["retention.webhooks"] == 1
     assert deliveries() == []
+
+
+def test_a_unit_of_work_rolled_back_publishes_nothing(agent, offers, receiver):
+    from shop.db import unit_of_work
+
+    hook("acme", receiver.url)
+    order = place(agent, offers["acme"], pay=False)
+    with pytest.raises(RuntimeError), unit_of_work():
+        services.mark_paid(
+            order.id, method="demo", amount_cents=order.total_cents, provider_ref="x", actor=agent
+        )
+        raise RuntimeError("the payment's unit fails after the status was set")
+    with unit_of_work():
+        webhooks.endpoint_of(partner_id("acme")).updated_at = shop_clock.utcnow()
+    assert receiver.received == [] and deliveries() == []
