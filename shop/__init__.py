@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views import webhooks as orders_webhooks
     from partners.views import api as partners_api
     from partners.views import home as partners_home
+    from partners.views import parcels as partners_parcels
     from partners.views import portal as partners_portal
     from shop import pages
     from shop.audiences import make_audiences
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.ops.register_blueprint(support_ops.bp)
     aud.ops.register_blueprint(support_mails.bp)
     aud.partner.register_blueprint(partners_portal.bp)
+    aud.partner.register_blueprint(partners_parcels.bp)
     aud.public.register_blueprint(partners_api.bp)
     aud.agent.register_blueprint(vacations_agent.bp)
     aud.ops.register_blueprint(vacations_ops.bp)
