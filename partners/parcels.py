@@ -439,12 +439,12 @@ def _item(row: dict[str, str]) -> tuple[ShipItem | None, list[tuple[str, str]]]:
     number = row.get("order_number", "").upper()
     if not re.search(rules.ORDER_NUMBER_PATTERN, number):
         errors.append(("commande", "Numéro de commande invalide (ex. L26-000123)."))
-    raw_group = row.get("group", "")
-    group = raw_group if raw_group in set(Group) else _LABEL_GROUPS.get(raw_group.casefold())
+    raw_group = row.get("group", "").casefold()
+    group = raw_group if raw_group in set(Group) else _LABEL_GROUPS.get(raw_group)
     if group is None:
         errors.append(("groupe", "Groupe inconnu : " + ", ".join(g.value for g in Group) + "."))
-    raw_mode = row.get("mode", "")
-    mode = raw_mode if raw_mode in rules.MODE_LABELS else _LABEL_MODES.get(raw_mode.casefold())
+    raw_mode = row.get("mode", "").casefold()
+    mode = raw_mode if raw_mode in rules.MODE_LABELS else _LABEL_MODES.get(raw_mode)
     tracking = row.get("tracking", "") or None
     if mode is None:
         errors.append(("mode", "Mode inconnu : " + ", ".join(rules.MODE_LABELS) + "."))

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from partners import parcels, rules, slips
 from partners.forms import SelectionForm, UploadForm
-from shop.errors import DomainError
+from shop.errors import DomainError, NotFound
 
 bp = Blueprint("parcels", __name__)
 
@@ -34,6 +34,8 @@ def _selection() -> list[parcels.Parcel] | None:
         return None
     try:
         return parcels.selected(current_user.partner_id, form.colis.data or [])
+    except NotFound:
+        raise
     except DomainError as exc:
         flash(exc.message, "error")
         return None
@@ -77,6 +79,8 @@ def ship_selection():
         count = parcels.ship_selection(
             current_user.partner_id, form.colis.data or [], form.mode.data, actor=current_user
         )
+    except NotFound:
+        raise
     except DomainError as exc:
         flash(exc.message, "error")
         return _back()

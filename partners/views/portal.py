@@ -9,6 +9,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -86,7 +87,8 @@ def queue():
     """R-PAR-2: the parcels, most urgent first, filtered and a page at a time, each with
     its session and posting deadline; ticked ones go to the bulk actions."""
     filters = _queue_filters()
-    paged = parcels.queue_page(current_user.partner_id, filters, requested_page())
+    per_page = current_app.config.get("PARTNER_QUEUE_PER_PAGE", parcels.PER_PAGE)
+    paged = parcels.queue_page(current_user.partner_id, filters, requested_page(), per_page)
     args = {
         "mode": filters.mode,
         "seance": filters.session_id,
