@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -155,68 +154,6 @@ def queue_entry(partner_id: int, order_number: str, group: str) -> QueueEntry:
         if entry.group == group:
             return entry
     raise NotFound()
-
-
-def _order_batches(stmt: Any, batch: int, after_id: int | None = None) -> Iterator[list[Order]]:
-    """``stmt``'s orders by ascending id, ``batch`` at a time, each batch its own query
-    (keyset on the id). No server-side cursor: a request's reads run outside any
-    transaction on PostgreSQL (``shop.db.read_connection``), where one cannot be declared,
-    and a slow download holds no transaction open."""
-    last = after_id
-    while True:
-        page = stmt.order_by(Order.id).limit(batch)
-        if last is not None:
-            page = page.where(Order.id > last)
-        orders = list(session().scalars(page))
-        if not orders:
-            return
-        yield orders
-        if len(orders) < batch:
-            return
-        last = orders[-1].id
-
-
-def iter_address_rows(partner_id: int, batch: int = 200) -> Iterator[list[str]]:
-    """R-PAR-3: one CSV row per address of each group to post, read in batches so a long
-    queue is never held in memory at once."""
-    stmt = select(Order).where(
-        Order.status.in_([s.value for s in SHIPPABLE]),
-        Order.id.in_(
-            select(OrderLine.order_id)
-            .where(OrderLine.partner_id == partner_id, OrderLine.group.is_not(None))
-            .scalar_subquery()
-        ),
-    )
-    yield from _address_rows(partner_id, _order_batches(stmt, batch))
-
-
-def _address_rows(partner_id: int, batches: Iterator[list[Order]]) -> Iterator[list[str]]:
-    for orders in batches:
-        ids = [o.id for o in orders]
-        lines: dict[int, list[OrderLine]] = {i: [] for i in ids}
-        for line in session().scalars(select(OrderLine).where(OrderLine.order_id.in_(ids))):
-            lines[line.order_id].append(line)
-        shipped = _shipped_groups(partner_id, ids)
-        for order in orders:
-            groups: dict[str, list[OrderLine]] = {}
-            for line in lines[order.id]:
-                if line.partner_id == partner_id and line.group and line.status == "active":
-                    groups.setdefault(line.group, []).append(line)
-            for group, group_lines in groups.items():
-                if (order.id, group) in shipped:
-                    continue
-                for a in _addresses(order, group, group_lines):
-                    yield [
-                        order.number or "",
-                        group,
-                        a.get("name", order.holder_name),
-                        a.get("line1", ""),
-                        a.get("line2", ""),
-                        a.get("postal_code", ""),
-                        a.get("city", ""),
-                        a.get("country", ""),
-                        str(sum(ln.quantity for ln in group_lines)),
-                    ]
 
 
 def mark_shipped(
@@ -605,26 +542,3 @@ def authenticate_token(raw: str) -> ApiToken | None:
         if token is not None:
             token.last_used_at = clock.utcnow()
     return token
-
-
-def shipment_page(
-    partner_id: int, after: tuple[int, str] | None, limit: int
-) -> tuple[list[QueueEntry], tuple[int, str] | None]:
-    """R-PAR-6: keyset pagination of the groups still to post, by (order id, group); the
-    cursor is the last key returned, so pages stay right while orders come and go."""
-    found: list[QueueEntry] = []
-    now = clock.utcnow()
-    start = after[0] - 1 if after is not None else None  # the cursor's order may have more
-    for orders in _order_batches(_shippable_orders(partner_id), limit + 1, start):
-        shipped = _shipped_groups(partner_id, [o.id for o in orders])
-        for entry in sorted(_entries(partner_id, orders, shipped, now), key=_key):
-            if after is not None and _key(entry) <= after:
-                continue
-            found.append(entry)
-            if len(found) > limit:
-                return found[:limit], _key(found[limit - 1])
-    return found, None
-
-
-def _key(entry: QueueEntry) -> tuple[int, str]:
-    return (entry.order.id, entry.group)
