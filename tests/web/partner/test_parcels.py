@@ -117,6 +117,10 @@ def test_queue_statements_do_not_grow_with_parcels(app, client, setup, count_que
             assert client.get(QUEUE).status_code == 200
         counts.append(n())
     assert counts[0] == counts[1]
+    app.config["PARTNER_QUEUE_PER_PAGE"] = 3
+    with count_queries() as n:
+        assert client.get(f"{QUEUE}?page=2&mode=lettre_verte").status_code == 200
+    assert n() == counts[0]
 
 
 # --- Selection: slips PDF, pick list, bulk ship (R-PAR-3, R-PAR-4) -----------------------
