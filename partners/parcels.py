@@ -61,9 +61,6 @@ class Parcel:
 
     entry: QueueEntry
     shipment: Shipment | None = None
-    sort_key: tuple[datetime, datetime, int, str] = field(
-        default_factory=lambda: (NEVER, NEVER, 0, "")
-    )
 
     @property
     def key(self) -> str:
@@ -180,8 +177,7 @@ def _hydrate(partner_id: int, rows: list[Any]) -> list[Parcel]:
     for r in rows:
         entry = entries.get((r.order_id, r.group))
         if entry is not None:
-            key = (r.deadline_key, r.paid_key, r.order_id, r.group)
-            found.append(Parcel(entry, shipments.get((r.order_id, r.group)), key))
+            found.append(Parcel(entry, shipments.get((r.order_id, r.group))))
     return found
 
 
@@ -415,7 +411,8 @@ def read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[LineEr
             message = "Colonnes manquantes : " + ", ".join(missing) + "."
             return [], [LineError(1, "fichier", message)]
         rows: list[tuple[int, dict[str, str]]] = []
-        for number, cells in enumerate(reader, start=2):
+        for cells in reader:
+            number = reader.line_num  # the file's line, as a text editor numbers it
             if not any(c.strip() for c in cells):
                 continue  # an empty line, as spreadsheets leave at the end
             if len(rows) >= MAX_UPLOAD_ROWS:
