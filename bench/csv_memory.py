@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select
 
 from catalog.models import Offer
 from orders.models import Order, OrderLine
-from partners import services
+from partners import parcels
 from partners.models import Partner
 from partners.views.portal import CSV_HEADER
 from shop import create_app
@@ -129,7 +129,7 @@ def _stream(partner_id: int) -> tuple[int, int, float]:
     rows = -1  # the header is the first chunk
     tracemalloc.start()
     started = time.perf_counter()
-    for _chunk in stream_csv(CSV_HEADER, services.iter_address_rows(partner_id)):
+    for _chunk in stream_csv(CSV_HEADER, parcels.iter_address_rows(partner_id)):
         rows += 1
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()

@@ -1,14 +1,16 @@
-"""Partner forms: mark a group shipped (R-PAR-4) and type an e-billet code (R-PAR-7)."""
+"""Partner forms: mark a group shipped, one or many, correct its tracking number (R-PAR-4),
+and type an e-billet code (R-PAR-7)."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from partners.rules import MODE_LABELS
-from shop.forms import strip_text
+from partners.rules import MODE_LABELS, TRACKED_MODES
+from shop.forms import ValuesField, strip_text
 
 
 def _known_mode(_form: FlaskForm, field: SelectField) -> None:
@@ -47,4 +49,41 @@ class ScanForm(FlaskForm):
             Length(max=64, message="Ce code est trop long."),
         ],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "inputmode": "text"},
+    )
+
+
+class SelectionForm(FlaskForm):
+    """Issue 19: parcels ticked on the queue (« L26-000123/billets ») and, to mark them
+    shipped at once, one mode that has no tracking number."""
+
+    colis = ValuesField()
+    mode = SelectField(
+        "Mode d'envoi des colis sélectionnés",
+        choices=[SelectChoice(k, v) for k, v in MODE_LABELS.items() if k not in TRACKED_MODES],
+        validate_choice=False,
+    )
+
+
+class UploadForm(FlaskForm):
+    """R-PAR-4: the tracking numbers of many parcels in one CSV file."""
+
+    fichier = FileField(
+        "Fichier CSV des envois",
+        validators=[FileRequired("Choisissez le fichier CSV à importer.")],
+        description="Colonnes commande, groupe, mode et numero_suivi (séparées par « ; » "
+        "ou « , », UTF-8) : le fichier des adresses, complété, convient.",
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+
+class CorrectionForm(FlaskForm):
+    """R-PAR-4: a posted parcel's new tracking number."""
+
+    new_tracking = StringField(
+        "Nouveau numéro de suivi",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Saisissez le nouveau numéro de suivi."),
+            Length(max=60, message="60 caractères au plus."),
+        ],
     )

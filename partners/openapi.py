@@ -14,8 +14,9 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 GROUPS = [g.value for g in Group]
 ORDER_NUMBER_PATTERN = rules.ORDER_NUMBER_PATTERN
-# The last key of a page: "<order id>:<group>".
-CURSOR_PATTERN = r"^[0-9]{1,9}:(" + "|".join(GROUPS) + ")$"
+MAX_BULK = 500
+# The last parcel's sort key: "<first session µs>:<payment µs>:<order id>:<group>".
+CURSOR_PATTERN = r"^[0-9]{1,18}:[0-9]{1,18}:[0-9]{1,9}:(" + "|".join(GROUPS) + ")$"
 # An e-billet code as printed (groups of letters and digits, spaces or hyphens between).
 CODE_PATTERN = r"^[A-Za-z0-9 -]*[A-Za-z0-9][A-Za-z0-9 -]*$"
 CODE_MAX = 64
@@ -28,24 +29,59 @@ _TRACKING = {
     "pattern": rules.TRACKING_PATTERN,
     "description": "Lettres, chiffres, espaces et tirets (60 caractères au plus).",
 }
+_FORMAT_DESCRIPTIONS = {
+    rules.TRACKED_LETTER_PATTERN: "Lettre suivie / Colissimo : 11 à 15 lettres ou chiffres",
+    rules.REGISTERED_PATTERN: "Recommandé, valeur déclarée : S10 (RR123456789FR) ou "
+    "numéro La Poste à 13 caractères (1A12345678901)",
+}
+
+
+def _tracking_of(mode: str) -> dict[str, Any]:
+    """R-PAR-4: a tracking number in the format of ``mode``'s carrier, without spaces."""
+    pattern = rules.MODE_TRACKING_PATTERNS[mode]
+    return {"type": "string", "pattern": pattern, "description": _FORMAT_DESCRIPTIONS[pattern]}
+
+
+def _per_mode(extra: dict[str, Any], required: list[str], optional_untracked: bool) -> dict:
+    """One variant per mode: the tracking number's format depends on the mode."""
+    variants = []
+    for mode in rules.MODE_LABELS:
+        tracking = _tracking_of(mode)
+        untracked = mode not in rules.TRACKED_MODES and optional_untracked
+        variants.append(
+            {
+                "type": "object",
+                "required": [*required, "mode", *([] if untracked else ["tracking_number"])],
+                "properties": {
+                    **extra,
+                    "mode": {"const": mode},
+                    "tracking_number": {"oneOf": [tracking, {"type": "null"}]}
+                    if untracked
+                    else tracking,
+                },
+            }
+        )
+    return {"oneOf": variants}
+
+
 _STAMP = {"type": ["string", "null"], "format": "date-time"}
 _TEXT_OR_NULL = {"type": ["string", "null"]}
+
+_ERROR_BODY = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "Code stable, en anglais"},
+        "message": {"type": "string", "description": "Message en français"},
+        "field": {"type": "string", "description": "Champ en cause"},
+    },
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
         "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string", "description": "Code stable, en anglais"},
-                    "message": {"type": "string", "description": "Message en français"},
-                    "field": {"type": "string", "description": "Champ en cause"},
-                },
-            }
-        },
+        "properties": {"error": _ERROR_BODY},
     },
     "Address": {
         "type": "object",
@@ -63,6 +99,9 @@ SCHEMAS: dict[str, Any] = {
             "posting_deadline",
             "late",
             "paid_mode",
+            "status",
+            "session_starts_at",
+            "shipment",
             "addresses",
             "lines",
         ],
@@ -74,6 +113,9 @@ SCHEMAS: dict[str, Any] = {
             "posting_deadline": _STAMP,
             "late": {"type": "boolean"},
             "paid_mode": {"enum": list(rules.MODE_LABELS)},
+            "status": {"enum": ["to_ship", "shipped"]},
+            "session_starts_at": {**_STAMP, "description": "Première séance du colis"},
+            "shipment": {"oneOf": [{"$ref": "#/components/schemas/Shipment"}, {"type": "null"}]},
             "addresses": {"type": "array", "items": {"$ref": "#/components/schemas/Address"}},
             "lines": {
                 "type": "array",
@@ -97,26 +139,60 @@ SCHEMAS: dict[str, Any] = {
             "next_cursor": {"type": ["string", "null"], "pattern": CURSOR_PATTERN},
         },
     },
-    "ShippedRequest": {
-        "oneOf": [
-            {
-                "type": "object",
-                "required": ["mode"],
-                "properties": {
-                    "mode": {"const": "lettre_verte"},
-                    "tracking_number": {"oneOf": [_TRACKING, {"type": "null"}]},
-                },
-            },
-            {
-                "type": "object",
-                "required": ["mode", "tracking_number"],
-                "properties": {
-                    "mode": {"enum": sorted(rules.TRACKED_MODES)},
-                    "tracking_number": _TRACKING,
-                },
-            },
-        ],
+    "ShippedRequest": _per_mode({}, [], optional_untracked=True),
+    "ShippedItem": _per_mode(
+        {
+            "order_number": {"type": "string", "pattern": ORDER_NUMBER_PATTERN},
+            "group": {"enum": GROUPS},
+        },
+        ["order_number", "group"],
+        optional_untracked=True,
+    ),
+    "ShippedBulkRequest": {
+        "type": "object",
+        "required": ["shipments"],
+        "properties": {
+            "shipments": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_BULK,
+                "items": {"$ref": "#/components/schemas/ShippedItem"},
+            }
+        },
     },
+    "ShippedBulk": {
+        "type": "object",
+        "required": ["recorded", "already_shipped", "data"],
+        "properties": {
+            "recorded": {"type": "integer", "minimum": 0},
+            "already_shipped": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Colis déjà enregistrés avec le même mode et numéro",
+            },
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Shipment"}},
+        },
+    },
+    "BulkError": {
+        "type": "object",
+        "required": ["error", "errors"],
+        "properties": {
+            "error": _ERROR_BODY,
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["index", "field", "message"],
+                    "properties": {
+                        "index": {"type": "integer", "minimum": 0, "description": "Rang du colis"},
+                        "field": {"type": "string"},
+                        "message": {"type": "string", "description": "Message en français"},
+                    },
+                },
+            },
+        },
+    },
+    "CorrectionRequest": _per_mode({}, [], optional_untracked=False),
     "Shipment": {
         "type": "object",
         "required": [
@@ -217,11 +293,27 @@ _DESCRIPTIONS = {
     "400": "Corps JSON mal formé",
     "401": "Jeton absent, inconnu ou révoqué",
     "404": "Introuvable (ou colis, séance d'un autre partenaire)",
-    "409": "Colis déjà marqué comme expédié",
+    "409": "Colis déjà marqué comme expédié (ou avec un autre mode, un autre numéro)",
     "415": "Le corps doit être du JSON (application/json)",
     "422": "Donnée refusée (le champ en cause est nommé)",
     "500": "Erreur technique",
 }
+
+
+_PARCEL_PARAMETERS = [
+    {
+        "name": "order_number",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": ORDER_NUMBER_PATTERN},
+    },
+    {
+        "name": "group",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": GROUPS},
+    },
+]
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -255,8 +347,9 @@ def document(server_url: str) -> dict[str, Any]:
         "paths": {
             "/shipments": {
                 "get": {
-                    "operationId": "listParcels",
-                    "summary": "Colis à expédier, par commande (pagination par curseur)",
+                    "operationId": "listShipments",
+                    "summary": "Colis, les plus urgents d'abord (date limite de dépôt, puis "
+                    "paiement), filtrés ; pagination par curseur",
                     "parameters": [
                         {
                             "name": "cursor",
@@ -274,6 +367,34 @@ def document(server_url: str) -> dict[str, Any]:
                                 "default": DEFAULT_LIMIT,
                             },
                         },
+                        {
+                            "name": "mode",
+                            "in": "query",
+                            "description": "Mode d'envoi payé par l'agent",
+                            "schema": {"type": "string", "enum": list(rules.MODE_LABELS)},
+                        },
+                        {
+                            "name": "session_id",
+                            "in": "query",
+                            "description": "Les colis qui contiennent un billet de cette séance",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": INT32_MAX},
+                        },
+                        {
+                            "name": "late",
+                            "in": "query",
+                            "description": "true : seulement les colis en retard",
+                            "schema": {"type": "boolean"},
+                        },
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "description": "to_ship (par défaut) ou shipped",
+                            "schema": {
+                                "type": "string",
+                                "enum": ["to_ship", "shipped"],
+                                "default": "to_ship",
+                            },
+                        },
                     ],
                     "responses": {
                         "200": {"description": "Une page de colis", **_json(_ref("ParcelPage"))},
@@ -281,24 +402,48 @@ def document(server_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/shipments/shipped": {
+                "post": {
+                    "operationId": "markShippedBulk",
+                    "summary": "Marquer plusieurs colis comme expédiés, tout ou rien",
+                    "description": "Chaque colis est vérifié d'abord ; une seule erreur et "
+                    "rien n'est enregistré. 422 : colis mal formés ; 404 : colis inconnu ou "
+                    "d'un autre partenaire ; 409 : colis déjà expédié avec un autre mode ou "
+                    "numéro, ou nommé deux fois différemment. Le tableau « errors » donne le "
+                    "rang (index), le champ et le message de chaque erreur. Un colis déjà "
+                    "enregistré à l'identique est compté dans « already_shipped » : "
+                    "renvoyer la même requête ne change rien. Chaque agent est prévenu.",
+                    "requestBody": {"required": True, **_json(_ref("ShippedBulkRequest"))},
+                    "responses": {
+                        "200": {"description": "Colis enregistrés", **_json(_ref("ShippedBulk"))},
+                        "404": {"description": _DESCRIPTIONS["404"], **_json(_ref("BulkError"))},
+                        "409": {"description": _DESCRIPTIONS["409"], **_json(_ref("BulkError"))},
+                        "422": {
+                            "description": _DESCRIPTIONS["422"],
+                            **_json({"anyOf": [_ref("BulkError"), _ref("Error")]}),
+                        },
+                        **_errors("400", "401", "415", "500"),
+                    },
+                }
+            },
+            "/shipments/{order_number}/{group}": {
+                "patch": {
+                    "operationId": "correctTracking",
+                    "summary": "Corriger le numéro de suivi d'un colis expédié (l'agent est "
+                    "prévenu ; le mode doit être celui de l'envoi, sinon 409)",
+                    "parameters": _PARCEL_PARAMETERS,
+                    "requestBody": {"required": True, **_json(_ref("CorrectionRequest"))},
+                    "responses": {
+                        "200": {"description": "Numéro corrigé", **_json(_ref("Shipment"))},
+                        **_errors("400", "401", "404", "409", "415", "422", "500"),
+                    },
+                }
+            },
             "/shipments/{order_number}/{group}/shipped": {
                 "post": {
                     "operationId": "markShipped",
                     "summary": "Marquer un colis comme expédié (l'agent est prévenu)",
-                    "parameters": [
-                        {
-                            "name": "order_number",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "pattern": ORDER_NUMBER_PATTERN},
-                        },
-                        {
-                            "name": "group",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "enum": GROUPS},
-                        },
-                    ],
+                    "parameters": _PARCEL_PARAMETERS,
                     "requestBody": {"required": True, **_json(_ref("ShippedRequest"))},
                     "responses": {
                         "201": {"description": "Expédition enregistrée", **_json(_ref("Shipment"))},

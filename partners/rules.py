@@ -39,6 +39,39 @@ def is_late(deadline: datetime | None, now: datetime) -> bool:
     return deadline is not None and now > deadline
 
 
+# R-PAR-4: the carriers' formats, by mode, checked on the number without its spaces and
+# hyphens and in capitals (``normalise_tracking``). The same patterns, on that compact
+# form, are the API document's (``partners.openapi``).
+#   - S10 (UPU), registered items and declared value: 2 letters, 8 digits and a check
+#     digit, 2 letters for the country (RR123456789FR). The check digit is not computed:
+#     carriers' own test numbers and older stock break it.
+#   - La Poste's domestic registered number: 1 digit, 1 letter, 11 digits (1A12345678901).
+#   - Lettre suivie / Colissimo: 11 to 15 letters and digits (6A12345678901, 1L23456789012).
+S10_PATTERN = r"^[A-Za-z]{2}[0-9]{9}[A-Za-z]{2}$"
+DOMESTIC_REGISTERED_PATTERN = r"^[0-9][A-Za-z][0-9]{11}$"
+TRACKED_LETTER_PATTERN = r"^[A-Za-z0-9]{11,15}$"
+REGISTERED_PATTERN = r"^([A-Za-z]{2}[0-9]{9}[A-Za-z]{2}|[0-9][A-Za-z][0-9]{11})$"
+MODE_TRACKING_PATTERNS = {
+    "lettre_verte": TRACKED_LETTER_PATTERN,  # no tracking; a number given is checked anyway
+    "suivi": TRACKED_LETTER_PATTERN,
+    "recommande": REGISTERED_PATTERN,
+    "r2": REGISTERED_PATTERN,
+    "r3": REGISTERED_PATTERN,
+    "valeur_declaree": REGISTERED_PATTERN,
+}
+_FORMAT_HINTS = {
+    TRACKED_LETTER_PATTERN: "11 à 15 lettres ou chiffres (ex. 1L23456789012)",
+    REGISTERED_PATTERN: "2 lettres, 9 chiffres, 2 lettres (ex. RR123456789FR) "
+    "ou 1 chiffre, 1 lettre, 11 chiffres (ex. 1A12345678901)",
+}
+_TRACKING_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def normalise_tracking(raw: str | None) -> str:
+    """R-PAR-4: the number as stored: separators (spaces, hyphens) dropped, in capitals."""
+    return _TRACKING_SEPARATORS.sub("", raw or "").upper()
+
+
 def tracking_error(mode: str, tracking: str | None) -> str | None:
     """R-PAR-4: the French reason a shipment may not be recorded, or None."""
     if mode not in MODE_LABELS:
@@ -46,7 +79,20 @@ def tracking_error(mode: str, tracking: str | None) -> str | None:
     tracking = (tracking or "").strip()
     if mode in TRACKED_MODES and not tracking:
         return f"Le numéro de suivi est obligatoire pour un envoi « {MODE_LABELS[mode]} »."
-    return tracking_format_error(tracking) if tracking else None
+    if not tracking:
+        return None
+    return tracking_format_error(tracking) or mode_format_error(mode, tracking)
+
+
+def mode_format_error(mode: str, tracking: str) -> str | None:
+    """R-PAR-4: the French reason ``tracking`` is not a number of ``mode``'s carrier format."""
+    pattern = MODE_TRACKING_PATTERNS[mode]
+    if re.search(pattern, normalise_tracking(tracking)):
+        return None
+    return (
+        f"Numéro de suivi invalide pour un envoi « {MODE_LABELS[mode]} » : "
+        f"{_FORMAT_HINTS[pattern]}."
+    )
 
 
 def tracking_format_error(tracking: str) -> str | None:

@@ -7,12 +7,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -157,79 +156,6 @@ def queue_entry(partner_id: int, order_number: str, group: str) -> QueueEntry:
     raise NotFound()
 
 
-def _order_batches(stmt: Any, batch: int, after_id: int | None = None) -> Iterator[list[Order]]:
-    """``stmt``'s orders by ascending id, ``batch`` at a time, each batch its own query
-    (keyset on the id). No server-side cursor: a request's reads run outside any
-    transaction on PostgreSQL (``shop.db.read_connection``), where one cannot be declared,
-    and a slow download holds no transaction open."""
-    last = after_id
-    while True:
-        page = stmt.order_by(Order.id).limit(batch)
-        if last is not None:
-            page = page.where(Order.id > last)
-        orders = list(session().scalars(page))
-        if not orders:
-            return
-        yield orders
-        if len(orders) < batch:
-            return
-        last = orders[-1].id
-
-
-def iter_address_rows(partner_id: int, batch: int = 200) -> Iterator[list[str]]:
-    """R-PAR-3: one CSV row per address of each group to post, read in batches so a long
-    queue is never held in memory at once."""
-    stmt = select(Order).where(
-        Order.status.in_([s.value for s in SHIPPABLE]),
-        Order.id.in_(
-            select(OrderLine.order_id)
-            .where(OrderLine.partner_id == partner_id, OrderLine.group.is_not(None))
-            .scalar_subquery()
-        ),
-    )
-    yield from _address_rows(partner_id, _order_batches(stmt, batch))
-
-
-def _address_rows(partner_id: int, batches: Iterator[list[Order]]) -> Iterator[list[str]]:
-    for orders in batches:
-        ids = [o.id for o in orders]
-        lines: dict[int, list[OrderLine]] = {i: [] for i in ids}
-        for line in session().scalars(select(OrderLine).where(OrderLine.order_id.in_(ids))):
-            lines[line.order_id].append(line)
-        shipped = _shipped_groups(partner_id, ids)
-        for order in orders:
-            groups: dict[str, list[OrderLine]] = {}
-            for line in lines[order.id]:
-                if line.partner_id == partner_id and line.group and line.status == "active":
-                    groups.setdefault(line.group, []).append(line)
-            for group, group_lines in groups.items():
-                if (order.id, group) in shipped:
-                    continue
-                for a in _addresses(order, group, group_lines):
-                    yield [
-                        order.number or "",
-                        group,
-                        a.get("name", order.holder_name),
-                        a.get("line1", ""),
-                        a.get("line2", ""),
-                        a.get("postal_code", ""),
-                        a.get("city", ""),
-                        a.get("country", ""),
-                        str(sum(ln.quantity for ln in group_lines)),
-                    ]
-
-
-def _order_groups(order_id: int) -> set[tuple[int, str]]:
-    rows = session().execute(
-        select(OrderLine.partner_id, OrderLine.group).where(
-            OrderLine.order_id == order_id,
-            OrderLine.group.is_not(None),
-            OrderLine.status == "active",
-        )
-    )
-    return {(r.partner_id, r.group) for r in rows}
-
-
 def mark_shipped(
     partner_id: int, order_number: str, group: str, mode: str, tracking: str | None, *, actor: Any
 ) -> Shipment:
@@ -239,61 +165,135 @@ def mark_shipped(
     error = rules.tracking_error(mode, tracking)
     if error:
         raise DomainError(error, field="tracking_number" if mode in rules.MODE_LABELS else "mode")
+    item = ShipItem(order_number, group, mode, tracking)
+    return record_shipments(partner_id, [item], actor=actor)[0]
+
+
+@dataclass(frozen=True)
+class ShipItem:
+    """One parcel to record as posted (R-PAR-4); its tracking number already checked."""
+
+    order_number: str
+    group: str
+    mode: str
+    tracking: str | None
+
+
+def entries_of(partner_id: int, orders: list[Order], now: datetime) -> list[QueueEntry]:
+    """Every physical group of the partner in ``orders``, shipped or not."""
+    return list(_entries(partner_id, orders, set(), now))
+
+
+def record_shipments(partner_id: int, items: list[ShipItem], *, actor: Any) -> list[Shipment]:
+    """R-PAR-4: the one code path that records parcels as posted, one or two hundred at
+    once (the portal's slip, its bulk actions and CSV upload, the API): all or nothing,
+    under the orders' locks, in a number of statements that does not grow with the
+    parcels. Each shipment is audited and mails its agent (the outbox's one batch, sent
+    after commit). A group that is not the partner's, or an order no longer shippable, is
+    NotFound; a group already posted is AlreadyShipped."""
+    if not items:
+        return []
     with unit_of_work() as s:
-        entry = queue_entry(partner_id, order_number, group)
-        order = s.scalar(
-            for_update(select(Order).where(Order.id == entry.order.id)).execution_options(
-                populate_existing=True
-            )
-        )
-        if order is None or order.status not in SHIPPABLE:
+        numbers = sorted({i.order_number for i in items})
+        if not all(re.search(rules.ORDER_NUMBER_PATTERN, n) for n in numbers):
             raise NotFound()
-        shipment = Shipment(
-            order_id=order.id,
-            partner_id=partner_id,
-            group=group,
-            mode=mode,
-            tracking_number=tracking,
-            shipped_at=clock.utcnow(),
-            shipped_by=audit.actor_label(actor),
-            status=transition(Shipment, ShipmentStatus.SHIPPED, step=Step.SHIP, actor=actor),
-        )
+        orders = {
+            o.number: o
+            for o in s.scalars(
+                for_update(select(Order).where(Order.number.in_(numbers)), of=Order)
+                .order_by(Order.id)  # always the same lock order: no deadlock between batches
+                .options(selectinload(Order.lines), selectinload(Order.fees))
+                .execution_options(populate_existing=True)
+            )
+        }
+        now = clock.utcnow()
+        entries: dict[tuple[str, str], QueueEntry] = {}
+        for order in orders.values():
+            if order.status in SHIPPABLE:
+                for entry in _entries(partner_id, [order], set(), now):
+                    entries[(order.number or "", entry.group)] = entry
+        chosen = []
+        for item in items:
+            entry = entries.get((item.order_number, item.group))
+            if entry is None:
+                raise NotFound()
+            chosen.append((item, entry))
+        ids = sorted({entry.order.id for _, entry in chosen})
+        done: dict[int, set[tuple[int, str]]] = {i: set() for i in ids}
+        for r in s.execute(
+            select(Shipment.order_id, Shipment.partner_id, Shipment.group).where(
+                Shipment.order_id.in_(ids)
+            )
+        ):
+            done[r.order_id].add((r.partner_id, r.group))
+        shipments = []
+        shipped = transition(Shipment, ShipmentStatus.SHIPPED, step=Step.SHIP, actor=actor)
+        for item, entry in chosen:
+            if (partner_id, item.group) in done[entry.order.id]:
+                message = "Ce colis est déjà marqué comme expédié."
+                raise AlreadyShipped(message, rule="R-PAR-4")
+            done[entry.order.id].add((partner_id, item.group))
+            shipments.append(
+                Shipment(
+                    order_id=entry.order.id,
+                    partner_id=partner_id,
+                    group=item.group,
+                    mode=item.mode,
+                    tracking_number=rules.normalise_tracking(item.tracking) or None,
+                    shipped_at=now,
+                    shipped_by=audit.actor_label(actor),
+                    status=shipped,
+                )
+            )
+        rows = [
+            {c.key: getattr(shipment, c.key) for c in Shipment.__table__.columns if c.key != "id"}
+            for shipment in shipments
+        ]
         try:
             with s.begin_nested():
-                s.add(shipment)
-                s.flush()
+                # One executemany, even on SQLite, where the ORM would insert row by row to
+                # read each id back; nothing here needs the ids.
+                s.execute(insert(Shipment), rows)
         except IntegrityError:
             message = "Ce colis est déjà marqué comme expédié."
             raise AlreadyShipped(message, rule="R-PAR-4") from None
-        done = {
-            (r.partner_id, r.group)
-            for r in s.execute(
-                select(Shipment.partner_id, Shipment.group).where(Shipment.order_id == order.id)
+        before = {entry.order.id: entry.order.status for _, entry in chosen}
+        complete: dict[int, bool] = {}
+        for _, entry in chosen:
+            order = entry.order
+            if order.id in complete:
+                continue
+            active = [ln for ln in order.lines if ln.group and ln.status == "active"]
+            groups = {(ln.partner_id, ln.group) for ln in active}
+            complete[order.id] = groups <= done[order.id]
+            target = OrderStatus.SHIPPED if complete[order.id] else OrderStatus.PARTIALLY_SHIPPED
+            if order.status != target:
+                transition(order, target, step=Step.SHIP, actor=actor)
+        for (item, entry), shipment in zip(chosen, shipments, strict=True):
+            order = entry.order
+            audit.record(
+                actor,
+                "order.shipped",
+                f"order:{order.number}",
+                before={"status": before[order.id]},
+                after={
+                    "status": order.status,
+                    "group": item.group,
+                    "mode": item.mode,
+                    "tracking": shipment.tracking_number,
+                },
             )
-        }
-        complete = _order_groups(order.id) <= done
-        target = OrderStatus.SHIPPED if complete else OrderStatus.PARTIALLY_SHIPPED
-        before = order.status
-        if before != target:
-            transition(order, target, step=Step.SHIP, actor=actor)
-        audit.record(
-            actor,
-            "order.shipped",
-            f"order:{order.number}",
-            before={"status": before},
-            after={"status": order.status, "group": group, "mode": mode, "tracking": tracking},
-        )
-        queue_mail(
-            order.contact_email,
-            "partners/shipped",
-            f"Commande {order.number} expédiée",
-            order=order,
-            shipment=shipment,
-            group_label=entry.group_label,
-            mode_label=rules.MODE_LABELS[mode],
-            complete=complete,
-        )
-    return shipment
+            queue_mail(
+                order.contact_email,
+                "partners/shipped",
+                f"Commande {order.number} expédiée",
+                order=order,
+                shipment=shipment,
+                group_label=entry.group_label,
+                mode_label=rules.MODE_LABELS[item.mode],
+                complete=complete[order.id],
+            )
+    return shipments
 
 
 def shipments_of(order_id: int) -> list[Shipment]:
@@ -542,26 +542,3 @@ def authenticate_token(raw: str) -> ApiToken | None:
         if token is not None:
             token.last_used_at = clock.utcnow()
     return token
-
-
-def shipment_page(
-    partner_id: int, after: tuple[int, str] | None, limit: int
-) -> tuple[list[QueueEntry], tuple[int, str] | None]:
-    """R-PAR-6: keyset pagination of the groups still to post, by (order id, group); the
-    cursor is the last key returned, so pages stay right while orders come and go."""
-    found: list[QueueEntry] = []
-    now = clock.utcnow()
-    start = after[0] - 1 if after is not None else None  # the cursor's order may have more
-    for orders in _order_batches(_shippable_orders(partner_id), limit + 1, start):
-        shipped = _shipped_groups(partner_id, [o.id for o in orders])
-        for entry in sorted(_entries(partner_id, orders, shipped, now), key=_key):
-            if after is not None and _key(entry) <= after:
-                continue
-            found.append(entry)
-            if len(found) > limit:
-                return found[:limit], _key(found[limit - 1])
-    return found, None
-
-
-def _key(entry: QueueEntry) -> tuple[int, str]:
-    return (entry.order.id, entry.group)

@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from partners.views import api as partners_api
     from partners.views import home as partners_home
     from partners.views import integration as partners_integration
+    from partners.views import parcels as partners_parcels
     from partners.views import portal as partners_portal
     from shop import pages
     from shop.audiences import make_audiences
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.ops.register_blueprint(support_mails.bp)
     aud.partner.register_blueprint(partners_portal.bp)
     aud.partner.register_blueprint(partners_integration.bp)
+    aud.partner.register_blueprint(partners_parcels.bp)
     aud.public.register_blueprint(partners_api.bp)
     aud.agent.register_blueprint(vacations_agent.bp)
     aud.ops.register_blueprint(vacations_ops.bp)

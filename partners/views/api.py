@@ -10,6 +10,7 @@ body, uncaught error); input is checked against the patterns of ``partners.opena
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,8 @@ from flask import Blueprint, abort, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from orders.fees import GROUP_LABELS
-from partners import openapi, rules, services
+from partners import openapi, parcels, rules, services
+from partners.models import Shipment
 from shop.errors import DomainError, NotFound
 from shop.extensions import csrf
 
@@ -117,15 +119,10 @@ bp.register_error_handler(HTTPException, _http_error)
 bp.register_error_handler(500, _server_error)
 
 
-def _encode_cursor(key: tuple[int, str]) -> str:
-    return f"{key[0]}:{key[1]}"
-
-
-def _decode_cursor(raw: str) -> tuple[int, str]:
+def _decode_cursor(raw: str) -> tuple[datetime, datetime, int, str]:
     if not re.search(openapi.CURSOR_PATTERN, raw):
         raise DomainError("Curseur de pagination invalide.", field="cursor")
-    order_id, group = raw.strip().split(":", 1)
-    return int(order_id), group
+    return parcels.decode_key(raw)
 
 
 def _limit(raw: str | None) -> int:
@@ -139,39 +136,79 @@ def _limit(raw: str | None) -> int:
     return limit
 
 
-def _entry_json(entry: services.QueueEntry) -> dict[str, Any]:
+def _shipment_json(order_number: str | None, shipment: Shipment) -> dict[str, Any]:
+    return {
+        "order_number": order_number,
+        "group": shipment.group,
+        "mode": shipment.mode,
+        "mode_label": rules.MODE_LABELS[shipment.mode],
+        "tracking_number": shipment.tracking_number,
+        "shipped_at": shipment.shipped_at.isoformat() + "Z",
+    }
+
+
+def _entry_json(parcel: parcels.Parcel) -> dict[str, Any]:
+    entry = parcel.entry
     return {
         "order_number": entry.order.number,
         "group": entry.group,
         "group_label": GROUP_LABELS.get(entry.group, entry.group),
-        "paid_at": entry.order.paid_at.isoformat() + "Z" if entry.order.paid_at else None,
-        "posting_deadline": entry.deadline.isoformat() + "Z" if entry.deadline else None,
-        "late": entry.late,
+        "paid_at": _stamp(entry.order.paid_at),
+        "session_starts_at": _stamp(parcel.first_session),
+        "posting_deadline": _stamp(entry.deadline),
+        "late": parcel.late,
         "paid_mode": entry.suggested_mode,
+        "status": "shipped" if parcel.shipment else "to_ship",
+        "shipment": _shipment_json(entry.order.number, parcel.shipment)
+        if parcel.shipment
+        else None,
         "addresses": entry.addresses,
         "lines": [
             {
                 "title": line.title,
                 "quantity": line.quantity,
-                "session_starts_at": line.session_starts_at.isoformat() + "Z"
-                if line.session_starts_at
-                else None,
+                "session_starts_at": _stamp(line.session_starts_at),
             }
             for line in entry.lines
         ],
     }
 
 
+def _list_filters() -> parcels.ParcelFilters:
+    """The listing's filters, checked against the document's schemas."""
+    args = request.args
+    mode = args.get("mode")
+    if mode is not None and mode not in rules.MODE_LABELS:
+        raise DomainError("« mode » : choisissez parmi " + ", ".join(rules.MODE_LABELS), "mode")
+    raw_session = args.get("session_id")
+    session_id = None
+    if raw_session is not None:
+        if not re.fullmatch(r"[0-9]{1,10}", raw_session) or not (
+            1 <= int(raw_session) <= openapi.INT32_MAX
+        ):
+            raise DomainError("« session_id » : le numéro d'une séance.", field="session_id")
+        session_id = int(raw_session)
+    late = args.get("late")
+    if late is not None and late not in ("true", "false"):
+        raise DomainError("« late » : true ou false.", field="late")
+    status = args.get("status", "to_ship")
+    if status not in parcels.STATUS_LABELS:
+        raise DomainError("« status » : to_ship ou shipped.", field="status")
+    return parcels.ParcelFilters(mode, session_id, late == "true", status)
+
+
 @bp.get("/shipments")
 def shipments():
+    """R-PAR-2, R-PAR-6: the parcels by urgency (posting deadline, then payment), filtered;
+    the cursor is the last parcel's sort key, so pages hold while parcels are shipped."""
     limit = _limit(request.args.get("limit"))
     cursor = request.args.get("cursor")
     after = _decode_cursor(cursor) if cursor is not None else None
-    entries, last = services.shipment_page(g.api_partner_id, after, limit)
+    found, last = parcels.keyset_page(g.api_partner_id, _list_filters(), after, limit)
     return jsonify(
         {
-            "data": [_entry_json(e) for e in entries],
-            "next_cursor": _encode_cursor(last) if last else None,
+            "data": [_entry_json(p) for p in found],
+            "next_cursor": parcels.encode_key(last) if last else None,
         }
     )
 
@@ -205,25 +242,135 @@ def mark_shipped(order_number: str, group: str):
     elif not isinstance(tracking, str):
         error = "Le numéro de suivi doit être du texte."
     else:  # as sent, not trimmed: what the document's pattern says
-        error = rules.tracking_error(mode, tracking) or rules.tracking_format_error(tracking)
+        error = _tracking_error(mode, tracking)
     if error:
         raise DomainError(error, field="tracking_number")
     shipment = services.mark_shipped(
         g.api_partner_id, order_number, group, mode, tracking, actor=g.api_actor
     )
-    return (
-        jsonify(
-            {
-                "order_number": order_number,
-                "group": shipment.group,
-                "mode": shipment.mode,
-                "mode_label": rules.MODE_LABELS[shipment.mode],
-                "tracking_number": shipment.tracking_number,
-                "shipped_at": shipment.shipped_at.isoformat() + "Z",
-            }
-        ),
-        201,
+    return jsonify(_shipment_json(order_number, shipment)), 201
+
+
+class _ItemErrors(DomainError):
+    """Errors of a bulk request, one per item and field."""
+
+    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]]):
+        super().__init__(message)
+        self.status, self.code, self.errors = status, code, errors
+
+
+@bp.errorhandler(_ItemErrors)
+def _item_errors(exc: _ItemErrors):
+    response = _error(exc.status, exc.code, exc.message)
+    body = response.get_json()
+    body["errors"] = exc.errors
+    response.set_data(json.dumps(body))
+    return response
+
+
+def _tracking_error(mode: str, tracking: Any) -> str | None:
+    """The document's rule for a tracking number of ``mode``, as sent (not trimmed)."""
+    if tracking is None:
+        return rules.tracking_error(mode, None)
+    if not isinstance(tracking, str):
+        return "Le numéro de suivi doit être du texte."
+    if not re.search(rules.MODE_TRACKING_PATTERNS[mode], tracking):
+        return rules.tracking_error(mode, tracking) or rules.mode_format_error(mode, "")
+    return None
+
+
+def _bulk_item(index: int, raw: Any) -> tuple[services.ShipItem | None, list[dict[str, Any]]]:
+    def err(name: str, message: str) -> dict[str, Any]:
+        return {"index": index, "field": name, "message": message}
+
+    if not isinstance(raw, dict):
+        return None, [err("item", "Chaque colis est un objet JSON.")]
+    errors = []
+    number, group, mode = raw.get("order_number"), raw.get("group"), raw.get("mode")
+    if not isinstance(number, str) or not re.search(openapi.ORDER_NUMBER_PATTERN, number):
+        errors.append(err("order_number", "Numéro de commande invalide (ex. L26-000123)."))
+    if not isinstance(group, str) or group not in openapi.GROUPS:
+        errors.append(err("group", "« group » : " + ", ".join(openapi.GROUPS) + "."))
+    if not isinstance(mode, str) or mode not in rules.MODE_LABELS:
+        errors.append(err("mode", "« mode » : " + ", ".join(rules.MODE_LABELS) + "."))
+    else:
+        problem = _tracking_error(mode, raw.get("tracking_number"))
+        if problem:
+            errors.append(err("tracking_number", problem))
+    if errors or not isinstance(number, str) or not isinstance(group, str) or mode is None:
+        return None, errors
+    tracking = raw.get("tracking_number")
+    item = services.ShipItem(number, group, mode, rules.normalise_tracking(tracking) or None)
+    return item, []
+
+
+@bp.post("/shipments/shipped")
+def mark_shipped_bulk():
+    """R-PAR-4, R-PAR-6: many parcels posted at once, all or nothing. Malformed items: 422;
+    a parcel not the partner's: 404; one posted with another mode or number, or named
+    twice differently: 409; each with the items' errors. One posted identically already
+    is counted, not recorded again (a retried request changes nothing)."""
+    body = _json_body()
+    items = body.get("shipments")
+    if not isinstance(items, list) or not 1 <= len(items) <= openapi.MAX_BULK:
+        message = f"« shipments » : une liste de 1 à {openapi.MAX_BULK} colis."
+        raise DomainError(message, field="shipments")
+    checked, errors = [], []
+    for index, raw in enumerate(items):
+        item, problems = _bulk_item(index, raw)
+        errors += problems
+        if item is not None:
+            checked.append((index, item))
+    if errors:
+        raise _ItemErrors(422, "invalid", "Colis refusés : rien n'a été enregistré.", errors)
+    todo, already, found = parcels.check_items(g.api_partner_id, checked)
+    if found:
+        missing = [e for e in found if e.message.startswith("Colis introuvable")]
+        status, code = (404, "not_found") if missing else (409, "conflict")
+        chosen = missing or found
+        raise _ItemErrors(
+            status,
+            code,
+            "Colis refusés : rien n'a été enregistré.",
+            [
+                {"index": e.line, "field": _API_FIELDS[e.field], "message": e.message}
+                for e in chosen
+            ],
+        )
+    shipped = services.record_shipments(g.api_partner_id, todo, actor=g.api_actor)
+    return jsonify(
+        {
+            "recorded": len(shipped),
+            "already_shipped": already,
+            "data": [
+                _shipment_json(item.order_number, s) for item, s in zip(todo, shipped, strict=True)
+            ],
+        }
     )
+
+
+_API_FIELDS = {"commande": "order_number", "numero_suivi": "tracking_number"}
+
+
+@bp.patch("/shipments/<order_number>/<group>")
+def correct_tracking(order_number: str, group: str):
+    """R-PAR-4: a posted parcel's tracking number corrected; the agent is mailed."""
+    body = _json_body()
+    mode = body.get("mode")
+    if not isinstance(mode, str) or mode not in rules.MODE_LABELS:
+        raise DomainError("« mode » : " + ", ".join(rules.MODE_LABELS) + ".", field="mode")
+    tracking = body.get("tracking_number")
+    error = _tracking_error(mode, tracking) if tracking is not None else None
+    if tracking is None or error:
+        raise DomainError(error or "Le nouveau numéro de suivi est obligatoire.", "tracking_number")
+    current = parcels.shipment_of(g.api_partner_id, order_number, group)
+    if current.mode != mode:
+        message = "Ce colis a été envoyé dans un autre mode : le mode ne se corrige pas."
+        raise services.AlreadyShipped(message)
+    shipment = parcels.correct_tracking(
+        g.api_partner_id, order_number, group, tracking, actor=g.api_actor
+    )
+    return jsonify(_shipment_json(order_number, shipment))
 
 
 @bp.post("/scans")

@@ -9,6 +9,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -22,11 +23,12 @@ from catalog.rules import DELIVERY_LABELS
 from orders.fees import GROUP_LABELS
 from orders.models import Order
 from orders.presenters import add_order_section
-from partners import rules, services
-from partners.forms import ScanForm, ShipForm
+from partners import parcels, rules, services
+from partners.forms import CorrectionForm, ScanForm, SelectionForm, ShipForm
 from shop.csv_export import stream_csv
 from shop.errors import DomainError, NotFound
 from shop.forms import place_error
+from shop.paging import requested_page
 
 bp = Blueprint("shipments", __name__)
 
@@ -53,14 +55,57 @@ CSV_HEADER = [
     "ville",
     "pays",
     "quantite",
+    "mode",
+    "articles",
+    "seances",
+    "a_poster_avant",
+    "en_retard",
+    "numero_suivi",
 ]
+
+
+def _queue_filters() -> parcels.ParcelFilters:
+    """The queue's filters from the address; anything unknown is no filter."""
+    mode = request.args.get("mode")
+    raw_session = (request.args.get("seance") or "").strip()
+    session_id = (
+        int(raw_session)
+        if raw_session.isascii() and raw_session.isdigit() and len(raw_session) < 10
+        else None
+    )
+    status = request.args.get("statut")
+    return parcels.ParcelFilters(
+        mode=mode if mode in rules.MODE_LABELS else None,
+        session_id=session_id,
+        late=request.args.get("retard") == "1",
+        status=status if status in parcels.STATUS_LABELS else "to_ship",
+    )
 
 
 @bp.route("/expeditions")
 def queue():
-    entries = services.shipment_queue(current_user.partner_id)
+    """R-PAR-2: the parcels, most urgent first, filtered and a page at a time, each with
+    its session and posting deadline; ticked ones go to the bulk actions."""
+    filters = _queue_filters()
+    per_page = current_app.config.get("PARTNER_QUEUE_PER_PAGE", parcels.PER_PAGE)
+    paged = parcels.queue_page(current_user.partner_id, filters, requested_page(), per_page)
+    args = {
+        "mode": filters.mode,
+        "seance": filters.session_id,
+        "retard": "1" if filters.late else None,
+        "statut": filters.status if filters.status != "to_ship" else None,
+    }
+    args = {k: v for k, v in args.items() if v}
     return render_template(
-        "partner/shipments/queue.html", entries=entries, mode_labels=rules.MODE_LABELS
+        "partner/shipments/queue.html",
+        paged=paged,
+        filters=filters,
+        args=args,
+        select_all=request.args.get("tout") == "1",
+        sessions=parcels.session_choices(current_user.partner_id),
+        statuses=parcels.STATUS_LABELS,
+        selection=SelectionForm(formdata=None),
+        mode_labels=rules.MODE_LABELS,
     )
 
 
@@ -77,8 +122,27 @@ def slip(order_number: str, group: str):
         None,
     )
     form = ShipForm(data={"mode": entry.suggested_mode})
+    correction = CorrectionForm()
     status = 200
-    if shipment is None and form.validate_on_submit():
+    if shipment is not None and "new_tracking" in request.form:
+        if correction.validate_on_submit():
+            try:
+                parcels.correct_tracking(
+                    current_user.partner_id,
+                    order_number,
+                    group,
+                    correction.new_tracking.data,
+                    actor=current_user,
+                )
+            except DomainError as exc:
+                place_error(correction, exc, default="new_tracking")
+                status = 422
+            else:
+                flash("Numéro de suivi corrigé, l'agent est prévenu.", "success")
+                return redirect(url_for(".slip", order_number=order_number, group=group))
+        else:
+            status = 422
+    elif shipment is None and form.validate_on_submit():
         try:
             services.mark_shipped(
                 current_user.partner_id,
@@ -103,6 +167,7 @@ def slip(order_number: str, group: str):
             "partner/shipments/slip.html",
             entry=entry,
             form=form,
+            correction=correction,
             shipment=shipment,
             mode_labels=rules.MODE_LABELS,
             delivery_labels=DELIVERY_LABELS,
@@ -114,11 +179,11 @@ def slip(order_number: str, group: str):
 
 @bp.route("/expeditions/adresses.csv")
 def addresses_csv():
-    """R-PAR-3: streamed row by row, formulas defused; the rows are read from the database
-    in batches."""
+    """R-PAR-3: streamed row by row, formulas defused, most urgent first; the rows are read
+    from the database in batches. Its last column, filled in, is the CSV upload's file."""
     partner_id = current_user.partner_id
     response = Response(
-        stream_with_context(stream_csv(CSV_HEADER, services.iter_address_rows(partner_id))),
+        stream_with_context(stream_csv(CSV_HEADER, parcels.iter_address_rows(partner_id))),
         mimetype="text/csv",
     )
     response.headers["Content-Disposition"] = 'attachment; filename="adresses.csv"'

@@ -62,14 +62,15 @@ def test_defect_11_tracking_number_over_60_characters_is_422(app, client, setup)
     number = place(app, setup["number"], setup["acme"])
     url = f"/api/v1/shipments/{number}/billets/shipped"
     token = token_for(app)
-    for tracking in ("9" * 61, "RR\x00123", "<script>x</script>", " RR123", ""):
+    for tracking in ("9" * 61, "9" * 60, "RR\x00123", "<script>x</script>", " RR123", ""):
         response = client.post(
             url, json={"mode": "suivi", "tracking_number": tracking}, headers=auth(token)
         )
         _error(response, 422, "tracking_number")
     assert order_of(app, number).status == "paid"
-    ok = client.post(url, json={"mode": "suivi", "tracking_number": "9" * 60}, headers=auth(token))
-    assert ok.status_code == 201 and ok.get_json()["tracking_number"] == "9" * 60
+    # 60 characters fit the column, but no carrier's number is that long (issue 19).
+    ok = client.post(url, json={"mode": "suivi", "tracking_number": "9" * 15}, headers=auth(token))
+    assert ok.status_code == 201 and ok.get_json()["tracking_number"] == "9" * 15
     again = client.post(url, json={"mode": "lettre_verte"}, headers=auth(token))
     assert _error(again, 404)["code"] == "not_found"  # the order is shipped now
 

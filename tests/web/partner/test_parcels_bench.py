@@ -1,0 +1,27 @@
+"""Issue 19: the parcels benchmark's statements do not grow with the number of parcels
+(``bench/parcels.py``; timings are not asserted)."""
+
+from __future__ import annotations
+
+from bench.parcels import measure_parcels
+from tests.factories import NOW_PARIS
+
+READS = ("queue_page", "slips_pdf", "pick_list_pdf", "address_csv")
+
+
+def test_statements_are_the_same_for_few_and_many_parcels(committing_app):
+    """As deployed (real commits): the mails go out from the sender thread, whose
+    statements are not the request's."""
+    app = committing_app
+    app.extensions["clock"].set(NOW_PARIS)
+    small = measure_parcels(app, 3, "peu")
+    large = measure_parcels(app, 12, "beaucoup")
+    for name in READS:
+        assert small[name]["statements"] == large[name]["statements"], name
+    upload = large["csv_upload"]["statements"] - small["csv_upload"]["statements"]
+    if app.extensions["db"].engine.dialect.name == "postgresql":
+        assert upload == 0
+    else:
+        # SQLite: the ORM inserts audit and outbox rows one INSERT … RETURNING at a time
+        # (it cannot match batched RETURNING rows to objects); the shipments are batched.
+        assert upload == 2 * (12 - 3)
