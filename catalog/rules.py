@@ -142,3 +142,42 @@ def availability(
 def participation_cents(negotiated_cents: int, cgos_cents: int) -> int:
     """R-CAT-2: participation C.G.O.S per unit = prix négocié − prix C.G.O.S (never < 0)."""
     return max(0, negotiated_cents - cgos_cents)
+
+
+class PriceRequestStatus(StrEnum):
+    """R-PAR-10: a partner's request to change the négocié and C.G.O.S prices."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+PRICE_REQUEST_LABELS = {
+    PriceRequestStatus.PENDING: "En attente",
+    PriceRequestStatus.APPROVED: "Approuvée",
+    PriceRequestStatus.REFUSED: "Refusée",
+    PriceRequestStatus.WITHDRAWN: "Retirée",
+}
+
+
+def price_errors(
+    kind: str, public_cents: int, negotiated_cents: int, cgos_cents: int
+) -> list[tuple[str, str]]:
+    """R-CAT-2, R-CAT-7: the prices of one offer hold together; (field, French message).
+    Checked when an offer is saved and again when a price request is approved (R-PAR-10)."""
+    errors: list[tuple[str, str]] = []
+    for name, value in (
+        ("public_price_cents", public_cents),
+        ("negotiated_price_cents", negotiated_cents),
+        ("cgos_price_cents", cgos_cents),
+    ):
+        if value < 0:
+            errors.append((name, "Le prix ne peut pas être négatif."))
+    if cgos_cents > negotiated_cents:
+        errors.append(("cgos_price_cents", "Le prix C.G.O.S ne peut pas dépasser le prix négocié."))
+    if negotiated_cents > public_cents and kind != Kind.SEJOUR:
+        errors.append(
+            ("negotiated_price_cents", "Le prix négocié ne peut pas dépasser le prix public.")
+        )
+    return errors

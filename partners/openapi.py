@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from orders.fees import Group
-from partners import rules
+from partners import openapi_offers, rules
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -237,7 +237,7 @@ def _errors(*codes: str) -> dict[str, Any]:
 
 def document(server_url: str) -> dict[str, Any]:
     """The document served at /api/v1/openapi.json, for the API at ``server_url``."""
-    return {
+    doc = {
         "openapi": "3.1.0",
         "info": {
             "title": "CGOS Loisirs — API partenaires",
@@ -334,3 +334,4 @@ def document(server_url: str) -> dict[str, Any]:
             },
         },
     }
+    return openapi_offers.extend(doc)  # the offers paths (R-PAR-5, R-PAR-10)
