@@ -1,8 +1,9 @@
 """What has been sold of an offer or a session, for the partner's pages (R-PAR-5).
 
-Orders sit above the catalog (the catalog imports no order), so the orders domain
-registers the counter here when the app starts (``orders.sales_counts``); the catalog's
-pages ask through ``sales_by``. Without a counter every count is zero.
+Orders sit above the catalog (the catalog imports no order), so the counter of the orders
+domain (``orders.sales_counts``) is registered here when the partner API's blueprint is
+registered; the catalog's pages ask through ``sales_by``. Without a counter (no
+``create_app``) every count is zero.
 """
 
 from __future__ import annotations

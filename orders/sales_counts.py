@@ -1,11 +1,12 @@
 """The counter behind ``catalog.sales``: quantities of active lines per offer or session,
-paid apart from awaiting payment, in one grouped statement (R-PAR-5)."""
+paid apart from awaiting payment, in one grouped statement (R-PAR-5). Registered by the
+partner API's blueprint (``partners/views/api_offers.py``), as extension points are."""
 
 from __future__ import annotations
 
 from sqlalchemy import case, func, select
 
-from catalog.sales import Key, Sales, register_counter
+from catalog.sales import Key, Sales
 from orders.models import Order, OrderLine
 from orders.status import LineStatus, OrderStatus
 from shop.db import session
@@ -32,6 +33,3 @@ def count(key: Key, ids: list[int]) -> dict[int, Sales]:
         .group_by(column)
     )
     return {row[0]: Sales(int(row[1]), int(row[2])) for row in rows}
-
-
-register_counter(count)

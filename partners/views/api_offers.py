@@ -20,12 +20,15 @@ from sqlalchemy import func, select
 from catalog import price_requests, services
 from catalog.models import Offer, OfferSession, PriceChangeRequest
 from catalog.rules import Kind, PriceRequestStatus
-from catalog.sales import sales_by
-from orders import sales_counts  # noqa: F401  (plugs the sold counts into catalog.sales)
+from catalog.sales import register_counter, sales_by
+from orders import sales_counts
 from partners import openapi_offers as spec
 from partners.views.api import _error, _json_body, _limit, bp
 from shop.db import session
 from shop.errors import DomainError, NotFound
+
+# The sold counts of the partner's pages and of this API come from the orders domain.
+bp.record_once(lambda _state: register_counter(sales_counts.count))
 
 
 class RuleConflict(DomainError):
