@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from auth.models import StaffUser
 from catalog.models import Offer, PriceChangeRequest
@@ -280,6 +281,9 @@ def _tell(req: PriceChangeRequest, offer: Offer) -> None:
 
 # -- reads --------------------------------------------------------------------------------
 
+# A list shows each request's offer and partner: loaded with it, not one by one.
+_WITH_OFFER = joinedload(PriceChangeRequest.offer).joinedload(Offer.partner)
+
 
 def requests_of_partner(
     partner_id: int,
@@ -294,7 +298,8 @@ def requests_of_partner(
         stmt = stmt.where(PriceChangeRequest.status == status)
     if offer_id is not None:
         stmt = stmt.where(PriceChangeRequest.offer_id == offer_id)
-    return list(session().scalars(stmt.order_by(PriceChangeRequest.id.desc()).limit(limit)))
+    stmt = stmt.options(_WITH_OFFER).order_by(PriceChangeRequest.id.desc())
+    return list(session().scalars(stmt.limit(limit)))
 
 
 def requests_for_staff(
@@ -308,7 +313,7 @@ def requests_for_staff(
         stmt = stmt.order_by(PriceChangeRequest.requested_at, PriceChangeRequest.id)
     else:
         stmt = stmt.order_by(PriceChangeRequest.id.desc())
-    return list(session().scalars(stmt.limit(limit)))
+    return list(session().scalars(stmt.options(_WITH_OFFER).limit(limit)))
 
 
 def request_for(request_id: int, actor: Any) -> PriceChangeRequest | None:

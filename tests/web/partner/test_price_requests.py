@@ -319,3 +319,15 @@ def test_r_par_5_sold_per_session_paid_apart_from_awaiting(
     assert many() == few()  # constant whatever the number of sessions
     listing = page(client.get("/partenaire/offres"))
     assert "Vendus" in listing and "<td>2 <span" in listing
+
+
+def test_r_par_10_a_decided_request_cannot_be_decided_again(app, partner_client, admin, make_offer):
+    oid = make_offer(kind="billet_ouvert", partner="festibillet")
+    rid = _ask(partner_client, oid, cgos_price="20,00")
+    assert partner_client.post(f"/partenaire/offres/demandes-prix/{rid}/retirer").status_code == 302
+    resp = admin.post(f"/gestion/offres/demandes-prix/{rid}", data={"approve": "y"})
+    assert "Cette demande n'est plus en attente." in page(resp, 422)
+    assert load(app, Offer, oid).cgos_price_cents == 2500
+    assert _requests(app, oid)[0].status == "withdrawn"
+    assert admin.get("/gestion/offres/demandes-prix/2147483647").status_code == 404
+    assert admin.get("/gestion/offres/demandes-prix/99999999999").status_code == 404
