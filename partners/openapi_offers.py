@@ -230,7 +230,7 @@ PATHS: dict[str, Any] = {
             "requestBody": {"required": True, **_json(_ref("StockUpdate"))},
             "responses": {
                 "200": {"description": "La séance mise à jour", **_json(_ref("Session"))},
-                **_errors("400", "401", "404", "415", "422", "500"),
+                **_errors("400", "401", "404", "409", "415", "422", "500"),
             },
         }
     },
