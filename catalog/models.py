@@ -16,10 +16,12 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
-from catalog.rules import Delivery, PriceRequestStatus
+from catalog.rules import Delivery, OfferApproval, PriceRequestKind, PriceRequestStatus
 from partners.models import Partner
 from shop.db import Base, status_enum
 
@@ -69,6 +71,12 @@ class Offer(Base):
     stay_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     published: Mapped[bool] = mapped_column(Boolean, default=True)
+    # R-PAR-10: a partner's new offer waits for C.G.O.S; agents see approved ones only.
+    approval: Mapped[OfferApproval] = mapped_column(
+        status_enum(OfferApproval, "offer_approval"),
+        default=OfferApproval.APPROVED,
+        server_default=OfferApproval.APPROVED.value,
+    )
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -95,6 +103,21 @@ class Offer(Base):
 
     def allows(self, mode: Delivery) -> bool:
         return mode in self.delivery_set
+
+    @property
+    def shown_to_agents(self) -> bool:
+        """Published by its editor and approved by C.G.O.S (R-PAR-10); regions and sale
+        windows are checked apart."""
+        return self.published and self.approval == OfferApproval.APPROVED
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.approval == OfferApproval.PENDING
+
+
+def shown_to_agents() -> ColumnElement[bool]:
+    """``Offer.shown_to_agents`` as a filter of the agent-facing queries."""
+    return and_(Offer.published.is_(True), Offer.approval == OfferApproval.APPROVED)
 
 
 class OfferSession(Base):
@@ -139,7 +162,9 @@ class PriceChangeRequest(Base):
 
     Prices live on the offer only (sessions share them), so a request names its offer.
     The prices at the time of the request are kept beside the requested ones, so the
-    decision shows what changes even if the offer moved since.
+    decision shows what changes even if the offer moved since. A « nouvelle offre » request
+    carries the prices a partner's new offer is created with (current = requested); its
+    approval puts the offer on sale.
     """
 
     __tablename__ = "price_change_requests"
@@ -155,6 +180,11 @@ class PriceChangeRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    kind: Mapped[PriceRequestKind] = mapped_column(
+        status_enum(PriceRequestKind, "price_request_kind"),
+        default=PriceRequestKind.PRICE_CHANGE,
+        server_default=PriceRequestKind.PRICE_CHANGE.value,
+    )
     current_negotiated_cents: Mapped[int] = mapped_column(Integer)
     current_cgos_cents: Mapped[int] = mapped_column(Integer)
     requested_negotiated_cents: Mapped[int] = mapped_column(Integer)
@@ -170,6 +200,10 @@ class PriceChangeRequest(Base):
     decision_note: Mapped[str] = mapped_column(Text, default="")
 
     offer: Mapped[Offer] = relationship()
+
+    @property
+    def for_new_offer(self) -> bool:
+        return self.kind == PriceRequestKind.NEW_OFFER
 
     @property
     def current_participation_cents(self) -> int:

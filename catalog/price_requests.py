@@ -8,6 +8,13 @@ that would now break one is refused with the reason) or refuses it with a note; 
 request may be withdrawn by its partner. Every step is audit-logged, and the partner's staff
 are told of the decision by mail.
 
+A partner's new offer waits for C.G.O.S the same way (``create_partner_offer``): it is
+created hidden from agents (``Offer.approval`` pending) and its prices become a « nouvelle
+offre » request in the same queue. Until it is approved the partner's prices go onto the
+hidden offer and into that request (updated, never piled up); approving re-checks the
+offer and puts it on sale with those prices, refusing leaves it hidden with the note (a
+later save of the offer by the partner submits it again).
+
 Partners are named by id (``partner_id``): the web pages pass the staff member's
 organisation, the API its token's, so another partner's request is NotFound (R-PAR-1).
 """
@@ -22,8 +29,8 @@ from sqlalchemy.orm import joinedload
 
 from auth.models import StaffUser
 from catalog.models import Offer, PriceChangeRequest
-from catalog.rules import PriceRequestStatus, price_errors
-from catalog.services import OfferData, offer_data, update_offer
+from catalog.rules import OfferApproval, PriceRequestKind, PriceRequestStatus, price_errors
+from catalog.services import OfferData, check_offer, create_offer, offer_data, update_offer
 from shop import audit, clock
 from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError, NotFound
@@ -70,6 +77,64 @@ def check_prices(negotiated_cents: int, cgos_cents: int, reason: str) -> None:
         raise DomainError(f"Le motif fait {REASON_MAX} caractères au plus.", field="reason")
 
 
+def _pending_of(offer_id: int) -> list[PriceChangeRequest]:
+    return list(
+        session().scalars(
+            for_update(
+                select(PriceChangeRequest).where(
+                    PriceChangeRequest.offer_id == offer_id,
+                    PriceChangeRequest.status == PriceRequestStatus.PENDING,
+                )
+            )
+        )
+    )
+
+
+def _new_offer_request(offer: Offer, reason: str, actor: Any) -> PriceChangeRequest:
+    """Inside the caller's unit of work: the offer (not approved) waits for C.G.O.S with
+    its prices as they are now, in one pending « nouvelle offre » request, created or
+    updated (left as is when it already says all that)."""
+    offer.approval = OfferApproval.PENDING
+    wanted = (offer.negotiated_price_cents, offer.cgos_price_cents)
+    pending = _pending_of(offer.id)
+    if pending:
+        req = pending[0]
+        for extra in pending[1:]:  # none in practice: one pending request per offer
+            _close(
+                extra, PriceRequestStatus.WITHDRAWN, actor, "Remplacée par une nouvelle demande."
+            )
+        asked = (req.requested_negotiated_cents, req.requested_cgos_cents)
+        if asked == wanted and (not reason or reason == req.reason):
+            return req
+        before = {"negotiated_price_cents": asked[0], "cgos_price_cents": asked[1]}
+        req.requested_negotiated_cents, req.requested_cgos_cents = wanted
+        req.current_negotiated_cents, req.current_cgos_cents = wanted
+        if reason:
+            req.reason = reason.strip()
+        req.requested_by = audit.actor_label(actor)
+        req.requested_at = clock.utcnow()
+        audit.record(
+            actor,
+            "price_request.updated",
+            f"offer:{offer.id}/price_request:{req.id}",
+            before,
+            {"negotiated_price_cents": wanted[0], "cgos_price_cents": wanted[1]},
+        )
+        return req
+    return _insert(offer, PriceRequestKind.NEW_OFFER, *wanted, reason, actor)
+
+
+def create_partner_offer(
+    data: OfferData, actor: Any, reason: str = ""
+) -> tuple[Offer, PriceChangeRequest]:
+    """R-PAR-10: a partner's new offer, hidden from agents until C.G.O.S approves its
+    « nouvelle offre » request (both written, or nothing)."""
+    check_prices(data.negotiated_price_cents, data.cgos_price_cents, reason)
+    with unit_of_work():
+        offer = create_offer(data, actor)
+        return offer, _new_offer_request(offer, reason, actor)
+
+
 def add_request(
     offer: Offer,
     negotiated_cents: int,
@@ -79,20 +144,27 @@ def add_request(
 ) -> PriceChangeRequest:
     """Inside the caller's unit of work: a pending request for ``offer`` (already read and
     owned by the partner). It replaces the offer's pending one, withdrawn on the way."""
+    for old in _pending_of(offer.id):
+        _close(old, PriceRequestStatus.WITHDRAWN, actor, "Remplacée par une nouvelle demande.")
+    return _insert(
+        offer, PriceRequestKind.PRICE_CHANGE, negotiated_cents, cgos_cents, reason, actor
+    )
+
+
+def _insert(
+    offer: Offer,
+    kind: PriceRequestKind,
+    negotiated_cents: int,
+    cgos_cents: int,
+    reason: str,
+    actor: Any,
+) -> PriceChangeRequest:
     s = session()
     now = clock.utcnow()
-    for old in s.scalars(
-        for_update(
-            select(PriceChangeRequest).where(
-                PriceChangeRequest.offer_id == offer.id,
-                PriceChangeRequest.status == PriceRequestStatus.PENDING,
-            )
-        )
-    ):
-        _close(old, PriceRequestStatus.WITHDRAWN, actor, "Remplacée par une nouvelle demande.")
     req = PriceChangeRequest(
         offer_id=offer.id,
         partner_id=offer.partner_id,
+        kind=kind,
         current_negotiated_cents=offer.negotiated_price_cents,
         current_cgos_cents=offer.cgos_price_cents,
         requested_negotiated_cents=negotiated_cents,
@@ -117,6 +189,7 @@ def add_request(
             "negotiated_price_cents": negotiated_cents,
             "cgos_price_cents": cgos_cents,
             "reason": req.reason,
+            "kind": str(kind),
         },
     )
     return req
@@ -126,11 +199,16 @@ def save_partner_edit(
     offer_id: int, data: OfferData, actor: Any, reason: str = ""
 ) -> tuple[Offer, PriceChangeRequest | None]:
     """A partner's offer form: every field saved as usual but the two prices, whose change
-    becomes a request, in the same unit of work (both or nothing)."""
+    becomes a request, in the same unit of work (both or nothing). An offer not approved
+    yet takes the prices and waits (again, once refused) with its « nouvelle offre »
+    request up to date."""
     wanted = (data.negotiated_price_cents, data.cgos_price_cents)
     check_prices(*wanted, reason)
     with unit_of_work():
-        offer = update_offer(offer_id, data, actor)  # keeps a partner's prices as they are
+        # Keeps an approved offer's prices as they are (R-PAR-10).
+        offer = update_offer(offer_id, data, actor)
+        if offer.approval != OfferApproval.APPROVED:
+            return offer, _new_offer_request(offer, reason, actor)
         if wanted == (offer.negotiated_price_cents, offer.cgos_price_cents):
             return offer, None
         return offer, add_request(offer, *wanted, reason, actor)
@@ -153,6 +231,8 @@ def request_price_change(
         )
         if offer is None:
             raise NotFound()
+        if offer.approval != OfferApproval.APPROVED:
+            return _new_offer_prices(offer, negotiated_cents, cgos_cents, reason, actor)
         if (negotiated_cents, cgos_cents) == (offer.negotiated_price_cents, offer.cgos_price_cents):
             raise DomainError(
                 "Ces prix sont déjà ceux de l'offre : rien à demander.",
@@ -164,6 +244,18 @@ def request_price_change(
             field, message = errors[0]
             raise DomainError(message, field=field, rule="R-PAR-10")
         return add_request(offer, negotiated_cents, cgos_cents, reason, actor)
+
+
+def _new_offer_prices(
+    offer: Offer, negotiated_cents: int, cgos_cents: int, reason: str, actor: Any
+) -> PriceChangeRequest:
+    """The API's price request on an offer not approved yet: the hidden offer takes the
+    prices (checked as any save) and its « nouvelle offre » request follows."""
+    data = offer_data(offer)
+    data.negotiated_price_cents = negotiated_cents
+    data.cgos_price_cents = cgos_cents
+    update_offer(offer.id, data, actor)
+    return _new_offer_request(offer, reason, actor)
 
 
 def _close(req: PriceChangeRequest, status: PriceRequestStatus, actor: Any, note: str) -> None:
@@ -197,6 +289,12 @@ def withdraw(request_id: int, *, partner_id: int, actor: Any) -> PriceChangeRequ
     """The partner takes back its pending request; prices stay as they are."""
     with unit_of_work() as s:
         req = _pending(s, request_id, partner_id)
+        if req.for_new_offer:
+            raise DomainError(
+                "Une nouvelle offre attend la décision du C.G.O.S : elle ne se retire pas "
+                "(vous pouvez la dépublier).",
+                rule="R-PAR-10",
+            )
         _close(req, PriceRequestStatus.WITHDRAWN, actor, "")
     return req
 
@@ -213,26 +311,61 @@ def approve(request_id: int, *, actor: Any, note: str = "") -> Decision:
     note = _note(note, required=False)
     with unit_of_work() as s:
         req = _pending(s, request_id)
-        offer = s.scalar(for_update(select(Offer).where(Offer.id == req.offer_id)))
-        assert offer is not None, "offers are never deleted while a request holds them"
-        errors = price_errors(
-            offer.kind,
-            offer.public_price_cents,
-            req.requested_negotiated_cents,
-            req.requested_cgos_cents,
+        offer = _offer_of(s, req)
+        data = offer_data(offer)
+        data.negotiated_price_cents = req.requested_negotiated_cents
+        data.cgos_price_cents = req.requested_cgos_cents
+        # A new offer is checked whole, as when it was saved; a price change, its prices.
+        errors = (
+            check_offer(data)
+            if req.for_new_offer
+            else price_errors(
+                offer.kind,
+                offer.public_price_cents,
+                req.requested_negotiated_cents,
+                req.requested_cgos_cents,
+            )
         )
         if errors:
             reason = errors[0][1]
             _close(req, PriceRequestStatus.REFUSED, actor, f"Refusée d'office : {reason}")
+            _decide_offer(offer, req, actor)
             _tell(req, offer)
             return Decision(req, applied=False, reason=reason)
-        data = offer_data(offer)
-        data.negotiated_price_cents = req.requested_negotiated_cents
-        data.cgos_price_cents = req.requested_cgos_cents
         update_offer(offer.id, data, actor)
         _close(req, PriceRequestStatus.APPROVED, actor, note)
+        _decide_offer(offer, req, actor)
         _tell(req, offer)
     return Decision(req, applied=True)
+
+
+def _offer_of(s: Any, req: PriceChangeRequest) -> Offer:
+    offer = s.scalar(for_update(select(Offer).where(Offer.id == req.offer_id)))
+    assert offer is not None, "offers are never deleted while a request holds them"
+    return offer
+
+
+def _decide_offer(offer: Offer, req: PriceChangeRequest, actor: Any) -> None:
+    """A « nouvelle offre » decision: approved, the offer is shown to agents (if its
+    editor left it published); refused, it stays hidden. Audited."""
+    if not req.for_new_offer or offer.approval == OfferApproval.APPROVED:
+        return
+    before = {"approval": str(offer.approval)}
+    approved = req.status == PriceRequestStatus.APPROVED
+    offer.approval = OfferApproval.APPROVED if approved else OfferApproval.REFUSED
+    offer.updated_at = clock.utcnow()
+    audit.record(
+        actor,
+        "offer.approved" if approved else "offer.refused",
+        f"offer:{offer.id}",
+        before,
+        {
+            "approval": str(offer.approval),
+            "negotiated_price_cents": offer.negotiated_price_cents,
+            "cgos_price_cents": offer.cgos_price_cents,
+            "note": req.decision_note,
+        },
+    )
 
 
 def refuse(request_id: int, *, actor: Any, note: str) -> PriceChangeRequest:
@@ -241,8 +374,10 @@ def refuse(request_id: int, *, actor: Any, note: str) -> PriceChangeRequest:
     note = _note(note, required=True)
     with unit_of_work() as s:
         req = _pending(s, request_id)
+        offer = _offer_of(s, req)
         _close(req, PriceRequestStatus.REFUSED, actor, note)
-        _tell(req, req.offer)
+        _decide_offer(offer, req, actor)
+        _tell(req, offer)
     return req
 
 
@@ -267,7 +402,12 @@ def _tell(req: PriceChangeRequest, offer: Offer) -> None:
         .order_by(StaffUser.id)
     )
     approved = req.status == PriceRequestStatus.APPROVED
-    subject = f"Prix de « {offer.title[:80]} » : demande {'approuvée' if approved else 'refusée'}"
+    verdict = "approuvée" if approved else "refusée"
+    if req.for_new_offer:
+        verdict = "validée" if approved else "refusée"
+        subject = f"Nouvelle offre « {offer.title[:80]} » : {verdict}"
+    else:
+        subject = f"Prix de « {offer.title[:80]} » : demande {verdict}"
     for email in recipients:
         queue_mail(
             email,

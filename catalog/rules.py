@@ -153,6 +153,36 @@ class PriceRequestStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class PriceRequestKind(StrEnum):
+    """R-PAR-10: new prices for an offer on sale, or the prices of a partner's new offer
+    (approving it puts the offer on sale)."""
+
+    PRICE_CHANGE = "price_change"
+    NEW_OFFER = "new_offer"
+
+
+PRICE_REQUEST_KIND_LABELS = {
+    PriceRequestKind.PRICE_CHANGE: "Changement de prix",
+    PriceRequestKind.NEW_OFFER: "Nouvelle offre",
+}
+
+
+class OfferApproval(StrEnum):
+    """R-PAR-10: whether C.G.O.S accepted an offer. Only an approved (and published) offer
+    is shown to agents; a partner's new offer waits, or stays hidden once refused."""
+
+    APPROVED = "approved"
+    PENDING = "pending"
+    REFUSED = "refused"
+
+
+APPROVAL_LABELS = {
+    OfferApproval.APPROVED: "Validée",
+    OfferApproval.PENDING: "En attente de validation par le C.G.O.S",
+    OfferApproval.REFUSED: "Refusée par le C.G.O.S",
+}
+
+
 PRICE_REQUEST_LABELS = {
     PriceRequestStatus.PENDING: "En attente",
     PriceRequestStatus.APPROVED: "Approuvée",

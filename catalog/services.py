@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from catalog.categories import BY_SLUG
 from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.pictures import PictureError, clean_picture
-from catalog.rules import KIND_DELIVERIES, Kind, SupplyState, price_errors
+from catalog.rules import KIND_DELIVERIES, Kind, OfferApproval, SupplyState, price_errors
 from catalog.text import offer_search_text
 from partners.models import Partner
 from shop import audit, clock
@@ -49,6 +49,7 @@ AUDITED_FIELDS = (
     "sale_opens_at",
     "sale_closes_at",
     "published",
+    "approval",
 )
 
 
@@ -180,7 +181,10 @@ def offer_for_staff(offer_id: int, actor: Any) -> Offer | None:
 
 
 def create_offer(data: OfferData, actor: Any) -> Offer:
-    if getattr(actor, "role", None) == "partner":
+    """A staff member's offer is on sale at once; a partner's waits for C.G.O.S (R-PAR-10:
+    ``catalog.price_requests.create_partner_offer`` files its « nouvelle offre » request)."""
+    partner = getattr(actor, "role", None) == "partner"
+    if partner:
         data.partner_id = actor.partner_id
     _raise_if(check_offer(data))
     with unit_of_work() as s:
@@ -188,6 +192,7 @@ def create_offer(data: OfferData, actor: Any) -> Offer:
             raise DomainError("Partenaire inconnu.", field="partner_id")
         offer = Offer(created_at=clock.utcnow())
         _apply(offer, data)
+        offer.approval = OfferApproval.PENDING if partner else OfferApproval.APPROVED
         s.add(offer)
         s.flush()
         audit.record(actor, "offer.created", f"offer:{offer.id}", after=_snapshot(offer))
@@ -205,9 +210,11 @@ def update_offer(offer_id: int, data: OfferData, actor: Any) -> Offer:
     with unit_of_work() as s:
         offer = s.scalar(for_update(select(Offer).where(Offer.id == offer_id)))
         before = _snapshot(offer)
-        if partner:
+        if partner and offer.approval == OfferApproval.APPROVED:
             # R-PAR-10: a partner's new prices are a request (catalog.price_requests),
-            # never a change; they are re-checked against the rest of the offer.
+            # never a change; they are re-checked against the rest of the offer. An offer
+            # not approved yet is hidden from agents: its prices follow the partner's
+            # « nouvelle offre » request, which C.G.O.S decides on.
             data.negotiated_price_cents = offer.negotiated_price_cents
             data.cgos_price_cents = offer.cgos_price_cents
             _raise_if(check_offer(data))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from catalog.rules import Kind, PriceRequestStatus, SupplyState
+from catalog.rules import Kind, OfferApproval, PriceRequestKind, PriceRequestStatus, SupplyState
 
 MAX_STOCK = 1_000_000
 MAX_CENTS = 100_000_000  # 1 000 000 €
@@ -19,6 +19,8 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 SUPPLY_STATES = [s.value for s in SupplyState]
 KINDS = [k.value for k in Kind]
+APPROVALS = [a.value for a in OfferApproval]
+REQUEST_KINDS = [k.value for k in PriceRequestKind]
 STATUSES = [s.value for s in PriceRequestStatus]
 
 _CENTS = {"type": "integer", "minimum": 0}
@@ -33,6 +35,7 @@ SCHEMAS: dict[str, Any] = {
             "kind",
             "title",
             "published",
+            "approval",
             "public_price_cents",
             "negotiated_price_cents",
             "cgos_price_cents",
@@ -48,6 +51,11 @@ SCHEMAS: dict[str, Any] = {
             "kind": {"enum": KINDS},
             "title": {"type": "string"},
             "published": {"type": "boolean"},
+            "approval": {
+                "enum": APPROVALS,
+                "description": "Validation C.G.O.S (R-PAR-10) : une nouvelle offre du partenaire "
+                "n'est visible des agents qu'une fois « approved » (et publiée)",
+            },
             "public_price_cents": _CENTS,
             "negotiated_price_cents": _CENTS,
             "cgos_price_cents": _CENTS,
@@ -113,6 +121,7 @@ SCHEMAS: dict[str, Any] = {
             "id",
             "offer_id",
             "offer_title",
+            "kind",
             "status",
             "current_negotiated_price_cents",
             "current_cgos_price_cents",
@@ -129,6 +138,11 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "integer", "minimum": 1},
             "offer_id": {"type": "integer", "minimum": 1},
             "offer_title": {"type": "string"},
+            "kind": {
+                "enum": REQUEST_KINDS,
+                "description": "new_offer : les prix d'une nouvelle offre, en vente une fois "
+                "approuvée",
+            },
             "status": {"enum": STATUSES},
             "current_negotiated_price_cents": _CENTS,
             "current_cgos_price_cents": _CENTS,

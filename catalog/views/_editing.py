@@ -26,8 +26,10 @@ from catalog.categories import BY_SLUG
 from catalog.forms import OfferForm, PictureForm, SessionForm, StockForm
 from catalog.models import Offer, OfferPicture, OfferSession, PriceChangeRequest
 from catalog.rules import (
+    APPROVAL_LABELS,
     DELIVERY_LABELS,
     KIND_LABELS,
+    PRICE_REQUEST_KIND_LABELS,
     PRICE_REQUEST_LABELS,
     SUPPLY_LABELS,
     Kind,
@@ -97,6 +99,8 @@ def _render(area: Area, template: str, status: int = 200, **context: Any):
             delivery_labels=DELIVERY_LABELS,
             supply_labels=SUPPLY_LABELS,
             request_labels=PRICE_REQUEST_LABELS,
+            request_kind_labels=PRICE_REQUEST_KIND_LABELS,
+            approval_labels=APPROVAL_LABELS,
             categories=BY_SLUG,
             **context,
         ),
@@ -180,14 +184,22 @@ def new_offer(area: Area):
         data = form.check(partner_id=current_user.partner_id)
         if not form.errors:
             try:
-                offer = services.create_offer(data, current_user)
+                if admin:
+                    offer = services.create_offer(data, current_user)
+                else:  # R-PAR-10: on sale once C.G.O.S approves it
+                    offer, _ = price_requests.create_partner_offer(data, current_user)
             except DomainError as err:
-                error = place_error(form, err)
+                error = place_error(form, _form_field(err))
             else:
                 flash(
                     "Offre créée."
                     + (" Ajoutez maintenant ses séances." if offer.kind == Kind.BILLET_DATE else "")
                 )
+                if not admin:
+                    flash(
+                        "Elle est en attente de validation par le C.G.O.S : les agents la "
+                        "verront une fois ses prix approuvés."
+                    )
                 return redirect(area.url("offer", offer_id=offer.id))
     return _render(
         area, "offer_form.html", _status(form, error), form=form, offer=None, error=error
@@ -227,7 +239,12 @@ def edit_offer(area: Area, offer_id: int):
                 error = place_error(form, _form_field(err))
             else:
                 flash("Offre enregistrée.")
-                if asked is not None:
+                if asked is not None and asked.for_new_offer:
+                    flash(
+                        "L'offre est en attente de validation par le C.G.O.S, avec les prix "
+                        "enregistrés : les agents la verront une fois approuvée."
+                    )
+                elif asked is not None:
                     flash(
                         "Le changement de prix est une demande soumise à C.G.O.S : les prix "
                         "actuels restent en vigueur jusqu'à sa décision."

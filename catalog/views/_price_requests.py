@@ -17,9 +17,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_login import current_user
 
 from catalog import price_requests
+from catalog.categories import BY_SLUG
 from catalog.forms import PriceDecisionForm, WithdrawForm
 from catalog.models import PriceChangeRequest
-from catalog.rules import PRICE_REQUEST_LABELS, PriceRequestStatus
+from catalog.rules import (
+    APPROVAL_LABELS,
+    DELIVERY_LABELS,
+    KIND_LABELS,
+    PRICE_REQUEST_KIND_LABELS,
+    PRICE_REQUEST_LABELS,
+    SUPPLY_LABELS,
+    PriceRequestStatus,
+)
 from catalog.views._editing import Area
 from shop.errors import DomainError
 from shop.forms import MAX_ID, place_error
@@ -47,7 +56,13 @@ def _render(area: Area, template: str, status: int = 200, **context: Any):
             f"staff/catalog/{template}",
             area=area,
             request_labels=PRICE_REQUEST_LABELS,
+            request_kind_labels=PRICE_REQUEST_KIND_LABELS,
+            approval_labels=APPROVAL_LABELS,
             all_value=ALL,
+            kind_labels=KIND_LABELS,
+            delivery_labels=DELIVERY_LABELS,
+            supply_labels=SUPPLY_LABELS,
+            categories=BY_SLUG,
             **context,
         ),
         status,
@@ -83,7 +98,9 @@ def request_detail(area: Area, request_id: int):
                 decision = price_requests.approve(
                     req.id, actor=current_user, note=form.note.data or ""
                 )
-                if decision.applied:
+                if decision.applied and req.for_new_offer:
+                    flash("Nouvelle offre validée : elle est en vente avec ces prix.")
+                elif decision.applied:
                     flash("Demande approuvée : les nouveaux prix s'appliquent.")
                 else:
                     flash(f"Demande refusée d'office : {decision.reason}", "error")
@@ -101,7 +118,9 @@ def request_detail(area: Area, request_id: int):
         offer=req.offer,
         form=form if can_decide else None,
         withdraw_form=WithdrawForm()
-        if current_user.role == "partner" and req.status == PriceRequestStatus.PENDING
+        if current_user.role == "partner"
+        and req.status == PriceRequestStatus.PENDING
+        and not req.for_new_offer  # a new offer waits for C.G.O.S
         else None,
         error=error,
     )

@@ -1,4 +1,4 @@
-"""price change requests: partners ask, admins decide (R-PAR-10)
+"""price change requests: partners ask, admins decide; partners' new offers wait (R-PAR-10)
 
 Revision ID: c41e7a2b9d01
 Revises: 7a3c9e15b2d4
@@ -15,6 +15,13 @@ depends_on = None
 
 # The values of catalog.rules.PriceRequestStatus when this revision was written.
 STATUSES = ('pending', 'approved', 'refused', 'withdrawn')
+# catalog.rules.PriceRequestKind and OfferApproval, likewise.
+KINDS = ('price_change', 'new_offer')
+APPROVALS = ('approved', 'pending', 'refused')
+
+
+def _enum(values: tuple[str, ...], name: str) -> sa.Enum:
+    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=20)
 
 
 def upgrade() -> None:
@@ -23,6 +30,12 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('offer_id', sa.Integer(), nullable=False),
         sa.Column('partner_id', sa.Integer(), nullable=False),
+        sa.Column(
+            'kind',
+            _enum(KINDS, 'price_request_kind'),
+            server_default='price_change',
+            nullable=False,
+        ),
         sa.Column('current_negotiated_cents', sa.Integer(), nullable=False),
         sa.Column('current_cgos_cents', sa.Integer(), nullable=False),
         sa.Column('requested_negotiated_cents', sa.Integer(), nullable=False),
@@ -30,13 +43,7 @@ def upgrade() -> None:
         sa.Column('reason', sa.Text(), nullable=False),
         sa.Column(
             'status',
-            sa.Enum(
-                *STATUSES,
-                name='price_request_status',
-                native_enum=False,
-                create_constraint=True,
-                length=20,
-            ),
+            _enum(STATUSES, 'price_request_status'),
             nullable=False,
         ),
         sa.Column('requested_by', sa.String(length=200), nullable=False),
@@ -77,7 +84,23 @@ def upgrade() -> None:
         )
 
 
+    # Every offer already there was published by the store: approved.
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                'approval',
+                _enum(APPROVALS, 'offer_approval'),
+                server_default='approved',
+                nullable=False,
+            )
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        # SQLite rebuilds the table: the CHECK on the column goes first, by name.
+        batch_op.drop_constraint(op.f('ck_offers_offer_approval'), type_='check')
+        batch_op.drop_column('approval')
     with op.batch_alter_table('price_change_requests', schema=None) as batch_op:
         batch_op.drop_index('ix_price_change_requests_status_requested')
         batch_op.drop_index('ix_price_change_requests_partner_status')

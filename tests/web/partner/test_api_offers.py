@@ -43,6 +43,7 @@ def test_r_par_1_offers_lists_only_the_partners_own(app, client, api):
         "kind": "billet_date",
         "title": "Concert Acme",
         "published": True,
+        "approval": "approved",
         "public_price_cents": 4000,
         "negotiated_price_cents": 4000,
         "cgos_price_cents": 2500,
