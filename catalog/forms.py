@@ -216,6 +216,8 @@ class OfferForm(FlaskForm):
     partner staff (their own organisation, whatever is posted). ``with_stock=False`` on
     edit: stock moves with orders and has its own page (R-PAR-5). ``editorial=False``
     leaves out what only the store decides (featuring on the home page).
+    ``price_request=True`` (a partner's edit) adds the reason of a price change request
+    (R-PAR-10).
     """
 
     partner_id = ChoiceField(
@@ -279,6 +281,13 @@ class OfferForm(FlaskForm):
         "participation C.G.O.S.",
     )
     cgos_price = EuroField("Prix C.G.O.S", validators=[InputRequired("Indiquez le prix C.G.O.S.")])
+    price_reason = TextAreaField(
+        "Motif du changement de prix",
+        filters=[strip_text],
+        validators=[Length(max=500, message="500 caractères au plus.")],
+        description="Lu par C.G.O.S avec votre demande ; laissez vide si les prix ne changent pas.",
+        render_kw={"rows": 3},
+    )
     child_public_price = EuroField("Prix public indicatif enfant", validators=[Optional()])
     face_value = EuroField("Valeur faciale", validators=[Optional()])
     per_order_max = WholeNumberField(
@@ -323,9 +332,12 @@ class OfferForm(FlaskForm):
         partner_choices: list[SelectChoice] | None = None,
         with_stock: bool = True,
         editorial: bool = True,
+        price_request: bool = False,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
+        if not price_request:
+            del self.price_reason  # a partner's edit: new prices are a request (R-PAR-10)
         if not editorial:
             del self.featured  # the home page is the store's choice, not the partner's
         if partner_choices is None:
@@ -503,3 +515,23 @@ class PictureForm(FlaskForm):
         description="Lue à voix haute aux personnes qui ne voient pas l'image.",
     )
     submit = SubmitField("Ajouter l'image")
+
+
+class PriceDecisionForm(FlaskForm):
+    """R-PAR-10: an admin approves or refuses a partner's price request."""
+
+    note = TextAreaField(
+        "Note au partenaire",
+        filters=[strip_text],
+        validators=[Length(max=500, message="500 caractères au plus.")],
+        description="Obligatoire pour un refus ; envoyée au partenaire par courriel.",
+        render_kw={"rows": 3},
+    )
+    approve = SubmitField("Approuver et appliquer les prix")
+    refuse = SubmitField("Refuser")
+
+
+class WithdrawForm(FlaskForm):
+    """A partner takes back its pending price request (CSRF only)."""
+
+    submit = SubmitField("Retirer la demande")

@@ -507,7 +507,10 @@ def write_catalog(rows: list[OfferRow], actor: Any) -> CatalogReport:
 
 
 def import_catalog(document: Any, actor: Any) -> CatalogReport:
-    """Check a parsed document, then write it whole, or nothing (R-CAT-7)."""
+    """Check a parsed document, then write it whole, or nothing (R-CAT-7). The store's
+    staff only: a partner sets no price but through a request (R-PAR-10)."""
+    if getattr(actor, "role", None) == "partner":
+        return CatalogReport(errors=[("fichier", "import réservé à l'administration C.G.O.S")])
     known = set(session().scalars(select(Partner.slug)))
     rows, errors = parse_catalog(document, known)
     if errors:

@@ -1,4 +1,5 @@
-"""Catalog tables: partners, offers of every kind, dated sessions, pictures (R-CAT-1…4)."""
+"""Catalog tables: partners, offers of every kind, dated sessions, pictures (R-CAT-1…4),
+partners' price change requests (R-PAR-10)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
-from catalog.rules import Delivery
+from catalog.rules import Delivery, OfferApproval, PriceRequestKind, PriceRequestStatus
 from partners.models import Partner
-from shop.db import Base
+from shop.db import Base, status_enum
 
 
 class Offer(Base):
@@ -68,6 +71,12 @@ class Offer(Base):
     stay_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     published: Mapped[bool] = mapped_column(Boolean, default=True)
+    # R-PAR-10: a partner's new offer waits for C.G.O.S; agents see approved ones only.
+    approval: Mapped[OfferApproval] = mapped_column(
+        status_enum(OfferApproval, "offer_approval"),
+        default=OfferApproval.APPROVED,
+        server_default=OfferApproval.APPROVED.value,
+    )
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -94,6 +103,21 @@ class Offer(Base):
 
     def allows(self, mode: Delivery) -> bool:
         return mode in self.delivery_set
+
+    @property
+    def shown_to_agents(self) -> bool:
+        """Published by its editor and approved by C.G.O.S (R-PAR-10); regions and sale
+        windows are checked apart."""
+        return self.published and self.approval == OfferApproval.APPROVED
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.approval == OfferApproval.PENDING
+
+
+def shown_to_agents() -> ColumnElement[bool]:
+    """``Offer.shown_to_agents`` as a filter of the agent-facing queries."""
+    return and_(Offer.published.is_(True), Offer.approval == OfferApproval.APPROVED)
 
 
 class OfferSession(Base):
@@ -131,3 +155,60 @@ class OfferPicture(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     offer: Mapped[Offer] = relationship(back_populates="pictures")
+
+
+class PriceChangeRequest(Base):
+    """R-PAR-10: a partner asks for new négocié and C.G.O.S prices; an admin decides.
+
+    Prices live on the offer only (sessions share them), so a request names its offer.
+    The prices at the time of the request are kept beside the requested ones, so the
+    decision shows what changes even if the offer moved since. A « nouvelle offre » request
+    carries the prices a partner's new offer is created with (current = requested); its
+    approval puts the offer on sale.
+    """
+
+    __tablename__ = "price_change_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "requested_cgos_cents >= 0 AND requested_negotiated_cents >= requested_cgos_cents",
+            name="requested_prices_consistent",
+        ),
+        Index("ix_price_change_requests_partner_status", "partner_id", "status", "id"),
+        Index("ix_price_change_requests_status_requested", "status", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    kind: Mapped[PriceRequestKind] = mapped_column(
+        status_enum(PriceRequestKind, "price_request_kind"),
+        default=PriceRequestKind.PRICE_CHANGE,
+        server_default=PriceRequestKind.PRICE_CHANGE.value,
+    )
+    current_negotiated_cents: Mapped[int] = mapped_column(Integer)
+    current_cgos_cents: Mapped[int] = mapped_column(Integer)
+    requested_negotiated_cents: Mapped[int] = mapped_column(Integer)
+    requested_cgos_cents: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[PriceRequestStatus] = mapped_column(
+        status_enum(PriceRequestStatus, "price_request_status")
+    )
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    offer: Mapped[Offer] = relationship()
+
+    @property
+    def for_new_offer(self) -> bool:
+        return self.kind == PriceRequestKind.NEW_OFFER
+
+    @property
+    def current_participation_cents(self) -> int:
+        return max(0, self.current_negotiated_cents - self.current_cgos_cents)
+
+    @property
+    def requested_participation_cents(self) -> int:
+        return max(0, self.requested_negotiated_cents - self.requested_cgos_cents)

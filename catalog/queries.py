@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload, selectinload
 
-from catalog.models import Offer, OfferPicture, OfferSession
+from catalog.models import Offer, OfferPicture, OfferSession, shown_to_agents
 from catalog.rules import LOW_STOCK_SHOWN, Kind
 from catalog.text import search_words
 from partners.models import Partner
@@ -103,9 +103,10 @@ def _upcoming(now: datetime):
 
 
 def _visible(stmt: Select, agent_region: str | None, now: datetime) -> Select:
-    """R-CAT-4 and sales windows: published, national or the agent's region, not closed."""
+    """R-CAT-4, R-PAR-10 and sales windows: published and approved by C.G.O.S, national or
+    the agent's region, not closed."""
     return stmt.where(
-        Offer.published.is_(True),
+        shown_to_agents(),
         or_(Offer.region.is_(None), Offer.region == agent_region),
         or_(Offer.sale_closes_at.is_(None), Offer.sale_closes_at > now),
     )
@@ -262,7 +263,7 @@ def offer_for_agent(offer_id: int, agent_region: str | None) -> OfferPage | None
         select(Offer)
         .where(
             Offer.id == offer_id,
-            Offer.published.is_(True),
+            shown_to_agents(),
             or_(Offer.region.is_(None), Offer.region == agent_region),
         )
         .options(
@@ -379,7 +380,7 @@ def _version_query(dialect: str) -> Select:
         .join(Partner, Partner.id == Offer.partner_id)
         .where(
             Offer.id == bindparam("offer_id"),
-            Offer.published.is_(True),
+            shown_to_agents(),
             or_(Offer.region.is_(None), Offer.region == bindparam("region")),
         )
     )
@@ -422,7 +423,7 @@ def picture_for_agent(picture_id: int, agent_region: str | None) -> OfferPicture
         .join(Offer)
         .where(
             OfferPicture.id == picture_id,
-            Offer.published.is_(True),
+            shown_to_agents(),
             or_(Offer.region.is_(None), Offer.region == agent_region),
         )
     )

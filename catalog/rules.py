@@ -142,3 +142,72 @@ def availability(
 def participation_cents(negotiated_cents: int, cgos_cents: int) -> int:
     """R-CAT-2: participation C.G.O.S per unit = prix négocié − prix C.G.O.S (never < 0)."""
     return max(0, negotiated_cents - cgos_cents)
+
+
+class PriceRequestStatus(StrEnum):
+    """R-PAR-10: a partner's request to change the négocié and C.G.O.S prices."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class PriceRequestKind(StrEnum):
+    """R-PAR-10: new prices for an offer on sale, or the prices of a partner's new offer
+    (approving it puts the offer on sale)."""
+
+    PRICE_CHANGE = "price_change"
+    NEW_OFFER = "new_offer"
+
+
+PRICE_REQUEST_KIND_LABELS = {
+    PriceRequestKind.PRICE_CHANGE: "Changement de prix",
+    PriceRequestKind.NEW_OFFER: "Nouvelle offre",
+}
+
+
+class OfferApproval(StrEnum):
+    """R-PAR-10: whether C.G.O.S accepted an offer. Only an approved (and published) offer
+    is shown to agents; a partner's new offer waits, or stays hidden once refused."""
+
+    APPROVED = "approved"
+    PENDING = "pending"
+    REFUSED = "refused"
+
+
+APPROVAL_LABELS = {
+    OfferApproval.APPROVED: "Validée",
+    OfferApproval.PENDING: "En attente de validation par le C.G.O.S",
+    OfferApproval.REFUSED: "Refusée par le C.G.O.S",
+}
+
+
+PRICE_REQUEST_LABELS = {
+    PriceRequestStatus.PENDING: "En attente",
+    PriceRequestStatus.APPROVED: "Approuvée",
+    PriceRequestStatus.REFUSED: "Refusée",
+    PriceRequestStatus.WITHDRAWN: "Retirée",
+}
+
+
+def price_errors(
+    kind: str, public_cents: int, negotiated_cents: int, cgos_cents: int
+) -> list[tuple[str, str]]:
+    """R-CAT-2, R-CAT-7: the prices of one offer hold together; (field, French message).
+    Checked when an offer is saved and again when a price request is approved (R-PAR-10)."""
+    errors: list[tuple[str, str]] = []
+    for name, value in (
+        ("public_price_cents", public_cents),
+        ("negotiated_price_cents", negotiated_cents),
+        ("cgos_price_cents", cgos_cents),
+    ):
+        if value < 0:
+            errors.append((name, "Le prix ne peut pas être négatif."))
+    if cgos_cents > negotiated_cents:
+        errors.append(("cgos_price_cents", "Le prix C.G.O.S ne peut pas dépasser le prix négocié."))
+    if negotiated_cents > public_cents and kind != Kind.SEJOUR:
+        errors.append(
+            ("negotiated_price_cents", "Le prix négocié ne peut pas dépasser le prix public.")
+        )
+    return errors

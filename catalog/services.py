@@ -16,14 +16,15 @@ from sqlalchemy import func, select
 from catalog.categories import BY_SLUG
 from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.pictures import PictureError, clean_picture
-from catalog.rules import KIND_DELIVERIES, Kind, SupplyState
+from catalog.rules import KIND_DELIVERIES, Kind, OfferApproval, SupplyState, price_errors
 from catalog.text import offer_search_text
 from partners.models import Partner
 from shop import audit, clock
 from shop.db import for_update, session, unit_of_work
-from shop.errors import DomainError
+from shop.errors import DomainError, NotFound
 
 MAX_PICTURE_BYTES = 2 * 1024 * 1024
+MAX_STOCK = 1_000_000  # as the forms (catalog.forms)
 PICTURE_TYPES = {
     b"\x89PNG\r\n\x1a\n": "image/png",
     b"\xff\xd8\xff": "image/jpeg",
@@ -48,6 +49,7 @@ AUDITED_FIELDS = (
     "sale_opens_at",
     "sale_closes_at",
     "published",
+    "approval",
 )
 
 
@@ -95,15 +97,9 @@ def check_offer(data: OfferData) -> list[tuple[str, str]]:
         errors.append(("category", "Catégorie inconnue."))
     if not data.title.strip():
         errors.append(("title", "Le titre est obligatoire."))
-    for name in ("public_price_cents", "negotiated_price_cents", "cgos_price_cents"):
-        if getattr(data, name) < 0:
-            errors.append((name, "Le prix ne peut pas être négatif."))
-    if data.cgos_price_cents > data.negotiated_price_cents:
-        errors.append(("cgos_price_cents", "Le prix C.G.O.S ne peut pas dépasser le prix négocié."))
-    if data.negotiated_price_cents > data.public_price_cents and data.kind != Kind.SEJOUR:
-        errors.append(
-            ("negotiated_price_cents", "Le prix négocié ne peut pas dépasser le prix public.")
-        )
+    errors += price_errors(
+        data.kind, data.public_price_cents, data.negotiated_price_cents, data.cgos_price_cents
+    )
     if data.per_order_max < 1:
         errors.append(("per_order_max", "Le maximum par commande doit être au moins 1."))
     if data.kind in {k.value for k in Kind}:
@@ -154,6 +150,18 @@ def _apply(offer: Offer, data: OfferData) -> None:
     offer.updated_at = clock.utcnow()
 
 
+def offer_data(offer: Offer) -> OfferData:
+    """An offer's fields as the service's input, to change a few of them (R-PAR-10)."""
+    return OfferData(
+        **{
+            name: getattr(offer, name)
+            for name in OfferData.__dataclass_fields__
+            if name != "deliveries"
+        },
+        deliveries=tuple(sorted(offer.delivery_set)),
+    )
+
+
 def _raise_if(errors: list[tuple[str, str]]) -> None:
     if errors:
         field, message = errors[0]
@@ -173,7 +181,10 @@ def offer_for_staff(offer_id: int, actor: Any) -> Offer | None:
 
 
 def create_offer(data: OfferData, actor: Any) -> Offer:
-    if getattr(actor, "role", None) == "partner":
+    """A staff member's offer is on sale at once; a partner's waits for C.G.O.S (R-PAR-10:
+    ``catalog.price_requests.create_partner_offer`` files its « nouvelle offre » request)."""
+    partner = getattr(actor, "role", None) == "partner"
+    if partner:
         data.partner_id = actor.partner_id
     _raise_if(check_offer(data))
     with unit_of_work() as s:
@@ -181,6 +192,7 @@ def create_offer(data: OfferData, actor: Any) -> Offer:
             raise DomainError("Partenaire inconnu.", field="partner_id")
         offer = Offer(created_at=clock.utcnow())
         _apply(offer, data)
+        offer.approval = OfferApproval.PENDING if partner else OfferApproval.APPROVED
         s.add(offer)
         s.flush()
         audit.record(actor, "offer.created", f"offer:{offer.id}", after=_snapshot(offer))
@@ -191,12 +203,21 @@ def update_offer(offer_id: int, data: OfferData, actor: Any) -> Offer:
     offer = offer_for_staff(offer_id, actor)
     if offer is None:
         raise DomainError("Offre introuvable.", rule="R-PAR-1")
-    if getattr(actor, "role", None) == "partner":
+    partner = getattr(actor, "role", None) == "partner"
+    if partner:
         data.partner_id = actor.partner_id
     _raise_if(check_offer(data))
     with unit_of_work() as s:
         offer = s.scalar(for_update(select(Offer).where(Offer.id == offer_id)))
         before = _snapshot(offer)
+        if partner and offer.approval == OfferApproval.APPROVED:
+            # R-PAR-10: a partner's new prices are a request (catalog.price_requests),
+            # never a change; they are re-checked against the rest of the offer. An offer
+            # not approved yet is hidden from agents: its prices follow the partner's
+            # « nouvelle offre » request, which C.G.O.S decides on.
+            data.negotiated_price_cents = offer.negotiated_price_cents
+            data.cgos_price_cents = offer.cgos_price_cents
+            _raise_if(check_offer(data))
         # Stock moves with orders and has its own page: an edit never overwrites it.
         data.stock = offer.stock if offer.kind == data.kind else data.stock
         _apply(offer, data)
@@ -231,6 +252,43 @@ def set_offer_stock(offer_id: int, stock: int, supply_state: str, actor: Any) ->
             {"stock": stock, "supply_state": supply_state},
         )
     return offer
+
+
+def set_session_stock(
+    session_id: int, actor: Any, *, stock: int | None = None, supply_state: str | None = None
+) -> OfferSession:
+    """R-PAR-5: stock and/or supply state of one session (the partner API); another
+    partner's, a cancelled or an unknown session is NotFound (R-PAR-1)."""
+    if stock is not None and not 0 <= stock <= MAX_STOCK:
+        raise DomainError("Le stock doit être compris entre 0 et 1 000 000.", field="stock")
+    if supply_state is not None and supply_state not in {s.value for s in SupplyState}:
+        raise DomainError("État d'approvisionnement inconnu.", field="supply_state")
+    with unit_of_work() as s:
+        stmt = (
+            select(OfferSession)
+            .join(Offer, Offer.id == OfferSession.offer_id)
+            .where(OfferSession.id == session_id, OfferSession.cancelled.is_(False))
+        )
+        if getattr(actor, "role", None) == "partner":
+            stmt = stmt.where(Offer.partner_id == actor.partner_id)
+        elif getattr(actor, "role", None) != "admin":
+            raise NotFound()
+        row = s.scalar(for_update(stmt))
+        if row is None:
+            raise NotFound()
+        before = {"stock": row.stock, "supply_state": row.supply_state}
+        if stock is not None:
+            row.stock = stock
+        if supply_state is not None:
+            row.supply_state = supply_state
+        audit.record(
+            actor,
+            "session.stock_set",
+            f"offer:{row.offer_id}/session:{row.id}",
+            before,
+            {"stock": row.stock, "supply_state": row.supply_state},
+        )
+    return row
 
 
 def save_session(

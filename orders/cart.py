@@ -165,7 +165,7 @@ def _line_notes(agent: AgentUser, lv: LineView) -> list[str]:
         )
     notes: list[str] = []
     now = clock.utcnow()
-    if not offer.published or not visible_to(offer.region, agent.record.region):
+    if not offer.shown_to_agents or not visible_to(offer.region, agent.record.region):
         return ["Cette offre n'est plus proposée."]
     if not on_sale(offer.sale_opens_at, offer.sale_closes_at, now):
         notes.append("La vente de cette offre est terminée.")
@@ -294,7 +294,11 @@ def add_to_cart(
     """Add a quantity of an offer (and session) with a delivery mode open right now."""
     require_rights(agent)
     offer = session().get(Offer, offer_id)
-    if offer is None or not offer.published or not visible_to(offer.region, agent.record.region):
+    if (
+        offer is None
+        or not offer.shown_to_agents
+        or not visible_to(offer.region, agent.record.region)
+    ):
         raise DomainError("Cette offre n'est pas disponible.", rule="R-CAT-4")
     if offer.kind == Kind.SEJOUR:
         raise DomainError(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from orders.fees import Group
-from partners import rules
+from partners import openapi_offers, rules
 from partners.openapi_webhooks import merge as merge_webhooks
 
 MAX_LIMIT = 200
@@ -480,4 +480,5 @@ def document(server_url: str) -> dict[str, Any]:
             },
         },
     }
-    return merge_webhooks(doc)
+    # the offers paths (R-PAR-5, R-PAR-10), then the webhooks (R-PAR-10)
+    return merge_webhooks(openapi_offers.extend(doc))

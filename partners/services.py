@@ -319,6 +319,7 @@ class ControlSession:
     sold: int = 0
     expected: int = 0
     admitted: int = 0
+    remaining: int = 0  # places still on sale (the session's stock)
 
 
 @dataclass(frozen=True)
@@ -403,6 +404,7 @@ def _control_session(row: Any, counts: tuple[int, int, int], today: date) -> Con
         sold=counts[0],
         expected=counts[1],
         admitted=counts[2],
+        remaining=offer_session.stock,
     )
 
 

@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views import phone as orders_phone
     from orders.views import webhooks as orders_webhooks
     from partners.views import api as partners_api
+    from partners.views import api_offers  # noqa: F401  (routes on the api blueprint)
     from partners.views import home as partners_home
     from partners.views import integration as partners_integration
     from partners.views import parcels as partners_parcels

@@ -42,7 +42,7 @@ def _stay_offer(agent: AgentUser, offer_id: int) -> Offer:
     if (
         offer is None
         or offer.kind != Kind.SEJOUR
-        or not offer.published
+        or not offer.shown_to_agents
         or not visible_to(offer.region, agent.record.region)
         or offer.stay_starts_on is None
     ):

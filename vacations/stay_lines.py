@@ -147,7 +147,7 @@ def line_notes(
     offer: Offer, quantity: int, seen_cents: int, pricing: StayPricing, region: str | None
 ) -> list[str]:
     """What stops a stay line being ordered now, explained on the line."""
-    if not offer.published or not visible_to(offer.region, region):
+    if not offer.shown_to_agents or not visible_to(offer.region, region):
         return ["Cette offre n'est plus proposée."]
     notes: list[str] = []
     today = clock.today()

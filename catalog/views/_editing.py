@@ -21,11 +21,21 @@ from sqlalchemy.orm import defer, joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
-from catalog import services
+from catalog import price_requests, services
 from catalog.categories import BY_SLUG
 from catalog.forms import OfferForm, PictureForm, SessionForm, StockForm
-from catalog.models import Offer, OfferPicture, OfferSession
-from catalog.rules import DELIVERY_LABELS, KIND_LABELS, SUPPLY_LABELS, Kind
+from catalog.models import Offer, OfferPicture, OfferSession, PriceChangeRequest
+from catalog.rules import (
+    APPROVAL_LABELS,
+    DELIVERY_LABELS,
+    KIND_LABELS,
+    PRICE_REQUEST_KIND_LABELS,
+    PRICE_REQUEST_LABELS,
+    SUPPLY_LABELS,
+    Kind,
+    PriceRequestStatus,
+)
+from catalog.sales import sales_by
 from partners.models import Partner
 from shop import clock
 from shop.db import session
@@ -88,6 +98,9 @@ def _render(area: Area, template: str, status: int = 200, **context: Any):
             kind_labels=KIND_LABELS,
             delivery_labels=DELIVERY_LABELS,
             supply_labels=SUPPLY_LABELS,
+            request_labels=PRICE_REQUEST_LABELS,
+            request_kind_labels=PRICE_REQUEST_KIND_LABELS,
+            approval_labels=APPROVAL_LABELS,
             categories=BY_SLUG,
             **context,
         ),
@@ -137,6 +150,7 @@ def offer_list(area: Area):
         area,
         "list.html",
         rows=found.rows,
+        sales=sales_by("offer", [row[0].id for row in found.rows]),
         paged=found,
         q=q,
         partner_filter=partner_filter,
@@ -152,7 +166,12 @@ def offer_detail(area: Area, offer_id: int):
         "offer.html",
         offer=offer,
         sessions=offer.sessions,
+        sales=sales_by("session", [s.id for s in offer.sessions]),
+        offer_sales=sales_by("offer", [offer.id])[offer.id],
         pictures=_pictures_of(offer.id),
+        price_requests=price_requests.requests_of_partner(
+            offer.partner_id, offer_id=offer.id, limit=20
+        ),
         now=clock.utcnow(),
     )
 
@@ -165,14 +184,22 @@ def new_offer(area: Area):
         data = form.check(partner_id=current_user.partner_id)
         if not form.errors:
             try:
-                offer = services.create_offer(data, current_user)
+                if admin:
+                    offer = services.create_offer(data, current_user)
+                else:  # R-PAR-10: on sale once C.G.O.S approves it
+                    offer, _ = price_requests.create_partner_offer(data, current_user)
             except DomainError as err:
-                error = place_error(form, err)
+                error = place_error(form, _form_field(err))
             else:
                 flash(
                     "Offre créée."
                     + (" Ajoutez maintenant ses séances." if offer.kind == Kind.BILLET_DATE else "")
                 )
+                if not admin:
+                    flash(
+                        "Elle est en attente de validation par le C.G.O.S : les agents la "
+                        "verront une fois ses prix approuvés."
+                    )
                 return redirect(area.url("offer", offer_id=offer.id))
     return _render(
         area, "offer_form.html", _status(form, error), form=form, offer=None, error=error
@@ -187,6 +214,7 @@ def edit_offer(area: Area, offer_id: int):
         partner_choices=_partner_choices() if admin else None,
         editorial=admin,
         with_stock=False,
+        price_request=not admin,
     )
     error = None
     if form.is_submitted():
@@ -200,14 +228,57 @@ def edit_offer(area: Area, offer_id: int):
             data.featured = offer.featured
         if not form.errors:
             try:
-                services.update_offer(offer.id, data, current_user)
+                if admin:  # admins change prices directly, audited (R-PAR-10)
+                    services.update_offer(offer.id, data, current_user)
+                    asked = None
+                else:
+                    _, asked = price_requests.save_partner_edit(
+                        offer.id, data, current_user, form.price_reason.data or ""
+                    )
             except DomainError as err:
-                error = place_error(form, err)
+                error = place_error(form, _form_field(err))
             else:
                 flash("Offre enregistrée.")
+                if asked is not None and asked.for_new_offer:
+                    flash(
+                        "L'offre est en attente de validation par le C.G.O.S, avec les prix "
+                        "enregistrés : les agents la verront une fois approuvée."
+                    )
+                elif asked is not None:
+                    flash(
+                        "Le changement de prix est une demande soumise à C.G.O.S : les prix "
+                        "actuels restent en vigueur jusqu'à sa décision."
+                    )
                 return redirect(area.url("offer", offer_id=offer.id))
     return _render(
-        area, "offer_form.html", _status(form, error), form=form, offer=offer, error=error
+        area,
+        "offer_form.html",
+        _status(form, error),
+        form=form,
+        offer=offer,
+        error=error,
+        pending=_pending_request(offer.id),
+    )
+
+
+def _form_field(err: DomainError) -> DomainError:
+    """The services name amounts in cents, the form in euros; the reason is « price_reason »."""
+    if err.field == "reason":
+        err.field = "price_reason"
+    elif err.field:
+        err.field = err.field.removesuffix("_cents")
+    return err
+
+
+def _pending_request(offer_id: int) -> PriceChangeRequest | None:
+    return session().scalar(
+        select(PriceChangeRequest)
+        .where(
+            PriceChangeRequest.offer_id == offer_id,
+            PriceChangeRequest.status == PriceRequestStatus.PENDING,
+        )
+        .order_by(PriceChangeRequest.id.desc())
+        .limit(1)
     )
 
 
@@ -230,6 +301,7 @@ def sessions(area: Area, offer_id: int):
         _status(form, error),
         offer=offer,
         sessions=offer.sessions,
+        sales=sales_by("session", [s.id for s in offer.sessions]),
         form=form,
         error=error,
         now=clock.utcnow(),

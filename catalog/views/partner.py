@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from catalog.views._editing import Area, register_offer_pages
+from catalog.views._price_requests import register_price_request_pages
 
 bp = Blueprint("catalog", __name__)
 
@@ -20,3 +21,4 @@ AREA = Area(
 )
 
 register_offer_pages(bp, AREA)
+register_price_request_pages(bp, AREA)  # R-PAR-10

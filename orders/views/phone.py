@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from auth.principals import AgentUser, agent_user
-from catalog.models import Offer, OfferSession
+from catalog.models import Offer, OfferSession, shown_to_agents
 from catalog.rules import DELIVERY_LABELS, Kind
 from members.dossiers import dossier_source
 from members.numbers import is_valid_cgos_number, normalise_cgos_number
@@ -46,10 +46,11 @@ def _agent(number: str) -> AgentUser:
 
 
 def _search(agent: AgentUser, q: str) -> list[Offer]:
-    """Published offers by id or title words (add_to_cart re-checks everything)."""
+    """Offers shown to agents (published, approved: R-PAR-10) by id or title words
+    (add_to_cart re-checks everything)."""
     if not q:
         return []
-    stmt = select(Offer).where(Offer.published.is_(True))
+    stmt = select(Offer).where(shown_to_agents())
     if q.isdigit():
         try:
             stmt = stmt.where(Offer.id == db_int(q))

@@ -432,6 +432,7 @@ def sessions():
                     "sold": c.sold,
                     "expected": c.expected,
                     "used": c.admitted,
+                    "remaining": c.remaining,
                 }
                 for c in services.control_sessions(g.api_partner_id)
             ]

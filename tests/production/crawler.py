@@ -53,6 +53,10 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("partner.integration.", frozenset({"token_id"})): "api_token",
     ("partner.integration.", frozenset({"delivery_id"})): "webhook_delivery",
     ("public.api.", frozenset({"order_number", "group"})): "shipment",
+    ("partner.", frozenset({"request_id"})): "price_request",
+    ("ops.", frozenset({"request_id"})): "price_request",
+    ("public.api.", frozenset({"offer_id"})): "partner_offer",
+    ("public.api.", frozenset({"session_id"})): "api_session",
     ("public.payment_link.", frozenset({"token"})): "payment_link",
     ("static", frozenset({"filename"})): "static_file",
 }
@@ -78,6 +82,7 @@ KNOWN_5XX: dict[tuple[str, str, str], str] = {}
 REFUSED_API_BODIES: dict[str, dict[str, Any]] = {
     "public.api.mark_shipped": {"mode": "suivi", "tracking_number": "1A00000000001"},
     "public.api.scan": {"code": "CODE-INCONNU", "session_id": 1},  # R-PAR-8: required
+    "public.api.request_price_change": {"negotiated_price_cents": 100, "cgos_price_cents": 0},
 }
 
 TARGETS_PER_OWNER = 1  # ids of each owner tried per rule (shared objects: SHARED_TARGETS)
@@ -329,7 +334,7 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
     from sqlalchemy import select
 
     from catalog.categories import CATEGORIES
-    from catalog.models import Offer, OfferPicture, OfferSession
+    from catalog.models import Offer, OfferPicture, OfferSession, PriceChangeRequest
     from orders.models import Cart, CartLine, ETicket, Order, OrderLine, Payment
     from orders.phone import link_token
     from orders.refunds import SUMMARY_ACTION
@@ -403,6 +408,13 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
                 offer_id=oid,
                 session_id=sid,
             )
+            add("api_session", slug if slug in partners else "another", session_id=sid)
+        for rid, slug in s.execute(
+            select(PriceChangeRequest.id, Partner.slug).join(
+                Partner, Partner.id == PriceChangeRequest.partner_id
+            )
+        ):
+            add("price_request", slug if slug in partners else "another", request_id=rid)
         for tid, slug in s.execute(select(ApiToken.id, Partner.slug).join(Partner)):
             add("api_token", slug if slug in partners else "another", token_id=tid)
         for did, slug in s.execute(select(WebhookDelivery.id, Partner.slug).join(Partner)):

@@ -46,6 +46,7 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
     from auth.models import StaffUser
     from auth.services import create_staff
     from catalog.models import Offer
+    from catalog.price_requests import request_price_change
     from catalog.services import add_picture
     from demo.seed import STAFF, _demo_code, seed
     from partners.models import Partner
@@ -66,6 +67,15 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
             )
             add_picture(offer_id, _png(), f"Affiche {slug}", actor=_StaffActor(staff))
             _webhook_log(slug)
+            offer = session().get(Offer, offer_id)
+            request_price_change(  # R-PAR-10: a pending request of each partner
+                offer_id,
+                offer.negotiated_price_cents,
+                offer.cgos_price_cents - 1 if offer.cgos_price_cents else 1,
+                "Nouveau contrat",
+                partner_id=staff.partner_id,
+                actor=_StaffActor(staff),
+            )
     cancel_a_session(app)
 
     staff = {role if role != "partner" else "partner_1": (e, pw) for e, _n, role, _p, pw in STAFF}

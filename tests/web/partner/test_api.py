@@ -176,6 +176,7 @@ def test_r_par_8_sessions_over_the_api_with_sold_and_used_counts(app, client, cl
         "sold": 2,
         "expected": 2,
         "used": 1,
+        "remaining": 48,  # places still on sale, beside the sold ones
     }
     assert client.get("/api/v1/sessions").status_code == 401
 

@@ -78,25 +78,40 @@ def test_r_par_1_partner_lists_only_its_own_offers(partner_client, make_offer):
     assert "Offre maison" not in page(partner_client.get("/partenaire/offres?q=ailleurs"))
 
 
-def test_r_cat_7_partner_edits_a_price_and_the_change_is_audited(app, partner_client, make_offer):
-    from catalog.models import Offer
+def test_r_par_10_partner_price_change_is_a_request_the_rest_is_saved(
+    app, partner_client, make_offer
+):
+    from catalog.models import Offer, PriceChangeRequest
+    from shop.db import session
 
     oid = make_offer(kind="billet_ouvert", partner="festibillet", stock=40)
     form = page(partner_client.get(f"/partenaire/offres/{oid}/modifier"))
     assert 'value="25,00"' in form and 'name="stock"' not in form
+    assert 'name="price_reason"' in form
     resp = partner_client.post(
-        f"/partenaire/offres/{oid}/modifier", data=edit_form(cgos_price="22,50")
+        f"/partenaire/offres/{oid}/modifier",
+        data=edit_form(cgos_price="22,50", title="Le Lac", price_reason="Hausse du tarif"),
     )
     assert resp.status_code == 302 and resp.location == f"/partenaire/offres/{oid}"
     offer = load(app, Offer, oid)
-    assert offer.cgos_price_cents == 2250
+    assert offer.title == "Le Lac"  # saved directly
+    assert offer.cgos_price_cents == 2500 and offer.negotiated_price_cents == 4000  # unchanged
     assert offer.stock == 40  # untouched by the offer form
+    with app.app_context():
+        [req] = session().scalars(select(PriceChangeRequest)).all()
+        assert (req.offer_id, req.status, req.reason) == (oid, "pending", "Hausse du tarif")
+        assert (req.current_cgos_cents, req.requested_cgos_cents) == (2500, 2250)
+        assert req.requested_negotiated_cents == 4000
+        assert req.requested_by == f"staff:{partner_client.email}"
     [entry] = audit_entries(app, f"offer:{oid}", "offer.updated")
     assert entry.actor == f"staff:{partner_client.email}"
-    assert entry.before["cgos_price_cents"] == 2500
-    assert entry.after["cgos_price_cents"] == 2250
+    assert entry.before["cgos_price_cents"] == entry.after["cgos_price_cents"] == 2500
+    assert entry.after["title"] == "Le Lac"
+    [asked] = audit_entries(app, f"offer:{oid}/price_request:", "price_request.created")
+    assert asked.after["cgos_price_cents"] == 2250
     detail = page(partner_client.get(f"/partenaire/offres/{oid}"))
-    assert "22,50" in detail and "Participation C.G.O.S" in detail
+    assert "Demandes de changement de prix" in detail and "En attente" in detail
+    assert "25,00 € → 22,50 €" in detail.replace("\u202f", " ").replace("\xa0", " ")
 
 
 # -- bad input ----------------------------------------------------------------------------

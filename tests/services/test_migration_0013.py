@@ -1,0 +1,94 @@
+"""Migration 0013 (price change requests, R-PAR-10) on the test backend, SQLite or
+PostgreSQL: the table comes and goes, and the database refuses an unknown status or a
+requested C.G.O.S price above the requested négocié."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from shop.migrate import alembic_config
+
+BEFORE = "7a3c9e15b2d4"
+AFTER = "c41e7a2b9d01"
+NOW = datetime(2027, 3, 1, 9, 0)
+
+
+@pytest.fixture
+def scratch(app: Any, tmp_path: Any) -> Iterator[tuple[Engine, Any]]:
+    """An empty database of the test backend (a schema of its own on PostgreSQL)."""
+    url = app.config["DATABASE_URL"]
+    schema = None
+    if url.startswith("postgresql"):
+        schema = f"mig_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(url)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    else:
+        admin = None
+        engine = create_engine(f"sqlite:///{tmp_path / 'migration.db'}")
+    cfg = alembic_config(app)
+    try:
+        yield engine, cfg
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+
+
+def _migrate(engine: Engine, cfg: Any, how: str, revision: str) -> None:
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, how)(cfg, revision)
+
+
+def _request(conn: Any, rid: int, status: str, negotiated: int, cgos: int) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO price_change_requests (id, offer_id, partner_id, "
+            "current_negotiated_cents, current_cgos_cents, requested_negotiated_cents, "
+            "requested_cgos_cents, reason, status, requested_by, requested_at, decision_note) "
+            "VALUES (:id, 1, 1, 4000, 2500, :n, :c, '', :s, 'test', :at, '')"
+        ),
+        {"id": rid, "n": negotiated, "c": cgos, "s": status, "at": NOW},
+    )
+
+
+def test_price_requests_table_up_checks_and_down(scratch):
+    engine, cfg = scratch
+    _migrate(engine, cfg, "upgrade", AFTER)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO partners (id, slug, name, created_at) VALUES (1, 'p', 'P', :at)"),
+            {"at": NOW},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO offers (id, partner_id, kind, category, title, summary, "
+                "description, public_price_cents, negotiated_price_cents, cgos_price_cents, "
+                "per_order_max, regional_ticketing, physical, deliveries, supply_state, "
+                "featured, published, search_text, created_at, updated_at) VALUES (1, 1, "
+                "'carte', 'c', 'T', '', '', 4000, 4000, 2500, 10, false, true, 'poste', "
+                "'en_stock', false, true, '', :at, :at)"
+            ),
+            {"at": NOW},
+        )
+        _request(conn, 1, "pending", 3800, 2000)
+    for rid, status, negotiated, cgos in ((2, "lost", 3800, 2000), (3, "pending", 2000, 2100)):
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            _request(conn, rid, status, negotiated, cgos)
+    _migrate(engine, cfg, "downgrade", BEFORE)
+    assert "price_change_requests" not in inspect(engine).get_table_names()
+    _migrate(engine, cfg, "upgrade", AFTER)
+    assert "price_change_requests" in inspect(engine).get_table_names()
