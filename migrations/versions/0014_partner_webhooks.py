@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'e63a9c4dbf23'
-down_revision = '7a3c9e15b2d4'
+down_revision = 'c41e7a2b9d01'
 branch_labels = None
 depends_on = None
 
