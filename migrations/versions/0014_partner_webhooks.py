@@ -2,7 +2,7 @@
 notification address and the partner administrator flag
 
 Revision ID: e63a9c4dbf23
-Revises: 7a3c9e15b2d4
+Revises: c41e7a2b9d01
 Create Date: 2026-12-06 07:20:00
 """
 
