@@ -2,11 +2,17 @@
 deployed (reads outside a transaction, tables emptied before and after each test); the
 ``setup`` of two partners shared by the shipment, entry-control and API tests."""
 
+import threading
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from werkzeug.serving import make_server
 
 from tests.concurrency.conftest import _committing_app, committing_app  # noqa: F401
 from tests.factories import NOW_PARIS
 from tests.web.partner.helpers import SESSION_AT
+from tests.web.partner.world import World, seed_world
 
 
 @pytest.fixture(name="setup")
@@ -24,3 +30,19 @@ def setup_fixture(app, client, clock, make_agent, make_offer, make_staff):
         "other": other,
         "staff": (email, password),
     }
+
+
+@pytest.fixture
+def live_api(committing_app: Any) -> Iterator[tuple[str, World]]:
+    """The API served on a loopback port by the real-committing app, over a partner's
+    realistic data (the schemathesis run and the client written from the document)."""
+    world = seed_world(committing_app, orders_to_ship=4)
+    server = make_server("127.0.0.1", 0, committing_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="api-under-test", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", world
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

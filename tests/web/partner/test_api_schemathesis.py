@@ -11,31 +11,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
-from werkzeug.serving import make_server
-
-from tests.web.partner.world import World, seed_world
+from tests.web.partner.world import World
 
 EXAMPLES_PER_OPERATION = 25
 RUN_TIMEOUT_SECONDS = 240
-
-
-@pytest.fixture
-def live_api(committing_app: Any) -> Iterator[tuple[str, World]]:
-    world = seed_world(committing_app, orders_to_ship=4)
-    server = make_server("127.0.0.1", 0, committing_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="api-under-test", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", world
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 def test_r_par_6_schemathesis_finds_no_failure(live_api: tuple[str, World], tmp_path) -> None:
