@@ -136,7 +136,9 @@ def on_sessions_cancelled(event: SessionsCancelled) -> None:
         .order_by(OfferSession.starts_at)
     )
     by_partner: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    when: dict[int, Any] = {}
     for sess, offer in rows:
+        when[sess.id] = sess.starts_at
         by_partner[offer.partner_id].append(
             {
                 "id": sess.id,
@@ -157,7 +159,9 @@ def on_sessions_cancelled(event: SessionsCancelled) -> None:
             else f"{len(sessions)} séances annulées par le C.G.O.S — {sessions[0]['title']}"
         )
         for to in recipients(partner_id):
-            queue_mail(to, "partners/session_cancelled", subject, partner=partner, data=data)
+            queue_mail(
+                to, "partners/session_cancelled", subject, partner=partner, data=data, when=when
+            )
 
 
 def wire() -> None:

@@ -259,7 +259,9 @@ def test_session_cancelled_always_mailed_to_the_partner(agent, offers, make_staf
     to_partner = [m for m in mailbox.messages if email in m["To"]]
     assert len(to_partner) == 1
     assert "annulée par le C.G.O.S" in to_partner[0]["Subject"]
-    assert "Salle fermée" in to_partner[0].get_payload(decode=True).decode()
+    body = to_partner[0].get_payload(decode=True).decode()
+    assert "Salle fermée" in body and "Concert Acme" in body
+    assert "31 mars 2027 à 10:00" in body  # Paris time
 
 
 def test_order_mails_only_when_asked(agent, offers, make_staff, mailbox):

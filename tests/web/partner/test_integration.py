@@ -200,3 +200,22 @@ def _join_sender():
     from shop.mail_thread import join
 
     join(5)
+
+
+def test_partner_admin_set_by_the_command_line_audited(app, client, setup):
+    from auth.models import StaffUser
+    from shop.db import session
+
+    runner = app.test_cli_runner()
+    email = setup["staff"][0]
+    result = runner.invoke(args=["partner", "admin", email])
+    assert result.exit_code == 0, result.output
+    as_partner(client, setup)
+    assert "Créer un jeton" in client.get("/partenaire/integration").get_data(as_text=True)
+    assert runner.invoke(args=["partner", "admin", email, "--off"]).exit_code == 0
+    assert "Lecture seule" in client.get("/partenaire/integration").get_data(as_text=True)
+    unknown = runner.invoke(args=["partner", "admin", "personne@exemple.fr"])
+    assert unknown.exit_code == 1 and "Aucun compte partenaire" in unknown.output
+    with app.app_context():
+        assert not session().scalar(select(StaffUser.partner_admin).where(StaffUser.email == email))
+    assert audit_actions(app, "staff.partner_admin") == ["staff.partner_admin"] * 2
