@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views import phone as orders_phone
     from orders.views import webhooks as orders_webhooks
     from partners.views import api as partners_api
+    from partners.views import door as partners_door
     from partners.views import home as partners_home
     from partners.views import portal as partners_portal
     from shop import pages
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.ops.register_blueprint(support_ops.bp)
     aud.ops.register_blueprint(support_mails.bp)
     aud.partner.register_blueprint(partners_portal.bp)
+    aud.partner.register_blueprint(partners_door.bp)
     aud.public.register_blueprint(partners_api.bp)
     aud.agent.register_blueprint(vacations_agent.bp)
     aud.ops.register_blueprint(vacations_ops.bp)
@@ -179,8 +181,11 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # The camera only for the page that scans tickets with it (R-PAR-9).
+        camera = "(self)" if getattr(g, "_camera", False) else "()"
         response.headers.setdefault(
-            "Permissions-Policy", "geolocation=(), microphone=(), payment=(self)"
+            "Permissions-Policy",
+            f"geolocation=(), microphone=(), camera={camera}, payment=(self)",
         )
         if app.config["SESSION_COOKIE_SECURE"] and request.is_secure:
             response.headers.setdefault(

@@ -49,6 +49,7 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("partner.", frozenset({"offer_id"})): "partner_offer",
     ("partner.", frozenset({"offer_id", "picture_id"})): "partner_picture",
     ("partner.", frozenset({"offer_id", "session_id"})): "partner_session",
+    ("partner.door.", frozenset({"session_id"})): "control_session",  # R-PAR-9
     ("partner.", frozenset({"order_number", "group"})): "shipment",
     ("public.api.", frozenset({"order_number", "group"})): "shipment",
     ("public.payment_link.", frozenset({"token"})): "payment_link",
@@ -401,6 +402,7 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
                 offer_id=oid,
                 session_id=sid,
             )
+            add("control_session", slug if slug in partners else "another", session_id=sid)
         groups: dict[tuple[str, str], set[str]] = defaultdict(set)
         for slug in partners:  # each partner sees its own part of an order's group
             pid = s.scalar(select(Partner.id).where(Partner.slug == slug))
