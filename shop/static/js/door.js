@@ -78,7 +78,8 @@
   }
   function timeFr(ms) {
     return new Date(ms).toLocaleString("fr-FR", {
-      weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit"
+      weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit",
+      timeZone: "Europe/Paris"  // as the store prints every time
     });
   }
 
