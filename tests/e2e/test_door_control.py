@@ -131,11 +131,7 @@ def door_page(camera_browser: Browser, live_server: Any) -> Iterator[Page]:
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     try:
         page = context.new_page()
-        page.goto(live_server("/gestion/connexion"))
-        page.get_by_label("Adresse e-mail").fill(EMAIL)
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
-        expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+        _login_staff(page, live_server)
         yield page
     finally:
         context.close()
@@ -261,3 +257,48 @@ def test_offline_scans_are_decided_queued_then_synced_with_a_conflict(
     page.set_viewport_size({"width": 360, "height": 780})
     assert_fits(page, "conflict at 360 px")
     page.screenshot(path=tmp_path / "door-conflict-360.png", full_page=True)
+
+
+def _login_staff(page: Page, live_server: Any) -> None:
+    page.goto(live_server("/gestion/connexion"))
+    page.get_by_label("Adresse e-mail").fill(EMAIL)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+
+def test_without_a_camera_the_typed_field_stays_and_a_french_message_says_why(
+    door: Door, browser_page: Page, live_server: Any
+) -> None:
+    """The ordinary browser has no camera and no permission for it."""
+    page = browser_page
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    _login_staff(page, live_server)
+    _control(page, live_server, door.sessions[1])
+    page.get_by_role("button", name="Scanner avec la caméra").click()
+    expect(page.locator("#camera-message")).to_contain_text("saisissez le code")
+    expect(page.get_by_label("Code du billet")).to_be_visible()
+    _type(page, "ABCD EFGH")
+    expect(_verdict(page)).to_have_attribute("data-verdict", "invalide")
+    assert violations == []
+
+
+def test_without_javascript_the_form_still_answers(
+    door: Door, _browser: Browser, live_server: Any
+) -> None:
+    context = _browser.new_context(locale="fr-FR", java_script_enabled=False)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        _login_staff(page, live_server)
+        page.goto(live_server(f"/partenaire/controle?seance={door.sessions[1]}"))
+        expect(page.get_by_role("button", name="Scanner avec la caméra")).to_be_hidden()
+        page.get_by_label("Code du billet").fill(door.secrets[0])
+        page.get_by_role("button", name="Vérifier").click()
+        expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "autre_seance")
+    finally:
+        context.close()

@@ -350,6 +350,7 @@
   camBox.hidden = false;
 
   function cameraMessage(text) { camMessage.textContent = text; }
+  function noCamera(text) { cameraMessage(text); focusField(); }  // the typed field stays
   function stopCamera() {
     if (timer) { window.clearTimeout(timer); timer = null; }
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
@@ -387,26 +388,26 @@
   }
   function cameraError(err) {
     var name = err && err.name;
+    stopCamera();
     if (name === "NotAllowedError" || name === "SecurityError") {
-      cameraMessage("Accès à la caméra refusé : autorisez-le dans le navigateur, " +
+      noCamera("Accès à la caméra refusé : autorisez-le dans le navigateur, " +
                     "ou saisissez le code (une douchette fonctionne aussi).");
     } else if (name === "NotFoundError" || name === "OverconstrainedError") {
-      cameraMessage("Aucune caméra trouvée sur cet appareil : saisissez le code " +
+      noCamera("Aucune caméra trouvée sur cet appareil : saisissez le code " +
                     "ou utilisez une douchette.");
     } else {
-      cameraMessage("La caméra n'a pas pu démarrer : saisissez le code " +
+      noCamera("La caméra n'a pas pu démarrer : saisissez le code " +
                     "ou utilisez une douchette.");
     }
-    stopCamera();
   }
   startButton.addEventListener("click", function () {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      cameraMessage("Caméra indisponible dans ce navigateur (il faut une page sécurisée, " +
+      noCamera("Caméra indisponible dans ce navigateur (il faut une page sécurisée, " +
                     "https) : saisissez le code ou utilisez une douchette.");
       return;
     }
     if (!window.jsQR) {
-      cameraMessage("Le lecteur de QR code n'a pas pu se charger : saisissez le code.");
+      noCamera("Le lecteur de QR code n'a pas pu se charger : saisissez le code.");
       return;
     }
     cameraMessage("Démarrage de la caméra…");
