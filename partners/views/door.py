@@ -63,6 +63,7 @@ def tickets(session_id: int):
         {
             "session_id": session_id,
             "taken_at": _stamp(clock.utcnow()),
+            "labels": door.LABELS,
             **_counts(current_user.partner_id, session_id),
             "tickets": [
                 {

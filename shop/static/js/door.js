@@ -21,9 +21,7 @@
   var banner = document.getElementById("door-offline");
   var conflictBox = document.getElementById("door-conflicts");
   var listInfo = document.getElementById("door-list");
-  var labels = {};
-  try { labels = JSON.parse(cfg.labels || "{}"); } catch (e) { labels = {}; }
-  labels.inconnu = "Inconnu hors ligne";
+  var labels = { inconnu: "Inconnu hors ligne" };  // the others come with the ticket list
   var ICONS = { valide: "✔", deja_utilise: "⚠", autre_seance: "⚠", invalide: "✖", inconnu: "?" };
   var OFFLINE_MESSAGES = {
     valide: "Billet valide : entrée autorisée (décision hors ligne).",
@@ -172,7 +170,8 @@
       })
       .then(function (data) {
         if (!data) { return; }
-        save(KEYS.list, { kept_at: Date.now(), tickets: data.tickets });
+        save(KEYS.list, { kept_at: Date.now(), tickets: data.tickets, labels: data.labels });
+        labels = data.labels;
         showCounts(data);
         showListInfo();
       })
@@ -181,6 +180,7 @@
 
   function decideLocally(code) {
     var kept = load(KEYS.list, null);
+    if (kept && kept.labels) { labels = kept.labels; }
     return ticketHash(code).then(function (hash) {
       var ticket = null;
       if (kept && hash) {

@@ -74,6 +74,7 @@ def test_r_par_9_the_device_gets_hashes_never_secrets(app, client, clock, setup)
         assert secret not in body and spaced(secret) not in body
     data = response.get_json()
     assert (data["admitted"], data["expected"]) == (1, 2)
+    assert data["labels"]["inconnu"] == "Inconnu hors ligne"
     tickets = {t["hash"]: t for t in data["tickets"]}
     assert tickets[ticket_hash(sid, valid)]["status"] == "valid"
     assert tickets[ticket_hash(sid, used)]["status"] == "used"
