@@ -181,6 +181,8 @@ def test_the_camera_reads_a_real_e_billet_another_session_first_then_its_own(
 
     # (a) At its own session's door the same e-billet is admitted.
     _control(page, live_server, first)
+    # The other session's list (holders' names) is not kept once its queue is empty.
+    assert page.evaluate(f"() => localStorage.getItem('door:list:{second}')") is None
     page.get_by_role("button", name="Scanner avec la caméra").click()
     expect(_verdict(page)).to_have_attribute("data-verdict", "valide", timeout=15_000)
     expect(_verdict(page)).to_contain_text("entrée autorisée")
@@ -252,6 +254,10 @@ def test_offline_scans_are_decided_queued_then_synced_with_a_conflict(
     )
     expect(page.locator("#door-offline")).to_be_hidden(timeout=SYNC_TIMEOUT_MS)
     assert _admitted(live_server) == before + 2
+    # Once synced, the device holds no ticket's code: hashes, names and numbers only.
+    kept = page.evaluate("() => JSON.stringify(localStorage)")
+    assert "door:list:" in kept
+    assert not any(secret in kept for secret in door.secrets)
     expect(page.locator("#control-count")).to_contain_text(f"{before + 2} entrés / 4 attendus")
     page.screenshot(path=tmp_path / "door-conflict-1280.png", full_page=True)
     page.set_viewport_size({"width": 360, "height": 780})

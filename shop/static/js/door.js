@@ -56,6 +56,23 @@
       return ("0" + b.toString(16)).slice(-2);
     }).join("");
   }
+  // Other sessions' lists (names of holders) are not kept longer than their queue.
+  function forgetOtherSessions() {
+    try {
+      var stale = [];
+      for (var i = 0; i < window.localStorage.length; i += 1) {
+        var key = window.localStorage.key(i);
+        var m = /^door:list:(\d+)$/.exec(key || "");
+        if (m && m[1] !== sid && !load("door:queue:" + m[1], []).length) { stale.push(m[1]); }
+      }
+      stale.forEach(function (other) {
+        ["list", "queue", "seen", "conflicts"].forEach(function (part) {
+          window.localStorage.removeItem("door:" + part + ":" + other);
+        });
+      });
+    } catch (e) { /* no storage: nothing kept */ }
+  }
+  forgetOtherSessions();
   var device = load("door:device", null);
   if (!device) { device = "dev-" + randomId(); save("door:device", device); }
 
@@ -137,8 +154,10 @@
     if (!offline && n === 0) { banner.hidden = true; return; }
     banner.hidden = false;
     banner.classList.toggle("door-syncing", !offline);
-    banner.textContent = (offline ? "Hors ligne" : "Synchronisation") + " — " +
-      n + " scan" + (n > 1 ? "s" : "") + " en attente";
+    var state = offline ? "Hors ligne"
+      : syncRefused ? "Envoi refusé : rechargez la page (reconnectez-vous si besoin)"
+      : "Synchronisation";
+    banner.textContent = state + " — " + n + " scan" + (n > 1 ? "s" : "") + " en attente";
   }
   function showConflicts() {
     var conflicts = load(KEYS.conflicts, []);
@@ -293,6 +312,7 @@
   }
 
   var syncing = false;
+  var syncRefused = false;  // session expired or CSRF token stale: the queue waits
   function sync() {
     var queue = load(KEYS.queue, []);
     if (syncing || !queue.length || !navigator.onLine) { showBanner(); return Promise.resolve(); }
@@ -300,6 +320,7 @@
     return post(cfg.syncUrl, { device_id: device, scans: queue.slice(0, 500) })
       .then(function (data) {
         lastFailed = false;
+        syncRefused = false;
         var done = {};
         var conflicts = load(KEYS.conflicts, []);
         data.results.forEach(function (r) {
@@ -321,7 +342,8 @@
         return refreshList();
       })
       .catch(function (err) {
-        if (err && err.refused) { lastFailed = false; } else { lastFailed = true; }
+        syncRefused = Boolean(err && err.refused);
+        lastFailed = !syncRefused;
         showBanner();
       })
       .then(function () { syncing = false; });
