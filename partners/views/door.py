@@ -4,17 +4,33 @@ CSRF token (``X-CSRFToken`` header) as the page; another partner's session is a 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from partners import door, services
 from shop import clock
 from shop.errors import DomainError
 
 bp = Blueprint("door", __name__)
+
+# What the control page loads, kept by its service worker (R-PAR-9); nothing else.
+OFFLINE_ASSETS = (
+    "css/shop.css",
+    "css/pages.css",
+    "css/print.css",
+    "css/door.css",
+    "js/scan-feedback.js",
+    "vendor/jsqr/jsQR.js",
+    "js/door.js",
+)
+SW_TEMPLATE = "partner/shipments/door-sw.js"
+SW_TIMEOUT_MS = 3000  # a venue's slow network: the kept page after 3 s
 
 
 def _stamp(value: datetime | None) -> str | None:
@@ -116,3 +132,44 @@ def sync(session_id: int):
             **_counts(current_user.partner_id, session_id),
         }
     )
+
+
+def _offline_version() -> str:
+    """A digest of the kept files and of the worker itself: a deploy that changes one of
+    them renames the cache, and the new worker drops the old files."""
+    folder = Path(current_app.static_folder or "")
+    digest = hashlib.sha256()
+    for name in OFFLINE_ASSETS:
+        digest.update(name.encode())
+        digest.update((folder / name).read_bytes())
+    loader = current_app.jinja_env.loader
+    assert loader is not None
+    digest.update(loader.get_source(current_app.jinja_env, SW_TEMPLATE)[0].encode())
+    return digest.hexdigest()[:16]
+
+
+@bp.get("/controle/sw.js")
+def service_worker():
+    """R-PAR-9: the control page opens again without network. Partners only (the
+    audience's gate); scoped to the control page's path, one level above the script."""
+    page = url_for("partner.shipments.entry_control")
+    body = render_template(
+        SW_TEMPLATE,
+        version=_offline_version(),
+        page=page,
+        assets=[url_for("static", filename=name) for name in OFFLINE_ASSETS],
+        timeout_ms=SW_TIMEOUT_MS,
+    )
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-store"  # a deploy's worker is taken at once
+    response.headers["Service-Worker-Allowed"] = page
+    return response
+
+
+@bp.get("/controle/jeton")
+def token():
+    """R-PAR-9: a fresh CSRF token for a control page opened from the device's copy, whose
+    token may belong to an older login."""
+    response = jsonify({"csrf_token": generate_csrf()})
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -150,7 +150,7 @@
   }
   function showBanner() {
     var n = load(KEYS.queue, []).length;
-    var offline = !navigator.onLine || lastFailed;
+    var offline = !navigator.onLine || lastFailed || listFailed;
     if (!offline && n === 0) { banner.hidden = true; return; }
     banner.hidden = false;
     banner.classList.toggle("door-syncing", !offline);
@@ -178,6 +178,7 @@
   }
 
   // -- the ticket list -------------------------------------------------------------------
+  var listFailed = false;
   function refreshList() {
     return fetch(cfg.ticketsUrl, { credentials: "same-origin", cache: "no-store",
                                    headers: { Accept: "application/json" } })
@@ -189,12 +190,17 @@
       })
       .then(function (data) {
         if (!data) { return; }
+        listFailed = false;
         save(KEYS.list, { kept_at: Date.now(), tickets: data.tickets, labels: data.labels });
         labels = data.labels;
         showCounts(data);
         showListInfo();
       })
-      .catch(function () { /* offline: the kept list serves */ });
+      .catch(function () {
+        // Offline (the page itself may come from the device's copy): the kept list serves.
+        listFailed = true;
+        showBanner();
+      });
   }
 
   function decideLocally(code) {
@@ -236,7 +242,29 @@
 
   // -- scanning --------------------------------------------------------------------------
   var lastFailed = false;
-  function post(url, body) {
+  function refused(resp) {
+    var failure = new Error("refused");
+    failure.refused = true;
+    failure.status = resp.status;
+    return failure;
+  }
+  // A page opened from the device's copy (service worker) may hold the token of an older
+  // login: the store refuses it (400, not JSON), so ask for the current one, once.
+  function freshToken() {
+    return fetch(cfg.tokenUrl, { credentials: "same-origin", cache: "no-store",
+                                 headers: { Accept: "application/json" } })
+      .then(function (resp) {
+        var json = (resp.headers.get("Content-Type") || "").indexOf("json") >= 0;
+        if (resp.status >= 500) { throw new Error("network"); }
+        if (!resp.ok || !json || resp.redirected) { throw refused(resp); }
+        return resp.json();
+      })
+      .then(function (data) {
+        Array.prototype.forEach.call(document.querySelectorAll("input[name=csrf_token]"),
+                                     function (input) { input.value = data.csrf_token; });
+      });
+  }
+  function post(url, body, retried) {
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
@@ -251,12 +279,10 @@
       if (resp.status >= 500 || resp.status === 429) {
         throw new Error("network");  // the server or its proxy is out: decide here
       }
-      if (!resp.ok || !json || resp.redirected) {
-        var failure = new Error("refused");
-        failure.refused = true;
-        failure.status = resp.status;
-        throw failure;
+      if (resp.status === 400 && !json && !retried && csrf && cfg.tokenUrl) {
+        return freshToken().then(function () { return post(url, body, true); });
       }
+      if (!resp.ok || !json || resp.redirected) { throw refused(resp); }
       return resp.json();
     });
   }
@@ -303,7 +329,7 @@
         showCounts(data);
         if (r.verdict === "valide" || r.verdict === "deja_utilise") { markSeen(code, item.scanned_at); }
         showBanner();
-        sync();
+        retry();
       })
       .catch(function (err) {
         if (err && err.refused) { refusedMessage(err); return null; }
@@ -355,9 +381,13 @@
   });
   // A keyboard-wedge scanner types the code then Enter: the same form, focus kept.
   field.setAttribute("autofocus", "autofocus");
-  window.addEventListener("online", function () { lastFailed = false; sync(); });
+  // Back online: the list first when it could not be taken (the page opened offline).
+  function retry() {
+    return listFailed ? refreshList().then(sync) : sync();
+  }
+  window.addEventListener("online", function () { lastFailed = false; retry(); });
   window.addEventListener("offline", showBanner);
-  window.setInterval(sync, RETRY_MS);
+  window.setInterval(retry, RETRY_MS);
 
   // -- camera ----------------------------------------------------------------------------
   var camBox = document.querySelector("[data-door-camera]");
@@ -451,6 +481,31 @@
     cameraMessage("");
     focusField();
   });
+
+  // A partner's logout clears this device (R-PAR-9): the queue goes first, and what the
+  // store could not take is not dropped without a word. The token is refreshed too: the
+  // page may come from the device's copy.
+  var logoutForm = document.querySelector("form[action$='/deconnexion']");
+  if (logoutForm && cfg.tokenUrl) {
+    logoutForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var leave = function () {
+        var left = load(KEYS.queue, []).length;
+        if (!left || window.confirm(left + (left > 1 ? " scans non envoyés seront perdus"
+            : " scan non envoyé sera perdu") + ". Se déconnecter quand même ?")) {
+          logoutForm.submit();
+        }
+      };
+      sync().then(freshToken).then(leave, leave);
+    });
+  }
+
+  // Without network the page itself opens again from the device's copy (R-PAR-9): a
+  // service worker scoped to the control pages keeps them and their files.
+  if (navigator.serviceWorker && cfg.swUrl) {
+    navigator.serviceWorker.register(cfg.swUrl, { scope: cfg.swScope })
+      .catch(function () { /* no copy: the page needs the network to open */ });
+  }
 
   showConflicts();
   showListInfo();

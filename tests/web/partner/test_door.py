@@ -4,6 +4,7 @@ wins, conflicts, replays), scoped to the partner (R-PAR-1)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,9 +14,10 @@ from orders.etickets import spaced
 from orders.models import ETicket
 from partners.door import ticket_hash
 from partners.models import DoorScan
+from partners.views import door as door_views
 from shop.audit import AuditEntry
 from shop.db import session, unit_of_work
-from tests.factories import NOW_PARIS, utc
+from tests.factories import NOW_PARIS, login_agent, utc
 from tests.web.partner.helpers import as_partner, place, secrets_of, sessions_of
 
 NOW = utc(NOW_PARIS)  # naive UTC, the store's clock in these tests
@@ -288,3 +290,92 @@ def test_r_par_9_the_control_page_may_use_the_camera_and_no_other_page(app, clie
         response = client.get(static)
         response.close()
         assert response.status_code == 200, static
+
+
+def test_r_par_9_the_service_worker_is_a_partners_script_never_stored(app, client, setup):
+    as_partner(client, setup)
+    response = client.get("/partenaire/controle/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-store"
+    # Its scope is the control page's path, one level above the script.
+    assert response.headers["Service-Worker-Allowed"] == "/partenaire/controle"
+    body = response.get_data(as_text=True)
+    assert '"/partenaire/controle"' in body
+    for asset in ("/static/js/door.js", "/static/vendor/jsqr/jsQR.js", "/static/css/shop.css"):
+        assert f'"{asset}"' in body
+    # The ticket list, the scans and the sync are never kept by it.
+    assert "/billets" not in body and "/synchro" not in body
+    assert 'var PREFIX = "door-";' in body
+    # The page registers it.
+    [sid] = sessions_of(app, setup["acme"])
+    page = client.get(f"/partenaire/controle?seance={sid}").get_data(as_text=True)
+    assert 'data-sw-url="/partenaire/controle/sw.js"' in page
+    assert 'data-sw-scope="/partenaire/controle"' in page
+
+
+def test_r_par_9_the_workers_cache_is_renamed_when_a_kept_file_changes(
+    app, client, setup, monkeypatch, tmp_path
+):
+    as_partner(client, setup)
+    first = client.get("/partenaire/controle/sw.js").get_data(as_text=True)
+    assert first == client.get("/partenaire/controle/sw.js").get_data(as_text=True)
+    static = tmp_path / "static"
+    for name in door_views.OFFLINE_ASSETS:
+        (static / name).parent.mkdir(parents=True, exist_ok=True)
+        (static / name).write_text("/* v2 */")
+    monkeypatch.setattr(app, "static_folder", str(static))
+    second = client.get("/partenaire/controle/sw.js").get_data(as_text=True)
+    version = re.compile(r'var CACHE = PREFIX \+ "([0-9a-f]{16})"')
+    assert version.search(first) and version.search(second)
+    assert version.search(first).group(1) != version.search(second).group(1)  # type: ignore[union-attr]
+
+
+def test_r_par_9_the_worker_and_the_token_are_for_partners_only(client, setup):
+    for url in ("/partenaire/controle/sw.js", "/partenaire/controle/jeton"):
+        response = client.get(url)
+        assert response.status_code in (302, 401, 403, 404)
+        assert b"self.addEventListener" not in response.data
+    number, code = setup["number"], setup["code"]
+    login_agent(client, number, code)
+    for url in ("/partenaire/controle/sw.js", "/partenaire/controle/jeton"):
+        response = client.get(url)
+        assert response.status_code in (302, 403, 404)
+        assert b"self.addEventListener" not in response.data
+        assert b"csrf_token" not in response.data
+
+
+def test_r_par_9_a_stale_token_is_replaced_by_a_fresh_one(app, client, setup, monkeypatch):
+    number = place(app, setup["number"], setup["acme"], delivery="e_billet", qty=1)
+    [secret] = secrets_of(app, number)
+    [sid] = sessions_of(app, setup["acme"])
+    as_partner(client, setup)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    scan = {"device_id": DEVICE_A, "scans": [_queued("q1", secret, NOW)]}
+    stale = client.post(
+        f"/partenaire/controle/{sid}/synchro", json=scan, headers={"X-CSRFToken": "ancien"}
+    )
+    assert stale.status_code == 400 and not stale.is_json  # what the page takes for « stale »
+    fresh = client.get("/partenaire/controle/jeton")
+    assert fresh.status_code == 200
+    assert "no-store" in fresh.headers["Cache-Control"]
+    token = fresh.get_json()["csrf_token"]
+    synced = client.post(
+        f"/partenaire/controle/{sid}/synchro", json=scan, headers={"X-CSRFToken": token}
+    )
+    assert synced.status_code == 200
+    assert synced.get_json()["admitted"] == 1
+
+
+def test_r_par_9_a_partners_logout_clears_the_device(client, setup):
+    as_partner(client, setup)
+    response = client.post("/deconnexion")
+    assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_r_par_9_an_agents_logout_leaves_the_device_alone(client, setup):
+    login_agent(client, setup["number"], setup["code"])
+    response = client.post("/deconnexion")
+    assert response.status_code == 302
+    assert "Clear-Site-Data" not in response.headers
