@@ -47,7 +47,9 @@ class Door:
     token: str  # an API token of the same partner: « another device »
 
 
-def _paid_eticket_order(live_server: Any, number: str, offer_id: int, session_id: int) -> str:
+def _paid_eticket_order(
+    live_server: Any, number: str, offer_id: int, session_id: int, token: str = "e2e-door-token"
+) -> str:
     with live_server.app.app_context():
         agent = agent_user(dossier_source().get(number))
         carts.add_to_cart(agent, offer_id, quantity=4, delivery="e_billet", session_id=session_id)
@@ -57,14 +59,14 @@ def _paid_eticket_order(live_server: Any, number: str, offer_id: int, session_id
             payment_method="card",
             contact=orders.Contact("c@exemple.fr", True),
             expected_total_cents=total,
-            checkout_token="e2e-door-token",
+            checkout_token=token,
             actor=agent,
         )
         orders.mark_paid(
             order.id,
             method="demo",
             amount_cents=order.total_cents,
-            provider_ref="demo-e2e-door",
+            provider_ref=f"demo-{token}",
             actor=agent,
         )
         return order.number
@@ -308,3 +310,150 @@ def test_without_javascript_the_form_still_answers(
         expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "autre_seance")
     finally:
         context.close()
+
+
+# -- the page opens again without network (service worker) --------------------------------
+
+
+@dataclass(frozen=True)
+class Offline:
+    session_id: int
+    secrets: list[str]
+
+
+@pytest.fixture(scope="module")
+def offline_show(live_server: Any, door: Door) -> Offline:
+    """Another show of the partner, 4 e-billets of one order, for the reloaded page."""
+    number = seed_agent(live_server)
+    starts = (datetime.now() + timedelta(days=25)).replace(hour=20, minute=0, second=0)
+    offer_id = seed_offer(
+        live_server,
+        sessions=[(starts, 20)],
+        kind="billet_date",
+        category="spectacles",
+        title="Récital hors ligne",
+        public_price_cents=3000,
+        negotiated_price_cents=2800,
+        cgos_price_cents=2000,
+        deliveries=("e_billet",),
+    )
+    with live_server.app.app_context():
+        [sid] = session().scalars(select(OfferSession.id).where(OfferSession.offer_id == offer_id))
+    order_number = _paid_eticket_order(live_server, number, offer_id, sid, "e2e-door-offline")
+    with live_server.app.app_context():
+        order = session().scalar(select(Order).where(Order.number == order_number))
+        secrets = [i.ticket.secret for i in tickets_of(order)]
+    return Offline(sid, secrets)
+
+
+@pytest.fixture
+def partner_page(_browser: Browser, live_server: Any) -> Iterator[Page]:
+    context = _browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        _login_staff(page, live_server)
+        yield page
+    finally:
+        context.close()
+
+
+def _controlled(page: Page) -> None:
+    """The control page under its service worker, the page itself kept."""
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=DEFAULT_TIMEOUT_MS,
+    )
+
+
+def _used(live_server: Any, secret: str) -> datetime | None:
+    with live_server.app.app_context():
+        return session().scalar(select(ETicket.used_at).where(ETicket.secret == secret))
+
+
+def test_reloaded_offline_the_page_opens_from_the_device_and_syncs_on_return(
+    door: Door, offline_show: Offline, partner_page: Page, live_server: Any
+) -> None:
+    page = partner_page
+    sid = offline_show.session_id
+    _control(page, live_server, sid)
+    _controlled(page)
+    keys = page.evaluate("() => caches.keys()")
+    assert len(keys) == 1 and keys[0].startswith("door-")
+    page.context.set_offline(True)
+    try:
+        page.reload()
+        expect(page.get_by_text("Séance contrôlée")).to_be_visible()
+        expect(page.locator("#door-offline")).to_have_text("Hors ligne — 0 scan en attente")
+        expect(page.locator("#door-list")).to_contain_text("Liste hors ligne : 4 billets")
+        # Its styles and scripts came from the same copy.
+        assert page.evaluate("() => typeof window.jsQR") == "function"
+        expect(page.get_by_role("button", name="Scanner avec la caméra")).to_be_visible()
+        _type(page, offline_show.secrets[0])
+        expect(_verdict(page)).to_have_attribute("data-verdict", "valide")
+        expect(_verdict(page)).to_contain_text("décision hors ligne")
+        expect(page.locator("#door-offline")).to_have_text("Hors ligne — 1 scan en attente")
+        assert _used(live_server, offline_show.secrets[0]) is None
+        # The page kept held an older login's token: the sync must get a fresh one.
+        page.evaluate(
+            "() => document.querySelectorAll('input[name=csrf_token]')"
+            ".forEach(i => { i.value = 'jeton-perime'; })"
+        )
+        # A session never opened on this device is not there without network: the page
+        # above came from the device's copy, not from a network the worker still had.
+        with pytest.raises(Exception, match="net::ERR_"):
+            page.context.new_page().goto(
+                live_server(f"/partenaire/controle?seance={door.sessions[1]}")
+            )
+    finally:
+        page.context.set_offline(False)
+
+    expect(page.locator("#door-offline")).to_be_hidden(timeout=SYNC_TIMEOUT_MS)
+    assert _used(live_server, offline_show.secrets[0]) is not None
+    with live_server.app.app_context():
+        assert session().scalar(
+            select(func.count(DoorScan.id)).where(DoorScan.session_id == sid)
+        ) == 1
+    expect(page.locator("#control-count")).to_contain_text("1 entré / 4 attendus")
+    token = page.evaluate("() => document.querySelector('input[name=csrf_token]').value")
+    assert token != "jeton-perime"
+
+
+def test_a_partners_logout_empties_the_devices_copy(
+    offline_show: Offline, partner_page: Page, live_server: Any
+) -> None:
+    page = partner_page
+    _control(page, live_server, offline_show.session_id)
+    _controlled(page)
+    assert page.evaluate("() => caches.keys()") != []
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_label("Adresse e-mail")).to_be_visible()
+    # The browser applies Clear-Site-Data before it shows the logout's answer.
+    assert page.evaluate("() => caches.keys()") == []
+    assert page.evaluate("() => Object.keys(localStorage)") == []
+    assert page.evaluate(
+        "() => navigator.serviceWorker.getRegistrations().then(r => r.length)"
+    ) == 0
+    # Logged out and offline: the control page is gone from this device.
+    page.context.set_offline(True)
+    try:
+        with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
+            page.goto(live_server(f"/partenaire/controle?seance={offline_show.session_id}"))
+    finally:
+        page.context.set_offline(False)
+
+
+def test_the_worker_is_not_served_without_a_partners_login(
+    door: Door, browser_page: Page, live_server: Any
+) -> None:
+    page = browser_page
+    page.goto(live_server("/connexion"))
+    response = page.goto(live_server("/partenaire/controle/sw.js"))
+    assert response is not None
+    assert "self.addEventListener" not in page.content()
+    registered = page.evaluate(
+        """(url) => navigator.serviceWorker.register(url, {scope: '/partenaire/controle'})
+             .then(() => 'registered', e => 'refused: ' + e.name)""",
+        live_server("/partenaire/controle/sw.js"),
+    )
+    assert registered.startswith("refused")

@@ -51,9 +51,25 @@ self.addEventListener("activate", function (event) {
           }).then(function () { return caches.delete(name); });
         }));
       });
-    }).then(function () { return self.clients.claim(); })
+    }).then(keepOpenPages).then(function () { return self.clients.claim(); })
   );
 });
+
+// The control page that registered this worker was loaded before it: kept now, so that
+// it opens again offline without a second visit.
+function keepOpenPages() {
+  return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+    return Promise.all(windows.map(function (client) {
+      var key = pageKey(new URL(client.url));
+      if (key === null) { return null; }
+      return caches.open(CACHE).then(function (cache) {
+        return cache.match(key).then(function (hit) {
+          return hit ? null : networkFirst(new Request(key, { credentials: "same-origin" }), key);
+        });
+      }).catch(function () { /* offline: kept on the next visit */ });
+    }));
+  });
+}
 
 function networkFirst(request, key) {
   return caches.open(CACHE).then(function (cache) {
