@@ -48,7 +48,7 @@ class Door:
 
 
 def _paid_eticket_order(
-    live_server: Any, number: str, offer_id: int, session_id: int, token: str = "e2e-door-token"
+    live_server: Any, number: str, offer_id: int, session_id: int, checkout: str = "e2e-door"
 ) -> str:
     with live_server.app.app_context():
         agent = agent_user(dossier_source().get(number))
@@ -59,14 +59,14 @@ def _paid_eticket_order(
             payment_method="card",
             contact=orders.Contact("c@exemple.fr", True),
             expected_total_cents=total,
-            checkout_token=token,
+            checkout_token=f"{checkout}-token",
             actor=agent,
         )
         orders.mark_paid(
             order.id,
             method="demo",
             amount_cents=order.total_cents,
-            provider_ref=f"demo-{token}",
+            provider_ref=f"demo-{checkout}",
             actor=agent,
         )
         return order.number
@@ -411,9 +411,9 @@ def test_reloaded_offline_the_page_opens_from_the_device_and_syncs_on_return(
     expect(page.locator("#door-offline")).to_be_hidden(timeout=SYNC_TIMEOUT_MS)
     assert _used(live_server, offline_show.secrets[0]) is not None
     with live_server.app.app_context():
-        assert session().scalar(
-            select(func.count(DoorScan.id)).where(DoorScan.session_id == sid)
-        ) == 1
+        assert (
+            session().scalar(select(func.count(DoorScan.id)).where(DoorScan.session_id == sid)) == 1
+        )
     expect(page.locator("#control-count")).to_contain_text("1 entré / 4 attendus")
     token = page.evaluate("() => document.querySelector('input[name=csrf_token]').value")
     assert token != "jeton-perime"
@@ -431,9 +431,9 @@ def test_a_partners_logout_empties_the_devices_copy(
     # The browser applies Clear-Site-Data before it shows the logout's answer.
     assert page.evaluate("() => caches.keys()") == []
     assert page.evaluate("() => Object.keys(localStorage)") == []
-    assert page.evaluate(
-        "() => navigator.serviceWorker.getRegistrations().then(r => r.length)"
-    ) == 0
+    assert (
+        page.evaluate("() => navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+    )
     # Logged out and offline: the control page is gone from this device.
     page.context.set_offline(True)
     try:

@@ -327,8 +327,9 @@ def test_r_par_9_the_workers_cache_is_renamed_when_a_kept_file_changes(
     monkeypatch.setattr(app, "static_folder", str(static))
     second = client.get("/partenaire/controle/sw.js").get_data(as_text=True)
     version = re.compile(r'var CACHE = PREFIX \+ "([0-9a-f]{16})"')
-    assert version.search(first) and version.search(second)
-    assert version.search(first).group(1) != version.search(second).group(1)  # type: ignore[union-attr]
+    before, after = version.findall(first), version.findall(second)
+    assert len(before) == len(after) == 1
+    assert before != after
 
 
 def test_r_par_9_the_worker_and_the_token_are_for_partners_only(client, setup):
