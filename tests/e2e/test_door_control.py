@@ -457,3 +457,37 @@ def test_the_worker_is_not_served_without_a_partners_login(
         live_server("/partenaire/controle/sw.js"),
     )
     assert registered.startswith("refused")
+
+
+def test_a_logout_sends_the_queue_first_and_asks_before_losing_scans(
+    offline_show: Offline, _browser: Browser, live_server: Any
+) -> None:
+    """The logout empties the device: scans the store did not take are not lost unasked."""
+    context = _browser.new_context(locale="fr-FR", service_workers="block")  # routes seen
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        _login_staff(page, live_server)
+        _control(page, live_server, offline_show.session_id)
+        context.set_offline(True)
+        _type(page, offline_show.secrets[1])
+        expect(page.locator("#door-offline")).to_have_text("Hors ligne — 1 scan en attente")
+        page.route("**/synchro", lambda route: route.fulfill(status=503, body="indisponible"))
+        context.set_offline(False)
+        asked: list[str] = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        page.get_by_role("button", name="Se déconnecter").click()
+        for _ in range(50):  # the page tries to send the queue, then asks
+            if asked:
+                break
+            page.wait_for_timeout(100)
+        assert asked == ["1 scan non envoyé sera perdu. Se déconnecter quand même ?"]
+        expect(page.get_by_text("Séance contrôlée")).to_be_visible()  # not logged out
+        assert _used(live_server, offline_show.secrets[1]) is None
+
+        page.unroute("**/synchro")
+        page.get_by_role("button", name="Se déconnecter").click()
+        expect(page.get_by_label("Adresse e-mail")).to_be_visible()
+        assert _used(live_server, offline_show.secrets[1]) is not None
+    finally:
+        context.close()

@@ -337,13 +337,13 @@
       });
   }
 
-  var syncing = false;
+  var syncing = null;  // the sync under way: a logout waits for it
   var syncRefused = false;  // session expired or CSRF token stale: the queue waits
   function sync() {
+    if (syncing) { return syncing; }
     var queue = load(KEYS.queue, []);
-    if (syncing || !queue.length || !navigator.onLine) { showBanner(); return Promise.resolve(); }
-    syncing = true;
-    return post(cfg.syncUrl, { device_id: device, scans: queue.slice(0, 500) })
+    if (!queue.length || !navigator.onLine) { showBanner(); return Promise.resolve(); }
+    syncing = post(cfg.syncUrl, { device_id: device, scans: queue.slice(0, 500) })
       .then(function (data) {
         lastFailed = false;
         syncRefused = false;
@@ -372,7 +372,8 @@
         lastFailed = !syncRefused;
         showBanner();
       })
-      .then(function () { syncing = false; });
+      .then(function () { syncing = null; });
+    return syncing;
   }
 
   form.addEventListener("submit", function (event) {
@@ -496,7 +497,7 @@
           logoutForm.submit();
         }
       };
-      sync().then(freshToken).then(leave, leave);
+      sync().then(sync).then(freshToken).then(leave, leave);
     });
   }
 
