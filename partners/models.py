@@ -116,3 +116,26 @@ class WebhookDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     failed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+class DoorScan(Base):
+    """One scan made on a door device's entry-control page (R-PAR-9), live or queued while
+    offline: (partner, device, local id) is applied once, however often the device replays
+    it; a ticket admitted twice is kept as a conflict."""
+
+    __tablename__ = "door_scans"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "device_id", "local_id", name="uq_door_scans_device_local"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("offer_sessions.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    local_id: Mapped[str] = mapped_column(String(64))
+    eticket_id: Mapped[int | None] = mapped_column(ForeignKey("etickets.id"), nullable=True)
+    scanned_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    local_verdict: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    verdict: Mapped[str] = mapped_column(String(20))
+    conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

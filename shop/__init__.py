@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from orders.views import webhooks as orders_webhooks
     from partners.views import api as partners_api
     from partners.views import api_offers  # noqa: F401  (routes on the api blueprint)
+    from partners.views import door as partners_door
     from partners.views import home as partners_home
     from partners.views import integration as partners_integration
     from partners.views import parcels as partners_parcels
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.partner.register_blueprint(partners_portal.bp)
     aud.partner.register_blueprint(partners_integration.bp)
     aud.partner.register_blueprint(partners_parcels.bp)
+    aud.partner.register_blueprint(partners_door.bp)
     aud.public.register_blueprint(partners_api.bp)
     aud.agent.register_blueprint(vacations_agent.bp)
     aud.ops.register_blueprint(vacations_ops.bp)
@@ -184,8 +186,11 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # The camera only for the page that scans tickets with it (R-PAR-9).
+        camera = "(self)" if getattr(g, "_camera", False) else "()"
         response.headers.setdefault(
-            "Permissions-Policy", "geolocation=(), microphone=(), payment=(self)"
+            "Permissions-Policy",
+            f"geolocation=(), microphone=(), camera={camera}, payment=(self)",
         )
         if app.config["SESSION_COOKIE_SECURE"] and request.is_secure:
             response.headers.setdefault(

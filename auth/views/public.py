@@ -212,12 +212,18 @@ def confirm_email():
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
     was_staff = current_user.is_authenticated and current_user.is_staff
+    was_partner = was_staff and current_user.role == "partner"
     if current_user.is_authenticated:
         services.close_session(current_user.get_id())
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
-    return redirect(url_for(".staff_login" if was_staff else ".login"))
+    response = redirect(url_for(".staff_login" if was_staff else ".login"))
+    if was_partner:
+        # R-PAR-9: a shared phone keeps neither the control pages its service worker kept
+        # nor the sessions' ticket lists (holders' names) for the next controller.
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/gestion/connexion", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -223,6 +224,7 @@ def entry_control():
         form = ScanForm(formdata=None)
         chosen = services.control_session(current_user.partner_id, chosen.id)  # new count
     form.session_id.data = str(chosen.id)
+    g._camera = True  # R-PAR-9: Permissions-Policy camera=(self) for this page only
     return render_template(
         "partner/shipments/control.html",
         form=form,

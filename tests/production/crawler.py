@@ -49,6 +49,7 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("partner.", frozenset({"offer_id"})): "partner_offer",
     ("partner.", frozenset({"offer_id", "picture_id"})): "partner_picture",
     ("partner.", frozenset({"offer_id", "session_id"})): "partner_session",
+    ("partner.door.", frozenset({"session_id"})): "control_session",  # R-PAR-9
     ("partner.", frozenset({"order_number", "group"})): "shipment",
     ("partner.integration.", frozenset({"token_id"})): "api_token",
     ("partner.integration.", frozenset({"delivery_id"})): "webhook_delivery",
@@ -409,6 +410,7 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
                 session_id=sid,
             )
             add("api_session", slug if slug in partners else "another", session_id=sid)
+            add("control_session", slug if slug in partners else "another", session_id=sid)
         for rid, slug in s.execute(
             select(PriceChangeRequest.id, Partner.slug).join(
                 Partner, Partner.id == PriceChangeRequest.partner_id
