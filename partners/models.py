@@ -116,6 +116,8 @@ class WebhookDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     failed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class DoorScan(Base):
     """One scan made on a door device's entry-control page (R-PAR-9), live or queued while
     offline: (partner, device, local id) is applied once, however often the device replays

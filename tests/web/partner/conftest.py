@@ -33,7 +33,7 @@ def setup_fixture(app, client, clock, make_agent, make_offer, make_staff):
 
 
 @pytest.fixture
-def live_api(committing_app: Any) -> Iterator[tuple[str, World]]:
+def live_api(committing_app: Any) -> Iterator[tuple[str, World]]:  # noqa: F811
     """The API served on a loopback port by the real-committing app, over a partner's
     realistic data (the schemathesis run and the client written from the document)."""
     world = seed_world(committing_app, orders_to_ship=4)
