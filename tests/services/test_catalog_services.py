@@ -103,9 +103,13 @@ def test_r_par_10_only_staff_offers_are_on_sale_at_once(ctx, make_partner):
     assert offer_for_agent(offer.id, None) is None
     assert (req.kind, req.status, req.requested_cgos_cents) == ("new_offer", "pending", 2500)
     assert session().scalars(select(PriceChangeRequest.offer_id)).all() == [offer.id]
-    audited = session().scalars(
-        select(AuditEntry.after).where(
-            AuditEntry.action == "offer.created", AuditEntry.subject == f"offer:{offer.id}"
+    audited = (
+        session()
+        .scalars(
+            select(AuditEntry.after).where(
+                AuditEntry.action == "offer.created", AuditEntry.subject == f"offer:{offer.id}"
+            )
         )
-    ).one()
+        .one()
+    )
     assert audited["approval"] == "pending"
