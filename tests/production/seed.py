@@ -46,8 +46,8 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
     from auth.models import StaffUser
     from auth.services import create_staff
     from catalog.models import Offer
-    from catalog.price_requests import request_price_change
-    from catalog.services import add_picture
+    from catalog.price_requests import create_partner_offer, request_price_change
+    from catalog.services import add_picture, offer_data
     from demo.seed import STAFF, _demo_code, seed
     from partners.models import Partner
     from partners.services import create_token
@@ -76,6 +76,9 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
                 partner_id=staff.partner_id,
                 actor=_StaffActor(staff),
             )
+            pending = offer_data(offer)  # R-PAR-10: a new offer awaiting C.G.O.S
+            pending.title = f"Nouveauté {slug}"
+            create_partner_offer(pending, _StaffActor(staff))
     cancel_a_session(app)
 
     staff = {role if role != "partner" else "partner_1": (e, pw) for e, _n, role, _p, pw in STAFF}

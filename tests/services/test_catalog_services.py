@@ -7,8 +7,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from catalog.models import Offer
-from catalog.services import OfferData, save_session, update_offer
+from catalog.models import Offer, PriceChangeRequest
+from catalog.price_requests import create_partner_offer
+from catalog.queries import offer_for_agent
+from catalog.services import OfferData, create_offer, save_session, update_offer
 from shop.audit import AuditEntry
 from shop.db import session, unit_of_work
 from shop.errors import DomainError
@@ -67,3 +69,47 @@ def test_two_sessions_at_the_same_instant_are_refused(ctx, make_offer):
     oid = make_offer(sessions=[(starts, 10)])
     with pytest.raises(DomainError, match="existe déjà"):
         save_session(oid, Admin(), starts_at=starts, stock=5)
+
+
+class PartnerStaff:
+    role = "partner"
+    audit_label = "staff:partner@test"
+
+    def __init__(self, partner_id: int) -> None:
+        self.partner_id = partner_id
+
+
+def _park(partner_id: int) -> OfferData:
+    return OfferData(
+        partner_id=partner_id,
+        kind="billet_ouvert",
+        category="parcs-et-loisirs",
+        title="Parc",
+        public_price_cents=4000,
+        negotiated_price_cents=3500,
+        cgos_price_cents=2500,
+        deliveries=("e_billet",),
+        stock=10,
+    )
+
+
+def test_r_par_10_only_staff_offers_are_on_sale_at_once(ctx, make_partner):
+    pid = make_partner("autre")
+    staff_offer = create_offer(_park(pid), Admin())
+    assert staff_offer.approval == "approved" and staff_offer.shown_to_agents
+    assert offer_for_agent(staff_offer.id, None) is not None
+    offer, req = create_partner_offer(_park(pid), PartnerStaff(pid))
+    assert offer.approval == "pending" and not offer.shown_to_agents
+    assert offer_for_agent(offer.id, None) is None
+    assert (req.kind, req.status, req.requested_cgos_cents) == ("new_offer", "pending", 2500)
+    assert session().scalars(select(PriceChangeRequest.offer_id)).all() == [offer.id]
+    audited = (
+        session()
+        .scalars(
+            select(AuditEntry.after).where(
+                AuditEntry.action == "offer.created", AuditEntry.subject == f"offer:{offer.id}"
+            )
+        )
+        .one()
+    )
+    assert audited["approval"] == "pending"

@@ -51,6 +51,8 @@ def test_spec_13_demo_catalog_covers_every_kind_category_and_case(ctx):
     assert regions <= set(REGIONS)
     assert any(o.featured for o in offers)
     assert any(o.regional_ticketing for o in offers)
+    # Written by the store (not a partner): approved, hence shown once published (R-PAR-10).
+    assert {o.approval for o in offers} == {"approved"}
     for o in offers:  # R-CAT-2: prices coherent (a stay's price comes from its QF table)
         assert 0 <= o.cgos_price_cents <= o.negotiated_price_cents, o.title
         if o.kind != Kind.SEJOUR:

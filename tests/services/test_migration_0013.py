@@ -1,6 +1,7 @@
 """Migration 0013 (price change requests, R-PAR-10) on the test backend, SQLite or
-PostgreSQL: the table comes and goes, and the database refuses an unknown status or a
-requested C.G.O.S price above the requested négocié."""
+PostgreSQL: the table comes and goes, and the database refuses an unknown status or kind,
+or a requested C.G.O.S price above the requested négocié; offers get their approval state
+(existing ones approved, an unknown state refused), taken away again on the way down."""
 
 from __future__ import annotations
 
@@ -92,3 +93,49 @@ def test_price_requests_table_up_checks_and_down(scratch):
     assert "price_change_requests" not in inspect(engine).get_table_names()
     _migrate(engine, cfg, "upgrade", AFTER)
     assert "price_change_requests" in inspect(engine).get_table_names()
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table)}
+
+
+def test_offer_approval_and_request_kind_up_checks_and_down(scratch):
+    engine, cfg = scratch
+    _migrate(engine, cfg, "upgrade", BEFORE)
+    with engine.begin() as conn:  # an offer of the store, there before the revision
+        conn.execute(
+            text("INSERT INTO partners (id, slug, name, created_at) VALUES (1, 'p', 'P', :at)"),
+            {"at": NOW},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO offers (id, partner_id, kind, category, title, summary, "
+                "description, public_price_cents, negotiated_price_cents, cgos_price_cents, "
+                "per_order_max, regional_ticketing, physical, deliveries, supply_state, "
+                "featured, published, search_text, created_at, updated_at) VALUES (1, 1, "
+                "'carte', 'c', 'T', '', '', 4000, 4000, 2500, 10, false, true, 'poste', "
+                "'en_stock', false, true, '', :at, :at)"
+            ),
+            {"at": NOW},
+        )
+    _migrate(engine, cfg, "upgrade", AFTER)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT approval FROM offers")).scalar_one() == "approved"
+        conn.execute(text("UPDATE offers SET approval = 'pending' WHERE id = 1"))
+        _request(conn, 1, "pending", 3800, 2000)
+        kind = conn.execute(text("SELECT kind FROM price_change_requests")).scalar_one()
+        assert kind == "price_change"
+        conn.execute(text("UPDATE price_change_requests SET kind = 'new_offer'"))
+    for bad in (
+        "UPDATE offers SET approval = 'maybe' WHERE id = 1",
+        "UPDATE price_change_requests SET kind = 'other'",
+    ):
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            conn.execute(text(bad))
+    _migrate(engine, cfg, "downgrade", BEFORE)
+    assert "approval" not in _columns(engine, "offers")
+    with engine.begin() as conn:  # the offer survived the way down
+        assert conn.execute(text("SELECT title FROM offers")).scalar_one() == "T"
+    _migrate(engine, cfg, "upgrade", AFTER)
+    assert "approval" in _columns(engine, "offers")
+    assert "kind" in _columns(engine, "price_change_requests")

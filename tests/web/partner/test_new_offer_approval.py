@@ -97,9 +97,7 @@ def _plain(text: str) -> str:
 # -- a partner's new offer waits ----------------------------------------------------------
 
 
-def test_r_par_10_partner_new_offer_is_hidden_and_queued(
-    app, partner_client, admin, agent_client
-):
+def test_r_par_10_partner_new_offer_is_hidden_and_queued(app, partner_client, admin, agent_client):
     offer = _create(partner_client)
     assert offer.approval == "pending" and offer.published is True
     [req] = _requests(app, offer.id)
