@@ -79,9 +79,7 @@ def _ship(app, order_number, tracking):
         )
 
 
-def test_r_ops_1_record_shows_household_orders_of_both_and_parcels(
-    operator, app, make_agent, parc
-):
+def test_r_ops_1_record_shows_household_orders_of_both_and_parcels(operator, app, make_agent, parc):
     him, her = _couple(make_agent)
     his = place(app, him, parc, 1)
     hers = place(app, her, parc, 2, method="card")
@@ -158,11 +156,15 @@ def test_r_ops_7_letter_for_an_agent_without_email(operator, app, make_agent):
     assert login_agent(app.test_client(), number, old).status_code == 422
     assert login_agent(app.test_client(), number, code).status_code == 302
     with app.app_context():
-        entry = session().scalars(
-            select(AuditEntry)
-            .where(AuditEntry.subject == f"agent:{number}")
-            .order_by(AuditEntry.id.desc())
-        ).first()
+        entry = (
+            session()
+            .scalars(
+                select(AuditEntry)
+                .where(AuditEntry.subject == f"agent:{number}")
+                .order_by(AuditEntry.id.desc())
+            )
+            .first()
+        )
         assert entry.action == "access_code.issued" and entry.after == {"delivery": "print"}
         assert code not in session().get(AccessCode, number).code_hash
 
