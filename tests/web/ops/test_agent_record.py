@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from auth.models import AccessCode
-from auth.services import hash_code
+from auth.services import verify_secret
 from orders.models import Order
 from partners.models import Shipment
 from shop.audit import AuditEntry
@@ -104,6 +104,7 @@ def test_r_ops_7_new_code_by_mail_refuses_the_old_one_and_keeps_no_code(
     number, old = make_agent(email="perdu@exemple.fr")
     agent_client = app.test_client()
     assert login_agent(agent_client, number, old).status_code == 302
+    assert agent_client.get("/mon-espace/").status_code == 200
     resp = operator.post(f"/gestion/agents/{number}/code")
     assert resp.status_code == 303
     page = text(operator.get(resp.location))
@@ -123,7 +124,7 @@ def test_r_ops_7_new_code_by_mail_refuses_the_old_one_and_keeps_no_code(
         assert issued[-1].after == {"delivery": "email"} and "staff:" in issued[-1].actor
         assert all(new not in repr((e.before, e.after)) for e in entries)
         row = session().get(AccessCode, number)
-        assert new not in row.code_hash and row.code_hash != hash_code(new)
+        assert new not in row.code_hash and verify_secret(row.code_hash, new)
         mails = session().scalars(select(OutboxMail)).all()
         assert all(new not in (m.body_text or "") for m in mails)
 
