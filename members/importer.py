@@ -12,6 +12,7 @@ from sqlalchemy import delete
 from members.dossier_format import AGENT_FIELDS, DossierFormatError, DossierRecord, parse_dossier
 from members.models import DossierAgent, DossierChild, Household
 from members.rights import evaluate_rights
+from members.search_key import search_key
 from shop import audit, clock
 from shop.db import unit_of_work
 from shop.jsonfile import read_json
@@ -119,6 +120,7 @@ def save_records(records: list[DossierRecord], actor: object = "cli") -> tuple[i
                         hook(s, rec.cgos_number)
             for name in AGENT_FIELDS:
                 setattr(agent, name, getattr(rec, name))
+            agent.search_key = search_key({name: getattr(rec, name) for name in AGENT_FIELDS})
             agent.updated_at = now
         s.flush()
         audit.record(

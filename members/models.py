@@ -5,11 +5,18 @@ children. Filled by ``dossier import`` and the demonstration seed; read through
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from members.search_key import KEY_LENGTH, search_key
 from shop.db import Base
+
+
+def _default_key(context: Any) -> str:
+    """A dossier inserted without the importer (tests, bulk inserts) still gets its key."""
+    return search_key(context.get_current_parameters())
 
 
 class Household(Base):
@@ -49,6 +56,10 @@ class DossierAgent(Base):
     dossier_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     qf_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # R-OPS-1: the forgiving search's key (members/search_key.py), rewritten on every save.
+    search_key: Mapped[str] = mapped_column(
+        String(KEY_LENGTH), default=_default_key, server_default=""
+    )
 
     household: Mapped[Household] = relationship(back_populates="agents")
 

@@ -7,7 +7,7 @@ the page template reads the keys it returns. orders imports none of those domain
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from orders.models import Order
@@ -27,4 +27,24 @@ def order_sections(order: Order) -> dict[str, Any]:
     context = dict(_DEFAULTS)
     for build in _SECTIONS.values():
         context.update(build(order))
+    return context
+
+
+# -- lists of orders (the operators' agent record, R-OPS-1) --------------------------------
+# The same idea for a page listing many orders: one builder call per page, which reads what
+# it shows for all of them at once (partners: the shipments and tracking numbers).
+OrdersSection = Callable[[Sequence[Order]], dict[str, Any]]
+_LIST_DEFAULTS: dict[str, Any] = {"shipments_by_order": {}, "mode_labels": {}}
+_LIST_SECTIONS: dict[str, OrdersSection] = {}
+
+
+def add_orders_section(name: str, build: OrdersSection) -> None:
+    """``build(orders)``'s keys are added to pages listing orders (idempotent by name)."""
+    _LIST_SECTIONS[name] = build
+
+
+def orders_sections(orders: Sequence[Order]) -> dict[str, Any]:
+    context = dict(_LIST_DEFAULTS)
+    for build in _LIST_SECTIONS.values():
+        context.update(build(orders))
     return context

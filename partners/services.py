@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -303,6 +304,21 @@ def shipments_of(order_id: int) -> list[Shipment]:
             select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.shipped_at)
         )
     )
+
+
+def shipments_of_orders(order_ids: Sequence[int]) -> dict[int, list[Shipment]]:
+    """What has been posted for each of these orders, in one statement (the operators'
+    agent record, R-OPS-1)."""
+    found: dict[int, list[Shipment]] = {}
+    if not order_ids:
+        return found
+    for shipment in session().scalars(
+        select(Shipment)
+        .where(Shipment.order_id.in_(list(order_ids)))
+        .order_by(Shipment.shipped_at, Shipment.id)
+    ):
+        found.setdefault(shipment.order_id, []).append(shipment)
+    return found
 
 
 @dataclass(frozen=True)

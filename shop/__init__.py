@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from support.views import home as support_home
     from support.views import mails as support_mails
     from support.views import ops as support_ops
+    from support.views import record as support_record
     from vacations.views import agent as vacations_agent
     from vacations.views import ops as vacations_ops
 
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.public.register_blueprint(orders_webhooks.bp)
     aud.agent.register_blueprint(orders_account.bp)
     aud.ops.register_blueprint(support_home.bp)
+    aud.ops.register_blueprint(support_record.bp, url_prefix="/agents")
     aud.partner.register_blueprint(partners_home.bp)
     aud.ops.register_blueprint(catalog_ops.bp)
     aud.ops.register_blueprint(orders_ops.bp)

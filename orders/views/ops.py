@@ -11,15 +11,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from catalog.models import Offer, OfferSession
 from catalog.rules import DELIVERY_LABELS
-from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders import cheques, etickets, refunds, services
+from orders import search as order_search
 from orders.models import ETicket, Order, OrderLine, Payment
 from orders.status import STATUS_LABELS, OrderStatus
 from shop.audit import AuditEntry
@@ -27,10 +27,12 @@ from shop.clock import format_datetime_fr
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import EuroField, db_int, place_error, strip_text
+from shop.paging import fetch_page, requested_page
 
 bp = Blueprint("orders", __name__)
 
 SEARCH_LIMIT = 50
+ORDERS_PER_PAGE = 50
 LINE_STATUS_LABELS = {"refunded": "Remboursé", "withdrawn": "Rétractation"}
 PAYMENT_LABELS = {
     "card": "Carte bancaire",
@@ -93,24 +95,28 @@ class CancelEventForm(FlaskForm):
 
 @bp.route("/commandes")
 def search():
-    """R-OPS-1: an order by its number, or every order of one N° C.G.O.S."""
-    q = strip_text(request.args.get("q") or "")[:40]
-    orders: list[Order] = []
-    if q:
-        number = normalise_cgos_number(q)
-        cond = Order.number == cheques.normalise_order_number(q)
-        if is_valid_cgos_number(number):
-            cond = or_(cond, Order.cgos_number == number)
-        orders = list(
-            session().scalars(
-                select(Order).where(cond).order_by(Order.placed_at.desc()).limit(SEARCH_LIMIT)
-            )
-        )
-        if len(orders) == 1 and orders[0].number == cheques.normalise_order_number(q):
-            return redirect(url_for(".detail", number=orders[0].number))
+    """R-OPS-1: orders by partial number or N° C.G.O.S, filtered by Paris dates, status,
+    channel, payment method and links awaiting payment; newest first, one page at a time."""
+    filters = order_search.parse_filters(request.args)
+    found = None
+    if not filters.errors:
+        stmt = order_search.order_search(filters)
+        if stmt is not None:
+            found = fetch_page(stmt, requested_page(), ORDERS_PER_PAGE, scalars=True)
+        exact = cheques.normalise_order_number(filters.q)
+        if found and len(found.rows) == 1 and found.page == 1 and found.rows[0].number == exact:
+            return redirect(url_for(".detail", number=exact))
     return render_template(
-        "ops/orders/search.html", q=q, orders=orders, status_labels=STATUS_LABELS
-    )
+        "ops/orders/search.html",
+        q=filters.q,
+        filters=filters,
+        found=found,
+        orders=found.rows if found else [],
+        status_labels=STATUS_LABELS,
+        status_choices=order_search.STATUS_CHOICES,
+        channel_labels=order_search.CHANNEL_LABELS,
+        method_labels=order_search.METHOD_LABELS,
+    ), (422 if filters.errors else 200)
 
 
 def _order(number: str) -> Order:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import (
@@ -23,7 +24,7 @@ from flask_login import current_user
 from catalog.rules import DELIVERY_LABELS
 from orders.fees import GROUP_LABELS
 from orders.models import Order
-from orders.presenters import add_order_section
+from orders.presenters import add_order_section, add_orders_section
 from partners import parcels, rules, services
 from partners.forms import CorrectionForm, ScanForm, SelectionForm, ShipForm
 from shop.csv_export import stream_csv
@@ -39,11 +40,20 @@ def _shipments_section(order: Order) -> dict[str, Any]:
     return {"shipments": services.shipments_of(order.id), "mode_labels": rules.MODE_LABELS}
 
 
+def _shipments_of_orders(orders: Sequence[Order]) -> dict[str, Any]:
+    """The operators' agent record shows each order's parcels and tracking (R-OPS-1)."""
+    return {
+        "shipments_by_order": services.shipments_of_orders([o.id for o in orders]),
+        "mode_labels": rules.MODE_LABELS,
+    }
+
+
 @bp.record_once
 def _plug_in(_state: object) -> None:
     """Wiring partners into the app adds its section to the agent's order page, which
     orders renders without importing partners."""
     add_order_section("partners.shipments", _shipments_section)
+    add_orders_section("partners.shipments", _shipments_of_orders)
 
 
 CSV_HEADER = [

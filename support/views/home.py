@@ -3,91 +3,55 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from auth.models import AccessCode
-from auth.principals import agent_user
 from members.dossiers import dossier_source
-from members.models import DossierAgent
+from members.finder import agent_search
 from members.numbers import is_valid_cgos_number, normalise_cgos_number
-from orders.cart import household_snapshot
-from orders.models import Order
+from orders.search import CHANNEL_LABELS, METHOD_LABELS
 from orders.status import STATUS_LABELS
 from shop.audit import AuditEntry
-from shop.db import session
 from shop.forms import strip_text
 from shop.paging import fetch_page, requested_page
-from support.models import ContactMessage
+from support.record import agent_record
 
 bp = Blueprint("home", __name__)
 
 PAGE_SIZE = 50
-AGENT_ORDERS = 20
+AGENTS_PER_PAGE = 25
 
 
 @bp.route("/")
 def index():
-    """R-OPS-1: look an agent up by N° C.G.O.S, or by name (and établissement)."""
-    q = (request.args.get("q") or "").strip()
-    agent = None
-    matches: list[DossierAgent] = []
-    code_issued_at = None
-    orders: list[Order] = []
-    messages: list[ContactMessage] = []
-    household = None
-    searched = bool(q)
+    """R-OPS-1: an agent by N° C.G.O.S opens their record; anything else searches the
+    dossiers by N°, name, établissement, city, e-mail or phone, forgiving accents, case and
+    spaces (members/finder.py), one page at a time."""
+    q = strip_text(request.args.get("q") or "")[:120]
+    found = None
     if q:
         number = normalise_cgos_number(q)
         if is_valid_cgos_number(number):
             record = dossier_source().get(number)
             if record is not None:
-                agent = agent_user(record)
-                code = session().get(AccessCode, number)
-                code_issued_at = code.issued_at if code else None
-                orders = list(
-                    session().scalars(
-                        select(Order)
-                        .where(Order.cgos_number == number)
-                        .order_by(Order.placed_at.desc(), Order.id.desc())
-                        .limit(AGENT_ORDERS)
-                    )
+                return render_template(
+                    "ops/support/home.html",
+                    q=q,
+                    searched=True,
+                    file=agent_record(record),
+                    status_labels=STATUS_LABELS,
+                    channel_labels=CHANNEL_LABELS,
+                    method_labels=METHOD_LABELS,
                 )
-                household = household_snapshot(agent)
-                messages = list(
-                    session().scalars(
-                        select(ContactMessage)
-                        .where(ContactMessage.cgos_number == number)
-                        .order_by(ContactMessage.created_at.desc())
-                        .limit(AGENT_ORDERS)
-                    )
-                )
-        else:
-            words = [w for w in q.split() if w]
-            stmt = select(DossierAgent)
-            for w in words[:4]:
-                like = f"%{w}%"
-                stmt = stmt.where(
-                    or_(
-                        DossierAgent.nom.ilike(like),
-                        DossierAgent.prenom.ilike(like),
-                        DossierAgent.etablissement.ilike(like),
-                        DossierAgent.etablissement_city.ilike(like),
-                    )
-                )
-            matches = list(
-                session().scalars(stmt.order_by(DossierAgent.nom, DossierAgent.prenom).limit(50))
-            )
+        stmt = agent_search(q)
+        if stmt is not None:
+            found = fetch_page(stmt, requested_page(), AGENTS_PER_PAGE, scalars=True)
     return render_template(
         "ops/support/home.html",
         q=q,
-        searched=searched,
-        agent=agent,
-        matches=matches,
-        code_issued_at=code_issued_at,
-        orders=orders,
-        status_labels=STATUS_LABELS,
-        household=household,
-        messages=messages,
+        searched=bool(q),
+        file=None,
+        found=found,
+        matches=found.rows if found else [],
     )
 
 

@@ -35,6 +35,7 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("agent.", frozenset({"message_id"})): "message",
     ("ops.", frozenset({"number"})): "order",
     ("ops.phone.", frozenset({"number"})): "agent",  # the phone entry is per agent
+    ("ops.record.", frozenset({"number"})): "agent",  # the agent record's new access code
     ("ops.phone.", frozenset({"number", "order_number"})): "agent_order",
     ("ops.phone.", frozenset({"number", "line_id"})): "agent_cart_line",
     ("ops.", frozenset({"number", "ticket_id"})): "eticket",

@@ -22,6 +22,7 @@ PURE = [
     "catalog.stays",
     "members.numbers",
     "orders.terms",
+    "members.search_key",
 ]
 
 
