@@ -8,7 +8,9 @@ render. Gated once by the ``ops`` parent blueprint (operators and admins).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import datetime
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
@@ -19,9 +21,10 @@ from wtforms.validators import DataRequired, Length
 from catalog.models import Offer, OfferSession
 from catalog.rules import DELIVERY_LABELS
 from members.numbers import is_valid_cgos_number, normalise_cgos_number
-from orders import cheques, etickets, refunds, services
+from orders import cheques, etickets, phone, refunds, services
 from orders.models import ETicket, Order, OrderLine, Payment
-from orders.status import STATUS_LABELS, OrderStatus
+from orders.status import STATUS_LABELS, OrderStatus, PaymentStatus
+from orders.terms import is_phone_card
 from shop.audit import AuditEntry
 from shop.clock import format_datetime_fr
 from shop.db import session
@@ -138,6 +141,7 @@ def _detail(number: str, cancel_form: CancelOrderForm | None = None, error: str 
         )
     )
     status = 422 if (cancel_form is not None and cancel_form.errors) or error else 200
+    states = {p.id: _payment_state(p) for p in payments}
     return (
         render_template(
             "ops/orders/detail.html",
@@ -152,9 +156,34 @@ def _detail(number: str, cancel_form: CancelOrderForm | None = None, error: str 
             cancel_form=cancel_form or CancelOrderForm(formdata=None),
             error=error,
             reissuable=etickets.TICKET_STATES,
+            payment_states=states,
+            returned_cheques=cheques.returned_cheques(order),
+            link_payable=is_phone_card(order) and order.status == OrderStatus.PENDING_PAYMENT,
         ),
         status,
     )
+
+
+def _payment_state(p: Payment) -> str:
+    """What the money of one row is now, in words an operator can repeat to the agent."""
+    d = p.details or {}
+    if p.kind == "refund":
+        if p.status == PaymentStatus.REFUNDED:
+            done = d.get("done_at")
+            when = f" le {format_datetime_fr(datetime.fromisoformat(done))}" if done else ""
+            return ("Virement effectué" if p.method == "transfer" else "Remboursé") + when
+        if p.method == "transfer":
+            return "Virement à effectuer"
+        return "Remboursement en cours auprès de la banque"
+    if p.status == PaymentStatus.AUTHORISED:
+        at = format_datetime_fr(phone.capture_expected_at(p.created_at))
+        return f"Autorisé, pas encore encaissé : capture prévue le {at}"
+    if p.status == PaymentStatus.CAPTURED:
+        at = format_datetime_fr(p.captured_at) if p.captured_at else ""
+        return f"Encaissé (capturé le {at})" if at else "Encaissé"
+    if p.status == PaymentStatus.HOLD_LOST:
+        return "Autorisation perdue à la capture : aucun paiement reçu"
+    return "Encaissé"
 
 
 @bp.route("/commandes/<number>")
@@ -192,6 +221,27 @@ def resend(number: str):
         flash(exc.message, "error")
     else:
         flash(f"Confirmation renvoyée à {order.contact_email}.", "success")
+    return redirect(url_for(".detail", number=order.number))
+
+
+@bp.route("/commandes/<number>/lien-de-paiement", methods=["POST"])
+def payment_link(number: str):
+    """R-OPS-7: mail a phone card order's payment link again, or renew it for 24 hours."""
+    order = _order(number)
+    mode = "renewed" if request.form.get("mode") == "renouveler" else "resent"
+    try:
+        phone.issue_payment_link(order.id, current_user, mode=mode)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        if mode == "renewed":
+            flash(
+                f"Nouveau lien de paiement envoyé à {order.contact_email}, valable 24 heures ; "
+                "l'ancien lien ne fonctionne plus.",
+                "success",
+            )
+        else:
+            flash(f"Lien de paiement renvoyé à {order.contact_email}.", "success")
     return redirect(url_for(".detail", number=order.number))
 
 
@@ -233,13 +283,27 @@ def transfer_done(number: str, payment_id: int):
 
 @bp.route("/cheques", methods=["GET", "POST"])
 def cheque_desk():
-    """R-OPS-3 / R-PAY-4: register a received cheque; options listed by days left."""
+    """R-OPS-3 / R-PAY-4 / R-OPS-10: « Vérifier » shows the order's agent and expected
+    amount; « Enregistrer » registers the cheque, an amount that differs from the total
+    asking for an explicit confirmation before the order is cancelled."""
     form = ChequeForm()
     result = None
     error = None
+    check = None
+    mismatch = None
     status = 200
     if form.is_submitted():
-        if form.validate():
+        verify = request.form.get("action") == "verifier"
+        if verify:
+            form.order_number.validate(form)
+            if not form.order_number.errors:
+                try:
+                    check = cheques.check_order(form.order_number.data)
+                except DomainError as exc:
+                    error = place_error(form, exc)
+            if form.order_number.errors or error:
+                status = 422
+        elif form.validate():
             assert form.amount.cents is not None, "DataRequired: a validated amount has cents"
             try:
                 result = cheques.register_cheque(
@@ -247,7 +311,12 @@ def cheque_desk():
                     form.amount.cents,
                     form.cheque_number.data,
                     current_user,
+                    confirmed=request.form.get("confirmer_refus") == "1",
                 )
+            except cheques.AmountMismatch as exc:
+                mismatch = exc
+                check = cheques.check_order(form.order_number.data)
+                status = 422
             except DomainError as exc:
                 error = place_error(form, exc)
                 status = 422
@@ -261,10 +330,22 @@ def cheque_desk():
             form=form,
             result=result,
             error=error,
+            check=check,
+            mismatch=mismatch,
             options=cheques.waiting_options(),
         ),
         status,
     )
+
+
+@bp.route("/cheques/commande")
+def cheque_check():
+    """R-OPS-10, for the desk's script: the agent and expected amount of a cheque order."""
+    try:
+        check = cheques.check_order(strip_text(request.args.get("numero") or "")[:20])
+    except DomainError as exc:
+        return jsonify({"error": exc.message}), 404
+    return jsonify(check.as_json())
 
 
 # -- cancelling a session or an offer (R-OPS-4) ------------------------------------------
