@@ -371,9 +371,15 @@ def _pay(order: Order, amount_cents: int, cheque: str, actor: Any, *, late: bool
 # -- refunds owed by bank transfer (R-OPS-4) -----------------------------------------------
 
 
-def mark_transfer_done(order_number: str, payment_id: int, actor: Any) -> Payment:
+def mark_transfer_done(
+    order_number: str, payment_id: int, actor: Any, *, done_on: date | None = None
+) -> Payment:
     """A cheque order's refund is a bank transfer made outside the store: the operator
-    records it as done once sent (R-ORD-5, R-OPS-6). Doing it twice changes nothing."""
+    records it as done once sent, on ``done_on`` (Paris day, default today; R-ORD-5,
+    R-OPS-6, R-OPS-8). Doing it twice changes nothing."""
+    today = clock.today()
+    if done_on is not None and done_on > today:
+        raise DomainError("La date du virement ne peut pas être dans le futur.", field="done_on")
     with unit_of_work() as s:
         payment = s.scalar(
             for_update(
@@ -395,6 +401,7 @@ def mark_transfer_done(order_number: str, payment_id: int, actor: Any) -> Paymen
         transition(payment, PaymentStatus.REFUNDED, step=Step.REFUND, actor=actor)
         details = dict(payment.details or {})
         details.update(done_at=clock.utcnow().isoformat(timespec="seconds"))
+        details["done_on"] = (done_on or today).isoformat()
         details["done_by"] = audit.actor_label(actor)
         payment.details = details
         audit.record(
@@ -402,7 +409,12 @@ def mark_transfer_done(order_number: str, payment_id: int, actor: Any) -> Paymen
             "order.refund_transfer_done",
             f"order:{normalise_order_number(order_number)}",
             before=before,
-            after={"payment": payment.id, "status": "done", "amount": payment.amount_cents},
+            after={
+                "payment": payment.id,
+                "status": "done",
+                "amount": payment.amount_cents,
+                "done_on": details["done_on"],
+            },
         )
     return payment
 

@@ -8,28 +8,41 @@ render. Gated once by the ``ops`` parent blueprint (operators and admins).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
 
 from catalog.models import Offer, OfferSession
 from catalog.rules import DELIVERY_LABELS
 from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders import cheques, etickets, phone, refunds, services
 from orders.models import ETicket, Order, OrderLine, Payment
-from orders.status import STATUS_LABELS, OrderStatus, PaymentStatus
+from orders.status import PAID_STATES, STATUS_LABELS, OrderStatus, PaymentStatus
 from orders.terms import is_phone_card
 from shop.audit import AuditEntry
-from shop.clock import format_datetime_fr
+from shop import clock
+from shop.clock import format_date_fr, format_datetime_fr
+from shop.csv_export import stream_csv
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import EuroField, db_int, place_error, strip_text
+from shop.money import format_eur
 
 bp = Blueprint("orders", __name__)
 
@@ -76,6 +89,29 @@ class CancelOrderForm(FlaskForm):
             DataRequired("Indiquez le motif : il est envoyé à l'agent."),
             Length(max=250, message="Motif trop long (250 caractères au plus)."),
         ],
+    )
+
+
+class RefundForm(FlaskForm):
+    reason = SelectField(
+        "Motif du remboursement",
+        choices=[
+            SelectChoice("", "— choisir —"),
+            *(SelectChoice(k, v) for k, v in refunds.REFUND_REASONS.items()),
+        ],
+        validators=[DataRequired("Choisissez le motif du remboursement.")],
+    )
+    amount = EuroField(
+        "Montant (€), pour un geste commercial",
+        description="Laissez vide pour rembourser le prix des articles cochés (hors frais).",
+    )
+
+
+class TransferDoneForm(FlaskForm):
+    done_on = DateField(
+        "Date du virement",
+        validators=[Optional()],
+        description="Laissez vide : aujourd'hui.",
     )
 
 
@@ -127,7 +163,13 @@ def _order(number: str) -> Order:
     return order
 
 
-def _detail(number: str, cancel_form: CancelOrderForm | None = None, error: str | None = None):
+def _detail(
+    number: str,
+    cancel_form: CancelOrderForm | None = None,
+    error: str | None = None,
+    refund_form: RefundForm | None = None,
+    chosen: frozenset[int] = frozenset(),
+):
     order = _order(number)
     payments = list(
         session().scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id))
@@ -140,7 +182,11 @@ def _detail(number: str, cancel_form: CancelOrderForm | None = None, error: str 
             .order_by(OrderLine.id, ETicket.seq, ETicket.id)
         )
     )
-    status = 422 if (cancel_form is not None and cancel_form.errors) or error else 200
+    failed = (cancel_form is not None and cancel_form.errors) or (
+        refund_form is not None and refund_form.errors
+    )
+    status = 422 if failed or error else 200
+    money = refunds.refundable(order)
     states = {p.id: _payment_state(p) for p in payments}
     return (
         render_template(
@@ -157,6 +203,10 @@ def _detail(number: str, cancel_form: CancelOrderForm | None = None, error: str 
             error=error,
             reissuable=etickets.TICKET_STATES,
             payment_states=states,
+            money=money,
+            can_refund=order.status in PAID_STATES and money.left_cents > 0,
+            refund_form=refund_form or RefundForm(formdata=None),
+            chosen=chosen,
             returned_cheques=cheques.returned_cheques(order),
             link_payable=is_phone_card(order) and order.status == OrderStatus.PENDING_PAYMENT,
         ),
@@ -169,8 +219,12 @@ def _payment_state(p: Payment) -> str:
     d = p.details or {}
     if p.kind == "refund":
         if p.status == PaymentStatus.REFUNDED:
-            done = d.get("done_at")
-            when = f" le {format_datetime_fr(datetime.fromisoformat(done))}" if done else ""
+            done_on, done = d.get("done_on"), d.get("done_at")
+            when = ""
+            if done_on:
+                when = f" le {format_date_fr(date.fromisoformat(done_on))}"
+            elif done:
+                when = f" le {format_datetime_fr(datetime.fromisoformat(done))}"
             return ("Virement effectué" if p.method == "transfer" else "Remboursé") + when
         if p.method == "transfer":
             return "Virement à effectuer"
@@ -266,16 +320,87 @@ def cancel(number: str):
     return redirect(url_for(".detail", number=order.number))
 
 
+@bp.route("/commandes/<number>/rembourser", methods=["POST"])
+def refund(number: str):
+    """R-OPS-8: refund a paid order, whole or per line, with a reason the agent receives."""
+    order = _order(number)
+    form = RefundForm()
+    raw = request.form.getlist("lines")
+    chosen = frozenset(int(x) for x in raw if x.isascii() and x.isdigit() and len(x) < 10)
+    if not form.validate():
+        return _detail(number, refund_form=form, chosen=chosen)
+    try:
+        payment = refunds.refund_order(
+            order.number or number,
+            sorted(chosen),
+            form.reason.data,
+            current_user,
+            amount_cents=form.amount.cents,
+        )
+    except DomainError as exc:
+        return _detail(number, refund_form=form, chosen=chosen, error=place_error(form, exc))
+    how = (
+        "par virement : il figure dans « Virements à effectuer »"
+        if payment.method == "transfer"
+        else "sur la carte bancaire de l'agent"
+    )
+    flash(
+        f"Remboursement de {format_eur(payment.amount_cents)} enregistré, {how} ; "
+        "l'agent a été prévenu par e-mail.",
+        "success",
+    )
+    return redirect(url_for(".detail", number=order.number))
+
+
 @bp.route("/commandes/<number>/remboursements/<int:payment_id>/virement", methods=["POST"])
 def transfer_done(number: str, payment_id: int):
-    """R-OPS-4: the bank transfer of a cheque order's refund has been made."""
+    """R-OPS-4 / R-OPS-8: the bank transfer of a cheque order's refund has been made."""
+    form = TransferDoneForm()
+    back = (
+        url_for(".transfers")
+        if request.form.get("retour") == "virements"
+        else url_for(".detail", number=number)
+    )
+    if not form.validate():
+        flash("Date du virement invalide : jj/mm/aaaa, par exemple 06/12/2026.", "error")
+        return redirect(back)
     try:
-        cheques.mark_transfer_done(number, payment_id, current_user)
+        cheques.mark_transfer_done(number, payment_id, current_user, done_on=form.done_on.data)
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash("Virement enregistré comme effectué.", "success")
-    return redirect(url_for(".detail", number=number))
+        flash(f"Virement de la commande {number} enregistré comme effectué.", "success")
+    return redirect(back)
+
+
+TRANSFERS_CSV_HEADER = ["Depuis le", "Commande", "Agent", "N° C.G.O.S", "Montant (€)", "Motif"]
+
+
+@bp.route("/virements")
+def transfers():
+    """R-OPS-8 « Virements à effectuer »: cheque orders' refunds until marked done."""
+    return render_template(
+        "ops/orders/transfers.html", rows=refunds.transfers_to_make(), form=TransferDoneForm()
+    )
+
+
+@bp.route("/virements.csv")
+def transfers_csv():
+    """The same list for the bank's spreadsheet: ``;``, UTF-8 with BOM, formulas defused."""
+    rows = [
+        [
+            clock.to_paris(r.payment.created_at).strftime("%d/%m/%Y"),
+            r.order.number,
+            r.order.holder_name,
+            r.order.cgos_number,
+            f"{r.payment.amount_cents // 100},{r.payment.amount_cents % 100:02d}",
+            (r.payment.details or {}).get("reason", ""),
+        ]
+        for r in refunds.transfers_to_make()
+    ]
+    response = Response(stream_csv(TRANSFERS_CSV_HEADER, rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="virements.csv"'
+    return response
 
 
 # -- cheque desk --------------------------------------------------------------------------
