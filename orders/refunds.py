@@ -411,9 +411,10 @@ def refund_order(
         amount = lines_cents if amount_cents is None else amount_cents
         if amount <= 0:
             raise DomainError("Le montant à rembourser doit être positif.", field="amount")
-        if chosen and amount > lines_cents:
+        if chosen and amount != lines_cents:
             raise DomainError(
-                f"Le montant dépasse le prix des articles cochés ({format_eur(lines_cents)}).",
+                f"Les articles cochés sont remboursés à leur prix ({format_eur(lines_cents)}) ; "
+                "pour un geste commercial d'un autre montant, ne cochez aucun article.",
                 field="amount",
             )
         money = refundable(order)

@@ -187,6 +187,10 @@ def _detail(
     )
     status = 422 if failed or error else 200
     money = refunds.refundable(order)
+    can_refund = order.status in PAID_STATES and money.left_cents > 0
+    if refund_form is not None and refund_form.errors and not can_refund and not error:
+        # The refund form is not shown any more: its message goes to the page's top.
+        error = next(iter(refund_form.errors.values()))[0]
     states = {p.id: _payment_state(p) for p in payments}
     return (
         render_template(
@@ -204,7 +208,7 @@ def _detail(
             reissuable=etickets.TICKET_STATES,
             payment_states=states,
             money=money,
-            can_refund=order.status in PAID_STATES and money.left_cents > 0,
+            can_refund=can_refund,
             refund_form=refund_form or RefundForm(formdata=None),
             chosen=chosen,
             returned_cheques=cheques.returned_cheques(order),
