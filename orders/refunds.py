@@ -376,8 +376,7 @@ def refund_order(
         order = _locked_order(found.id)
         if order.status not in PAID_STATES:
             raise DomainError(
-                "Seule une commande payée peut être remboursée ; une commande non payée "
-                "s'annule.",
+                "Seule une commande payée peut être remboursée ; une commande non payée s'annule.",
                 rule="R-OPS-8",
             )
         if held_payment(order):
@@ -391,9 +390,7 @@ def refund_order(
             raise DomainError("Article introuvable dans cette commande.", field="lines")
         for line in chosen:
             if line.status != LineStatus.ACTIVE:
-                raise DomainError(
-                    f"L'article « {line.title} » est déjà remboursé.", field="lines"
-                )
+                raise DomainError(f"L'article « {line.title} » est déjà remboursé.", field="lines")
         if not chosen and (reason != "geste" or amount_cents is None):
             raise DomainError("Cochez au moins un article à rembourser.", field="lines")
         now = clock.utcnow()

@@ -35,8 +35,8 @@ from orders import cheques, etickets, phone, refunds, services
 from orders.models import ETicket, Order, OrderLine, Payment
 from orders.status import PAID_STATES, STATUS_LABELS, OrderStatus, PaymentStatus
 from orders.terms import is_phone_card
-from shop.audit import AuditEntry
 from shop import clock
+from shop.audit import AuditEntry
 from shop.clock import format_date_fr, format_datetime_fr
 from shop.csv_export import stream_csv
 from shop.db import session

@@ -42,9 +42,7 @@ def test_r_ops_10_json_lookup_for_the_desk_script(operator, app, agent, parc):
     assert "<script>" not in page
 
 
-def test_r_ops_10_a_typo_in_the_amount_asks_confirmation_first(
-    operator, app, agent, parc, mailbox
-):
+def test_r_ops_10_a_typo_in_the_amount_asks_confirmation_first(operator, app, agent, parc, mailbox):
     from shop.audit import AuditEntry
 
     number = place(app, agent, parc, 2)

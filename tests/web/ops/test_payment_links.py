@@ -27,18 +27,14 @@ def _link_in(mailbox, mail):
     return re.search(r"https?://[^/\s]+(/paiement/lien/\S+)", mailbox.text_of(mail)).group(1)
 
 
-def test_bug_5_placed_mail_of_a_phone_card_order_says_24_hours(
-    operator, app, agent, parc, mailbox
-):
+def test_bug_5_placed_mail_of_a_phone_card_order_says_24_hours(operator, app, agent, parc, mailbox):
     card_order(operator, app, agent, parc, mailbox)
     placed = next(m for m in mailbox.messages if m["Subject"].startswith("Votre commande"))
     body = mailbox.text_of(placed)
     assert "24 heures" in body and "30 minutes" not in body
 
 
-def test_r_ops_7_payment_link_resent_keeps_its_deadline(
-    operator, app, agent, parc, mailbox, clock
-):
+def test_r_ops_7_payment_link_resent_keeps_its_deadline(operator, app, agent, parc, mailbox, clock):
     order, link = card_order(operator, app, agent, parc, mailbox)
     page = text(operator.get(f"/gestion/commandes/{order.number}"))
     assert "Renvoyer le lien de paiement" in page and "Renouveler le lien" in page
@@ -60,9 +56,7 @@ def test_r_ops_7_payment_link_resent_keeps_its_deadline(
     assert entry.after["expires_at"] == order.expires_at.isoformat()
 
 
-def test_r_ops_7_payment_link_renewed_kills_the_old_one(
-    operator, app, agent, parc, mailbox, clock
-):
+def test_r_ops_7_payment_link_renewed_kills_the_old_one(operator, app, agent, parc, mailbox, clock):
     order, old = card_order(operator, app, agent, parc, mailbox)
     clock.advance(hours=23)
     operator.relogin()

@@ -31,9 +31,7 @@ def _paid(operator, app, agent, parc, ballet=None):
     order = order_of(app, number)
     register(operator, number, euros(order.total_cents))
     with app.app_context():
-        lines = list(
-            session().query(OrderLine).filter_by(order_id=order.id).order_by(OrderLine.id)
-        )
+        lines = list(session().query(OrderLine).filter_by(order_id=order.id).order_by(OrderLine.id))
     return number, lines
 
 
@@ -64,7 +62,11 @@ def test_r_ops_8_cheque_order_refunded_by_transfer_listed_exported_and_marked_do
     assert used_of(app, "H-CHQ") == 0  # participation back to the cap
     assert count_of(app, ETicket, order_id=order.id, status="valid") == 0
     [refund] = [p for p in _payments(app, order) if p.kind == "refund"]
-    assert (refund.method, refund.status, refund.amount_cents) == ("transfer", "refund_pending", 5000)
+    assert (refund.method, refund.status, refund.amount_cents) == (
+        "transfer",
+        "refund_pending",
+        5000,
+    )
     [entry] = [e for e in _audit(app, AuditEntry) if e.action == "order.refunded"]
     assert entry.before == {"status": "paid", "refunded": 0}
     assert entry.after["status"] == "refunded" and entry.after["amount"] == 5000
@@ -85,9 +87,10 @@ def test_r_ops_8_cheque_order_refunded_by_transfer_listed_exported_and_marked_do
         data={"done_on": "2027-03-01", "retour": "virements"},
     )
     assert resp.location.endswith("/gestion/virements")
-    assert number not in text(operator.get("/gestion/virements")).split("Aucun")[0].split(
-        "<tbody>"
-    )[-1]
+    assert (
+        number
+        not in text(operator.get("/gestion/virements")).split("Aucun")[0].split("<tbody>")[-1]
+    )
     assert count_of(app, Payment, id=refund.id, status="refunded") == 1
     detail = text(operator.get(f"/gestion/commandes/{number}"))
     assert "Virement effectué le lundi 1 mars 2027" in detail
@@ -113,9 +116,7 @@ def test_r_ops_8_a_refund_never_exceeds_what_was_paid(operator, app, agent, parc
     assert resp.status_code == 422 and "0,00 € au plus" in text(resp).replace("\xa0", " ")
 
 
-def test_r_ops_8_line_already_refunded_and_bad_input(
-    operator, app, agent, parc, ballet, mailbox
-):
+def test_r_ops_8_line_already_refunded_and_bad_input(operator, app, agent, parc, ballet, mailbox):
     from orders.models import Payment
 
     number, lines = _paid(operator, app, agent, parc, ballet)
@@ -130,9 +131,8 @@ def test_r_ops_8_line_already_refunded_and_bad_input(
     assert resp.status_code == 422 and "droit de rétractation" in text(resp)
     resp = _refund(operator, number, [parc_line.id], reason="geste", amount="10,00")
     assert resp.status_code == 422 and "ne cochez aucun article" in text(resp)
-    assert 'id="line-%d" name="lines" value="%d" checked' % (parc_line.id, parc_line.id) in text(
-        resp
-    )
+    pid = parc_line.id
+    assert f'id="line-{pid}" name="lines" value="{pid}" checked' in text(resp)
     mailbox.clear()
     assert _refund(operator, number, [ballet_line.id], reason="geste").status_code == 302
     assert order_of(app, number).status == "partially_refunded"

@@ -19,9 +19,10 @@ def _paid_by_card(app, agent, parc, stripe_api):
     number = place(app, agent, parc, 2, method="card")
     order = order_of(app, number)
     intent = stripe_api.charge(order.total_cents, {"order_number": number})
-    assert post_event(app, make_event("payment_intent.succeeded", intent)).get_json()[
-        "outcome"
-    ] == "paid"
+    assert (
+        post_event(app, make_event("payment_intent.succeeded", intent)).get_json()["outcome"]
+        == "paid"
+    )
     return order_of(app, number), intent
 
 
