@@ -198,3 +198,38 @@ def test_r_ops_4_event_cancellation_transfers_feed_the_same_list(operator, app, 
     listing = text(operator.get("/gestion/virements"))
     assert number in listing and "Parc fermé." in listing
     assert number in operator.get("/gestion/virements.csv").get_data(as_text=True)
+
+
+def test_r_ops_8_withdrawal_asked_by_post_refunds_the_card_line(
+    operator, app, agent, make_offer, mailbox
+):
+    from orders.models import OrderLine, Payment
+    from shop.db import session
+
+    carte = make_offer(
+        kind="carte",
+        category="cartes-et-cheques",
+        title="E-carte cinéma",
+        stock=20,
+        public_price_cents=5000,
+        negotiated_price_cents=5000,
+        cgos_price_cents=4000,
+        deliveries=("email",),
+        physical=False,
+    )
+    number = place(app, agent, carte, 1, delivery="email")
+    order = order_of(app, number)
+    register(operator, number, euros(order.total_cents))
+    with app.app_context():
+        line = session().query(OrderLine).filter_by(order_id=order.id).one()
+    mailbox.clear()
+    resp = _refund(operator, number, [line.id], reason="retractation")
+    assert resp.status_code == 302, text(resp)
+    assert order_of(app, number).status == "refunded"
+    with app.app_context():
+        assert session().get(OrderLine, line.id).status == "withdrawn"
+    [refund] = [p for p in _payments(app, order) if p.kind == "refund"]
+    assert refund.amount_cents == line.amount_cents and refund.method == "transfer"
+    assert count_of(app, Payment, order_id=order.id, kind="refund") == 1
+    body = mailbox.text_of(mailbox.wait_for(1)[0])
+    assert "Rétractation demandée par téléphone ou par courrier" in body
