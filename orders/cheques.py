@@ -37,6 +37,7 @@ from shop import audit, clock
 from shop.audit import AuditEntry
 from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError
+from shop.mail import queue_mail
 from shop.money import format_eur
 
 ACTION = "order.cheque_registered"
@@ -92,11 +93,117 @@ def _expired_option(order: Order) -> bool:
     )
 
 
+class AmountMismatch(DomainError):
+    """R-OPS-10: the amount typed differs from the order's total and the operator has not
+    confirmed the refusal yet: nothing was written."""
+
+    def __init__(self, order: Order, amount_cents: int) -> None:
+        super().__init__(
+            f"{format_eur(order.total_cents)} attendus, {format_eur(amount_cents)} saisis : "
+            f"vérifiez le montant du chèque. Si le chèque est bien de "
+            f"{format_eur(amount_cents)}, confirmez le refus : la commande {order.number} "
+            "sera annulée et l'agent prévenu.",
+            field="amount",
+            rule="R-OPS-10",
+        )
+        self.order = order
+        self.amount_cents = amount_cents
+
+
+@dataclass(frozen=True)
+class ChequeCheck:
+    """What the desk shows before a cheque is registered (R-OPS-10)."""
+
+    order: Order
+    expected_cents: int
+    payable: bool  # an option waiting for its cheque (or an expired one a cheque may revive)
+    note: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "number": self.order.number,
+            "agent": self.order.holder_name,
+            "cgos_number": self.order.cgos_number,
+            "expected_cents": self.expected_cents,
+            "expected": format_eur(self.expected_cents),
+            "payable": self.payable,
+            "note": self.note,
+        }
+
+
+def check_order(order_number: str) -> ChequeCheck:
+    """The order a cheque is for, its agent and expected amount; a French DomainError when
+    no cheque order has that number."""
+    number = normalise_order_number(order_number)
+    order = session().scalar(select(Order).where(Order.number == number)) if number else None
+    if order is None:
+        raise DomainError("Aucune commande ne porte ce numéro.", field="order_number")
+    if order.payment_method != "cheque":
+        raise DomainError(
+            f"Cette commande se règle par carte bancaire, pas par chèque : {RETURN_NOTE}.",
+            field="order_number",
+            rule="R-PAY-1",
+        )
+    if order.status == OrderStatus.OPTION:
+        note = "Option en attente de ce chèque."
+    elif _expired_option(order):
+        note = (
+            "Option expirée : le chèque n'est accepté que si les places sont encore "
+            "disponibles, sinon il est retourné."
+        )
+    elif order.status == OrderStatus.CANCELLED:
+        note = f"Commande annulée : {RETURN_NOTE}."
+    else:
+        note = f"Commande déjà payée : {RETURN_NOTE}."
+    payable = order.status == OrderStatus.OPTION or _expired_option(order)
+    return ChequeCheck(order, order.total_cents, payable, note)
+
+
+@dataclass(frozen=True)
+class ReturnedCheque:
+    at: datetime
+    cheque_number: str
+    amount_cents: int
+    why: str
+
+
+def returned_cheques(order: Order) -> list[ReturnedCheque]:
+    """Cheques received for ``order`` and not cashed (refused or returned), from the desk's
+    audit entries: shown on the order in the back office and to the agent (GAP-13)."""
+    if order.payment_method != "cheque":
+        return []
+    entries = session().scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == ACTION, AuditEntry.subject == f"order:{order.number}")
+        .order_by(AuditEntry.id)
+    )
+    rows = []
+    for e in entries:
+        after = e.after or {}
+        if after.get("outcome") in (ChequeOutcome.REFUSED, ChequeOutcome.RETURNED):
+            rows.append(
+                ReturnedCheque(
+                    e.at,
+                    str(after.get("cheque_number") or ""),
+                    int(after.get("amount") or 0),
+                    str(after.get("why") or "chèque non encaissé, retourné à l'agent"),
+                )
+            )
+    return rows
+
+
 def register_cheque(
-    order_number: str, amount_cents: int, cheque_number: str, actor: Any
+    order_number: str,
+    amount_cents: int,
+    cheque_number: str,
+    actor: Any,
+    *,
+    confirmed: bool = True,
 ) -> ChequeResult:
     """R-PAY-4: record a received cheque against its order and settle the order:
-    paid, re-placed (late cheque, R-PAY-3), refused and cancelled, or to be returned."""
+    paid, re-placed (late cheque, R-PAY-3), refused and cancelled, or to be returned.
+    R-OPS-10: ``confirmed`` False stops before refusing an option for a different amount
+    (``AmountMismatch``), so that a typo never cancels an order unconfirmed."""
     number = normalise_order_number(order_number)
     cheque = normalise_cheque_number(cheque_number)
     if not CHEQUE_NUMBER.match(cheque):
@@ -129,9 +236,20 @@ def register_cheque(
                 f"{clock.format_datetime_fr(earlier.at)} : rien n'a été modifié.",
                 already=True,
             )
+        if not confirmed and order.status in UNPAID and amount_cents != order.total_cents:
+            raise AmountMismatch(order, amount_cents)
         before = {"status": order.status}
         total = order.total_cents
         outcome, message = _settle(order, hh, amount_cents, cheque, actor)
+        why = None
+        if outcome == ChequeOutcome.REFUSED:
+            why = (
+                f"montant différent de celui de la commande ({format_eur(total)}) : chèque "
+                "refusé et retourné, commande annulée"
+            )
+        elif outcome == ChequeOutcome.RETURNED:
+            why = message.removesuffix(f" : {RETURN_NOTE}.").removesuffix(".")
+            _tell_returned(order, amount_cents, cheque, why)
         audit.record(
             actor,
             ACTION,
@@ -143,6 +261,7 @@ def register_cheque(
                 "cheque_number": cheque,
                 "amount": amount_cents,
                 "expected": total,
+                **({"why": why} if why else {}),
             },
         )
         s.flush()
@@ -192,6 +311,19 @@ def _settle(
     return ChequeOutcome.RETURNED, f"Chèque non encaissé, {why} : {RETURN_NOTE}."
 
 
+def _tell_returned(order: Order, amount_cents: int, cheque: str, why: str) -> None:
+    """GAP-13: the agent learns that the cheque comes back, why, and what to do."""
+    queue_mail(
+        order.contact_email,
+        "orders/cheque_returned",
+        f"Commande {order.number} : votre chèque vous est retourné",
+        order=order,
+        amount_cents=amount_cents,
+        cheque_number=cheque,
+        why=why,
+    )
+
+
 def _replace(order: Order, hh: Any, actor: Any) -> str | None:
     """R-PAY-3: take the stock and the participation again for an expired option, as it
     was priced; the reason it cannot be (in French) otherwise. Nothing is written then.
@@ -239,9 +371,15 @@ def _pay(order: Order, amount_cents: int, cheque: str, actor: Any, *, late: bool
 # -- refunds owed by bank transfer (R-OPS-4) -----------------------------------------------
 
 
-def mark_transfer_done(order_number: str, payment_id: int, actor: Any) -> Payment:
+def mark_transfer_done(
+    order_number: str, payment_id: int, actor: Any, *, done_on: date | None = None
+) -> Payment:
     """A cheque order's refund is a bank transfer made outside the store: the operator
-    records it as done once sent (R-ORD-5, R-OPS-6). Doing it twice changes nothing."""
+    records it as done once sent, on ``done_on`` (Paris day, default today; R-ORD-5,
+    R-OPS-6, R-OPS-8). Doing it twice changes nothing."""
+    today = clock.today()
+    if done_on is not None and done_on > today:
+        raise DomainError("La date du virement ne peut pas être dans le futur.", field="done_on")
     with unit_of_work() as s:
         payment = s.scalar(
             for_update(
@@ -263,6 +401,7 @@ def mark_transfer_done(order_number: str, payment_id: int, actor: Any) -> Paymen
         transition(payment, PaymentStatus.REFUNDED, step=Step.REFUND, actor=actor)
         details = dict(payment.details or {})
         details.update(done_at=clock.utcnow().isoformat(timespec="seconds"))
+        details["done_on"] = (done_on or today).isoformat()
         details["done_by"] = audit.actor_label(actor)
         payment.details = details
         audit.record(
@@ -270,7 +409,12 @@ def mark_transfer_done(order_number: str, payment_id: int, actor: Any) -> Paymen
             "order.refund_transfer_done",
             f"order:{normalise_order_number(order_number)}",
             before=before,
-            after={"payment": payment.id, "status": "done", "amount": payment.amount_cents},
+            after={
+                "payment": payment.id,
+                "status": "done",
+                "amount": payment.amount_cents,
+                "done_on": details["done_on"],
+            },
         )
     return payment
 

@@ -57,20 +57,34 @@ def link_token(order: Order) -> str:
 
 
 def order_from_link(token: str) -> Order:
-    """The order a link pays, or InvalidLink (expired after 24 h, tampered, unknown)."""
+    """The order a link pays, or InvalidLink (expired after 24 h, tampered, unknown, or
+    signed before the order's current hold began: a renewed link kills the older ones)."""
     try:
-        data = _serializer().loads(token, max_age=int(LINK_VALIDITY.total_seconds()))
+        data, signed = _serializer().loads(
+            token, max_age=int(LINK_VALIDITY.total_seconds()), return_timestamp=True
+        )
     except (BadSignature, ValueError, TypeError):
         raise InvalidLink(INVALID_LINK, rule="R-PAY-5") from None
     number = data.get("order") if isinstance(data, dict) else None
     order = session().scalar(select(Order).where(Order.number == str(number)))
     if order is None or not is_phone_card(order):
         raise InvalidLink(INVALID_LINK, rule="R-PAY-5")
+    if order.expires_at is not None and order.status == OrderStatus.PENDING_PAYMENT:
+        hold_start = order.expires_at - LINK_VALIDITY
+        if int(signed.timestamp()) < int(hold_start.replace(tzinfo=UTC).timestamp()):
+            raise InvalidLink(INVALID_LINK, rule="R-PAY-5")
+        if clock.utcnow() >= order.expires_at:
+            raise InvalidLink(INVALID_LINK, rule="R-PAY-5")
     return order
 
 
-def issue_payment_link(order_id: int, actor: Any) -> str:
-    """R-PAY-5: hold the order 24 hours from its placing and mail the agent its link."""
+def issue_payment_link(order_id: int, actor: Any, *, mode: str = "sent") -> str:
+    """R-PAY-5: hold the order 24 hours from its placing and mail the agent its link.
+
+    R-OPS-7: ``mode`` "resent" mails the link again (same hold, same deadline); "renewed"
+    gives a fresh 24-hour link from now and holds the order until then, every older link
+    being dead from that moment (``order_from_link``). Only an order still waiting for
+    its card payment: a released order stays cancelled (R-PAY-5), to be ordered again."""
     with unit_of_work() as s:
         order = s.scalar(
             for_update(select(Order).where(Order.id == order_id)).execution_options(
@@ -80,14 +94,32 @@ def issue_payment_link(order_id: int, actor: Any) -> str:
         if order is None:
             raise NotFound()
         if not is_phone_card(order) or order.status != OrderStatus.PENDING_PAYMENT:
+            if order.status == OrderStatus.CANCELLED and is_phone_card(order):
+                raise DomainError(
+                    "Cette commande a été annulée faute de paiement dans les 24 heures : "
+                    "son lien ne peut plus être renouvelé. Passez une nouvelle commande "
+                    "pour l'agent.",
+                    rule="R-PAY-5",
+                )
             raise DomainError("Cette commande n'attend pas de paiement par carte.", rule="R-PAY-5")
-        order.expires_at = order.placed_at + LINK_VALIDITY
+        before_expiry = order.expires_at
+        if mode == "renewed":
+            order.expires_at = clock.utcnow() + LINK_VALIDITY
+        elif mode == "sent":
+            order.expires_at = order.placed_at + LINK_VALIDITY
+        assert order.expires_at is not None, "a phone card order is held until its link expires"
         token = link_token(order)
         url = url_for("public.payment_link.show", token=token, _external=True)
+        action = {"sent": "order.payment_link_sent"}.get(mode, f"payment_link.{mode}")
         audit.record(
             actor,
-            "order.payment_link_sent",
+            action,
             f"order:{order.number}",
+            before=(
+                {"expires_at": before_expiry.isoformat()}
+                if before_expiry and mode != "sent"
+                else None
+            ),
             after={"to": order.contact_email, "expires_at": order.expires_at.isoformat()},
         )
         queue_mail(
@@ -127,6 +159,15 @@ def _locked_payment(payment_id: int) -> Payment:
             populate_existing=True
         )
     )
+
+
+def capture_expected_at(authorised_at: datetime) -> datetime:
+    """R-PAY-5: when the evening batch captures a payment held at ``authorised_at`` (naive
+    UTC): that Paris day at CAPTURE_HOUR, or at once if authorised after it."""
+    day = clock.to_paris(authorised_at).date()
+    batch = datetime.combine(day, time(_capture_hour()), tzinfo=PARIS)
+    batch_utc = batch.astimezone(UTC).replace(tzinfo=None)
+    return max(batch_utc, authorised_at)
 
 
 def held_payments() -> Select[int, str | None]:

@@ -27,6 +27,7 @@ from shop import audit, clock
 from shop.db import after_commit, rowcount, session, unit_of_work
 from shop.errors import DomainError
 from shop.mail import queue_mail
+from shop.money import format_eur
 
 WITHDRAWAL_DAYS = 15
 AVANTAGES_KINDS = {"carte", "abonnement"}
@@ -303,3 +304,197 @@ def cancel_event(
         session().flush()
         summary.record_id = entry.id
     return summary
+
+
+# -- refunds decided by an operator (R-OPS-8) ----------------------------------------------
+
+REFUND_REASONS = {
+    "retractation": "Rétractation demandée par téléphone ou par courrier",
+    "doublon": "Commande passée en double",
+    "geste": "Geste commercial",
+}
+# Money that reached the store for an order (a held phone payment is not money yet).
+_MONEY_IN = (PaymentStatus.RECEIVED, PaymentStatus.CAPTURED)
+
+
+@dataclass(frozen=True)
+class Refundable:
+    paid_cents: int
+    refunded_cents: int
+
+    @property
+    def left_cents(self) -> int:
+        return max(0, self.paid_cents - self.refunded_cents)
+
+
+def refundable(order: Order) -> Refundable:
+    """What the order paid and what was already given back (every refund row, made or not)."""
+    rows = session().execute(
+        select(Payment.kind, Payment.status, Payment.amount_cents).where(
+            Payment.order_id == order.id
+        )
+    )
+    paid = refunded = 0
+    for kind, status, cents in rows:
+        if kind == "refund":
+            refunded += cents
+        elif status in _MONEY_IN:
+            paid += cents
+    return Refundable(paid, refunded)
+
+
+def held_payment(order: Order) -> bool:
+    return (
+        session().scalar(
+            select(Payment.id).where(
+                Payment.order_id == order.id, Payment.status == PaymentStatus.AUTHORISED
+            )
+        )
+        is not None
+    )
+
+
+def refund_order(
+    order_number: str,
+    line_ids: list[int],
+    reason: str,
+    actor: Any,
+    *,
+    amount_cents: int | None = None,
+) -> Payment:
+    """R-OPS-8: refund chosen lines of a paid order (their price, not the fees: R-ORD-5),
+    or for a goodwill gesture an amount; participation back to the cap, e-billets of the
+    lines cancelled, card refunded through the provider after commit, cheque by a bank
+    transfer listed until marked done; the agent told by mail. Never more than was paid."""
+    if reason not in REFUND_REASONS:
+        raise DomainError("Choisissez le motif du remboursement.", field="reason")
+    found = session().scalar(select(Order).where(Order.number == order_number))
+    if found is None:
+        raise DomainError("Commande introuvable.")
+    with unit_of_work() as uow:
+        hh = _lock_household_year(found.household_id, found.year)
+        order = _locked_order(found.id)
+        if order.status not in PAID_STATES:
+            raise DomainError(
+                "Seule une commande payée peut être remboursée ; une commande non payée s'annule.",
+                rule="R-OPS-8",
+            )
+        if held_payment(order):
+            raise DomainError(
+                "Le paiement par carte de cette commande n'est pas encore encaissé (capture "
+                "ce soir) : remboursez-la après la capture.",
+                rule="R-PAY-5",
+            )
+        chosen = [line for line in order.lines if line.id in set(line_ids)]
+        if len(chosen) != len(set(line_ids)):
+            raise DomainError("Article introuvable dans cette commande.", field="lines")
+        for line in chosen:
+            if line.status != LineStatus.ACTIVE:
+                raise DomainError(f"L'article « {line.title} » est déjà remboursé.", field="lines")
+        if not chosen and (reason != "geste" or amount_cents is None):
+            raise DomainError("Cochez au moins un article à rembourser.", field="lines")
+        now = clock.utcnow()
+        if reason == "retractation":
+            late = [line for line in chosen if not can_withdraw(order, line, now)]
+            if late:
+                raise DomainError(
+                    f"« {late[0].title} » : le droit de rétractation de 15 jours ne s'applique "
+                    "pas ou plus à cet article (les billets de loisirs datés en sont exclus). "
+                    "Choisissez un autre motif si un remboursement est décidé.",
+                    field="reason",
+                    rule="R-ORD-5",
+                )
+        lines_cents = sum(line.amount_cents for line in chosen)
+        amount = lines_cents if amount_cents is None else amount_cents
+        if amount <= 0:
+            raise DomainError("Le montant à rembourser doit être positif.", field="amount")
+        if chosen and amount != lines_cents:
+            raise DomainError(
+                f"Les articles cochés sont remboursés à leur prix ({format_eur(lines_cents)}) ; "
+                "pour un geste commercial d'un autre montant, ne cochez aucun article.",
+                field="amount",
+            )
+        money = refundable(order)
+        if amount > money.left_cents:
+            raise DomainError(
+                f"Le remboursement dépasse ce qui a été payé : {format_eur(money.paid_cents)} "
+                f"payés, {format_eur(money.refunded_cents)} déjà remboursés, "
+                f"{format_eur(money.left_cents)} au plus.",
+                field="amount",
+                rule="R-OPS-8",
+            )
+        before = {"status": str(order.status), "refunded": money.refunded_cents}
+        participation = sum(line.participation_cents for line in chosen)
+        target = LineStatus.WITHDRAWN if reason == "retractation" else LineStatus.REFUNDED
+        for line in chosen:
+            transition(line, target, step=Step.REFUND, actor=actor)
+            line.refunded_at = now
+        cancelled = 0
+        if chosen:
+            cancelled = rowcount(
+                uow.execute(
+                    update(ETicket)
+                    .where(
+                        ETicket.order_line_id.in_([x.id for x in chosen]),
+                        ETicket.status == "valid",
+                    )
+                    .values(status="cancelled")
+                )
+            )
+        hh.used_cents = max(0, hh.used_cents - participation)
+        label = REFUND_REASONS[reason]
+        serial = money.refunded_cents + amount  # unique per order: the running total grows
+        payment = _refund_payment(order, amount, label, f"ops-refund-{order.id}-{serial}")
+        _settle_status(order, actor)
+        audit.record(
+            actor,
+            "order.refunded",
+            f"order:{order.number}",
+            before=before,
+            after={
+                "status": str(order.status),
+                "refunded": money.refunded_cents + amount,
+                "amount": amount,
+                "participation": participation,
+                "lines": [line.id for line in chosen],
+                "method": payment.method,
+                "reason": label,
+                "tickets_cancelled": cancelled,
+            },
+        )
+        queue_mail(
+            order.contact_email,
+            "orders/refunded",
+            f"Remboursement de votre commande {order.number}",
+            order=order,
+            lines=chosen,
+            amount=amount,
+            participation=participation,
+            reason=label,
+            method=payment.method,
+        )
+        uow.flush()
+    return payment
+
+
+@dataclass(frozen=True)
+class TransferDue:
+    payment: Payment
+    order: Order
+
+
+def transfers_to_make(limit: int = 500) -> list[TransferDue]:
+    """« Virements à effectuer »: cheque orders' refunds not yet marked done, oldest first
+    (session cancellations and operators' refunds alike)."""
+    rows = session().execute(
+        select(Payment, Order)
+        .join(Order, Order.id == Payment.order_id)
+        .where(
+            Payment.kind == "refund",
+            Payment.method == "transfer",
+            Payment.status == PaymentStatus.REFUND_PENDING,
+        )
+        .order_by(Payment.created_at, Payment.id)
+        .limit(limit)
+    )
+    return [TransferDue(p, o) for p, o in rows]

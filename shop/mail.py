@@ -497,7 +497,8 @@ LATE_AFTER = timedelta(minutes=30)
 MASKED_REFUSAL = (
     "Ce courriel contenait un code d'accès ou un lien de paiement, effacé de la file : il "
     "n'est pas renvoyé tel quel. Pour un code d'accès, l'agent en demande un nouveau "
-    "(« Code oublié ? ») ; un lien de paiement se renvoie depuis la saisie de la commande."
+    "(« Code oublié ? ») ; un lien de paiement se renvoie depuis la page de la commande "
+    "(« Renvoyer le lien de paiement »)."
 )
 
 

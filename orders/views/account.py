@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from catalog.rules import DELIVERY_LABELS
-from orders import etickets, refunds, services
+from orders import cheques, etickets, refunds, services
 from orders.fees import GROUP_LABELS
 from orders.models import Order
 from orders.presenters import order_sections
@@ -79,6 +79,7 @@ def detail(number: str):
             for line in order.lines
             if refunds.can_withdraw(order, line, clock.utcnow())
         },
+        returned_cheques=cheques.returned_cheques(order),
         **order_sections(order),
     )
 

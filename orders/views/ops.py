@@ -8,25 +8,42 @@ render. Gated once by the ``ops`` parent blueprint (operators and admins).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import date, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
 
 from catalog.models import Offer, OfferSession
 from catalog.rules import DELIVERY_LABELS
-from orders import cheques, etickets, refunds, services
+from members.numbers import is_valid_cgos_number, normalise_cgos_number
+from orders import cheques, etickets, phone, refunds, services
 from orders import search as order_search
 from orders.models import ETicket, Order, OrderLine, Payment
-from orders.status import STATUS_LABELS, OrderStatus
+from orders.status import PAID_STATES, STATUS_LABELS, OrderStatus, PaymentStatus
+from orders.terms import is_phone_card
+from shop import clock
 from shop.audit import AuditEntry
-from shop.clock import format_datetime_fr
+from shop.clock import format_date_fr, format_datetime_fr
+from shop.csv_export import stream_csv
 from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import EuroField, db_int, place_error, strip_text
+from shop.money import format_eur
 from shop.paging import fetch_page, requested_page
 
 bp = Blueprint("orders", __name__)
@@ -75,6 +92,29 @@ class CancelOrderForm(FlaskForm):
             DataRequired("Indiquez le motif : il est envoyé à l'agent."),
             Length(max=250, message="Motif trop long (250 caractères au plus)."),
         ],
+    )
+
+
+class RefundForm(FlaskForm):
+    reason = SelectField(
+        "Motif du remboursement",
+        choices=[
+            SelectChoice("", "— choisir —"),
+            *(SelectChoice(k, v) for k, v in refunds.REFUND_REASONS.items()),
+        ],
+        validators=[DataRequired("Choisissez le motif du remboursement.")],
+    )
+    amount = EuroField(
+        "Montant (€), pour un geste commercial",
+        description="Laissez vide pour rembourser le prix des articles cochés (hors frais).",
+    )
+
+
+class TransferDoneForm(FlaskForm):
+    done_on = DateField(
+        "Date du virement",
+        validators=[Optional()],
+        description="Laissez vide : aujourd'hui.",
     )
 
 
@@ -130,7 +170,13 @@ def _order(number: str) -> Order:
     return order
 
 
-def _detail(number: str, cancel_form: CancelOrderForm | None = None, error: str | None = None):
+def _detail(
+    number: str,
+    cancel_form: CancelOrderForm | None = None,
+    error: str | None = None,
+    refund_form: RefundForm | None = None,
+    chosen: frozenset[int] = frozenset(),
+):
     order = _order(number)
     payments = list(
         session().scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id))
@@ -143,7 +189,16 @@ def _detail(number: str, cancel_form: CancelOrderForm | None = None, error: str 
             .order_by(OrderLine.id, ETicket.seq, ETicket.id)
         )
     )
-    status = 422 if (cancel_form is not None and cancel_form.errors) or error else 200
+    failed = (cancel_form is not None and cancel_form.errors) or (
+        refund_form is not None and refund_form.errors
+    )
+    status = 422 if failed or error else 200
+    money = refunds.refundable(order)
+    can_refund = order.status in PAID_STATES and money.left_cents > 0
+    if refund_form is not None and refund_form.errors and not can_refund and not error:
+        # The refund form is not shown any more: its message goes to the page's top.
+        error = next(iter(refund_form.errors.values()))[0]
+    states = {p.id: _payment_state(p) for p in payments}
     return (
         render_template(
             "ops/orders/detail.html",
@@ -158,9 +213,42 @@ def _detail(number: str, cancel_form: CancelOrderForm | None = None, error: str 
             cancel_form=cancel_form or CancelOrderForm(formdata=None),
             error=error,
             reissuable=etickets.TICKET_STATES,
+            payment_states=states,
+            money=money,
+            can_refund=can_refund,
+            refund_form=refund_form or RefundForm(formdata=None),
+            chosen=chosen,
+            returned_cheques=cheques.returned_cheques(order),
+            link_payable=is_phone_card(order) and order.status == OrderStatus.PENDING_PAYMENT,
         ),
         status,
     )
+
+
+def _payment_state(p: Payment) -> str:
+    """What the money of one row is now, in words an operator can repeat to the agent."""
+    d = p.details or {}
+    if p.kind == "refund":
+        if p.status == PaymentStatus.REFUNDED:
+            done_on, done = d.get("done_on"), d.get("done_at")
+            when = ""
+            if done_on:
+                when = f" le {format_date_fr(date.fromisoformat(done_on))}"
+            elif done:
+                when = f" le {format_datetime_fr(datetime.fromisoformat(done))}"
+            return ("Virement effectué" if p.method == "transfer" else "Remboursé") + when
+        if p.method == "transfer":
+            return "Virement à effectuer"
+        return "Remboursement en cours auprès de la banque"
+    if p.status == PaymentStatus.AUTHORISED:
+        at = format_datetime_fr(phone.capture_expected_at(p.created_at))
+        return f"Autorisé, pas encore encaissé : capture prévue le {at}"
+    if p.status == PaymentStatus.CAPTURED:
+        at = format_datetime_fr(p.captured_at) if p.captured_at else ""
+        return f"Encaissé (capturé le {at})" if at else "Encaissé"
+    if p.status == PaymentStatus.HOLD_LOST:
+        return "Autorisation perdue à la capture : aucun paiement reçu"
+    return "Encaissé"
 
 
 @bp.route("/commandes/<number>")
@@ -201,6 +289,27 @@ def resend(number: str):
     return redirect(url_for(".detail", number=order.number))
 
 
+@bp.route("/commandes/<number>/lien-de-paiement", methods=["POST"])
+def payment_link(number: str):
+    """R-OPS-7: mail a phone card order's payment link again, or renew it for 24 hours."""
+    order = _order(number)
+    mode = "renewed" if request.form.get("mode") == "renouveler" else "resent"
+    try:
+        phone.issue_payment_link(order.id, current_user, mode=mode)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        if mode == "renewed":
+            flash(
+                f"Nouveau lien de paiement envoyé à {order.contact_email}, valable 24 heures ; "
+                "l'ancien lien ne fonctionne plus.",
+                "success",
+            )
+        else:
+            flash(f"Lien de paiement renvoyé à {order.contact_email}.", "success")
+    return redirect(url_for(".detail", number=order.number))
+
+
 @bp.route("/commandes/<number>/annuler", methods=["POST"])
 def cancel(number: str):
     """An order not yet paid, cancelled for the agent with a reason they receive."""
@@ -222,16 +331,87 @@ def cancel(number: str):
     return redirect(url_for(".detail", number=order.number))
 
 
+@bp.route("/commandes/<number>/rembourser", methods=["POST"])
+def refund(number: str):
+    """R-OPS-8: refund a paid order, whole or per line, with a reason the agent receives."""
+    order = _order(number)
+    form = RefundForm()
+    raw = request.form.getlist("lines")
+    chosen = frozenset(int(x) for x in raw if x.isascii() and x.isdigit() and len(x) < 10)
+    if not form.validate():
+        return _detail(number, refund_form=form, chosen=chosen)
+    try:
+        payment = refunds.refund_order(
+            order.number or number,
+            sorted(chosen),
+            form.reason.data,
+            current_user,
+            amount_cents=form.amount.cents,
+        )
+    except DomainError as exc:
+        return _detail(number, refund_form=form, chosen=chosen, error=place_error(form, exc))
+    how = (
+        "par virement : il figure dans « Virements à effectuer »"
+        if payment.method == "transfer"
+        else "sur la carte bancaire de l'agent"
+    )
+    flash(
+        f"Remboursement de {format_eur(payment.amount_cents)} enregistré, {how} ; "
+        "l'agent a été prévenu par e-mail.",
+        "success",
+    )
+    return redirect(url_for(".detail", number=order.number))
+
+
 @bp.route("/commandes/<number>/remboursements/<int:payment_id>/virement", methods=["POST"])
 def transfer_done(number: str, payment_id: int):
-    """R-OPS-4: the bank transfer of a cheque order's refund has been made."""
+    """R-OPS-4 / R-OPS-8: the bank transfer of a cheque order's refund has been made."""
+    form = TransferDoneForm()
+    back = (
+        url_for(".transfers")
+        if request.form.get("retour") == "virements"
+        else url_for(".detail", number=number)
+    )
+    if not form.validate():
+        flash("Date du virement invalide : jj/mm/aaaa, par exemple 06/12/2026.", "error")
+        return redirect(back)
     try:
-        cheques.mark_transfer_done(number, payment_id, current_user)
+        cheques.mark_transfer_done(number, payment_id, current_user, done_on=form.done_on.data)
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash("Virement enregistré comme effectué.", "success")
-    return redirect(url_for(".detail", number=number))
+        flash(f"Virement de la commande {number} enregistré comme effectué.", "success")
+    return redirect(back)
+
+
+TRANSFERS_CSV_HEADER = ["Depuis le", "Commande", "Agent", "N° C.G.O.S", "Montant (€)", "Motif"]
+
+
+@bp.route("/virements")
+def transfers():
+    """R-OPS-8 « Virements à effectuer »: cheque orders' refunds until marked done."""
+    return render_template(
+        "ops/orders/transfers.html", rows=refunds.transfers_to_make(), form=TransferDoneForm()
+    )
+
+
+@bp.route("/virements.csv")
+def transfers_csv():
+    """The same list for the bank's spreadsheet: ``;``, UTF-8 with BOM, formulas defused."""
+    rows = [
+        [
+            clock.to_paris(r.payment.created_at).strftime("%d/%m/%Y"),
+            r.order.number,
+            r.order.holder_name,
+            r.order.cgos_number,
+            f"{r.payment.amount_cents // 100},{r.payment.amount_cents % 100:02d}",
+            (r.payment.details or {}).get("reason", ""),
+        ]
+        for r in refunds.transfers_to_make()
+    ]
+    response = Response(stream_csv(TRANSFERS_CSV_HEADER, rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="virements.csv"'
+    return response
 
 
 # -- cheque desk --------------------------------------------------------------------------
@@ -239,13 +419,27 @@ def transfer_done(number: str, payment_id: int):
 
 @bp.route("/cheques", methods=["GET", "POST"])
 def cheque_desk():
-    """R-OPS-3 / R-PAY-4: register a received cheque; options listed by days left."""
+    """R-OPS-3 / R-PAY-4 / R-OPS-10: « Vérifier » shows the order's agent and expected
+    amount; « Enregistrer » registers the cheque, an amount that differs from the total
+    asking for an explicit confirmation before the order is cancelled."""
     form = ChequeForm()
     result = None
     error = None
+    check = None
+    mismatch = None
     status = 200
     if form.is_submitted():
-        if form.validate():
+        verify = request.form.get("action") == "verifier"
+        if verify:
+            form.order_number.validate(form)
+            if not form.order_number.errors:
+                try:
+                    check = cheques.check_order(form.order_number.data)
+                except DomainError as exc:
+                    error = place_error(form, exc)
+            if form.order_number.errors or error:
+                status = 422
+        elif form.validate():
             assert form.amount.cents is not None, "DataRequired: a validated amount has cents"
             try:
                 result = cheques.register_cheque(
@@ -253,7 +447,12 @@ def cheque_desk():
                     form.amount.cents,
                     form.cheque_number.data,
                     current_user,
+                    confirmed=request.form.get("confirmer_refus") == "1",
                 )
+            except cheques.AmountMismatch as exc:
+                mismatch = exc
+                check = cheques.check_order(form.order_number.data)
+                status = 422
             except DomainError as exc:
                 error = place_error(form, exc)
                 status = 422
@@ -267,10 +466,22 @@ def cheque_desk():
             form=form,
             result=result,
             error=error,
+            check=check,
+            mismatch=mismatch,
             options=cheques.waiting_options(),
         ),
         status,
     )
+
+
+@bp.route("/cheques/commande")
+def cheque_check():
+    """R-OPS-10, for the desk's script: the agent and expected amount of a cheque order."""
+    try:
+        check = cheques.check_order(strip_text(request.args.get("numero") or "")[:20])
+    except DomainError as exc:
+        return jsonify({"error": exc.message}), 404
+    return jsonify(check.as_json())
 
 
 # -- cancelling a session or an offer (R-OPS-4) ------------------------------------------

@@ -84,6 +84,9 @@ def test_operator_phone_order_and_cheque_desk(
     assert cents == 5000
     mailbox.clear()
     _register_cheque(page, first, cents - 1, "0001234")
+    # R-OPS-10: a differing amount is confirmed before the order is cancelled.
+    expect(page.get_by_text("Montant différent : confirmer le refus ?")).to_be_visible()
+    page.get_by_role("button", name="Confirmer le refus et annuler la commande").click()
     expect(page.get_by_text("Chèque refusé, commande annulée")).to_be_visible()
     mails = mailbox.wait_for(1)
     cancelled = [m for m in mails if "annulée" in m["Subject"]]

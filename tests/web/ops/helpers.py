@@ -80,11 +80,13 @@ def count_of(app, model, **where):
         return session().scalar(stmt)
 
 
-def register(client, number, amount, cheque="1234567"):
-    return client.post(
-        "/gestion/cheques",
-        data={"order_number": number, "amount": amount, "cheque_number": cheque},
-    )
+def register(client, number, amount, cheque="1234567", *, confirm=True):
+    """A cheque registered; ``confirm``: the refusal of a differing amount is confirmed
+    (R-OPS-10), as the operator does on the second step."""
+    data = {"order_number": number, "amount": amount, "cheque_number": cheque}
+    if confirm:
+        data["confirmer_refus"] = "1"
+    return client.post("/gestion/cheques", data=data)
 
 
 def add_message(app, number="12345678A", minutes_ago=0, **fields):
