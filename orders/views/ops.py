@@ -272,8 +272,9 @@ def cheque_desk():
 
 @bp.route("/annulations", methods=["GET", "POST"])
 def cancel_event():
-    """Pick an offer (by title), then one of its sessions or the whole offer, confirm
-    with a reason: every affected order is refunded or released, then summarised."""
+    """Pick an offer (by title), then one of its sessions or the whole offer and a reason;
+    the impact is shown, then a second confirmation refunds or releases every affected
+    order, and the result is summarised."""
     q = strip_text(request.args.get("q") or "")[:200]
     offer_id = request.args.get("offre", type=db_int)
     offers: list[Offer] = []
@@ -295,6 +296,7 @@ def cancel_event():
     form = CancelEventForm()
     error = None
     status = 200
+    impact: refunds.CancellationImpact | None = None
     if request.method == "POST":
         if offer is None:
             raise NotFound()
@@ -307,14 +309,20 @@ def cancel_event():
             kwargs["session_id"] = int(target)
         else:
             form.target.errors = ["Choisissez une séance, ou l'offre entière."]
-        if valid and kwargs:
+        if valid and kwargs and request.form.get("confirm") != "1":
+            # First step: the impact, then a second, explicit confirmation (R-OPS-4).
+            impact = refunds.cancellation_impact(**kwargs)
+            status = 200
+        elif valid and kwargs:
             try:
                 summary = refunds.cancel_event(current_user, reason=form.reason.data, **kwargs)
             except DomainError as exc:
                 error = place_error(form, exc)
             else:
                 return redirect(url_for(".cancel_result", record_id=summary.record_id))
-        status = 422
+            status = 422
+        else:
+            status = 422
     return (
         render_template(
             "ops/orders/cancel_event.html",
@@ -324,6 +332,7 @@ def cancel_event():
             sessions=sessions,
             form=form,
             error=error,
+            impact=impact,
         ),
         status,
     )
