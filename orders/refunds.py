@@ -324,7 +324,7 @@ def cancel_event(
         assert order is not None, "one of its lines was just read"
         assert order.number is not None, "numbered when placed"
         if order.status in UNPAID:
-            cancel_order(order_id, reason=reason, actor=actor)
+            cancel_order(order_id, reason=reason, actor=actor, event_cancelled=True)
             summary.orders_cancelled += 1
             summary.numbers.append(order.number)
             continue
