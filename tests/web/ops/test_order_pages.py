@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from orders import refunds, services
+from shop.mail import OutboxMail
 from tests.factories import NOW_PARIS, utc
 from tests.web.ops.helpers import count_of, euros, order_of, place, register, text, used_of
 
@@ -200,6 +201,12 @@ def test_r_ops_4_cancel_a_session_refunds_and_summarises(
     assert order_of(app, paid).status == "refunded" and used_of(app, "H-CHQ") == 0
     assert order_of(app, option).status == "cancelled"
     assert order_of(app, untouched).status == "option"
+    with app.app_context():
+        cancelled_mail = session().scalar(
+            select(OutboxMail.body_text).where(OutboxMail.kind == "orders/cancelled")
+        )
+    assert "remises en vente" not in cancelled_mail  # the event is cancelled: nothing on sale
+    assert "L'événement étant annulé par le C.G.O.S" in cancelled_mail
 
     # The cheque order is owed a bank transfer, which the operator marks done (audited).
     detail = text(operator.get(f"/gestion/commandes/{paid}"))
