@@ -297,7 +297,7 @@ def _check_session_date(offer: Offer, starts_at: datetime, previous: datetime | 
     venue or supply state can still be corrected."""
     if previous is not None and starts_at == previous:
         return
-    if starts_at <= clock.utcnow():
+    if starts_at < clock.utcnow():
         raise DomainError(
             "Cette date est passée : une séance doit commencer dans le futur.",
             "starts_at",
