@@ -72,8 +72,8 @@ def counting(engine: Any):
 def seed_parcels(app: Any, n: int, slug: str) -> tuple[str, list[str]]:
     """A partner ``slug`` with its staff member and ``n`` paid parcels to post; returns
     the staff e-mail and the order numbers."""
-    now = clock.utcnow()
     with app.app_context():
+        now = clock.utcnow()  # the app's clock (a test may have set it), not the machine's
         with unit_of_work() as s:
             partner = Partner(slug=slug, name=slug.title(), created_at=now)
             s.add(partner)

@@ -291,6 +291,28 @@ def set_session_stock(
     return row
 
 
+def _check_session_date(offer: Offer, starts_at: datetime, previous: datetime | None) -> None:
+    """R-CAT-8: a session is added or moved only into the future, and not before the
+    offer's sale opens (it could never be sold). A past session keeps its date: its stock,
+    venue or supply state can still be corrected."""
+    if previous is not None and starts_at == previous:
+        return
+    if starts_at < clock.utcnow():
+        raise DomainError(
+            "Cette date est passée : une séance doit commencer dans le futur.",
+            "starts_at",
+            rule="R-CAT-8",
+        )
+    if offer.sale_opens_at is not None and starts_at < offer.sale_opens_at:
+        raise DomainError(
+            "La séance commencerait avant l'ouverture de la vente de l'offre "
+            f"({clock.format_datetime_fr(offer.sale_opens_at)}) : elle ne pourrait pas être "
+            "vendue.",
+            "starts_at",
+            rule="R-CAT-8",
+        )
+
+
 def save_session(
     offer_id: int,
     actor: Any,
@@ -313,6 +335,14 @@ def save_session(
     if supply_state not in {s.value for s in SupplyState}:
         raise DomainError("État d'approvisionnement inconnu.", field="supply_state")
     with unit_of_work() as s:
+        previous = None
+        if session_id is not None:
+            previous = s.scalar(
+                select(OfferSession.starts_at).where(
+                    OfferSession.id == session_id, OfferSession.offer_id == offer_id
+                )
+            )
+        _check_session_date(offer, starts_at, previous)
         twin = s.scalar(
             select(OfferSession.id).where(
                 OfferSession.offer_id == offer_id,

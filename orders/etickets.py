@@ -32,6 +32,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from auth.codes import CODE_ALPHABET
+from catalog.models import OfferSession
 from catalog.rules import Delivery
 from orders.models import ETicket, Order, OrderLine
 from orders.status import STATUS_LABELS, OrderStatus
@@ -353,6 +354,18 @@ def _draw_ticket(pdf: Canvas, item: IssuedTicket) -> None:
 # -- confirmation mails, again (R-ORD-6) -------------------------------------------------
 
 
+def _event_cancelled(order: Order) -> bool:
+    """Whether one of the order's sessions was cancelled by C.G.O.S (its cancellation mail
+    then says nothing went back on sale)."""
+    ids = [line.session_id for line in order.lines if line.session_id is not None]
+    if not ids:
+        return False
+    found = session().scalar(
+        select(OfferSession.id).where(OfferSession.id.in_(ids), OfferSession.cancelled).limit(1)
+    )
+    return found is not None
+
+
 def resend_confirmation(order_id: int, actor: Any) -> OutboxMail:
     """R-ORD-6 « Renvoyer la confirmation »: queue again the mail that matches the order's
     current status (placed, paid or e-billets ready, cancelled, or a status summary).
@@ -375,7 +388,11 @@ def resend_confirmation(order_id: int, actor: Any) -> OutboxMail:
             attachments = []
         elif status == OrderStatus.CANCELLED:
             kind, subject = "orders/cancelled", f"Commande {order.number} annulée"
-            context.update(reason=order.cancel_reason or "", expired=False)
+            context.update(
+                reason=order.cancel_reason or "",
+                expired=False,
+                event_cancelled=_event_cancelled(order),
+            )
         elif status == OrderStatus.PAID and tickets:
             kind = "orders/etickets_ready"
             subject = f"Vos e-billets sont prêts — commande {order.number}"

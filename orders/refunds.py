@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import distinct, func, select, update
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Offer, OfferSession
@@ -190,6 +190,93 @@ class CancellationSummary:
         }
 
 
+@dataclass
+class CancellationImpact:
+    """What cancelling a session or an offer would do, shown before the confirmation
+    (R-OPS-4): orders refunded or cancelled, tickets, agents, money back."""
+
+    orders_refunded: int = 0
+    orders_cancelled: int = 0
+    tickets: int = 0
+    agents: int = 0
+    card_cents: int = 0
+    transfer_cents: int = 0
+    participation_cents: int = 0
+
+    @property
+    def orders(self) -> int:
+        return self.orders_refunded + self.orders_cancelled
+
+
+def cancellation_impact(
+    *, session_id: int | None = None, offer_id: int | None = None
+) -> CancellationImpact:
+    """Three aggregate statements, whatever the number of orders: the paid and unpaid
+    lines hit, the unpaid orders' whole participation (cancelling an unpaid order releases
+    all of it), and the agents concerned. Mirrors what ``cancel_event`` does."""
+    if (session_id is None) == (offer_id is None):
+        raise ValueError("give a session or an offer")
+    hit = (
+        OrderLine.session_id == session_id
+        if session_id is not None
+        else OrderLine.offer_id == offer_id
+    )
+    s = session()
+    impact = CancellationImpact()
+    unpaid = Order.status.in_(list(UNPAID))
+    by_card = Order.payment_method != "cheque"
+    rows = s.execute(
+        select(
+            unpaid.label("unpaid"),
+            by_card.label("by_card"),
+            func.count(distinct(Order.id)),
+            func.coalesce(func.sum(OrderLine.quantity), 0),
+            func.coalesce(func.sum(OrderLine.amount_cents), 0),
+            func.coalesce(func.sum(OrderLine.participation_cents), 0),
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            hit,
+            OrderLine.status == LineStatus.ACTIVE,
+            Order.status.in_([*PAID_STATES, *UNPAID]),
+        )
+        .group_by(unpaid, by_card)
+    ).all()
+    for is_unpaid, is_card, orders, tickets, amount, participation in rows:
+        impact.tickets += int(tickets)
+        if is_unpaid:
+            impact.orders_cancelled += int(orders)
+            continue
+        impact.orders_refunded += int(orders)
+        impact.participation_cents += int(participation)
+        if is_card:
+            impact.card_cents += int(amount)
+        else:
+            impact.transfer_cents += int(amount)
+    hit_orders = select(OrderLine.order_id).where(hit)
+    impact.participation_cents += int(
+        s.scalar(
+            select(func.coalesce(func.sum(Order.participation_cents), 0)).where(
+                unpaid, Order.id.in_(hit_orders)
+            )
+        )
+        or 0
+    )
+    impact.agents = int(
+        s.scalar(
+            select(func.count(distinct(Order.cgos_number)))
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(
+                hit,
+                OrderLine.status == LineStatus.ACTIVE,
+                Order.status.in_([*PAID_STATES, *UNPAID]),
+            )
+        )
+        or 0
+    )
+    return impact
+
+
 def cancel_event(
     actor: Any,
     *,
@@ -238,7 +325,7 @@ def cancel_event(
         assert order is not None, "one of its lines was just read"
         assert order.number is not None, "numbered when placed"
         if order.status in UNPAID:
-            cancel_order(order_id, reason=reason, actor=actor)
+            cancel_order(order_id, reason=reason, actor=actor, event_cancelled=True)
             summary.orders_cancelled += 1
             summary.numbers.append(order.number)
             continue

@@ -466,10 +466,13 @@ def cancel_order(
     actor: Any,
     expired: bool = False,
     only_if_due_at: datetime | None = None,
+    event_cancelled: bool = False,
 ) -> Order:
     """Release stock and participation (R-CAP-2) and tell the agent (R-ORD-2).
 
     Only an order not yet paid can be cancelled this way; paid orders are refunded.
+    ``event_cancelled``: C.G.O.S cancelled the event, so nothing goes back on sale and the
+    mail must not say so.
     """
     with unit_of_work() as s:
         order = s.get(Order, order_id)
@@ -511,6 +514,7 @@ def cancel_order(
             order=order,
             reason=reason,
             expired=expired,
+            event_cancelled=event_cancelled,
         )
     return order
 

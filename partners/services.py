@@ -260,6 +260,9 @@ def record_shipments(partner_id: int, items: list[ShipItem], *, actor: Any) -> l
             raise AlreadyShipped(message, rule="R-PAR-4") from None
         before = {entry.order.id: entry.order.status for _, entry in chosen}
         complete: dict[int, bool] = {}
+        # Per order, for the mail: its only parcel or not, and what is still to come.
+        sole: dict[int, bool] = {}
+        remaining: dict[int, list[str]] = {}
         for _, entry in chosen:
             order = entry.order
             if order.id in complete:
@@ -267,6 +270,10 @@ def record_shipments(partner_id: int, items: list[ShipItem], *, actor: Any) -> l
             active = [ln for ln in order.lines if ln.group and ln.status == "active"]
             groups = {(ln.partner_id, ln.group) for ln in active}
             complete[order.id] = groups <= done[order.id]
+            sole[order.id] = len(groups) == 1
+            remaining[order.id] = sorted(
+                {GROUP_LABELS.get(Group(str(g)), str(g)) for _p, g in groups - done[order.id]}
+            )
             target = OrderStatus.SHIPPED if complete[order.id] else OrderStatus.PARTIALLY_SHIPPED
             if order.status != target:
                 transition(order, target, step=Step.SHIP, actor=actor)
@@ -293,6 +300,8 @@ def record_shipments(partner_id: int, items: list[ShipItem], *, actor: Any) -> l
                 group_label=entry.group_label,
                 mode_label=rules.MODE_LABELS[item.mode],
                 complete=complete[order.id],
+                sole=sole[order.id],
+                remaining=remaining[order.id],
             )
     return shipments
 

@@ -226,7 +226,10 @@ def make_offer(app: Any, db: Any, make_partner: Callable[..., int]) -> Callable[
 
     ``sessions`` is a list of (starts_at naive UTC, stock) for dated tickets.
     """
+    from catalog.models import OfferSession
     from catalog.services import OfferData, create_offer, save_session
+    from shop import clock
+    from shop.db import unit_of_work
 
     class _Admin:
         role = "admin"
@@ -258,6 +261,10 @@ def make_offer(app: Any, db: Any, make_partner: Callable[..., int]) -> Callable[
             partner_id = make_partner(partner)
             offer = create_offer(OfferData(partner_id=partner_id, kind=kind, **defaults), _Admin())
             for starts_at, stock in sessions or []:
+                if starts_at < clock.utcnow():  # history, which the service refuses (R-CAT-8)
+                    with unit_of_work() as s:
+                        s.add(OfferSession(offer_id=offer.id, starts_at=starts_at, stock=stock))
+                    continue
                 save_session(offer.id, _Admin(), starts_at=starts_at, stock=stock)
             return offer.id
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
 
-from shop.forms import RowIdField, ValuesField, WholeNumberField, was_posted
+from shop.forms import EuroField, RowIdField, ValuesField, WholeNumberField, strip_text, was_posted
+from vacations.models import PAYMENT_METHODS
 
 
 class StayForm(FlaskForm):
@@ -40,3 +43,28 @@ class PhoneStayForm(StayForm):
 
     offer_id = RowIdField("Séjour")
     prix_mini = BooleanField("Place tirée au sort")
+
+
+class PrixMiniPaymentForm(FlaskForm):
+    """A winner's payment received outside the store (R-VAC-7), typed by an operator."""
+
+    class Meta:
+        csrf = False  # checked by CSRFProtect before the view runs
+
+    amount = EuroField(
+        "Montant reçu",
+        validators=[InputRequired("Indiquez le montant reçu.")],
+        description="En euros, tel qu'écrit sur le chèque ou le virement, par exemple 412,50.",
+    )
+    method = SelectField(
+        "Moyen de paiement",
+        choices=[SelectChoice("", "— choisir —")]
+        + [SelectChoice(code, label) for code, label in PAYMENT_METHODS.items()],
+        validate_choice=False,  # the service refuses an unknown one beside the field
+    )
+    reference = StringField(
+        "Référence",
+        filters=[strip_text],
+        validators=[Length(max=120, message="120 caractères au plus.")],
+        description="N° du chèque, référence du virement ou de la transaction.",
+    )

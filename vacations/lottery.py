@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
@@ -30,7 +30,14 @@ from shop.db import for_update, session, unit_of_work
 from shop.errors import DomainError, NotFound
 from shop.jobs import due_task
 from shop.mail import queue_mail
-from vacations.models import PrixMiniDraw, PrixMiniRegistration, RegistrationStatus
+from shop.money import format_eur
+from vacations.models import (
+    PAYMENT_METHODS,
+    PrixMiniDraw,
+    PrixMiniPayment,
+    PrixMiniRegistration,
+    RegistrationStatus,
+)
 from vacations.rates import rate_for_stay
 
 PAY_WITHIN = timedelta(days=7)
@@ -190,9 +197,16 @@ def shuffle(eligible_ids: list[int], seed: int) -> list[int]:
     return random.Random(seed).sample(ordered, len(ordered))
 
 
-def draw(offer_id: int, seed: int | None = None, actor: Any = None) -> PrixMiniDraw:
+def draw(
+    offer_id: int, seed: int | None = None, actor: Any = None, *, close_early: bool = False
+) -> PrixMiniDraw:
     """Draw the Prix mini stay ``offer_id`` once (R-VAC-4); ``seed`` defaults to a random
-    one, recorded either way. Winners have 7 days to pay; mails go out with the due task."""
+    one, recorded either way. Winners have 7 days to pay; mails go out with the due task.
+
+    Before the pre-registration deadline the draw is refused unless ``close_early`` (the
+    admin's explicit confirmation, R-VAC-6): agents who may still register would be left
+    out. Confirmed, the deadline moves to now, so the stay page no longer promises
+    pre-registrations until a later date."""
     if seed is None:
         seed = secrets.randbits(62)
     with unit_of_work() as s:
@@ -203,6 +217,24 @@ def draw(offer_id: int, seed: int | None = None, actor: Any = None) -> PrixMiniD
         _prix_mini_offer(offer_id)
         if s.scalar(select(PrixMiniDraw.id).where(PrixMiniDraw.offer_id == offer_id)):
             raise DomainError("Le tirage au sort de ce séjour a déjà eu lieu.")
+        now = clock.utcnow()
+        if offer.sale_closes_at is None or now < offer.sale_closes_at:
+            if not close_early:
+                raise DomainError(
+                    "Les préinscriptions ne sont pas closes : cochez la confirmation pour les "
+                    "clore maintenant et tirer au sort.",
+                    "close_early",
+                    rule="R-VAC-6",
+                )
+            before_close = offer.sale_closes_at
+            offer.sale_closes_at = now
+            audit.record(
+                actor,
+                "vacations.registrations_closed_early",
+                f"offer:{offer_id}",
+                before={"sale_closes_at": before_close.isoformat() if before_close else None},
+                after={"sale_closes_at": now.isoformat()},
+            )
         season = season_of(offer.stay_starts_on)
         rows = s.execute(
             select(PrixMiniRegistration.id, PrixMiniRegistration.household_id)
@@ -218,7 +250,6 @@ def draw(offer_id: int, seed: int | None = None, actor: Any = None) -> PrixMiniD
         places = max(0, offer.stock or 0)
         order = shuffle(eligible, seed)
         winners, waiting = order[:places], order[places:]
-        now = clock.utcnow()
         # The stubs type a mapped class's __table__ as FromClause; a plain mapping has a Table.
         table = cast(Table, PrixMiniRegistration.__table__)
         if excluded:
@@ -270,8 +301,24 @@ def replay(draw_id: int) -> list[int]:
     return shuffle(found.results["eligible"], found.seed)
 
 
-def mark_paid(registration_id: int, actor: Any) -> PrixMiniRegistration:
-    """A winner paid within the window: the stay is theirs (and counts for exclusion)."""
+def mark_paid(
+    registration_id: int,
+    actor: Any,
+    *,
+    amount_cents: int,
+    method: str,
+    reference: str = "",
+) -> PrixMiniRegistration:
+    """A winner paid within the window, outside the store (R-VAC-7): the payment is
+    recorded (amount, which must be what is due, method, reference) and the stay is theirs
+    (it counts for exclusion)."""
+    reference = " ".join(reference.split())[:120]
+    if method not in PAYMENT_METHODS:
+        raise DomainError("Choisissez le moyen de paiement.", "method", rule="R-VAC-7")
+    if method in ("cheque", "virement") and not reference:
+        raise DomainError(
+            "Indiquez le numéro du chèque ou la référence du virement.", "reference", "R-VAC-7"
+        )
     with unit_of_work() as s:
         reg = s.scalar(
             for_update(
@@ -287,10 +334,56 @@ def mark_paid(registration_id: int, actor: Any) -> PrixMiniRegistration:
                 "L'agent a une commande en cours pour ce séjour : enregistrez le paiement "
                 "sur cette commande."
             )
+        if amount_cents != reg.price_cents:
+            raise DomainError(
+                f"Le montant dû est de {format_eur(reg.price_cents)} : le paiement reçu "
+                f"({format_eur(amount_cents)}) ne correspond pas.",
+                "amount",
+                rule="R-VAC-7",
+            )
+        before = {"status": reg.status, "paid_at": None, "pay_by": _iso(reg.pay_by)}
+        now = clock.utcnow()
+        payment = PrixMiniPayment(
+            registration_id=reg.id,
+            amount_cents=amount_cents,
+            method=method,
+            reference=reference,
+            received_at=now,
+            recorded_by=audit.actor_label(actor),
+        )
+        s.add(payment)
         reg.status = S.PAID
-        reg.paid_at = clock.utcnow()
-        audit.record(actor, "vacations.paid", f"registration:{reg.id}")
+        reg.paid_at = now
+        s.flush()
+        audit.record(
+            actor,
+            "vacations.paid",
+            f"registration:{reg.id}",
+            before=before,
+            after={
+                "status": reg.status,
+                "paid_at": now.isoformat(),
+                "payment_id": payment.id,
+                "amount_cents": amount_cents,
+                "method": method,
+                "reference": reference,
+            },
+        )
         return reg
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def payments_of(registration_ids: list[int]) -> dict[int, PrixMiniPayment]:
+    """The payments received outside the store, by registration."""
+    if not registration_ids:
+        return {}
+    rows = session().scalars(
+        select(PrixMiniPayment).where(PrixMiniPayment.registration_id.in_(registration_ids))
+    )
+    return {p.registration_id: p for p in rows}
 
 
 def promote_lapsed() -> int:

@@ -104,3 +104,30 @@ class PrixMiniDraw(Base):
     drawn_at: Mapped[datetime] = mapped_column(DateTime)
     drawn_by: Mapped[str] = mapped_column(String(200))
     results: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+PAYMENT_METHODS: dict[str, str] = {  # a Prix mini stay paid outside the store
+    "cheque": "Chèque",
+    "virement": "Virement",
+    "carte": "Carte bancaire",
+    "cheques_vacances": "Chèques-Vacances",
+    "especes": "Espèces",
+}
+
+
+class PrixMiniPayment(Base):
+    """What a winner paid outside the store (cheque, transfer, card at the desk…), recorded
+    by an operator: the amount, checked against the registration's price, the method and
+    the reference of the cheque or transfer. One per registration: the stay is paid whole."""
+
+    __tablename__ = "prix_mini_payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("prix_mini_registrations.id"), unique=True
+    )
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))

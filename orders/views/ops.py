@@ -30,7 +30,6 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from catalog.models import Offer, OfferSession
 from catalog.rules import DELIVERY_LABELS
-from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders import cheques, etickets, phone, refunds, services
 from orders import search as order_search
 from orders.models import ETicket, Order, OrderLine, Payment
@@ -489,8 +488,9 @@ def cheque_check():
 
 @bp.route("/annulations", methods=["GET", "POST"])
 def cancel_event():
-    """Pick an offer (by title), then one of its sessions or the whole offer, confirm
-    with a reason: every affected order is refunded or released, then summarised."""
+    """Pick an offer (by title), then one of its sessions or the whole offer and a reason;
+    the impact is shown, then a second confirmation refunds or releases every affected
+    order, and the result is summarised."""
     q = strip_text(request.args.get("q") or "")[:200]
     offer_id = request.args.get("offre", type=db_int)
     offers: list[Offer] = []
@@ -512,6 +512,7 @@ def cancel_event():
     form = CancelEventForm()
     error = None
     status = 200
+    impact: refunds.CancellationImpact | None = None
     if request.method == "POST":
         if offer is None:
             raise NotFound()
@@ -524,14 +525,20 @@ def cancel_event():
             kwargs["session_id"] = int(target)
         else:
             form.target.errors = ["Choisissez une séance, ou l'offre entière."]
-        if valid and kwargs:
+        if valid and kwargs and request.form.get("confirm") != "1":
+            # First step: the impact, then a second, explicit confirmation (R-OPS-4).
+            impact = refunds.cancellation_impact(**kwargs)
+            status = 200
+        elif valid and kwargs:
             try:
                 summary = refunds.cancel_event(current_user, reason=form.reason.data, **kwargs)
             except DomainError as exc:
                 error = place_error(form, exc)
             else:
                 return redirect(url_for(".cancel_result", record_id=summary.record_id))
-        status = 422
+            status = 422
+        else:
+            status = 422
     return (
         render_template(
             "ops/orders/cancel_event.html",
@@ -541,6 +548,7 @@ def cancel_event():
             sessions=sessions,
             form=form,
             error=error,
+            impact=impact,
         ),
         status,
     )

@@ -113,3 +113,17 @@ def test_r_par_10_only_staff_offers_are_on_sale_at_once(ctx, make_partner):
         .one()
     )
     assert audited["approval"] == "pending"
+
+
+def test_r_cat_8_a_session_starts_in_the_future_and_after_the_sale_opens(ctx, clock, make_offer):
+    clock.set(datetime(2027, 3, 1, 10, 0))
+    oid = make_offer(sale_opens_at=datetime(2027, 4, 1, 8, 0))
+    with pytest.raises(DomainError, match="Cette date est passée") as refused:
+        save_session(oid, Admin(), starts_at=datetime(2027, 3, 1, 8, 0), stock=5)
+    assert refused.value.field == "starts_at" and refused.value.rule == "R-CAT-8"
+    with pytest.raises(DomainError, match="avant l'ouverture de la vente"):
+        save_session(oid, Admin(), starts_at=datetime(2027, 3, 20, 18, 0), stock=5)
+    row = save_session(oid, Admin(), starts_at=datetime(2027, 4, 2, 18, 0), stock=5)
+    clock.set(datetime(2027, 4, 3, 10, 0))
+    kept = save_session(oid, Admin(), session_id=row.id, starts_at=row.starts_at, stock=2)
+    assert kept.stock == 2  # a past session's stock can still be corrected

@@ -150,7 +150,7 @@ def test_r_vac_4_excluded_household_is_never_drawn(ctx, clock, make_stay, agents
     )  # fmt: skip
     session().commit()
     regs = {n: lottery.pre_register(n, offer_id).id for n in [barred, *others]}
-    result = lottery.draw(offer_id, seed=42)
+    result = lottery.draw(offer_id, seed=42, close_early=True)
     assert result.results["excluded"] == [regs[barred]]
     assert regs[barred] not in result.results["winners"] + result.results["waiting"]
     assert session().get(PrixMiniRegistration, regs[barred]).status == S.EXCLUDED
@@ -173,13 +173,13 @@ def test_three_seasons_ago_is_eligible_again(ctx, clock, make_stay, agents):
     )  # fmt: skip
     session().commit()
     reg = lottery.pre_register(number, offer_id)
-    assert lottery.draw(offer_id, seed=1).results["winners"] == [reg.id]
+    assert lottery.draw(offer_id, seed=1, close_early=True).results["winners"] == [reg.id]
 
 
 def test_r_vac_4_draw_is_reproducible_from_its_seed(ctx, clock, make_stay):
     offer_id = make_stay(places=5)
     bulk_registrations(offer_id, 40)
-    result = lottery.draw(offer_id, seed=20270301)
+    result = lottery.draw(offer_id, seed=20270301, close_early=True)
     winners, waiting = result.results["winners"], result.results["waiting"]
     assert len(winners) == 5 and len(waiting) == 35
     assert lottery.replay(result.id) == winners + waiting
@@ -195,7 +195,7 @@ def test_r_vac_4_draw_is_reproducible_from_its_seed(ctx, clock, make_stay):
     }
     assert [rid for rid, _ in sorted(ranks.items(), key=lambda kv: kv[1])] == waiting
     with pytest.raises(DomainError, match="déjà eu lieu"):
-        lottery.draw(offer_id, seed=1)
+        lottery.draw(offer_id, seed=1, close_early=True)
 
 
 def test_r_vac_4_waiting_list_after_7_days_unpaid(ctx, clock, make_stay, agents):
@@ -222,7 +222,9 @@ def test_r_vac_4_waiting_list_after_7_days_unpaid(ctx, clock, make_stay, agents)
     promoted = session().get(PrixMiniRegistration, first_wait)
     assert promoted.status == S.WON
     assert session().get(PrixMiniRegistration, second_wait).status == S.WAITING
-    lottery.mark_paid(promoted.id, actor="test")
+    lottery.mark_paid(
+        promoted.id, actor="test", amount_cents=promoted.price_cents, method="cheque", reference="1"
+    )
     assert session().get(PrixMiniRegistration, first_wait).status == S.PAID
     kinds = list(session().scalars(select(OutboxMail.kind).order_by(OutboxMail.id)))[3:]
     assert sorted(kinds) == ["vacations/lapsed", "vacations/won"]
@@ -233,19 +235,46 @@ def test_lapsed_winner_cannot_pay(ctx, clock, make_stay, agents):
     offer_id = make_stay(places=1)
     (number,) = agents(1)
     reg = lottery.pre_register(number, offer_id)
-    lottery.draw(offer_id, seed=3)
+    lottery.draw(offer_id, seed=3, close_early=True)
     clock.advance(days=8)
     with pytest.raises(DomainError):
-        lottery.mark_paid(reg.id, actor="test")
+        lottery.mark_paid(reg.id, actor="test", amount_cents=reg.price_cents, method="carte")
 
 
 def test_r_vac_4_draw_over_10_000_registrations_in_seconds(ctx, clock, make_stay):
     offer_id = make_stay(places=30)
     bulk_registrations(offer_id, 10_000)
     started = time.perf_counter()
-    result = lottery.draw(offer_id, seed=99)
+    result = lottery.draw(offer_id, seed=99, close_early=True)
     elapsed = time.perf_counter() - started
     print(f"\ndraw over 10 000 pre-registrations: {elapsed:.2f} s")
     assert len(result.results["winners"]) == 30
     assert len(result.results["waiting"]) == 9_970
     assert elapsed < 10
+
+
+def test_r_vac_6_no_draw_before_the_deadline_without_confirmation(ctx, clock, make_stay, agents):
+    clock.set(BEFORE_CLOSE)
+    offer_id = make_stay(places=1)
+    lottery.pre_register(agents(1)[0], offer_id)
+    with pytest.raises(DomainError, match="ne sont pas closes") as refused:
+        lottery.draw(offer_id, seed=1)
+    assert refused.value.field == "close_early" and refused.value.rule == "R-VAC-6"
+    assert session().scalar(select(PrixMiniDraw.id)) is None
+    clock.set(datetime(2027, 3, 1, 13, 0))  # the deadline (12:00 UTC) is past
+    assert lottery.draw(offer_id, seed=1).results["winners"]
+
+
+def test_r_vac_7_payment_must_be_what_is_due(ctx, clock, make_stay, agents):
+    clock.set(BEFORE_CLOSE)
+    offer_id = make_stay(places=1)
+    reg = lottery.pre_register(agents(1)[0], offer_id)
+    lottery.draw(offer_id, seed=1, close_early=True)
+    with pytest.raises(DomainError, match="montant dû") as refused:
+        lottery.mark_paid(reg.id, "test", amount_cents=reg.price_cents + 1, method="carte")
+    assert refused.value.field == "amount"
+    with pytest.raises(DomainError) as refused:
+        lottery.mark_paid(reg.id, "test", amount_cents=reg.price_cents, method="bitcoin")
+    assert refused.value.field == "method"
+    lottery.mark_paid(reg.id, "test", amount_cents=reg.price_cents, method="carte")
+    assert session().get(PrixMiniRegistration, reg.id).status == S.PAID

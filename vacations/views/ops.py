@@ -3,7 +3,17 @@ and the Prix mini lottery (registrations, draws, payments; R-VAC-4)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -20,11 +30,14 @@ from catalog.stays import (
     season_of,
 )
 from shop import clock
+from shop.csv_export import stream_csv
 from shop.db import session
-from shop.errors import DomainError
+from shop.errors import DomainError, NotFound
+from shop.forms import place_error
 from shop.money import MoneyError, to_cents
-from vacations import lottery
-from vacations.models import STATUS_LABELS, PrixMiniDraw, PrixMiniRegistration
+from vacations import lottery, winners
+from vacations.forms import PrixMiniPaymentForm
+from vacations.models import PAYMENT_METHODS, STATUS_LABELS, PrixMiniDraw, PrixMiniRegistration
 from vacations.rates import save_table, tables_for
 
 bp = Blueprint("vacations", __name__, url_prefix="/vacances")
@@ -113,11 +126,16 @@ def lottery_offers():
     )
 
 
-@bp.route("/prix-mini/<int:offer_id>")
-def lottery_offer(offer_id: int):
+def _lottery_offer_or_404(offer_id: int) -> Offer:
     offer = session().get(Offer, offer_id)
     if offer is None or offer.kind != "sejour" or offer.stay_family != PRIX_MINI:
         abort(404)
+    return offer
+
+
+@bp.route("/prix-mini/<int:offer_id>")
+def lottery_offer(offer_id: int):
+    offer = _lottery_offer_or_404(offer_id)
     the_draw = session().scalar(select(PrixMiniDraw).where(PrixMiniDraw.offer_id == offer_id))
     regs = session().scalars(
         select(PrixMiniRegistration)
@@ -128,12 +146,17 @@ def lottery_offer(offer_id: int):
     replay_ok = None
     if the_draw is not None:
         replay_ok = lottery.replay(the_draw.id)[: the_draw.places] == the_draw.results["winners"]
+    registrations = list(regs)
     return render_template(
         "ops/vacations/offer.html",
         offer=offer,
         draw=the_draw,
         replay_ok=replay_ok,
-        registrations=list(regs),
+        registrations=registrations,
+        people=winners.identities([r.cgos_number for r in registrations]),
+        payments=lottery.payments_of([r.id for r in registrations if r.status == "paye"]),
+        method_labels=PAYMENT_METHODS,
+        before_deadline=offer.sale_closes_at is None or clock.utcnow() < offer.sale_closes_at,
         status_labels=STATUS_LABELS,
         limit=LIST_LIMIT,
         can_edit=current_user.role == "admin",
@@ -152,7 +175,12 @@ def run_draw(offer_id: int):
         flash("La graine est un entier positif (ou laissez vide).", "error")
         return redirect(url_for(".lottery_offer", offer_id=offer_id))
     try:
-        lottery.draw(offer_id, seed=seed, actor=current_user)
+        lottery.draw(
+            offer_id,
+            seed=seed,
+            actor=current_user,
+            close_early=bool(request.form.get("close_early")),
+        )
     except DomainError as exc:
         flash(exc.message, "error")
     else:
@@ -162,15 +190,59 @@ def run_draw(offer_id: int):
     return redirect(url_for(".lottery_offer", offer_id=offer_id))
 
 
-@bp.route("/inscriptions/<int:registration_id>/paiement", methods=["POST"])
+@bp.route("/prix-mini/<int:offer_id>/gagnants.csv")
+def winners_csv(offer_id: int):
+    """R-VAC-8: the winners for the holiday provider, in a French spreadsheet's dialect."""
+    offer = _lottery_offer_or_404(offer_id)
+    response = Response(
+        stream_with_context(stream_csv(winners.CSV_HEADER, winners.winner_rows(offer))),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="prix-mini-{offer.id}-gagnants.csv"'
+    )
+    return response
+
+
+@bp.route("/inscriptions/<int:registration_id>/paiement", methods=["GET", "POST"])
 def mark_paid(registration_id: int):
+    """R-VAC-7: a winner's payment received outside the store, typed and checked."""
     reg = session().get(PrixMiniRegistration, registration_id)
     if reg is None:
         abort(404)
-    try:
-        lottery.mark_paid(registration_id, actor=current_user)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash("Paiement enregistré.", "success")
-    return redirect(url_for(".lottery_offer", offer_id=reg.offer_id))
+    offer = _lottery_offer_or_404(reg.offer_id)
+    form = PrixMiniPaymentForm()
+    error = None
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            assert form.amount.cents is not None, "InputRequired and a valid amount"
+            try:
+                lottery.mark_paid(
+                    registration_id,
+                    actor=current_user,
+                    amount_cents=form.amount.cents,
+                    method=form.method.data or "",
+                    reference=form.reference.data or "",
+                )
+            except NotFound:
+                abort(404)
+            except DomainError as exc:
+                error = place_error(form, exc)
+            else:
+                flash("Paiement enregistré.", "success")
+                return redirect(url_for(".lottery_offer", offer_id=reg.offer_id))
+        status = 422
+    person = winners.identities([reg.cgos_number]).get(reg.cgos_number)
+    return (
+        render_template(
+            "ops/vacations/payment.html",
+            offer=offer,
+            reg=reg,
+            person=person,
+            form=form,
+            error=error,
+            status_labels=STATUS_LABELS,
+        ),
+        status,
+    )

@@ -253,7 +253,7 @@ def won(family, stay, app, clock):
     )
     clock.set(datetime(2027, 3, 2, 9, 0))
     with app.app_context():
-        lottery.draw(offer_id, seed=7)
+        lottery.draw(offer_id, seed=7, close_early=True)
     client.relogin()
     client.offer_id = offer_id
     return client
@@ -301,7 +301,7 @@ def test_r_vac_4_an_unpaid_order_expires_with_the_7_days_and_the_place_passes_on
     assert order.expires_at == reg.pay_by
     # While the order waits for its cheque, the operator's button refuses and the job waits.
     with app.app_context(), pytest.raises(Exception, match="commande en cours"):
-        lottery.mark_paid(reg.id, actor="test")
+        lottery.mark_paid(reg.id, actor="test", amount_cents=reg.price_cents, method="carte")
     clock.advance(days=7, minutes=1)  # drawn at 9:00 Paris, 7 days to pay
     with app.app_context():
         run_due()  # the order expires, then the place is passed on

@@ -207,3 +207,17 @@ def test_r_gate_6_partner_cannot_reach_back_office_offers(client, make_staff, ma
     login_staff(client, email, password)
     assert client.get("/gestion/offres").status_code == 404
     assert client.get(f"/gestion/offres/{oid}").status_code == 404
+
+
+def test_r_cat_8_back_office_cannot_add_a_session_in_the_past(app, admin_client, make_offer):
+    dated = make_offer(partner="sogec")
+    resp = admin_client.post(
+        f"/gestion/offres/{dated}/seances",
+        data={"starts_at": "2020-01-01T20:00", "stock": "40", "supply_state": "en_stock"},
+    )
+    text = page(resp, 422)
+    assert error_beside(text, "starts_at") == (
+        "Cette date est passée : une séance doit commencer dans le futur."
+    )
+    assert 'value="2020-01-01T20:00"' in text and 'value="40"' in text
+    assert "Séance ajoutée" not in text

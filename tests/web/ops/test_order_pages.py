@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from orders import refunds, services
+from shop.mail import OutboxMail
 from tests.factories import NOW_PARIS, utc
 from tests.web.ops.helpers import count_of, euros, order_of, place, register, text, used_of
 
@@ -157,9 +159,29 @@ def test_r_ops_4_cancel_a_session_refunds_and_summarises(
     )
     assert resp.status_code == 422 and "Indiquez le motif" in text(resp)
 
-    resp = operator.post(
+    # First the impact, nothing changed yet; then the explicit confirmation.
+    preview = operator.post(
         f"/gestion/annulations?offre={oid}",
         data={"target": str(first), "reason": "Artiste malade"},
+    )
+    assert preview.status_code == 200
+    impact = text(preview).split('id="impact"', 1)[1]
+    assert (
+        '<th scope="row">Commandes concernées</th><td>2 (1 payée à rembourser, 1 non payée'
+        in impact
+    )
+    assert '<th scope="row">Billets</th><td>3</td>' in impact
+    assert '<th scope="row">Agents prévenus</th><td>2</td>' in impact
+    assert "À rembourser par virement</th><td>50,00" in impact
+    assert "À rembourser par carte</th><td>0,00" in impact
+    assert "Participation rendue aux plafonds</th><td>45,00" in impact
+    assert "Confirmer l'annulation et rembourser" in impact
+    assert 'name="reason" value="Artiste malade"' in impact
+    assert order_of(app, paid).status == "paid" and order_of(app, option).status == "option"
+    assert count_of(app, AuditEntry, action="event.cancelled") == 0
+    resp = operator.post(
+        f"/gestion/annulations?offre={oid}",
+        data={"target": str(first), "reason": "Artiste malade", "confirm": "1"},
     )
     assert resp.status_code == 302 and "/gestion/annulations/bilan/" in resp.location
     page = text(operator.get(resp.location))
@@ -179,6 +201,12 @@ def test_r_ops_4_cancel_a_session_refunds_and_summarises(
     assert order_of(app, paid).status == "refunded" and used_of(app, "H-CHQ") == 0
     assert order_of(app, option).status == "cancelled"
     assert order_of(app, untouched).status == "option"
+    with app.app_context():
+        cancelled_mail = session().scalar(
+            select(OutboxMail.body_text).where(OutboxMail.kind == "orders/cancelled")
+        )
+    assert "remises en vente" not in cancelled_mail  # the event is cancelled: nothing on sale
+    assert "L'événement étant annulé par le C.G.O.S" in cancelled_mail
 
     # The cheque order is owed a bank transfer, which the operator marks done (audited).
     detail = text(operator.get(f"/gestion/commandes/{paid}"))
@@ -206,7 +234,7 @@ def test_r_ops_4_cancel_a_whole_offer(operator, app, agent, concert):
     pay_by_cheque(operator, app, b, cheque="2")
     resp = operator.post(
         f"/gestion/annulations?offre={oid}",
-        data={"target": "offre", "reason": "Tournée annulée"},
+        data={"target": "offre", "reason": "Tournée annulée", "confirm": "1"},
     )
     page = text(operator.get(resp.location))
     assert "<dt>Commandes remboursées</dt><dd>2</dd>" in page
@@ -216,3 +244,37 @@ def test_r_ops_4_cancel_a_whole_offer(operator, app, agent, concert):
 
 def _without_csrf(html: str) -> str:
     return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', html)
+
+
+def test_r_ops_4_impact_splits_card_and_transfer_in_constant_statements(
+    operator, app, agent, make_agent, concert, count_queries
+):
+    oid, (first, _second) = concert
+    by_cheque = place(app, agent, oid, 1, session_id=first)
+    pay_by_cheque(operator, app, by_cheque)
+    with app.app_context(), count_queries() as one_order:
+        refunds.cancellation_impact(session_id=first)
+    numbers = []
+    for i in range(3):
+        other, _ = make_agent(household_id=f"H-CARTE-{i}")
+        numbers.append(place(app, other, oid, 2, method="card", session_id=first))
+    with app.app_context():
+        for n in numbers:
+            order = order_of(app, n)
+            services.mark_paid(
+                order.id, method="demo", amount_cents=order.total_cents,
+                provider_ref=f"d-{n}", actor=None,
+            )  # fmt: skip
+    with app.app_context(), count_queries() as counted:
+        impact = refunds.cancellation_impact(session_id=first)
+    assert counted() == one_order() <= 4  # the same statements, whatever the orders
+    assert (impact.orders_refunded, impact.orders_cancelled) == (4, 0)
+    assert impact.tickets == 7 and impact.agents == 4
+    assert impact.transfer_cents == 2500 and impact.card_cents == 3 * 2 * 2500
+    assert impact.participation_cents == 7 * 1500
+    page = text(
+        operator.post(
+            f"/gestion/annulations?offre={oid}", data={"target": str(first), "reason": "Pluie"}
+        )
+    )
+    assert "À rembourser par carte</th><td>150,00" in page

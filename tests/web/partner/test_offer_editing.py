@@ -442,3 +442,32 @@ def test_r_par_1_a_session_or_picture_of_another_offer_is_404(partner_client, ma
     )
     assert resp.status_code == 404
     assert load(app, OfferSession, sid).stock == 30
+
+
+def test_r_cat_8_partner_cannot_add_a_session_in_the_past(app, partner_client, make_offer, clock):
+    from catalog.models import OfferSession
+    from shop.db import session
+
+    oid = make_offer(partner="festibillet", sale_opens_at=datetime(2027, 6, 1, 8, 0))
+    url = f"/partenaire/offres/{oid}/seances"
+    typed = {"starts_at": "2020-01-01T20:00", "stock": "77", "supply_state": "en_cours"}
+    text = page(partner_client.post(url, data={**typed, "venue": "Salle B"}), 422)
+    assert error_beside(text, "starts_at") == (
+        "Cette date est passée : une séance doit commencer dans le futur."
+    )
+    assert 'value="77"' in text and 'value="Salle B"' in text  # the rest of the form kept
+    text = page(partner_client.post(url, data={**typed, "starts_at": "2027-05-20T20:00"}), 422)
+    assert "avant l'ouverture de la vente" in error_beside(text, "starts_at")
+    resp = partner_client.post(url, data={**typed, "starts_at": "2027-07-14T20:30"})
+    assert resp.status_code == 302
+    with app.app_context():
+        row = session().scalar(select(OfferSession).where(OfferSession.offer_id == oid))
+    # Once the session is past, its stock can still be corrected, but not its date moved back.
+    clock.set(datetime(2027, 7, 20, 10, 0))
+    login_staff(partner_client, partner_client.email, "mot-de-passe-solide-42")
+    edit = f"/partenaire/offres/{oid}/seances/{row.id}"
+    keep = {"starts_at": "2027-07-14T20:30", "stock": "5", "supply_state": "en_stock"}
+    assert partner_client.post(edit, data=keep).status_code == 302
+    assert load(app, OfferSession, row.id).stock == 5
+    text = page(partner_client.post(edit, data={**keep, "starts_at": "2027-07-15T20:30"}), 422)
+    assert error_beside(text, "starts_at").startswith("Cette date est passée")
