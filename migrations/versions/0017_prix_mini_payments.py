@@ -2,7 +2,7 @@
 reference), one per registration (R-VAC-7)
 
 Revision ID: 6d5eafb0c121
-Revises: f74bad5ec034
+Revises: 1e0f5a6b7c16
 Create Date: 2026-12-06 08:10:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "6d5eafb0c121"
-down_revision = "f74bad5ec034"
+down_revision = '1e0f5a6b7c16'
 branch_labels = None
 depends_on = None
 
