@@ -219,7 +219,11 @@ def update(number: str, line_id: int):
 
 
 def _refused(
-    agent: AgentUser, form: FlaskForm, exc: DomainError, line_id: int | None, default=None
+    agent: AgentUser,
+    form: FlaskForm,
+    exc: DomainError,
+    line_id: int | None,
+    default: str | None = None,
 ):
     return _page(
         agent,
