@@ -19,7 +19,7 @@ from shop.audit import AuditEntry
 from shop.db import session
 from shop.mail import OutboxMail
 from tests.factories import NOW_PARIS, add, login_agent, session_id_of, utc
-from tests.web.ops.helpers import count_of, text
+from tests.web.ops.helpers import count_of, euros, register, text
 from tests.web.ops.phone import add as phone_add
 from tests.web.ops.phone import last_order, place
 
@@ -322,3 +322,18 @@ def test_r_ops_9_an_agent_with_email_gets_mails_and_no_letter(operator, app, age
     assert operator.get(f"{url}/courrier.pdf").status_code == 404
     assert operator.post(f"{url}/courrier/imprime").status_code == 404
     assert order.number not in text(operator.get("/gestion/saisie/courriers"))
+
+
+def test_r_ops_9_the_cheque_of_an_agent_without_email_is_registered(
+    operator, app, make_agent, parc
+):
+    """Later events are not mailed to an empty address by mistake, and never a 500."""
+    number, _ = make_agent(email="", household_id="H-CHQ-POST")
+    assert phone_add(operator, number, parc, 1).status_code == 302
+    assert place(operator, number, channel="post").status_code == 302
+    order = last_order(app, number)
+    resp = register(operator, order.number, euros(order.total_cents))
+    assert resp.status_code in (200, 302), text(resp)
+    with app.app_context():
+        assert session().get(Order, order.id).status == "paid"
+        assert not session().scalars(select(OutboxMail).where(OutboxMail.to == "")).all()
