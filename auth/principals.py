@@ -54,6 +54,9 @@ class AgentUser(_Principal):
     rights: Rights
     today: date
     session_token: str = field(default="", repr=False)
+    # Whose basket the cart services use: "" is the agent's own web cart; an operator
+    # entering a phone or post order works in a basket of their own (R-OPS-9).
+    basket: str = ""
     is_agent = True
 
     def get_id(self) -> str:

@@ -87,7 +87,9 @@ _REGIONAL_TICKETS_QUERY = (
     .group_by(OrderLine.offer_id)
 )
 _CART_QUERY = (
-    select(Cart).where(Cart.cgos_number == bindparam("number")).options(selectinload(Cart.lines))
+    select(Cart)
+    .where(Cart.cgos_number == bindparam("number"), Cart.owner == bindparam("owner"))
+    .options(selectinload(Cart.lines))
 )
 
 
@@ -97,7 +99,7 @@ _CART_ROWS_QUERY = (
     .outerjoin(CartLine, CartLine.cart_id == Cart.id)
     .outerjoin(Offer, Offer.id == CartLine.offer_id)
     .outerjoin(OfferSession, OfferSession.id == CartLine.session_id)
-    .where(Cart.cgos_number == bindparam("number"))
+    .where(Cart.cgos_number == bindparam("number"), Cart.owner == bindparam("owner"))
     .order_by(CartLine.id)
 )
 
@@ -129,8 +131,9 @@ def household_snapshot(
     )
 
 
-def load_cart(cgos_number: str) -> Cart | None:
-    return session().scalar(_CART_QUERY, {"number": cgos_number})
+def load_cart(agent: AgentUser) -> Cart | None:
+    """The agent's web cart, or the operator's basket for them (``agent.basket``, R-OPS-9)."""
+    return session().scalar(_CART_QUERY, {"number": agent.cgos_number, "owner": agent.basket})
 
 
 def _current_modes(offer: Offer, sess: OfferSession | None) -> list[str]:
@@ -231,7 +234,11 @@ def view_cart(agent: AgentUser, used_cents: int | None = None) -> CartView:
 
 def _cart_lines(agent: AgentUser) -> tuple[Cart | None, list[LineView]]:
     """The cart and its lines with their offers, sessions and notes, not yet priced."""
-    rows = session().execute(_CART_ROWS_QUERY, {"number": agent.cgos_number}).all()
+    rows = (
+        session()
+        .execute(_CART_ROWS_QUERY, {"number": agent.cgos_number, "owner": agent.basket})
+        .all()
+    )
     if not rows:
         return None, []
     cart = rows[0][0]
@@ -385,13 +392,15 @@ def cart_row(agent: AgentUser, now: datetime) -> Cart:
     s = session()
     created = s.scalars(
         upsert(Cart)
-        .values(cgos_number=agent.cgos_number, updated_at=now)
-        .on_conflict_do_nothing(index_elements=[Cart.cgos_number])
+        .values(cgos_number=agent.cgos_number, owner=agent.basket, updated_at=now)
+        .on_conflict_do_nothing(index_elements=[Cart.cgos_number, Cart.owner])
         .returning(Cart)
     ).first()
     if created is not None:
         return created
-    found = s.scalar(select(Cart).where(Cart.cgos_number == agent.cgos_number))
+    found = s.scalar(
+        select(Cart).where(Cart.cgos_number == agent.cgos_number, Cart.owner == agent.basket)
+    )
     assert found is not None, "the insert has just met this agent's cart"
     return found
 
@@ -401,7 +410,11 @@ def _own_line(agent: AgentUser, line_id: int) -> CartLine:
     line = session().scalar(
         select(CartLine)
         .join(Cart)
-        .where(CartLine.id == line_id, Cart.cgos_number == agent.cgos_number)
+        .where(
+            CartLine.id == line_id,
+            Cart.cgos_number == agent.cgos_number,
+            Cart.owner == agent.basket,
+        )
     )
     if line is None:
         raise NotFound("Cette ligne n'est pas dans votre panier.")
@@ -487,7 +500,7 @@ def set_shipping(agent: AgentUser, ticket_post: str | None, card_post: str | Non
         card_post = None
     elif card_post and card_post not in {CardPost.LETTRE_VERTE.value, CardPost.R2.value}:
         raise DomainError("Option d'envoi inconnue.", field="card_post")
-    cart = load_cart(agent.cgos_number)
+    cart = load_cart(agent)
     if cart is None:
         raise DomainError("Votre panier est vide.")
     with unit_of_work() as s:
@@ -502,7 +515,7 @@ def set_shipping(agent: AgentUser, ticket_post: str | None, card_post: str | Non
 
 def set_card_address(agent: AgentUser, address: dict[str, str] | None) -> None:
     """Physical cards go to the dossier address, or to another one (R-FEE-2)."""
-    cart = load_cart(agent.cgos_number)
+    cart = load_cart(agent)
     if cart is None:
         raise DomainError("Votre panier est vide.")
     if address is not None:

@@ -25,12 +25,16 @@ class HouseholdYear(Base):
 
 
 class Cart(Base):
-    """One cart per agent, kept in the database so it follows them across browsers."""
+    """One web cart per agent, kept in the database so it follows them across browsers,
+    and one basket per operator entering a phone or post order for them (R-OPS-9)."""
 
     __tablename__ = "carts"
+    __table_args__ = (Index("ix_carts_cgos_number_owner", "cgos_number", "owner", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    cgos_number: Mapped[str] = mapped_column(String(9), unique=True)
+    cgos_number: Mapped[str] = mapped_column(String(9))
+    # "" for the agent's web cart, "staff:<id>" for an operator's basket (R-OPS-9).
+    owner: Mapped[str] = mapped_column(String(40), default="", server_default="")
     ticket_post: Mapped[str | None] = mapped_column(String(20), nullable=True)
     card_post: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # Physical cards may go to another address than the dossier's (R-FEE-2).
@@ -102,6 +106,8 @@ class Order(Base):
     card_post: Mapped[str | None] = mapped_column(String(20), nullable=True)
     cgv_accepted_at: Mapped[datetime] = mapped_column(DateTime)
     payment_ref: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+    # An order for an agent without e-mail: when its letter was printed (R-OPS-9).
+    letter_printed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"

@@ -24,7 +24,7 @@ from orders import cart as carts
 from orders import etickets, line_kinds
 from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment
 from orders.status import UNPAID, LineStatus, OrderStatus, PaymentStatus, Step
-from orders.terms import CHEQUE_PAYEE
+from orders.terms import CHEQUE_PAYEE, PHONE_CHANNELS
 from orders.transitions import transition
 from shop import audit, clock
 from shop.clock import PARIS
@@ -183,10 +183,13 @@ def place_order(
         raise DomainError(
             "Acceptez les conditions générales de vente pour commander.", field="accept_cgv"
         )
-    try:
-        email = normalise_email(contact.email)
-    except InvalidEmail:
-        raise DomainError(INVALID_EMAIL, field="email") from None
+    if channel in PHONE_CHANNELS and payment_method == "cheque" and not contact.email.strip():
+        email = ""  # an agent without e-mail, by phone or post: letters instead (R-OPS-9)
+    else:
+        try:
+            email = normalise_email(contact.email)
+        except InvalidEmail:
+            raise DomainError(INVALID_EMAIL, field="email") from None
     try:
         return _place(
             agent, payment_method, email, expected_total_cents, checkout_token, actor, channel
@@ -332,13 +335,14 @@ def _place(
                 f"order:{order.number}",
                 after={"agent": agent.cgos_number, "total": order.total_cents},
             )
-        queue_mail(
-            email,
-            "orders/placed",
-            f"Votre commande {order.number}",
-            order=order,
-            cheque_payee=CHEQUE_PAYEE,
-        )
+        if email:  # without one, the operator prints the order's letter (orders/letters.py)
+            queue_mail(
+                email,
+                "orders/placed",
+                f"Votre commande {order.number}",
+                order=order,
+                cheque_payee=CHEQUE_PAYEE,
+            )
     return order
 
 

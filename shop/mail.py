@@ -177,6 +177,9 @@ def queue_mail(
         attachments=attachments or None,
         secrets=[secret for secret in secrets if secret] or None,
     )
+    if not to:  # an agent without e-mail (R-OPS-9): their letters are printed instead
+        mail.status = MailStatus.FAILED
+        return mail  # neither stored nor sent
     s = session()
     s.add(mail)
     batch = next((c for c in s.info.get("after_commit", []) if isinstance(c, _MailBatch)), None)
