@@ -3,7 +3,7 @@
 for an agent without e-mail records when its letter was printed
 
 Revision ID: 2f1a6b7c8d17
-Revises: f74bad5ec034
+Revises: 6d5eafb0c121
 Create Date: 2026-12-06 08:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2f1a6b7c8d17"
-down_revision = "f74bad5ec034"
+down_revision = '6d5eafb0c121'
 branch_labels = None
 depends_on = None
 
