@@ -287,9 +287,16 @@ def mark_paid(registration_id: int, actor: Any) -> PrixMiniRegistration:
                 "L'agent a une commande en cours pour ce séjour : enregistrez le paiement "
                 "sur cette commande."
             )
+        before = {"status": str(reg.status)}
         reg.status = S.PAID
         reg.paid_at = clock.utcnow()
-        audit.record(actor, "vacations.paid", f"registration:{reg.id}")
+        audit.record(
+            actor,
+            "vacations.paid",
+            f"registration:{reg.id}",
+            before=before,
+            after={"status": str(reg.status), "paid_at": reg.paid_at.isoformat()},
+        )
         return reg
 
 
