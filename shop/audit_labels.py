@@ -42,6 +42,7 @@ ACTION_LABELS: dict[str, str] = {
     "session.updated": "Séance modifiée",
     "session.stock_set": "Stock d'une séance modifié",
     "catalog.imported": "Catalogue importé",
+    "catalog.large_seeded": "Grand catalogue de démonstration créé",
     "price_request.created": "Demande de prix créée",
     "price_request.updated": "Demande de prix modifiée",
     "price_request.pending": "Demande de prix remise en attente",
@@ -171,6 +172,7 @@ FIELD_LABELS: dict[str, str] = {
     "eligible": "Éligibles",
     "winners": "Gagnants",
     "next": "Inscription suivante N°",
+    "paid_at": "Payé le",
 }
 
 # Amounts in cents whose name does not end in ``_cents`` (older entries' fields).

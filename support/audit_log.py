@@ -77,7 +77,9 @@ SYSTEM_ACTORS = {
     "stripe": "Système (Stripe)",
     "agent:payment-link": "Agent (lien de paiement)",
 }
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+_ISO_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$"
+)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 EMPTY = "—"
@@ -355,11 +357,10 @@ def present(entries: list[AuditEntry]) -> list[EntryView]:
                 offer_ids.add(int(head))
     names: dict[str, str] = {}
     if emails:
-        names = dict(
-            session().execute(
-                select(StaffUser.email, StaffUser.name).where(StaffUser.email.in_(emails))
-            ).tuples()
+        rows = session().execute(
+            select(StaffUser.email, StaffUser.name).where(StaffUser.email.in_(emails))
         )
+        names = {email: name for email, name in rows}
     orders: set[str] = set()
     if order_numbers:
         orders = set(session().scalars(select(Order.number).where(Order.number.in_(order_numbers))))
@@ -383,8 +384,16 @@ def present(entries: list[AuditEntry]) -> list[EntryView]:
     return views
 
 
-CSV_HEADER = ["Date (heure de Paris)", "Auteur", "Action", "Objet", "Champ", "Avant", "Après",
-              "Modifié"]
+CSV_HEADER = [
+    "Date (heure de Paris)",
+    "Auteur",
+    "Action",
+    "Objet",
+    "Champ",
+    "Avant",
+    "Après",
+    "Modifié",
+]
 CSV_BATCH = 200
 
 

@@ -95,9 +95,7 @@ def index():
 def audit_log():
     """R-OPS-6: who did what, in French, filtered by agent, order, author, action and date."""
     filters = audit_log_view.read_filters(request.args)
-    found = fetch_page(
-        audit_log_view.filtered(filters), requested_page(), PAGE_SIZE, scalars=True
-    )
+    found = fetch_page(audit_log_view.filtered(filters), requested_page(), PAGE_SIZE, scalars=True)
     return render_template(
         "ops/support/audit_log.html",
         entries=audit_log_view.present(found.rows),

@@ -45,17 +45,24 @@ def place(agent, offer_id, method):
 
 
 def entry(action, number):
-    return session().scalars(
-        select(AuditEntry)
-        .where(AuditEntry.action == action, AuditEntry.subject == f"order:{number}")
-        .order_by(AuditEntry.id.desc())
-    ).first()
+    return (
+        session()
+        .scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == action, AuditEntry.subject == f"order:{number}")
+            .order_by(AuditEntry.id.desc())
+        )
+        .first()
+    )
 
 
 def test_staff_paying_a_card_order_says_it_was_waiting_for_its_payment(agent, parc):
     order = place(agent, parc, "card")
     services.mark_paid(
-        order.id, method="card", amount_cents=order.total_cents, provider_ref=None,
+        order.id,
+        method="card",
+        amount_cents=order.total_cents,
+        provider_ref=None,
         actor=Operator(),
     )
     paid = entry("order.paid", order.number)
