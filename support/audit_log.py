@@ -142,8 +142,8 @@ def changes(entry: AuditEntry) -> list[Change]:
         rows.append(
             Change(
                 audit_labels.field_label(name),
-                format_value(entry.action, name, old) if name in before else "",
-                format_value(entry.action, name, new) if name in after else "",
+                format_value(entry.action, name, old) if name in before else EMPTY,
+                format_value(entry.action, name, new) if name in after else EMPTY,
                 both and old != new,
             )
         )
@@ -310,7 +310,7 @@ def _author(actor: str, names: Mapping[str, str]) -> str:
         return f"agent N° {rest}"
     if kind == "api":
         partner, _, token = rest.partition(":")
-        return f"API partenaire N° {partner} (jeton « {token} »)"
+        return f"API partenaire N° {partner} (jeton «\u00a0{token}\u00a0»)"
     return actor
 
 

@@ -105,7 +105,7 @@ def test_r_ops_6_authors_and_targets_read_as_people_say_them(admin, app, agent):
     add(app, "staff:x", "brand.new_thing", "agent:12345678A")
     page = text(admin.get("/gestion/journal"))
     assert f"agent N° {agent}" in page and "120,00\u00a0€" in page
-    assert "API partenaire N° 4 (jeton « caisse »)" in page
+    assert "API partenaire N° 4 (jeton «\u00a0caisse\u00a0»)" in page
     assert "Offre N° 999999, séance N° 5" in page and "/gestion/offres/999999" not in page
     assert "Commande C-GONE" in page and "/gestion/commandes/C-GONE" not in page
     assert "Stock d'une séance modifié" in page
