@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from auth.principals import agent_user
 from members.dossiers import dossier_source
@@ -15,7 +15,8 @@ from orders import cheques, services
 from orders.models import Order
 from shop import audit
 from shop.audit import AuditEntry
-from shop.db import session, unit_of_work
+from shop.db import get_db, session, unit_of_work
+from support import audit_log
 from tests.factories import NOW_PARIS, Operator
 
 
@@ -106,3 +107,32 @@ def test_what_a_unit_remembers_ends_with_it(agent, parc):
         assert audit.value_before(row, "status") == "option"
         audit.remember(row, "status", "cancelled")
         assert audit.value_before(row, "status") == "cancelled"
+
+
+FILTERS = {
+    "agent": ({"agent": "12345678A"}, ("ix_audit_entries_subject", "ix_audit_entries_actor")),
+    "order": ({"commande": "L27-000001"}, ("ix_audit_entries_subject",)),
+    "author": ({"auteur": "ops@test"}, ("ix_audit_entries_actor",)),
+    "action": ({"action": "order.paid"}, ("ix_audit_entries_action",)),
+    "dates": ({"du": "01/03/2027", "au": "02/03/2027"}, ("ix_audit_entries_at",)),
+}
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_r_ops_6_each_filter_of_the_log_reads_an_index(ctx, name):
+    """EXPLAIN of the log's filtered query names an index of ``audit_entries`` (on
+    PostgreSQL with sequential scans disabled: an empty table would otherwise be scanned)."""
+    args, indexes = FILTERS[name]
+    filters = audit_log.read_filters(args)
+    assert not filters.errors
+    stmt = audit_log.filtered(filters).limit(51)
+    s = session()
+    compiled = stmt.compile(dialect=s.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    with s.begin_nested():
+        if get_db().dialect == "postgresql":
+            s.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(s.scalars(text(f"EXPLAIN {compiled}")))
+        else:
+            explained = s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            plan = "\n".join(str(row[-1]) for row in explained)
+    assert any(index in plan for index in indexes), plan
