@@ -22,7 +22,7 @@ from catalog.rules import APPROVAL_LABELS, PRICE_REQUEST_LABELS, SUPPLY_LABELS
 from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders.cheques import normalise_order_number
 from orders.models import Order
-from orders.status import STATUS_LABELS, LineStatus, PaymentStatus
+from orders.status import LINE_STATUS_LABELS, PAYMENT_STATUS_LABELS, STATUS_LABELS
 from shop import audit_labels, clock
 from shop.audit import AuditEntry
 from shop.db import session
@@ -30,19 +30,6 @@ from shop.forms import strip_text
 from shop.money import format_eur
 from vacations.models import STATUS_LABELS as REGISTRATION_LABELS
 
-_PAYMENT_LABELS = {
-    PaymentStatus.RECEIVED: "Reçu",
-    PaymentStatus.AUTHORISED: "Autorisé (à encaisser)",
-    PaymentStatus.CAPTURED: "Encaissé",
-    PaymentStatus.HOLD_LOST: "Autorisation perdue",
-    PaymentStatus.REFUND_PENDING: "Remboursement à faire",
-    PaymentStatus.REFUNDED: "Remboursé",
-}
-_LINE_LABELS = {
-    LineStatus.ACTIVE: "Active",
-    LineStatus.REFUNDED: "Remboursée",
-    LineStatus.WITHDRAWN: "Retournée",
-}
 _ORDER_STATUS_WORDS: dict[str, str] = {
     **{str(k): v for k, v in STATUS_LABELS.items()},
     "pending": "En attente de paiement",  # entries written before issue 20
@@ -55,8 +42,8 @@ VALUE_LABELS: dict[tuple[str, str] | str, Mapping[str, str]] = {
     ("webhook", "status"): {},
     "status": {
         **_ORDER_STATUS_WORDS,
-        **{str(k): v for k, v in _PAYMENT_LABELS.items()},
-        **{str(k): v for k, v in _LINE_LABELS.items()},
+        **{str(k): v for k, v in PAYMENT_STATUS_LABELS.items()},
+        **{str(k): v for k, v in LINE_STATUS_LABELS.items()},
     },
     "approval": {str(k): v for k, v in APPROVAL_LABELS.items()},
     "supply_state": {str(k): v for k, v in SUPPLY_LABELS.items()},
@@ -110,6 +97,11 @@ def format_value(action: str, name: str, value: Any) -> str:
         except ValueError:
             return text
         return clock.format_datetime_fr(moment)
+    if _ISO_DATE.match(text):
+        try:
+            return clock.format_date_fr(date.fromisoformat(text))
+        except ValueError:
+            return text
     domain = action.partition(".")[0]
     words = VALUE_LABELS.get((domain, name))
     if words is None:

@@ -9,6 +9,14 @@ from pathlib import Path
 import pytest
 
 from catalog.rules import PriceRequestStatus
+from orders.status import (
+    LINE_STATUS_LABELS,
+    PAYMENT_STATUS_LABELS,
+    STATUS_LABELS,
+    LineStatus,
+    OrderStatus,
+    PaymentStatus,
+)
 from shop import audit_labels
 from shop.audit_labels import ACTION_LABELS, action_label, field_label, is_money
 
@@ -136,3 +144,15 @@ def test_fields_and_money():
     assert field_label("new_thing_cents") == "New thing"
     assert is_money("whatever_cents") and is_money("total") and not is_money("stock")
     assert audit_labels.FIELD_LABELS["status"] == "Statut"
+
+
+@pytest.mark.parametrize(
+    ("enum", "labels"),
+    [
+        (OrderStatus, STATUS_LABELS),
+        (PaymentStatus, PAYMENT_STATUS_LABELS),
+        (LineStatus, LINE_STATUS_LABELS),
+    ],
+)
+def test_every_status_has_french_words(enum, labels):
+    assert set(labels) == set(enum)
