@@ -47,7 +47,12 @@ VALUE_LABELS: dict[tuple[str, str] | str, Mapping[str, str]] = {
     },
     "approval": {str(k): v for k, v in APPROVAL_LABELS.items()},
     "supply_state": {str(k): v for k, v in SUPPLY_LABELS.items()},
-    "method": {"card": "Carte bancaire", "cheque": "Chèque", "demo": "Démonstration"},
+    "method": {
+        "card": "Carte bancaire",
+        "cheque": "Chèque",
+        "transfer": "Virement",
+        "demo": "Démonstration",
+    },
     "delivery": {"email": "Envoyé par e-mail", "print": "Imprimé"},
     "outcome": {
         "paid": "Payée",
