@@ -431,8 +431,10 @@ def mark_paid(
                 actor,
                 "order.paid",
                 f"order:{order.number}",
-                before={"status": "pending"},
-                after={"status": "paid", "method": method},
+                # The status the order had before this payment: an option, a card order
+                # waiting, or an expired option a late cheque re-placed (R-PAY-3).
+                before={"status": str(audit.value_before(order, "status"))},
+                after={"status": str(order.status), "method": method},
             )
         queue_mail(
             order.contact_email, "orders/paid", f"Commande {order.number} payée", order=order

@@ -68,6 +68,21 @@ STATUS_LABELS = {
     OrderStatus.REFUNDED: "Remboursée",
 }
 
+# French words of the other statuses, for the audit log (R-OPS-6) and any page.
+PAYMENT_STATUS_LABELS = {
+    PaymentStatus.RECEIVED: "Reçu",
+    PaymentStatus.AUTHORISED: "Autorisé (à encaisser)",
+    PaymentStatus.CAPTURED: "Encaissé",
+    PaymentStatus.HOLD_LOST: "Autorisation perdue",
+    PaymentStatus.REFUND_PENDING: "Remboursement à faire",
+    PaymentStatus.REFUNDED: "Remboursé",
+}
+LINE_STATUS_LABELS = {
+    LineStatus.ACTIVE: "Active",
+    LineStatus.REFUNDED: "Remboursée",
+    LineStatus.WITHDRAWN: "Rétractation",
+}
+
 # Statuses in which stock and participation are held by the order (R-CAP-2).
 HOLDING = frozenset(
     {

@@ -45,6 +45,7 @@ def transition(
     if not check.allowed:
         raise DomainError(check.reason or "Changement de statut refusé.", rule="R-ORD-1")
     if not isinstance(target, type):
+        audit.remember(target, "status", current)  # R-OPS-6: the true before value
         target.status = to
         events.status_changed(target, current, to, step)
     if log.isEnabledFor(logging.DEBUG):

@@ -56,6 +56,36 @@ def record(
     return entry
 
 
+def _unit_store() -> dict[tuple[str, Any, str], Any]:
+    """The values kept for the current unit of work. Each outermost ``unit_of_work`` starts
+    a new ``after_commit`` list: a store made for another list is stale and starts over."""
+    info = session().info
+    unit = info.get("after_commit")
+    if unit is None:  # outside a unit of work: nothing to keep
+        return {}
+    kept = info.get("audit_before")
+    if kept is None or kept[0] is not unit:
+        kept = (unit, {})
+        info["audit_before"] = kept
+    store: dict[tuple[str, Any, str], Any] = kept[1]
+    return store
+
+
+def remember(row: Any, field: str, value: Any) -> None:
+    """Keep what ``field`` of ``row`` was before this unit of work first changed it, so
+    its audit entry says the true before value however many steps the change took."""
+    key = (row.__tablename__, getattr(row, "id", None), field)
+    _unit_store().setdefault(key, value)
+
+
+def value_before(row: Any, field: str) -> Any:
+    """``field`` of ``row`` as it was when this unit of work started changing it (its
+    present value when unchanged)."""
+    key = (row.__tablename__, getattr(row, "id", None), field)
+    store = _unit_store()
+    return store[key] if key in store else getattr(row, field)
+
+
 AUDIT_YEARS = 5  # « Journal des actions du personnel : 5 ans » (RULES.md §12)
 
 

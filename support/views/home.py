@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from sqlalchemy import select
+from flask import Blueprint, Response, render_template, request, stream_with_context
 
 from members.dossiers import dossier_source
 from members.finder import agent_search
 from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from orders.search import CHANNEL_LABELS, METHOD_LABELS
 from orders.status import STATUS_LABELS
-from shop.audit import AuditEntry
+from shop.csv_export import stream_csv
 from shop.forms import strip_text
 from shop.paging import fetch_page, requested_page
+from support import audit_log as audit_log_view
 from support.record import agent_record
 
 bp = Blueprint("home", __name__)
@@ -57,21 +57,27 @@ def index():
 
 @bp.route("/journal")
 def audit_log():
-    """R-OPS-6: who did what, searchable by subject and by staff member."""
-    subject = strip_text(request.args.get("objet") or "")[:200]
-    actor = strip_text(request.args.get("auteur") or "")[:200]
-    stmt = select(AuditEntry)
-    if subject:
-        stmt = stmt.where(AuditEntry.subject.ilike(f"%{subject}%"))
-    if actor:
-        stmt = stmt.where(AuditEntry.actor.ilike(f"%{actor}%"))
-    found = fetch_page(
-        stmt.order_by(AuditEntry.id.desc()), requested_page(), PAGE_SIZE, scalars=True
-    )
+    """R-OPS-6: who did what, in French, filtered by agent, order, author, action and date."""
+    filters = audit_log_view.read_filters(request.args)
+    found = fetch_page(audit_log_view.filtered(filters), requested_page(), PAGE_SIZE, scalars=True)
     return render_template(
         "ops/support/audit_log.html",
-        entries=found.rows,
+        entries=audit_log_view.present(found.rows),
         paged=found,
-        subject=subject,
-        actor=actor,
+        filters=filters,
+        actions=audit_log_view.action_choices(),
     )
+
+
+@bp.route("/journal.csv")
+def audit_log_csv():
+    """R-OPS-6: the filtered entries as a French spreadsheet (defused, BOM, « ; »)."""
+    filters = audit_log_view.read_filters(request.args)
+    response = Response(
+        stream_with_context(
+            stream_csv(audit_log_view.CSV_HEADER, audit_log_view.csv_rows(filters))
+        ),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="journal.csv"'
+    return response

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 
 from catalog.stays import DEFAULT_TABLES, FamilyTable, stay_price
 from members.models import DossierAgent, Household
+from shop.audit import AuditEntry
 from shop.db import session
 from shop.errors import DomainError
 from shop.jobs import run_due
@@ -226,6 +227,9 @@ def test_r_vac_4_waiting_list_after_7_days_unpaid(ctx, clock, make_stay, agents)
         promoted.id, actor="test", amount_cents=promoted.price_cents, method="cheque", reference="1"
     )
     assert session().get(PrixMiniRegistration, first_wait).status == S.PAID
+    paid = session().scalars(select(AuditEntry).where(AuditEntry.action == "vacations.paid")).one()
+    assert paid.before == {"status": "gagnant"}  # R-OPS-6: the true before value
+    assert paid.after["status"] == "paye"
     kinds = list(session().scalars(select(OutboxMail.kind).order_by(OutboxMail.id)))[3:]
     assert sorted(kinds) == ["vacations/lapsed", "vacations/won"]
 

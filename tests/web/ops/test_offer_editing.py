@@ -123,7 +123,7 @@ def test_r_cat_7_admin_edits_any_offer_and_moves_it_to_another_partner(
     assert entry.before["public_price_cents"] == 4000
     assert entry.after["public_price_cents"] == 4500
     journal = page(admin_client.get(f"/gestion/journal?objet=offer:{oid}"))
-    assert "offer.updated" in journal
+    assert "Offre modifiée" in journal and "40,00" in journal and "45,00" in journal
 
 
 def test_r_cat_7_admin_manages_sessions_stock_and_pictures(app, admin_client, make_offer):
