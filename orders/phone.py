@@ -110,10 +110,11 @@ def issue_payment_link(order_id: int, actor: Any, *, mode: str = "sent") -> str:
         assert order.expires_at is not None, "a phone card order is held until its link expires"
         token = link_token(order)
         url = url_for("public.payment_link.show", token=token, _external=True)
-        action = {"sent": "order.payment_link_sent"}.get(mode, f"payment_link.{mode}")
         audit.record(
             actor,
-            action,
+            "order.payment_link_sent"
+            if mode == "sent"
+            else ("payment_link.renewed" if mode == "renewed" else "payment_link.resent"),
             f"order:{order.number}",
             before=(
                 {"expires_at": before_expiry.isoformat()}

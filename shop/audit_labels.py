@@ -21,6 +21,9 @@ ACTION_LABELS: dict[str, str] = {
     "order.refunded": "Commande remboursée",
     "order.confirmation_resent": "Confirmation de commande renvoyée",
     "order.payment_link_sent": "Lien de paiement envoyé",
+    "payment_link.resent": "Lien de paiement renvoyé",
+    "payment_link.renewed": "Lien de paiement renouvelé",
+    "order.letter_printed": "Courrier imprimé",
     "order.shipped": "Commande expédiée",
     "payment.capture_failed": "Encaissement par carte échoué",
     "shipment.tracking_corrected": "Numéro de suivi corrigé",
@@ -70,6 +73,7 @@ ACTION_LABELS: dict[str, str] = {
     "vacations.pre_registered": "Préinscription à un séjour",
     "vacations.drawn": "Tirage au sort effectué",
     "vacations.paid": "Séjour payé",
+    "vacations.registrations_closed_early": "Préinscriptions closes avant la date",
     "vacations.place_passed_on": "Place transmise au suivant",
 }
 
