@@ -67,7 +67,7 @@ def _phone_order(page: Page, number: str, title: str, method: str) -> str:
 
 def _open_order(page: Page, order_number: str) -> None:
     _press(page, page.get_by_role("link", name="Commandes"))
-    _type(page, "Numéro de commande ou N° C.G.O.S", order_number)
+    _type(page, "Numéro de commande (même partiel) ou N° C.G.O.S", order_number)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name=f"Commande {order_number}")).to_be_visible()
 
