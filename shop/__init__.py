@@ -76,6 +76,7 @@ class _BoundedInt(IntegerConverter):
 
 
 def _register_blueprints(app: Flask) -> None:
+    from auth.views import account as auth_account
     from auth.views import public as auth_public
     from catalog.views import agent as catalog_agent
     from catalog.views import ops as catalog_ops
@@ -105,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
 
     aud = make_audiences()
     aud.public.register_blueprint(auth_public.bp)
+    aud.public.register_blueprint(auth_account.bp)
     aud.public.register_blueprint(pages.bp)
     aud.agent.register_blueprint(catalog_agent.bp)
     aud.agent.register_blueprint(members_agent.bp, url_prefix="/mon-espace")

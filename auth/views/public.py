@@ -303,8 +303,10 @@ def _restart():
 def staff_code():
     """R-SEC-1 step 2: « Code de l'application » or a recovery code."""
     user, state = _pending_user()
-    if user is None or staff.next_step(user, state.get("f", False)) != "code":
+    if user is None:
         return _restart()
+    if staff.next_step(user, state.get("f", False)) != "code":
+        return _continue_login(user)
     form = SecondFactorForm()
     error = None
     if form.validate_on_submit():
@@ -339,8 +341,10 @@ def _enrolment_page(user, form, error=None, status=200):
 def staff_enrol():
     """R-SEC-1: an admin or operator without a second factor enrols before anything else."""
     user, state = _pending_user()
-    if user is None or staff.next_step(user, state.get("f", False)) != "enrol":
+    if user is None:
         return _restart()
+    if staff.next_step(user, state.get("f", False)) != "enrol":
+        return _continue_login(user)
     form = EnrolForm()
     if form.validate_on_submit():
         try:
@@ -360,8 +364,10 @@ def staff_enrol():
 def staff_new_password():
     """R-SEC-1: a new account or a reset password is changed before any page."""
     user, state = _pending_user()
-    if user is None or staff.next_step(user, state.get("f", False)) != "password":
+    if user is None:
         return _restart()
+    if staff.next_step(user, state.get("f", False)) != "password":
+        return _continue_login(user)
     form = NewPasswordForm()
     error = None
     if form.validate_on_submit():
