@@ -9,17 +9,15 @@ password to change) has no session and can open no page.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, delete, insert, select, update
 
 from auth import second_factor, throttle
 from auth.models import SecurityEvent, StaffRecoveryCode, StaffUser, WebSession
 from auth.principals import StaffPrincipal, token_digest
 from auth.services import create_staff, hash_secret, open_session, verify_secret
-from partners.models import Partner
 from shop import audit, clock
 from shop.db import session, unit_of_work
 from shop.errors import DomainError
@@ -409,29 +407,10 @@ def set_partner_admin(actor: Any, staff_id: int, flag: bool) -> StaffUser:
     return user
 
 
-@dataclass(frozen=True)
-class TeamRow:
-    user: StaffUser
-    partner_name: str | None
-
-
-def team() -> list[TeamRow]:
-    rows = session().execute(
-        select(StaffUser, Partner.name)
-        .outerjoin(Partner, Partner.id == StaffUser.partner_id)
-        .order_by(StaffUser.role, StaffUser.email)
-    )
-    return [TeamRow(user, name) for user, name in rows]
-
-
-def security_events(
-    email: str = "",
-    kind: str = "",
-    since: datetime | None = None,
-    until: datetime | None = None,
-    offset: int = 0,
-    limit: int = 50,
-) -> list[SecurityEvent]:
+def security_events_query(
+    email: str = "", kind: str = "", since: datetime | None = None, until: datetime | None = None
+) -> Select:
+    """The security log, newest first, filtered by e-mail (part of it), kind and dates."""
     query = select(SecurityEvent).order_by(SecurityEvent.at.desc(), SecurityEvent.id.desc())
     if email:
         query = query.where(SecurityEvent.email.contains(email.strip().lower(), autoescape=True))
@@ -441,4 +420,4 @@ def security_events(
         query = query.where(SecurityEvent.at >= since)
     if until:
         query = query.where(SecurityEvent.at < until)
-    return list(session().scalars(query.offset(offset).limit(limit)))
+    return query

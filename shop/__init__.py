@@ -101,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from support.views import home as support_home
     from support.views import mails as support_mails
     from support.views import ops as support_ops
+    from support.views import team as support_team
     from vacations.views import agent as vacations_agent
     from vacations.views import ops as vacations_ops
 
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.agent.register_blueprint(support_agent.bp)
     aud.ops.register_blueprint(support_ops.bp)
     aud.ops.register_blueprint(support_mails.bp)
+    aud.ops.register_blueprint(support_team.bp)
     aud.partner.register_blueprint(partners_portal.bp)
     aud.partner.register_blueprint(partners_integration.bp)
     aud.partner.register_blueprint(partners_parcels.bp)
