@@ -18,8 +18,9 @@ from auth import second_factor, throttle
 from auth.models import SecurityEvent, StaffRecoveryCode, StaffUser, WebSession
 from auth.principals import StaffPrincipal, token_digest
 from auth.services import create_staff, hash_secret, open_session, verify_secret
+from partners.models import Partner
 from shop import audit, clock
-from shop.db import session, unit_of_work
+from shop.db import rowcount, session, unit_of_work
 from shop.errors import DomainError
 
 TWO_FACTOR_REQUIRED = ("operator", "admin")
@@ -131,8 +132,8 @@ def _use_step(user: StaffUser, step: int) -> bool:
                 (StaffUser.totp_last_step.is_(None)) | (StaffUser.totp_last_step < step),
             )
             .values(totp_last_step=step)
-        ).rowcount
-    return bool(claimed)
+        )
+    return bool(rowcount(claimed))
 
 
 def _use_recovery_code(user: StaffUser, code: str) -> bool:
@@ -145,8 +146,8 @@ def _use_recovery_code(user: StaffUser, code: str) -> bool:
                 StaffRecoveryCode.used_at.is_(None),
             )
             .values(used_at=clock.utcnow())
-        ).rowcount
-    return bool(used)
+        )
+    return bool(rowcount(used))
 
 
 def check_second_factor(user: StaffUser, code: str, client: str = "") -> None:
@@ -271,7 +272,7 @@ def end_staff_sessions(s: Any, staff_id: int, keep: str | None = None) -> int:
     )
     if keep:
         query = query.where(WebSession.token_hash != token_digest(keep))
-    return s.execute(query).rowcount or 0
+    return rowcount(s.execute(query))
 
 
 def change_password(
@@ -421,3 +422,22 @@ def security_events_query(
     if until:
         query = query.where(SecurityEvent.at < until)
     return query
+
+
+def team() -> list[tuple[StaffUser, str | None]]:
+    """Every staff account with its partner's name (« Équipe »)."""
+    rows = session().execute(
+        select(StaffUser, Partner.name)
+        .outerjoin(Partner, Partner.id == StaffUser.partner_id)
+        .order_by(StaffUser.role, StaffUser.email)
+    )
+    return [(user, name) for user, name in rows]
+
+
+def partner_choices() -> list[tuple[str, str]]:
+    return [
+        (slug, name)
+        for slug, name in session().execute(
+            select(Partner.slug, Partner.name).order_by(Partner.name)
+        )
+    ]

@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from partners.views import integration as partners_integration
     from partners.views import parcels as partners_parcels
     from partners.views import portal as partners_portal
+    from partners.views import tokens_ops as partners_tokens_ops
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.ops.register_blueprint(support_ops.bp)
     aud.ops.register_blueprint(support_mails.bp)
     aud.ops.register_blueprint(support_team.bp)
+    aud.ops.register_blueprint(partners_tokens_ops.bp)
     aud.partner.register_blueprint(partners_portal.bp)
     aud.partner.register_blueprint(partners_integration.bp)
     aud.partner.register_blueprint(partners_parcels.bp)

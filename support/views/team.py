@@ -1,5 +1,6 @@
-"""« Équipe »: admins manage staff accounts, partners' API tokens and read the security
-log (R-SEC-1). Operators get a 404, as for the other admin-only pages."""
+"""« Équipe »: admins manage staff accounts and read the security log (R-SEC-1); the
+partners' API tokens are partners/views/tokens_ops.py. Operators get a 404, as for the
+other admin-only pages."""
 
 from __future__ import annotations
 
@@ -7,15 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from auth import staff
-from auth.models import StaffUser
 from auth.services import STAFF_ROLES
-from partners import services as partner_services
-from partners.models import ApiToken, Partner
 from shop import clock
-from shop.db import session
 from shop.errors import DomainError, NotFound
 from shop.forms import strip_text
 from shop.paging import fetch_page, requested_page
@@ -31,23 +27,11 @@ def _admin_only() -> None:
         abort(404)
 
 
-def _team():
-    return session().execute(
-        select(StaffUser, Partner.name)
-        .outerjoin(Partner, Partner.id == StaffUser.partner_id)
-        .order_by(StaffUser.role, StaffUser.email)
-    )
-
-
-def _partners():
-    return list(session().execute(select(Partner.slug, Partner.name).order_by(Partner.name)))
-
-
 def _page(status: int = 200, errors: dict | None = None, typed: dict | None = None, **extra):
     return render_template(
         "ops/support/team.html",
-        rows=list(_team()),
-        partners=_partners(),
+        rows=staff.team(),
+        partners=staff.partner_choices(),
         roles=ROLE_LABELS,
         errors=errors or {},
         typed=typed or {},
@@ -119,45 +103,6 @@ def act(staff_id: int, action: str):
     if verb == "end_sessions" and staff_id == current_user.id:
         return redirect(url_for("public.auth.staff_login"))
     return redirect(url_for(".index"))
-
-
-# -- partners' API tokens -----------------------------------------------------------------
-
-
-def _tokens_page(status: int = 200, **extra):
-    tokens = session().execute(
-        select(ApiToken, Partner.name, Partner.slug)
-        .join(Partner)
-        .order_by(Partner.name, ApiToken.created_at.desc())
-    )
-    return render_template(
-        "ops/support/team_tokens.html", tokens=list(tokens), partners=_partners(), **extra
-    ), status
-
-
-@bp.route("/jetons")
-def tokens():
-    return _tokens_page()[0]
-
-
-@bp.route("/jetons", methods=["POST"])
-def create_token():
-    slug = strip_text(request.form.get("partner") or "")
-    name = strip_text(request.form.get("name") or "")[:120]
-    if not name:
-        return _tokens_page(422, error="Saisissez un nom pour le jeton.", typed_name=name)
-    try:
-        raw = partner_services.create_token(slug, name, actor=current_user)
-    except DomainError as exc:
-        return _tokens_page(422, error=exc.message, typed_name=name)
-    return _tokens_page(new_token=raw)[0]
-
-
-@bp.route("/jetons/<int:token_id>/revoquer", methods=["POST"])
-def revoke_token(token_id: int):
-    partner_services.revoke_token(token_id, actor=current_user)
-    flash("Jeton révoqué : il ne fonctionne plus.", "info")
-    return redirect(url_for(".tokens"))
 
 
 # -- security log -------------------------------------------------------------------------

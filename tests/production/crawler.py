@@ -61,7 +61,7 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("public.payment_link.", frozenset({"token"})): "payment_link",
     ("static", frozenset({"filename"})): "static_file",
     ("ops.team.", frozenset({"staff_id", "action"})): "staff_action",  # R-SEC-1 « Équipe »
-    ("ops.team.", frozenset({"token_id"})): "api_token",
+    ("ops.api_tokens.", frozenset({"token_id"})): "api_token",
 }
 
 # Form POSTs the crawler does not send with the page's default values, and why.
@@ -74,7 +74,7 @@ SKIPPED_FORMS: dict[str, str] = {
     "ops.vacations.run_draw": "draws the Prix mini lottery, which cannot be undone",
     "agent.checkout.place": "places an order (seed.checkout does it on purpose)",
     "ops.team.act": "disables, resets or logs out the crawler's own staff accounts (R-SEC-1)",
-    "ops.team.revoke_token": "revokes the API tokens the crawler uses (R-SEC-1)",
+    "ops.api_tokens.revoke_token": "revokes the API tokens the crawler uses (R-SEC-1)",
 }
 # Forms posted only by anonymous visitors (the same rate limit as logins for others).
 ANONYMOUS_ONLY_FORMS = {"public.auth.request_code", "public.auth.confirm_email"}

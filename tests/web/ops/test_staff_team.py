@@ -161,14 +161,14 @@ def test_r_sec_1_password_change_ends_other_sessions(client, app, make_staff):
 def test_r_sec_1_tokens_from_the_back_office(client, app, make_staff, make_partner):
     make_partner("sogec")
     _admin(client, make_staff)
-    resp = client.post("/gestion/equipe/jetons", data={"partner": "sogec", "name": "Caisse"})
+    resp = client.post("/gestion/equipe/jetons/", data={"partner": "sogec", "name": "Caisse"})
     raw = re.search(r'id="new-token">([^<]+)<', resp.get_data(as_text=True)).group(1)
     assert raw.startswith("cgos_")
-    assert client.post("/gestion/equipe/jetons", data={"partner": "sogec"}).status_code == 422
+    assert client.post("/gestion/equipe/jetons/", data={"partner": "sogec"}).status_code == 422
     with app.app_context():
         token_id = session().scalar(select(ApiToken.id))
     client.post(f"/gestion/equipe/jetons/{token_id}/revoquer")
-    assert "Révoqué le" in client.get("/gestion/equipe/jetons").get_data(as_text=True)
+    assert "Révoqué le" in client.get("/gestion/equipe/jetons/").get_data(as_text=True)
     assert client.post("/gestion/equipe/jetons/999999/revoquer").status_code == 404
 
 
