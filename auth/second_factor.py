@@ -74,7 +74,7 @@ def provisioning_uri(secret: str, email: str) -> str:
 def qr_svg(uri: str) -> Markup:
     """The otpauth:// URI as an inline SVG: no script, no image request (CSP)."""
     # segno draws paths only: the URI is encoded in them, never written as text.
-    return Markup(segno.make(uri, error="m").svg_inline(scale=4))  # noqa: S704
+    return Markup(segno.make(uri, error="m").svg_inline(scale=4, light="#fff"))  # noqa: S704
 
 
 def spaced(secret: str) -> str:
