@@ -38,6 +38,10 @@ def test_r_sec_1_operator_needs_the_code_after_the_password(client, make_staff, 
     assert resp.status_code == 302 and resp.location == "/gestion/connexion/code"
     # No session yet: the back office is closed.
     assert client.get("/gestion/").location.startswith("/gestion/connexion")
+    # No other step can be taken first: each sends back to the code.
+    for step in ("/gestion/connexion/activation", "/gestion/connexion/mot-de-passe"):
+        assert client.get(step).location == "/gestion/connexion/code"
+    assert client.get("/personnel/mot-de-passe").location.startswith("/gestion/connexion")
     page = client.get("/gestion/connexion/code").get_data(as_text=True)
     assert "Code de l&#39;application" in page or "Code de l'application" in page
     bad = client.post("/gestion/connexion/code", data={"code": "000000"})
