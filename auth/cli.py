@@ -9,9 +9,13 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from auth.models import StaffUser
 from auth.services import create_staff, issue_access_code
+from auth.staff import reset_second_factor
 from members.numbers import normalise_cgos_number
+from shop.db import session
 from shop.errors import DomainError
 
 code_group = AppGroup("access-code", help="Codes d'accès prestataires.")
@@ -61,6 +65,19 @@ def staff_create(
         click.echo(exc.message, err=True)
         sys.exit(1)
     click.echo(f"Compte {user.role} créé : {user.email}")
+
+
+@staff_group.command("reset-2fa")
+@click.argument("email")
+def staff_reset_second_factor(email: str) -> None:
+    """Clear a staff member's second factor (lost phone, no admin left to do it, a new
+    SECRET_KEY): admins and operators enrol again at their next login (R-SEC-1)."""
+    user = session().scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        click.echo("Compte inconnu.", err=True)
+        sys.exit(1)
+    reset_second_factor("cli:admin", user.id)
+    click.echo(f"Second facteur réinitialisé pour {user.email} ; ses sessions sont terminées.")
 
 
 COMMANDS: tuple[click.Command, ...] = (code_group, staff_group)

@@ -101,3 +101,54 @@ class StaffLoginForm(FlaskForm):
         render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField("Se connecter")
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        "Code de l'application",
+        filters=[strip_text],
+        description=(
+            "Le code à 6 chiffres affiché par votre application d'authentification, "
+            "ou l'un de vos codes de secours."
+        ),
+        validators=[DataRequired("Saisissez le code affiché par l'application.")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"},
+    )
+    submit = SubmitField("Valider")
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "Code de l'application",
+        filters=[strip_text],
+        description="Le code à 6 chiffres affiché par l'application après l'ajout du compte.",
+        validators=[DataRequired("Saisissez le code affiché par l'application.")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField("Activer")
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "Nouveau mot de passe",
+        description="Au moins 12 caractères.",
+        validators=[DataRequired("Saisissez le nouveau mot de passe.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Nouveau mot de passe, à nouveau",
+        validators=[
+            DataRequired("Saisissez le nouveau mot de passe une seconde fois."),
+            EqualTo("new_password", "Les deux saisies du nouveau mot de passe diffèrent."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Changer le mot de passe")
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = PasswordField(
+        "Mot de passe actuel",
+        validators=[DataRequired("Saisissez votre mot de passe actuel.")],
+        render_kw={"autocomplete": "current-password"},
+    )

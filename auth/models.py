@@ -61,6 +61,44 @@ class StaffUser(Base):
     # A partner's administrator: manages its API tokens and webhook (R-PAR-6); set with
     # ``flask partner admin``. Plain partner staff see those pages read-only.
     partner_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Second factor (R-SEC-1): the TOTP secret encrypted with a key derived from SECRET_KEY
+    # (auth.second_factor), never in clear; enabled once a first code confirmed it. The
+    # last accepted time step refuses the replay of a code in its window.
+    totp_secret: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set by an admin's password reset or a new account: changed before any page (R-SEC-1).
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class StaffRecoveryCode(Base):
+    """One of a staff member's ten recovery codes (R-SEC-1): 50 random bits each, so a
+    SHA-256 digest is enough; ``used_at`` makes each usable once."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SecurityEvent(Base):
+    """Staff security log (R-SEC-1): logins, failures, locks, logouts, password and second
+    factor changes. Unknown e-mails are logged with the e-mail typed; kept a year."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    client: Mapped[str] = mapped_column(String(100), default="")
+    detail: Mapped[str] = mapped_column(String(200), default="")
 
 
 class WebSession(Base):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_
 
-from auth.models import LoginThrottle, WebSession
+from auth.models import LoginThrottle, SecurityEvent, WebSession
 from shop import clock
 from shop.db import unit_of_work
 from shop.jobs import due_task
@@ -35,3 +35,13 @@ def purge_login_failures() -> int:
                 or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
             ),
         )
+
+
+SECURITY_LOG_DAYS = 365  # « Journal de sécurité du personnel : 1 an » (R-SEC-1)
+
+
+@due_task("retention.security_log", "Supprime les événements de sécurité de plus d'un an")
+def purge_security_log() -> int:
+    limit = clock.utcnow() - timedelta(days=SECURITY_LOG_DAYS)
+    with unit_of_work() as s:
+        return deleted(s, delete(SecurityEvent).where(SecurityEvent.at < limit))

@@ -21,7 +21,6 @@ from auth.codes import generate_access_code, mask_email, normalise_access_code, 
 from auth.models import AccessCode, StaffUser, WebSession
 from auth.principals import (
     AgentUser,
-    StaffPrincipal,
     agent_user,
     end_agent_sessions,
     forget_session,
@@ -379,27 +378,3 @@ def create_staff(
             after={"role": role, "partner": partner_slug},
         )
     return user
-
-
-def login_staff(raw_email: str, password: str, client: str = "") -> StaffPrincipal:
-    """Staff e-mail + password, with the same per-client lock as agents (R-GATE-5/6,
-    R-SEC-2): a stranger cannot lock an admin out."""
-    email = (raw_email or "").strip().lower()
-    key = f"staff:{email}"
-    state = throttle.client_state(key, client)
-    if state and state[1]:
-        raise LoginError(STAFF_LOCKED, locked=True)
-    user = session().scalar(
-        select(StaffUser).where(StaffUser.email == email, StaffUser.active.is_(True))
-    )
-    if not verify_secret(user.password_hash if user else None, password or ""):
-        locked = throttle.register_failure(key, client)
-        raise LoginError(
-            STAFF_LOCKED if locked else "Adresse e-mail ou mot de passe incorrect.",
-            locked=locked,
-        )
-    assert user is not None, "verify_secret refused a missing account"
-    if state is not None:
-        throttle.clear_client(key, client)
-    token = open_session("staff", str(user.id))
-    return StaffPrincipal(user, token)

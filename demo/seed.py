@@ -306,7 +306,12 @@ def seed() -> list[str]:
             rec.cgos_number, actor="seed-demo", send=False, code=_demo_code(rec.cgos_number)
         )
         lines.append(f"  {rec.cgos_number}  code {code}  {rec.prenom} {rec.nom} — {description}")
-    lines += ["", "Personnel (page /gestion/connexion : e-mail + mot de passe) :"]
+    lines += [
+        "",
+        "Personnel (page /gestion/connexion : e-mail + mot de passe) ; l'opératrice et",
+        "l'administrateur activent leur second facteur à la première connexion (QR code ou",
+        "clé à saisir dans une application TOTP : FreeOTP, Aegis, Google Authenticator…) :",
+    ]
     for email, name, role, partner, password in STAFF:
         if session().scalar(select(StaffUser).where(StaffUser.email == email)) is None:
             create_staff(email, name, role, password, partner, actor="seed-demo")

@@ -76,6 +76,7 @@ class _BoundedInt(IntegerConverter):
 
 
 def _register_blueprints(app: Flask) -> None:
+    from auth.views import account as auth_account
     from auth.views import public as auth_public
     from catalog.views import agent as catalog_agent
     from catalog.views import ops as catalog_ops
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from partners.views import integration as partners_integration
     from partners.views import parcels as partners_parcels
     from partners.views import portal as partners_portal
+    from partners.views import tokens_ops as partners_tokens_ops
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
@@ -101,11 +103,13 @@ def _register_blueprints(app: Flask) -> None:
     from support.views import mails as support_mails
     from support.views import ops as support_ops
     from support.views import record as support_record
+    from support.views import team as support_team
     from vacations.views import agent as vacations_agent
     from vacations.views import ops as vacations_ops
 
     aud = make_audiences()
     aud.public.register_blueprint(auth_public.bp)
+    aud.public.register_blueprint(auth_account.bp)
     aud.public.register_blueprint(pages.bp)
     aud.agent.register_blueprint(catalog_agent.bp)
     aud.agent.register_blueprint(members_agent.bp, url_prefix="/mon-espace")
@@ -124,6 +128,8 @@ def _register_blueprints(app: Flask) -> None:
     aud.agent.register_blueprint(support_agent.bp)
     aud.ops.register_blueprint(support_ops.bp)
     aud.ops.register_blueprint(support_mails.bp)
+    aud.ops.register_blueprint(support_team.bp)
+    aud.ops.register_blueprint(partners_tokens_ops.bp)
     aud.partner.register_blueprint(partners_portal.bp)
     aud.partner.register_blueprint(partners_integration.bp)
     aud.partner.register_blueprint(partners_parcels.bp)

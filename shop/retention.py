@@ -6,7 +6,8 @@ a row of the page's « Durées de conservation » table
 (shop/templates/public/pages/donnees_personnelles.html): change both together.
 
 - ``retention.outbox`` (shop/mail.py), ``retention.audit`` (shop/audit.py);
-- ``retention.sessions`` and ``retention.login_failures`` (auth/retention.py);
+- ``retention.sessions``, ``retention.login_failures`` and ``retention.security_log``
+  (auth/retention.py);
 - ``retention.contact`` (support/retention.py);
 - ``retention.orders`` and ``retention.carts`` (orders/retention.py); the other domains'
   rows that belong to an order go with it (``orders.retention.purged_with_orders``:

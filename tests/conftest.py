@@ -20,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from shop import create_app
 from tests.dossier_standin import FakeDossierService, serve_dossiers
-from tests.factories import _counter, agent_json
+from tests.factories import _counter, agent_json, enrol_second_factor
 from tests.harness import Clock, Mailbox, base_overrides, dispose_engine, reset_schema, serve_mail
 
 # -- network guard ------------------------------------------------------------------------
@@ -182,7 +182,9 @@ def make_staff(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
     from partners.models import Partner
     from shop.db import unit_of_work
 
-    def _make(role: str = "operator", partner: str | None = None) -> tuple[str, str]:
+    def _make(
+        role: str = "operator", partner: str | None = None, second_factor: bool = False
+    ) -> tuple[str, str]:
         email = f"{role}{next(_counter)}@cgos-loisirs.example"
         password = "mot-de-passe-solide-42"
         with app.app_context():
@@ -195,6 +197,8 @@ def make_staff(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
                             Partner(slug=partner, name=partner.title(), created_at=datetime.now())
                         )
             create_staff(email, role.title(), role, password, partner, actor="test")
+        if role in ("operator", "admin") or second_factor:
+            enrol_second_factor(app, email)  # R-SEC-1: required of admins and operators
         return email, password
 
     return _make

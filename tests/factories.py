@@ -78,8 +78,58 @@ def login_agent(client: Any, number: str, code: str) -> Any:
     return client.post("/connexion", data={"cgos_number": number, "access_code": code})
 
 
-def login_staff(client: Any, email: str, password: str) -> Any:
-    return client.post("/gestion/connexion", data={"email": email, "password": password})
+# Recovery codes of the staff that ``enrol_second_factor`` enrolled, by e-mail: the login
+# helper uses one when the TOTP codes of the (frozen) time window are all used.
+STAFF_RECOVERY_CODES: dict[str, list[str]] = {}
+
+
+def enrol_second_factor(app: Any, email: str) -> str:
+    """Enrol a staff member's TOTP through the services, as the enrolment page does, with
+    the code of the previous time step (so that this step and the next stay free for
+    logins); returns the secret in clear."""
+    import pyotp
+
+    from auth import second_factor, staff
+    from auth.models import StaffUser
+    from shop.db import session
+
+    with app.app_context():
+        user = session().scalar(select(StaffUser).where(StaffUser.email == email))
+        secret = staff.start_enrolment(user)
+        step = second_factor.current_step() - 1
+        code = pyotp.TOTP(secret).at(step * second_factor.STEP_SECONDS)
+        STAFF_RECOVERY_CODES[email] = staff.confirm_enrolment(user, code)
+    return secret
+
+
+def staff_second_factor_code(app: Any, email: str) -> str:
+    """A code the store will accept now for this enrolled account: the TOTP code of a time
+    step not used yet (drift window), else one of its recovery codes."""
+    import pyotp
+
+    from auth import second_factor
+    from auth.models import StaffUser
+    from shop.db import session
+
+    with app.app_context():
+        user = session().scalar(select(StaffUser).where(StaffUser.email == email))
+        secret = second_factor.unseal(user.totp_secret, user.id)
+        now = second_factor.current_step()
+        for step in (now - 1, now, now + 1):
+            if user.totp_last_step is None or step > user.totp_last_step:
+                return pyotp.TOTP(secret).at(step * second_factor.STEP_SECONDS)
+    return STAFF_RECOVERY_CODES[email].pop()
+
+
+def login_staff(client: Any, email: str, password: str, next: str | None = None) -> Any:
+    """Password, then the second factor when the account has one (R-SEC-1); returns the
+    last response (the redirect home, or a refusal)."""
+    url = "/gestion/connexion" + (f"?next={next}" if next else "")
+    resp = client.post(url, data={"email": email, "password": password})
+    if resp.status_code == 302 and resp.location == "/gestion/connexion/code":
+        code = staff_second_factor_code(client.application, email.strip().lower())
+        resp = client.post(resp.location, data={"code": code})
+    return resp
 
 
 class Operator:

@@ -18,9 +18,17 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from auth import services
+from auth import second_factor, services, staff
 from auth.codes import client_bucket
-from auth.forms import AgentLoginForm, CodeRequestForm, EmailConfirmForm, StaffLoginForm
+from auth.forms import (
+    AgentLoginForm,
+    CodeRequestForm,
+    EmailConfirmForm,
+    EnrolForm,
+    NewPasswordForm,
+    SecondFactorForm,
+    StaffLoginForm,
+)
 from auth.principals import end_agent_sessions
 from members import importer
 from members.dossiers import DossierServiceUnavailable
@@ -215,6 +223,8 @@ def logout():
     was_partner = was_staff and current_user.role == "partner"
     if current_user.is_authenticated:
         services.close_session(current_user.get_id())
+        if was_staff:
+            staff.log_event("logout", current_user.user, client=_client())
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
@@ -229,16 +239,143 @@ def logout():
 @bp.route("/gestion/connexion", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def staff_login():
+    """R-SEC-1 step 1: e-mail and password. The next steps (second factor, enrolment, a
+    password to change) keep their state in the signed cookie; no session before the end."""
     form = StaffLoginForm()
     error = None
     if form.validate_on_submit():
         try:
-            user = services.login_staff(form.email.data, form.password.data, client=_client())
-        except services.LoginError as exc:
+            user = staff.check_password(form.email.data, form.password.data, client=_client())
+        except staff.StepError as exc:
             error = exc.message
         else:
-            _start(user)
-            home = "partner.home.index" if user.role == "partner" else "ops.home.index"
-            return redirect(_safe_next(url_for(home)))
+            session.clear()
+            session[PENDING] = {
+                "u": user.id,
+                "t": int(clock.now().timestamp()),
+                "f": False,
+                "n": _safe_next(""),
+            }
+            return _continue_login(user)
     status = 200 if request.method == "GET" or not (error or form.errors) else 422
     return render_template("public/auth/staff_login.html", form=form, error=error), status
+
+
+PENDING = "staff_login"
+PENDING_SECONDS = 10 * 60
+_STEP_ENDPOINTS = {
+    "code": ".staff_code",
+    "enrol": ".staff_enrol",
+    "password": ".staff_new_password",
+}
+
+
+def _pending_user():
+    """The account half-way through its login, if the steps started recently and it is
+    still active."""
+    state = session.get(PENDING)
+    if not state or clock.now().timestamp() - state.get("t", 0) > PENDING_SECONDS:
+        return None, None
+    user = staff.active_user(int(state["u"]))
+    return (user, state) if user else (None, None)
+
+
+def _continue_login(user):
+    state = session[PENDING]
+    step = staff.next_step(user, state.get("f", False))
+    if step != "open":
+        return redirect(url_for(_STEP_ENDPOINTS[step]))
+    target = state.get("n") or ""
+    principal = staff.open_staff_session(user, client=_client())
+    _start(principal)
+    home = "partner.home.index" if user.role == "partner" else "ops.home.index"
+    return redirect(target or url_for(home))
+
+
+def _restart():
+    session.pop(PENDING, None)
+    flash("Reprenez la connexion depuis le début.", "info")
+    return redirect(url_for(".staff_login"))
+
+
+@bp.route("/gestion/connexion/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def staff_code():
+    """R-SEC-1 step 2: « Code de l'application » or a recovery code."""
+    user, state = _pending_user()
+    if user is None:
+        return _restart()
+    if staff.next_step(user, state.get("f", False)) != "code":
+        return _continue_login(user)
+    form = SecondFactorForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            staff.check_second_factor(user, form.code.data, client=_client())
+        except staff.StepError as exc:
+            error = place_error(form, exc) if not exc.locked else exc.message
+        else:
+            session[PENDING] = {**state, "f": True}
+            return _continue_login(user)
+    status = 200 if request.method == "GET" or not (error or form.errors) else 422
+    return render_template("public/auth/staff_code.html", form=form, error=error), status
+
+
+def _enrolment_page(user, form, error=None, status=200):
+    secret = staff.start_enrolment(user)
+    uri = second_factor.provisioning_uri(secret, user.email)
+    page = render_template(
+        "public/auth/staff_enrol.html",
+        form=form,
+        error=error,
+        qr=second_factor.qr_svg(uri),
+        manual_key=second_factor.spaced(secret),
+        email=user.email,
+        issuer=second_factor.ISSUER,
+    )
+    return page, status
+
+
+@bp.route("/gestion/connexion/activation", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def staff_enrol():
+    """R-SEC-1: an admin or operator without a second factor enrols before anything else."""
+    user, state = _pending_user()
+    if user is None:
+        return _restart()
+    if staff.next_step(user, state.get("f", False)) != "enrol":
+        return _continue_login(user)
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            codes = staff.confirm_enrolment(user, form.code.data, client=_client())
+        except staff.StepError as exc:
+            return _enrolment_page(user, form, place_error(form, exc), 422)
+        session[PENDING] = {**state, "f": True}
+        after = _continue_login(user)
+        return render_template(
+            "public/auth/staff_recovery_codes.html", codes=codes, next_url=after.location
+        )
+    return _enrolment_page(user, form, status=422 if form.errors else 200)
+
+
+@bp.route("/gestion/connexion/mot-de-passe", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def staff_new_password():
+    """R-SEC-1: a new account or a reset password is changed before any page."""
+    user, state = _pending_user()
+    if user is None:
+        return _restart()
+    if staff.next_step(user, state.get("f", False)) != "password":
+        return _continue_login(user)
+    form = NewPasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            staff.change_password(user, form.new_password.data, client=_client())
+        except DomainError as exc:
+            error = place_error(form, exc, default="new_password")
+        else:
+            return _continue_login(user)
+    status = 200 if request.method == "GET" or not (error or form.errors) else 422
+    return render_template("public/auth/staff_new_password.html", form=form, error=error), status

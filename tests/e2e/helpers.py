@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pyotp
 from playwright.sync_api import Page, expect
 
+from auth import second_factor
 from auth.services import issue_access_code
 from catalog.services import OfferData, create_offer, save_session
 from members.dossier_format import parse_dossier
@@ -76,3 +78,36 @@ def _to_checkout(page: Page, title: str, quantity: int, dated: bool) -> None:
     page.get_by_role("link", name="Finaliser ma commande").click()
     expect(page.get_by_role("heading", level=1, name="Finaliser ma commande")).to_be_visible()
     page.get_by_label("J'accepte les conditions générales de vente").check()
+
+
+# Staff TOTP secrets read from the enrolment page, and the last time step used, by e-mail.
+STAFF_TOTP: dict[str, list[Any]] = {}
+
+
+def totp_code(live_server: Any, email: str) -> str:
+    """The code the authenticator app shows now; a step used already is not given again
+    (the store refuses a replay): the next one, accepted for clock drift."""
+    secret, last = STAFF_TOTP[email]
+    with live_server.app.app_context():
+        now = second_factor.current_step()
+    step = now if last is None else max(now, last + 1)
+    STAFF_TOTP[email][1] = step
+    return pyotp.TOTP(secret).at(step * second_factor.STEP_SECONDS)
+
+
+def staff_second_factor(page: Page, live_server: Any, email: str) -> None:
+    """After the password (R-SEC-1): enrol as a person would (the manual key of the page in
+    the app, the first code typed), or type the app's code; keyboard only."""
+    page.wait_for_url(lambda url: "/gestion/connexion" not in url or "/connexion/" in url)
+    if "/gestion/connexion/activation" in page.url:
+        key = page.locator("#manual-key").inner_text().replace(" ", "")
+        STAFF_TOTP[email] = [key, None]
+        page.get_by_label("Code de l'application").fill(totp_code(live_server, email))
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Second facteur activé")).to_be_visible()
+        page.get_by_role("link", name="J'ai noté mes codes, continuer").focus()
+        page.keyboard.press("Enter")
+    elif "/gestion/connexion/code" in page.url:
+        page.get_by_label("Code de l'application").fill(totp_code(live_server, email))
+        page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/activation" not in url and "/connexion/code" not in url)

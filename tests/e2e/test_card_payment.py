@@ -28,7 +28,7 @@ from orders import cart as carts
 from orders import services
 from orders.models import Order, Payment
 from shop.db import session
-from tests.e2e.helpers import _to_checkout, login, seed_agent, seed_offer
+from tests.e2e.helpers import _to_checkout, login, seed_agent, seed_offer, staff_second_factor
 from tests.harness import Mailbox
 from tests.stripe_standin import StripeStandin
 
@@ -169,6 +169,7 @@ def test_defect_1_phone_order_paid_through_its_payment_link(
     page.get_by_label("Adresse e-mail").fill("ops.carte@cgos-loisirs.example")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.keyboard.press("Enter")
+    staff_second_factor(page, live, "ops.carte@cgos-loisirs.example")  # R-SEC-1
     page.get_by_role("link", name="Saisie").click()
     page.get_by_label("N° C.G.O.S de l'agent").fill(number)
     page.keyboard.press("Enter")

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from auth.services import create_staff
 from shop.money import format_eur
-from tests.e2e.helpers import seed_agent, seed_offer
+from tests.e2e.helpers import seed_agent, seed_offer, staff_second_factor
 from tests.harness import Mailbox
 
 pytestmark = pytest.mark.e2e
@@ -73,6 +73,7 @@ def test_operator_phone_order_and_cheque_desk(
     page.get_by_label("Adresse e-mail").fill("ops.e2e@cgos-loisirs.example")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.keyboard.press("Enter")
+    staff_second_factor(page, live_server, "ops.e2e@cgos-loisirs.example")  # R-SEC-1
 
     # R-OPS-1: find the agent.
     page.get_by_label("N° C.G.O.S, ou nom et établissement").fill(number)

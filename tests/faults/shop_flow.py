@@ -14,6 +14,7 @@ from orders.models import Order, OrderLine
 from shop import clock
 from shop.db import session
 from tests.concurrency.helpers import household_used, offer_stock, seed_agents, seed_offer
+from tests.factories import enrol_second_factor, login_staff
 
 STOCK = 50
 CODE = "ABCD2345"
@@ -38,6 +39,7 @@ def seed_store(app: Any, agents: int = 2, household: str = "H-FAULT") -> Store:
         for number in numbers:
             issue_access_code(number, actor="test", send=False, code=CODE)
         create_staff(email, "Opératrice", "operator", STAFF_PASSWORD, None, actor="test")
+    enrol_second_factor(app, email)  # R-SEC-1: operators log in with a second factor
     return Store(app, numbers, household, offer_id, email)
 
 
@@ -46,9 +48,7 @@ def login(client: Any, number: str) -> Any:
 
 
 def staff_login(client: Any, store: Store) -> Any:
-    return client.post(
-        "/gestion/connexion", data={"email": store.staff_email, "password": STAFF_PASSWORD}
-    )
+    return login_staff(client, store.staff_email, STAFF_PASSWORD)
 
 
 def buy(client: Any, store: Store, quantity: int = 1) -> list[Any]:

@@ -61,6 +61,8 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("public.api.", frozenset({"session_id"})): "api_session",
     ("public.payment_link.", frozenset({"token"})): "payment_link",
     ("static", frozenset({"filename"})): "static_file",
+    ("ops.team.", frozenset({"staff_id", "action"})): "staff_action",  # R-SEC-1 « Équipe »
+    ("ops.api_tokens.", frozenset({"token_id"})): "api_token",
 }
 
 # Form POSTs the crawler does not send with the page's default values, and why.
@@ -72,6 +74,8 @@ SKIPPED_FORMS: dict[str, str] = {
     "ops.orders.cancel_event": "cancels a whole offer or session and refunds every buyer",
     "ops.vacations.run_draw": "draws the Prix mini lottery, which cannot be undone",
     "agent.checkout.place": "places an order (seed.checkout does it on purpose)",
+    "ops.team.act": "disables, resets or logs out the crawler's own staff accounts (R-SEC-1)",
+    "ops.api_tokens.revoke_token": "revokes the API tokens the crawler uses (R-SEC-1)",
 }
 # Forms posted only by anonymous visitors (the same rate limit as logins for others).
 ANONYMOUS_ONLY_FORMS = {"public.auth.request_code", "public.auth.confirm_email"}
@@ -335,6 +339,7 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
     """Real ids of every kind, read from the database, with their owners."""
     from sqlalchemy import select
 
+    from auth.models import StaffUser
     from catalog.categories import CATEGORIES
     from catalog.models import Offer, OfferPicture, OfferSession, PriceChangeRequest
     from orders.models import Cart, CartLine, ETicket, Order, OrderLine, Payment
@@ -439,6 +444,9 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
         for category in CATEGORIES[:2]:
             add("category", None, slug=category.slug)
         add("static_file", None, filename="css/shop.css")
+        for staff_id in s.scalars(select(StaffUser.id).order_by(StaffUser.id)):
+            # « Équipe » actions of an unknown name: the gate is crawled, no account touched.
+            add("staff_action", None, staff_id=staff_id, action="voir")
     for (_prefix, args), kind in PARAMETERS.items():
         if kind not in found:
             found[kind] = [Target(dict.fromkeys(args, ABSENT_ID), None)]
