@@ -2,7 +2,7 @@
 security log (R-SEC-1)
 
 Revision ID: 4b3c8d9eaf19
-Revises: f74bad5ec034
+Revises: 2f1a6b7c8d17
 Create Date: 2026-12-06 08:10:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '4b3c8d9eaf19'
-down_revision = 'f74bad5ec034'
+down_revision = '2f1a6b7c8d17'
 branch_labels = None
 depends_on = None
 
