@@ -57,6 +57,13 @@ ACTION_LABELS: dict[str, str] = {
     "dossier.imported": "Dossiers agents importés",
     "staff.created": "Compte du personnel créé",
     "staff.partner_admin": "Droit d'administration prestataire modifié",
+    "staff.disabled": "Compte du personnel désactivé",
+    "staff.enabled": "Compte du personnel réactivé",
+    "staff.password_changed": "Mot de passe changé",
+    "staff.password_reset": "Mot de passe réinitialisé",
+    "staff.second_factor_enrolled": "Double authentification activée",
+    "staff.second_factor_reset": "Double authentification réinitialisée",
+    "staff.sessions_ended": "Sessions terminées",
     # Partners
     "partner.notices_changed": "Avis du prestataire modifiés",
     "api_token.created": "Jeton d'API créé",

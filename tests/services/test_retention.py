@@ -44,6 +44,8 @@ def test_spec_12_every_stated_period_has_a_due_task(app):
         "retention.carts",
         "retention.registrations",
         "retention.login_failures",
+        "retention.security_log",
+        "retention.webhooks",
     } <= names
 
 
