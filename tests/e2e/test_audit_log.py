@@ -14,7 +14,7 @@ from auth.services import create_staff
 from shop import audit
 from shop.audit import AuditEntry
 from shop.db import unit_of_work
-from tests.e2e.helpers import seed_agent
+from tests.e2e.helpers import seed_agent, staff_second_factor
 from tests.e2e.layout import assert_fits
 
 pytestmark = pytest.mark.e2e
@@ -62,12 +62,13 @@ def test_r_ops_6_audit_log_reads_at_desktop_and_phone_width(
         page.get_by_label("Adresse e-mail").fill(email)
         page.get_by_label("Mot de passe").fill(PASSWORD)
         page.keyboard.press("Enter")
+        staff_second_factor(page, live_server, email)  # R-SEC-1
         page.wait_for_url("**/gestion/")
         page.goto(live_server("/gestion/journal"))
         expect(page.get_by_role("heading", name="Journal des actions")).to_be_visible()
         expect(page.locator("strong", has_text="Commande payée")).to_be_visible()
         expect(page.get_by_text("1 234,56 €")).to_be_visible()
-        expect(page.get_by_text(f"Aline Journal ({email})")).to_be_visible()
+        expect(page.get_by_text(f"Aline Journal ({email})").first).to_be_visible()
         changed = page.locator("tr.audit-changed")
         expect(changed).to_have_count(3)  # status, method, price; not the unchanged date
         expect(changed.first).to_contain_text("(modifié)")

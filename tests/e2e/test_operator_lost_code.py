@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from auth.services import create_staff
-from tests.e2e.helpers import CODE, seed_agent
+from tests.e2e.helpers import CODE, seed_agent, staff_second_factor
 from tests.harness import Mailbox
 
 pytestmark = pytest.mark.e2e
@@ -79,6 +79,7 @@ def test_lost_code_by_mail_and_by_letter_keyboard_only(
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
+    staff_second_factor(page, live_server, EMAIL)  # R-SEC-1
     expect(page.get_by_role("searchbox")).to_be_focused()
 
     # « hopital » and the name without accents or space find Jean-Pierre Le Gall.

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from auth.services import create_staff
-from tests.e2e.helpers import seed_agent, seed_offer
+from tests.e2e.helpers import seed_agent, seed_offer, staff_second_factor
 from tests.harness import Mailbox
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +40,7 @@ def _login(page: Page, live_server: Any, email: str) -> None:
     _type(page, "Adresse e-mail", email)
     _type(page, "Mot de passe", PASSWORD)
     page.keyboard.press("Enter")
+    staff_second_factor(page, live_server, email)  # R-SEC-1
 
 
 def _phone_order(page: Page, number: str, title: str, method: str) -> str:

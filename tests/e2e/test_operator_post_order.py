@@ -19,7 +19,7 @@ from auth.services import create_staff
 from orders.models import Order
 from orders.terms import CHEQUE_PAYEE
 from shop.db import session
-from tests.e2e.helpers import seed_agent, seed_offer
+from tests.e2e.helpers import seed_agent, seed_offer, staff_second_factor
 
 pytestmark = pytest.mark.e2e
 
@@ -93,6 +93,7 @@ def test_posted_order_with_recommande_and_another_address_for_an_agent_without_e
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     _submit(page)
+    staff_second_factor(page, live_server, EMAIL)  # R-SEC-1
     expect(page.get_by_role("link", name="Courriers à imprimer")).to_be_visible()
 
     # The phone desk: the agent by N° C.G.O.S (the field has the focus), then the offers.
