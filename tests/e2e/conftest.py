@@ -7,17 +7,19 @@ Never ``playwright install``: the browser is ``/usr/bin/chromium`` (CI installs 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
 from shop import create_app
+from tests.e2e.helpers import Effort
 from tests.harness import Clock, Mailbox, base_overrides, dispose_engine, free_port, truncate_all
 from tests.stripe_standin import StripeStandin
 
@@ -128,3 +130,18 @@ def browser_page(_browser: Any) -> Iterator[Any]:
 def phone_page(_browser: Any) -> Iterator[Any]:
     """The same on the smallest phone screen WCAG's reflow asks for: 320 × 640 CSS px."""
     yield from _fresh_page(_browser, viewport={"width": 320, "height": 640})
+
+
+@pytest.fixture(scope="session")
+def effort_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Effort]]:
+    """Key presses and page loads per operator's task (``helpers.measure``), written to
+    ``operator-effort.json`` in pytest's base temporary directory and printed (``-s``)."""
+    log: dict[str, Effort] = {}
+    yield log
+    if log:
+        figures = {task: asdict(effort) for task, effort in sorted(log.items())}
+        path = tmp_path_factory.getbasetemp() / "operator-effort.json"
+        path.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"\noperator effort ({path}):")
+        for task, effort in figures.items():
+            print(f"  {task}: {effort['keys']} keys, {effort['loads']} page loads")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -111,3 +112,40 @@ def staff_second_factor(page: Page, live_server: Any, email: str) -> None:
         page.get_by_label("Code de l'application").fill(totp_code(live_server, email))
         page.keyboard.press("Enter")
     page.wait_for_url(lambda url: "/activation" not in url and "/connexion/code" not in url)
+
+
+@dataclass
+class Effort:
+    """What one operator's task costs at the keyboard (docs/BENCHMARKS.md, issue 20)."""
+
+    keys: int = 0
+    loads: int = 0
+
+
+def measure(page: Page, log: dict[str, Effort], task: str) -> Effort:
+    """Count from now on, under ``task`` in ``log``: every key press (a chord such as
+    Control+A is one, every typed character one) and every page load of ``page``.
+    Measured, not guessed: the figures of docs/BENCHMARKS.md come from here. A later
+    ``measure`` of the same page moves the counting to its own task."""
+    effort = log[task] = Effort()
+    keyboard = page.keyboard
+    state = keyboard.__dict__.setdefault("_effort", {})
+    if not state:
+        press, type_ = keyboard.press, keyboard.type
+
+        def counted_press(key: str, **options: Any) -> None:
+            state["current"].keys += 1
+            press(key, **options)
+
+        def counted_type(text: str, **options: Any) -> None:
+            state["current"].keys += len(text)
+            type_(text, **options)
+
+        def counted_load(_page: Any) -> None:
+            state["current"].loads += 1
+
+        keyboard.press = counted_press  # type: ignore[method-assign]
+        keyboard.type = counted_type  # type: ignore[method-assign]
+        page.on("load", counted_load)
+    state["current"] = effort
+    return effort
