@@ -441,6 +441,28 @@ def held_payment(order: Order) -> bool:
     )
 
 
+ALREADY_REFUNDED = (
+    "Ce remboursement est déjà enregistré (le formulaire a été envoyé deux fois) : "
+    "rien n'a été remboursé de plus."
+)
+
+
+class AlreadyRefunded(DomainError):
+    """The same refund form posted again (a double click, a reload): nothing was done."""
+
+
+def _form_token_used(order: Order, token: str) -> bool:
+    """Has a refund of ``order`` already been recorded from the form carrying ``token``?
+    Read under the order's lock, so two posts at once see each other's commit."""
+    afters = session().scalars(
+        select(audit.AuditEntry.after).where(
+            audit.AuditEntry.action == "order.refunded",
+            audit.AuditEntry.subject == f"order:{order.number}",
+        )
+    )
+    return any((after or {}).get("form") == token for after in afters)
+
+
 def refund_order(
     order_number: str,
     line_ids: list[int],
@@ -448,11 +470,14 @@ def refund_order(
     actor: Any,
     *,
     amount_cents: int | None = None,
+    form_token: str | None = None,
 ) -> Payment:
     """R-OPS-8: refund chosen lines of a paid order (their price, not the fees: R-ORD-5),
     or for a goodwill gesture an amount; participation back to the cap, e-billets of the
     lines cancelled, card refunded through the provider after commit, cheque by a bank
-    transfer listed until marked done; the agent told by mail. Never more than was paid."""
+    transfer listed until marked done; the agent told by mail. Never more than was paid.
+    ``form_token``, the one-time token of the operator's form, makes a second post of the
+    same form refund nothing (R-OPS-8a): checked under the order's lock against the audit."""
     if reason not in REFUND_REASONS:
         raise DomainError("Choisissez le motif du remboursement.", field="reason")
     found = session().scalar(select(Order).where(Order.number == order_number))
@@ -461,6 +486,8 @@ def refund_order(
     with unit_of_work() as uow:
         hh = _lock_household_year(found.household_id, found.year)
         order = _locked_order(found.id)
+        if form_token and _form_token_used(order, form_token):
+            raise AlreadyRefunded(ALREADY_REFUNDED, rule="R-OPS-8a")
         if order.status not in PAID_STATES:
             raise DomainError(
                 "Seule une commande payée peut être remboursée ; une commande non payée s'annule.",
@@ -547,6 +574,7 @@ def refund_order(
                 "method": payment.method,
                 "reason": label,
                 "tickets_cancelled": cancelled,
+                **({"form": form_token} if form_token else {}),
             },
         )
         queue_mail(

@@ -178,6 +178,7 @@ FIELD_LABELS: dict[str, str] = {
     "orders_refunded": "Commandes remboursées",
     "orders_cancelled": "Commandes annulées",
     "tickets_cancelled": "Billets annulés",
+    "form": "Formulaire (jeton à usage unique)",
     "numbers": "Commandes",
     "seed": "Graine du tirage",
     "eligible": "Éligibles",

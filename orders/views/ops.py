@@ -8,6 +8,7 @@ render. Gated once by the ``ops`` parent blueprint (operators and admins).
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from flask import (
@@ -24,7 +25,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -107,6 +108,14 @@ class RefundForm(FlaskForm):
         "Montant (€), pour un geste commercial",
         description="Laissez vide pour rembourser le prix des articles cochés (hors frais).",
     )
+    # One-time token (R-OPS-8a): the same form posted twice refunds once.
+    once = HiddenField()
+
+
+def _fresh_refund_form() -> RefundForm:
+    form = RefundForm(formdata=None)
+    form.once.data = secrets.token_urlsafe(16)
+    return form
 
 
 class TransferDoneForm(FlaskForm):
@@ -215,7 +224,7 @@ def _detail(
             payment_states=states,
             money=money,
             can_refund=can_refund,
-            refund_form=refund_form or RefundForm(formdata=None),
+            refund_form=refund_form or _fresh_refund_form(),
             chosen=chosen,
             returned_cheques=cheques.returned_cheques(order),
             link_payable=is_phone_card(order) and order.status == OrderStatus.PENDING_PAYMENT,
@@ -346,7 +355,11 @@ def refund(number: str):
             form.reason.data,
             current_user,
             amount_cents=form.amount.cents,
+            form_token=(form.once.data or "").strip()[:64] or None,
         )
+    except refunds.AlreadyRefunded as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".detail", number=order.number))
     except DomainError as exc:
         return _detail(number, refund_form=form, chosen=chosen, error=place_error(form, exc))
     how = (
