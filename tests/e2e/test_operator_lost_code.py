@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from auth.services import create_staff
-from tests.e2e.helpers import CODE, seed_agent, staff_second_factor
+from tests.e2e.helpers import CODE, Effort, measure, seed_agent, staff_second_factor
 from tests.harness import Mailbox
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +47,7 @@ def _find(page: Page, query: str, name: str, heading: str) -> None:
 
 
 def test_lost_code_by_mail_and_by_letter_keyboard_only(
-    live_server: Any, browser_page: Page, mailbox: Mailbox
+    live_server: Any, browser_page: Page, mailbox: Mailbox, effort_log: dict[str, Effort]
 ) -> None:
     hopital = {"etablissement": "Hôpital Lariboisière", "etablissement_city": "Paris"}
     number = seed_agent(
@@ -84,6 +84,7 @@ def test_lost_code_by_mail_and_by_letter_keyboard_only(
 
     # « hopital » and the name without accents or space find Jean-Pierre Le Gall.
     mailbox.clear()
+    measure(page, effort_log, "lost code by mail")
     _find(page, "hopital legall", "Le Gall Jean-Pierre", "Jean-Pierre Le Gall")
     expect(page.get_by_text("Hôpital Lariboisière (Paris)").first).to_be_visible()
     _tab_to(page, "Envoyer un nouveau code par e-mail")
@@ -97,6 +98,7 @@ def test_lost_code_by_mail_and_by_letter_keyboard_only(
     assert new != CODE and number in body
 
     # Henri Bléhaut has no e-mail: the letter, downloaded from the keyboard.
+    measure(page, effort_log, "lost code by letter")
     _find(page, "HOPITAL blehaut", "Bléhaut Henri", "Henri Bléhaut")
     expect(page.get_by_text("Aucune adresse e-mail")).to_be_visible()
     _tab_to(page, "Imprimer une lettre")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from auth.services import create_staff
-from tests.e2e.helpers import seed_agent, seed_offer, staff_second_factor
+from tests.e2e.helpers import Effort, measure, seed_agent, seed_offer, staff_second_factor
 from tests.harness import Mailbox
 
 pytestmark = pytest.mark.e2e
@@ -100,7 +100,11 @@ def world(live_server: Any) -> dict[str, Any]:
 
 
 def test_a_payment_link_resent(
-    live_server: Any, browser_page: Page, mailbox: Mailbox, world: dict[str, Any]
+    live_server: Any,
+    browser_page: Page,
+    mailbox: Mailbox,
+    world: dict[str, Any],
+    effort_log: dict[str, Effort],
 ) -> None:
     number = seed_agent(live_server, email="lien.e2e@exemple.fr")
     page = browser_page
@@ -109,6 +113,7 @@ def test_a_payment_link_resent(
     order_number = _phone_order(page, number, "Gala des Hôpitaux", "Carte bancaire par téléphone")
     placed = [m for m in mailbox.wait_for(2) if m["Subject"] == f"Votre commande {order_number}"]
     assert "24 heures" in Mailbox.text_of(placed[0])
+    measure(page, effort_log, "payment link resent")
     _open_order(page, order_number)
     mailbox.clear()
     _press(page, page.get_by_role("button", name="Renvoyer le lien de paiement"))
@@ -125,7 +130,11 @@ def test_a_payment_link_resent(
 
 
 def test_a_card_order_and_a_cheque_order_refunded(
-    live_server: Any, browser_page: Page, mailbox: Mailbox, world: dict[str, Any]
+    live_server: Any,
+    browser_page: Page,
+    mailbox: Mailbox,
+    world: dict[str, Any],
+    effort_log: dict[str, Effort],
 ) -> None:
     number = seed_agent(live_server, email="rembourse.e2e@exemple.fr")
     page = browser_page
@@ -134,6 +143,7 @@ def test_a_card_order_and_a_cheque_order_refunded(
     cheque_order = _phone_order(page, number, "Gala des Hôpitaux", "Chèque")
     _cheque(page, cheque_order, "50,00", "777001")
     expect(page.get_by_text("Chèque accepté")).to_be_visible()
+    measure(page, effort_log, "cheque order refunded by transfer")
     _open_order(page, cheque_order)
     line = page.get_by_label(re.compile("Gala des Hôpitaux × 2"))
     line.focus()
@@ -152,6 +162,7 @@ def test_a_card_order_and_a_cheque_order_refunded(
     expect(page.get_by_role("row", name=re.compile(cheque_order))).to_have_count(0)
 
     # A card order paid by its link (demonstration), captured, refunded on the card.
+    measure(page, {}, "not reported")  # the cheque refund's count stops here
     mailbox.clear()
     card_order = _phone_order(page, number, "Gala des Hôpitaux", "Carte bancaire par téléphone")
     link_mail = [m for m in mailbox.wait_for(2) if "Payez" in m["Subject"]][0]
@@ -185,12 +196,17 @@ def test_a_card_order_and_a_cheque_order_refunded(
 
 
 def test_a_mistyped_cheque_caught_by_the_confirmation(
-    live_server: Any, browser_page: Page, mailbox: Mailbox, world: dict[str, Any]
+    live_server: Any,
+    browser_page: Page,
+    mailbox: Mailbox,
+    world: dict[str, Any],
+    effort_log: dict[str, Effort],
 ) -> None:
     number = seed_agent(live_server, email="typo.e2e@exemple.fr")
     page = browser_page
     _login(page, live_server, "typo.e2e@cgos-loisirs.example")
     order_number = _phone_order(page, number, "Gala des Hôpitaux", "Chèque")
+    measure(page, effort_log, "mistyped cheque caught")
     _press(page, page.get_by_role("link", name="Chèques"))
     _type(page, "Numéro de commande", order_number)
     # The desk's script shows the agent and the expected amount as the number is typed.

@@ -19,7 +19,7 @@ from auth.services import create_staff
 from orders.models import Order
 from orders.terms import CHEQUE_PAYEE
 from shop.db import session
-from tests.e2e.helpers import seed_agent, seed_offer, staff_second_factor
+from tests.e2e.helpers import Effort, measure, seed_agent, seed_offer, staff_second_factor
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +57,7 @@ def _add(page: Page, words: str, offer_id: int, quantity: str) -> None:
 
 
 def test_posted_order_with_recommande_and_another_address_for_an_agent_without_email(
-    live_server: Any, browser_page: Page
+    live_server: Any, browser_page: Page, effort_log: dict[str, Effort]
 ) -> None:
     number = seed_agent(live_server, email="")
     starts = (datetime.now() + timedelta(days=40)).replace(hour=19, minute=0, second=0)
@@ -97,6 +97,7 @@ def test_posted_order_with_recommande_and_another_address_for_an_agent_without_e
     expect(page.get_by_role("link", name="Courriers à imprimer")).to_be_visible()
 
     # The phone desk: the agent by N° C.G.O.S (the field has the focus), then the offers.
+    measure(page, effort_log, "posted order, recommandé, another address, no e-mail")
     page.goto(live_server("/gestion/saisie/"))
     expect(page.locator("#q")).to_be_focused()
     page.keyboard.type(number)
