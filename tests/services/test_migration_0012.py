@@ -5,18 +5,14 @@ refuses unknown statuses, and the whole chain goes down to nothing and up again.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import DateTime, create_engine, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from shop.migrate import alembic_config
+from tests.services.helpers import migrate
 
 BEFORE = "4d8e2b6f1a93"
 AFTER = "7a3c9e15b2d4"
@@ -70,45 +66,13 @@ PAYMENTS: dict[int, tuple[str, dict[str, Any] | None, str, Any, Any]] = {
 MOVED_KEYS = {"capture", "captured_at", "etickets", "status"}
 
 
-@pytest.fixture
-def scratch(app: Any, tmp_path: Any) -> Iterator[tuple[Engine, Any]]:
-    """An empty database of the test backend: a file on SQLite, a schema of its own on
-    PostgreSQL (found first on the connection's search path)."""
-    url = app.config["DATABASE_URL"]
-    schema = None
-    if url.startswith("postgresql"):
-        schema = f"mig_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    else:
-        admin = None
-        engine = create_engine(f"sqlite:///{tmp_path / 'migration.db'}")
-    cfg = alembic_config(app)
-    try:
-        yield engine, cfg
-    finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
-
-
-def _migrate(engine: Engine, cfg: Any, how: str, revision: str) -> None:
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, how)(cfg, revision)
-
-
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
 def test_capture_state_moves_to_columns_and_back(scratch):
     engine, cfg = scratch
-    _migrate(engine, cfg, "upgrade", BEFORE)
+    migrate(engine, cfg, "upgrade", BEFORE)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -131,7 +95,7 @@ def test_capture_state_moves_to_columns_and_back(scratch):
                 },
             )
 
-    _migrate(engine, cfg, "upgrade", AFTER)
+    migrate(engine, cfg, "upgrade", AFTER)
     with engine.connect() as conn:
         rows = {
             r.id: r
@@ -154,7 +118,7 @@ def test_capture_state_moves_to_columns_and_back(scratch):
     with engine.begin() as conn:
         conn.execute(text("UPDATE orders SET status = 'shipped'"))  # a known one is fine
 
-    _migrate(engine, cfg, "downgrade", BEFORE)
+    migrate(engine, cfg, "downgrade", BEFORE)
     with engine.connect() as conn:
         back = {
             r.id: _json(r.details) for r in conn.execute(text("SELECT id, details FROM payments"))
@@ -168,8 +132,8 @@ def test_capture_state_moves_to_columns_and_back(scratch):
 
 def test_downgrade_to_base_and_up_again(scratch):
     engine, cfg = scratch
-    _migrate(engine, cfg, "upgrade", "head")
-    _migrate(engine, cfg, "downgrade", "base")
+    migrate(engine, cfg, "upgrade", "head")
+    migrate(engine, cfg, "downgrade", "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-    _migrate(engine, cfg, "upgrade", "head")
+    migrate(engine, cfg, "upgrade", "head")
     assert "payments" in inspect(engine).get_table_names()

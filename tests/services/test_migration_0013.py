@@ -5,53 +5,19 @@ or a requested C.G.O.S price above the requested négocié; offers get their app
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from shop.migrate import alembic_config
+from tests.services.helpers import migrate
 
 BEFORE = "7a3c9e15b2d4"
 AFTER = "c41e7a2b9d01"
 NOW = datetime(2027, 3, 1, 9, 0)
-
-
-@pytest.fixture
-def scratch(app: Any, tmp_path: Any) -> Iterator[tuple[Engine, Any]]:
-    """An empty database of the test backend (a schema of its own on PostgreSQL)."""
-    url = app.config["DATABASE_URL"]
-    schema = None
-    if url.startswith("postgresql"):
-        schema = f"mig_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    else:
-        admin = None
-        engine = create_engine(f"sqlite:///{tmp_path / 'migration.db'}")
-    cfg = alembic_config(app)
-    try:
-        yield engine, cfg
-    finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
-
-
-def _migrate(engine: Engine, cfg: Any, how: str, revision: str) -> None:
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, how)(cfg, revision)
 
 
 def _request(conn: Any, rid: int, status: str, negotiated: int, cgos: int) -> None:
@@ -68,7 +34,7 @@ def _request(conn: Any, rid: int, status: str, negotiated: int, cgos: int) -> No
 
 def test_price_requests_table_up_checks_and_down(scratch):
     engine, cfg = scratch
-    _migrate(engine, cfg, "upgrade", AFTER)
+    migrate(engine, cfg, "upgrade", AFTER)
     with engine.begin() as conn:
         conn.execute(
             text("INSERT INTO partners (id, slug, name, created_at) VALUES (1, 'p', 'P', :at)"),
@@ -89,9 +55,9 @@ def test_price_requests_table_up_checks_and_down(scratch):
     for rid, status, negotiated, cgos in ((2, "lost", 3800, 2000), (3, "pending", 2000, 2100)):
         with pytest.raises(DBAPIError), engine.begin() as conn:
             _request(conn, rid, status, negotiated, cgos)
-    _migrate(engine, cfg, "downgrade", BEFORE)
+    migrate(engine, cfg, "downgrade", BEFORE)
     assert "price_change_requests" not in inspect(engine).get_table_names()
-    _migrate(engine, cfg, "upgrade", AFTER)
+    migrate(engine, cfg, "upgrade", AFTER)
     assert "price_change_requests" in inspect(engine).get_table_names()
 
 
@@ -101,7 +67,7 @@ def _columns(engine: Engine, table: str) -> set[str]:
 
 def test_offer_approval_and_request_kind_up_checks_and_down(scratch):
     engine, cfg = scratch
-    _migrate(engine, cfg, "upgrade", BEFORE)
+    migrate(engine, cfg, "upgrade", BEFORE)
     with engine.begin() as conn:  # an offer of the store, there before the revision
         conn.execute(
             text("INSERT INTO partners (id, slug, name, created_at) VALUES (1, 'p', 'P', :at)"),
@@ -118,7 +84,7 @@ def test_offer_approval_and_request_kind_up_checks_and_down(scratch):
             ),
             {"at": NOW},
         )
-    _migrate(engine, cfg, "upgrade", AFTER)
+    migrate(engine, cfg, "upgrade", AFTER)
     with engine.begin() as conn:
         assert conn.execute(text("SELECT approval FROM offers")).scalar_one() == "approved"
         conn.execute(text("UPDATE offers SET approval = 'pending' WHERE id = 1"))
@@ -132,10 +98,10 @@ def test_offer_approval_and_request_kind_up_checks_and_down(scratch):
     ):
         with pytest.raises(DBAPIError), engine.begin() as conn:
             conn.execute(text(bad))
-    _migrate(engine, cfg, "downgrade", BEFORE)
+    migrate(engine, cfg, "downgrade", BEFORE)
     assert "approval" not in _columns(engine, "offers")
     with engine.begin() as conn:  # the offer survived the way down
         assert conn.execute(text("SELECT title FROM offers")).scalar_one() == "T"
-    _migrate(engine, cfg, "upgrade", AFTER)
+    migrate(engine, cfg, "upgrade", AFTER)
     assert "approval" in _columns(engine, "offers")
     assert "kind" in _columns(engine, "price_change_requests")

@@ -4,18 +4,12 @@ saves a dossier; the column goes away on the way down."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any
 
-import pytest
-from alembic import command
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import inspect, text
 
 from members.search_key import search_key
-from shop.migrate import alembic_config
+from tests.services.helpers import migrate
 
 BEFORE = "f74bad5ec034"
 AFTER = "1e0f5a6b7c16"
@@ -40,40 +34,9 @@ AGENT = {
 }
 
 
-@pytest.fixture
-def scratch(app: Any, tmp_path: Any) -> Iterator[tuple[Engine, Any]]:
-    """An empty database of the test backend (a schema of its own on PostgreSQL)."""
-    url = app.config["DATABASE_URL"]
-    schema = None
-    if url.startswith("postgresql"):
-        schema = f"mig_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    else:
-        admin = None
-        engine = create_engine(f"sqlite:///{tmp_path / 'migration.db'}")
-    cfg = alembic_config(app)
-    try:
-        yield engine, cfg
-    finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
-
-
-def _migrate(engine: Engine, cfg: Any, how: str, revision: str) -> None:
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, how)(cfg, revision)
-
-
 def test_search_key_backfilled_as_the_store_writes_it_and_dropped_down(scratch):
     engine, cfg = scratch
-    _migrate(engine, cfg, "upgrade", BEFORE)
+    migrate(engine, cfg, "upgrade", BEFORE)
     columns = ", ".join(AGENT)
     values = ", ".join(f":{name}" for name in AGENT)
     with engine.begin() as conn:
@@ -81,12 +44,12 @@ def test_search_key_backfilled_as_the_store_writes_it_and_dropped_down(scratch):
         conn.execute(text(f"INSERT INTO dossier_agents ({columns}) VALUES ({values})"), AGENT)
         second = dict(AGENT, cgos_number="23456789B", nom="Žofie Ærø", email=None, phone=None)
         conn.execute(text(f"INSERT INTO dossier_agents ({columns}) VALUES ({values})"), second)
-    _migrate(engine, cfg, "upgrade", AFTER)
+    migrate(engine, cfg, "upgrade", AFTER)
     with engine.connect() as conn:
         keys = dict(conn.execute(text("SELECT cgos_number, search_key FROM dossier_agents")).all())
     assert keys["12345678A"] == search_key(AGENT)
     assert " hopital lariboisiere " in keys["12345678A"] and "0612345678" in keys["12345678A"]
     assert keys["23456789B"] == search_key(second) and "zofie aero" in keys["23456789B"]
-    _migrate(engine, cfg, "downgrade", BEFORE)
+    migrate(engine, cfg, "downgrade", BEFORE)
     names = {c["name"] for c in inspect(engine).get_columns("dossier_agents")}
     assert "search_key" not in names and "nom" in names
