@@ -83,9 +83,8 @@ class Order(Base):
     cgos_number: Mapped[str] = mapped_column(String(9), index=True)
     household_id: Mapped[str] = mapped_column(String(40), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    status: Mapped[OrderStatus] = mapped_column(
-        status_enum(OrderStatus, "order_status"), index=True
-    )
+    # No index of its own: ``ix_orders_due`` (status, expires_at) serves status lookups.
+    status: Mapped[OrderStatus] = mapped_column(status_enum(OrderStatus, "order_status"))
     payment_method: Mapped[str] = mapped_column(String(10))  # "card" | "cheque"
     channel: Mapped[str] = mapped_column(String(10), default="web")  # web | phone | post
     placed_by: Mapped[str] = mapped_column(String(200))

@@ -16,8 +16,13 @@ from shop.db import Base
 from shop.migrate import alembic_config
 from tests.harness import base_overrides, dispose_engine
 
-# PostgreSQL's full-text index is an expression only the migration knows (catalog search).
-MIGRATION_ONLY_INDEXES = {"ix_offers_search"}
+# PostgreSQL-only indexes the migrations alone know: the catalog's full-text expression,
+# the trigram indexes of partial order numbers and the agent search (0020).
+MIGRATION_ONLY_INDEXES = {
+    "ix_offers_search",
+    "ix_orders_number_trgm",
+    "ix_dossier_agents_search_key_trgm",
+}
 
 
 def _diffs(connection: Any) -> list[Any]:

@@ -219,8 +219,7 @@ DUE_QUERIES = {
         lambda now: payments.pending_card_refunds(now - timedelta(days=30)),
         ("ix_payments_due",),
     ),
-    # PostgreSQL may prefer the status index alone: few rows are ever unpaid.
-    "expire": (services.due_orders, ("ix_orders_due", "ix_orders_status")),
+    "expire": (services.due_orders, ("ix_orders_due",)),
 }
 
 
