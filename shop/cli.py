@@ -13,7 +13,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from shop import health, migrate
+from shop import (
+    db_statistics,  # noqa: F401 - registers the due task « db.statistics »
+    health,
+    migrate,
+)
 from shop.jobs import run_due
 
 db_group = AppGroup("db", help="Schéma de la base (Alembic).")
