@@ -34,7 +34,6 @@ from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, Route, expect
 from werkzeug.exceptions import HTTPException
 
-from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, LiveServer
 from tests.e2e.helpers import CODE, Admin
 from tests.production import seed as shop
 from tests.production.client import Browser, forms_of, submit
@@ -45,6 +44,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_VERSION = "4.14.1"
 AXE_SHA256 = "KTSJmUUM3yhJqOcLeRL8LahahJ2jnA0NU5T1HUqe2Vw="  # README.txt, sri-history.json
 AXE_URL_PATH = "/__axe__/axe.min.js"  # answered by the test's route, never by the store
+TIMEOUT_MS = 10_000  # as the other browser tests
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 # Width → height of the windows checked: a laptop and the common small phone (the
@@ -106,7 +106,7 @@ class World:
     code_request: tuple[str, str]  # the agent's birth year and month (« Code oublié »)
 
 
-def _seed(live_server: LiveServer) -> World:
+def _seed(live_server: Any) -> World:
     from sqlalchemy import select
 
     from catalog.models import Offer, OfferPicture, OfferSession
@@ -239,7 +239,7 @@ def _phone_order_link(app: Any, offer_id: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(live_server: LiveServer) -> World:
+def world(live_server: Any) -> World:
     return _seed(live_server)
 
 
@@ -261,7 +261,7 @@ class Finding:
 @dataclass
 class Checker:
     page: Page
-    live_server: LiveServer
+    live_server: Any
     width: int
     findings: list[Finding] = field(default_factory=list)
     seen: dict[str, list[str]] = field(default_factory=dict)  # endpoint → page names
@@ -344,7 +344,7 @@ def window(_browser: Chromium, request: pytest.FixtureRequest) -> Iterator[Calla
         context = _browser.new_context(
             locale="fr-FR", viewport={"width": width, "height": WINDOWS[width]}
         )
-        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        context.set_default_timeout(TIMEOUT_MS)
         context.route(f"**{AXE_URL_PATH}", _serve_axe)
         contexts.append(context)
         return context.new_page()
@@ -356,7 +356,7 @@ def window(_browser: Chromium, request: pytest.FixtureRequest) -> Iterator[Calla
             context.close()
 
 
-def _login(page: Page, live_server: LiveServer, number: str) -> None:
+def _login(page: Page, live_server: Any, number: str) -> None:
     page.goto(live_server("/connexion"))
     page.get_by_label("N° C.G.O.S").fill(number)
     page.get_by_label("Code d'accès prestataires").fill(CODE)
@@ -452,7 +452,7 @@ def _pages(checker: Checker, world: World, new_page: Callable[[], Page]) -> None
 
 @pytest.mark.parametrize("window", list(WINDOWS), indirect=True, ids=lambda w: f"{w}px")
 def test_s12_no_axe_violation_on_agent_pages(
-    live_server: LiveServer, world: World, window: Callable[[], Page]
+    live_server: Any, world: World, window: Callable[[], Page]
 ) -> None:
     """Zero axe-core violation (WCAG 2.0/2.1 A and AA, best practices) on every page of
     the agent's store, at 1280 px and at 360 px (issue 21, RULES.md §12)."""
@@ -470,7 +470,7 @@ def test_s12_no_axe_violation_on_agent_pages(
     print(f"\naxe-core {AXE_VERSION}: {checked} pages at {width} px, no violation")
 
 
-def test_every_agent_page_is_checked(live_server: LiveServer, world: World) -> None:
+def test_every_agent_page_is_checked(live_server: Any, world: World) -> None:
     """The tables above are complete and current: each non-HTML rule answers its type,
     and each excluded endpoint still exists (a renamed one would hide a new page)."""
     url_map = live_server.app.url_map
