@@ -162,9 +162,7 @@ def _seed(live_server: Any) -> World:
                 .order_by(OfferSession.id)
             )
         )
-        kinds = dict(
-            session().execute(select(Offer.kind, Offer.id).order_by(Offer.id.desc())).all()
-        )
+        by_kind = list(session().execute(select(Offer.kind, Offer.id).order_by(Offer.id)))
         paid = session().scalar(select(Order).where(Order.number == orders["paid"]))
         ticket = session().scalar(
             select(ETicket.id).where(ETicket.order_id == paid.id).order_by(ETicket.id)
@@ -178,15 +176,19 @@ def _seed(live_server: Any) -> World:
             .where(OfferSession.offer_id == show, OfferSession.stock > 0)
             .order_by(OfferSession.starts_at)
         )
-    booked = False
+    booked = None
     for stay in stays:
         path = f"/offre/{stay}"
         forms = [f for f in forms_of(browser.get(path).text, path) if "/reserver" in f.action]
         if forms:
             assert submit(browser, forms[0]).status_code == 302, path
-            booked = True
+            booked = path
             break
     assert booked, f"no stay of the demonstration takes a booking: {stays}"
+    with app.app_context():
+        from vacations.models import PrixMiniRegistration
+
+        prix_mini = session().scalar(select(PrixMiniRegistration.offer_id))
 
     shown = [f"/offre/{o}?seance={i}" for o, i in sold_out]  # one the agent may see
     sold_out_page = next((p for p in shown if browser.get(p).status_code == 200), None)
@@ -197,9 +199,17 @@ def _seed(live_server: Any) -> World:
         "spectacle, un jour choisi": f"/offre/{show}?jour={day}",
         "spectacle, une séance choisie": f"/offre/{show}?seance={first_session.id}",
         "séance complète": sold_out_page,
+        "séjour (réservation)": booked,
+        "séjour Prix mini (préinscrit)": f"/offre/{prix_mini}",
     }
-    for kind, oid in sorted(kinds.items()):  # one offer page of every kind
-        offers[f"offre de type {kind}"] = f"/offre/{oid}"
+    for kind, oid in by_kind:  # the first offer of every kind that the agent may see
+        if (
+            f"offre de type {kind}" not in offers
+            and browser.get(f"/offre/{oid}").status_code == 200
+        ):
+            offers[f"offre de type {kind}"] = f"/offre/{oid}"
+    kinds = {kind for kind, _ in by_kind}
+    assert all(f"offre de type {k}" in offers for k in kinds), (kinds, offers)
     return World(
         orders=orders,
         eticket_pdf=f"/mes-commandes/{orders['paid']}/e-billets/{ticket}.pdf",
@@ -379,7 +389,7 @@ def _pages(checker: Checker, world: World, new_page: Callable[[], Page]) -> None
     """Every page an agent sees, each checked by axe at the window's width."""
     live_server, page = checker.live_server, checker.page
 
-    # Logged out: login, its errors, « Code oublié » in two steps, the payment link.
+    # Logged out: login, its errors, « Code oublié » in two steps, the payment link, help.
     checker.visit("connexion", "/connexion")
     _submit_form(page, "/connexion")
     checker.check("connexion, erreurs", "/connexion")
@@ -394,6 +404,7 @@ def _pages(checker: Checker, world: World, new_page: Callable[[], Page]) -> None
     checker.check("code oublié, étape 2 (adresse)", "/code-acces/adresse")
     checker.visit("lien de paiement", world.payment_link)
     checker.visit("lien de paiement inconnu", "/paiement/lien/lien-inconnu", 410)
+    checker.visit("aide, déconnecté", "/aide")  # the header of a visitor not logged in
 
     _login(page, live_server, AGENT)
     checker.check("accueil", "/")
@@ -441,7 +452,7 @@ def _pages(checker: Checker, world: World, new_page: Callable[[], Page]) -> None
     _login(empty.page, live_server, EMPTY_CART)
     empty.visit("panier vide", "/panier/")
     empty.page.goto(live_server("/commande/"))
-    empty.check("finaliser ma commande, panier vide")
+    empty.check("finaliser ma commande, panier vide (renvoyé au panier)", "/panier/")
 
     # An agent whose rights are closed: the notice above every page.
     closed = Checker(new_page(), live_server, checker.width, checker.findings, checker.seen)
