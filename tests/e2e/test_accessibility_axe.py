@@ -135,7 +135,7 @@ def _seed(live_server: Any) -> World:
             select(Offer.id).where(Offer.kind == "abonnement").order_by(Offer.id)
         )
         if session().scalar(select(OfferPicture.id).limit(1)) is None:  # cards with a picture
-            add_picture(show, shop._png(), "Affiche du Lac des cygnes", actor=Admin())
+            add_picture(show, _poster(), "Affiche du Lac des cygnes", actor=Admin())
     browser = Browser(live_server.url, "127.0.0.1")
     form = shop.form_to(browser, "/connexion")
     assert submit(browser, form, cgos_number=AGENT, access_code=CODE).status_code == 302
@@ -219,6 +219,17 @@ def _seed(live_server: Any) -> World:
         payment_link=payment_link,
         code_request=birth,
     )
+
+
+def _poster() -> bytes:
+    """A plain 16:9 PNG, the size of a card's picture."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (640, 360), (30, 80, 130)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def _phone_order_link(app: Any, offer_id: int) -> str:
