@@ -258,3 +258,20 @@ def test_r_agt_2_the_due_task_is_registered():
     from shop.jobs import registered
 
     assert "alerts.serve" in {t.name for t in registered()}
+
+
+def test_r_agt_2_closed_alerts_go_six_months_after_they_ended(people, sold_out, clock):
+    from orders.retention import purge_seat_alerts
+
+    offer_id, sid = sold_out
+    a, b = people(2)
+    closed = alerts.subscribe(a, offer_id, session_id=sid, quantity=1)
+    waiting = alerts.subscribe(b, offer_id, session_id=sid, quantity=1)
+    alerts.cancel_alert(a, closed.id)
+    clock.set(NOW_PARIS + timedelta(days=179))
+    assert purge_seat_alerts() == 0
+    clock.set(NOW_PARIS + timedelta(days=181))
+    assert purge_seat_alerts() == 1
+    session().expire_all()
+    assert session().get(SeatAlert, closed.id) is None
+    assert session().get(SeatAlert, waiting.id) is not None  # still in line
