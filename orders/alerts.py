@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from auth.principals import AgentUser, agent_user
 from catalog.models import Offer, OfferSession
@@ -288,27 +288,31 @@ def serve_alerts() -> int:
     freed seats to the first in line. Idempotent: every step re-checks under its lock."""
     now = clock.utcnow()
     done = expire_holds(now)
-    targets = (
-        session()
-        .execute(
-            select(SeatAlert.offer_id, SeatAlert.session_id)
-            .where(SeatAlert.state.in_(LIVE))
-            .group_by(SeatAlert.offer_id, SeatAlert.session_id)
-        )
-        .all()
-    )
-    for offer_id, session_id in targets:
+    for offer_id, session_id in session().execute(live_lines()).all():
         done += _serve_target(offer_id, session_id, now)
     return done
 
 
+def live_lines() -> Select[int, int | None]:
+    """The sessions and offers someone waits for or holds seats of (``ix_seat_alerts_due``
+    or ``ix_seat_alerts_line``: closed alerts are never read)."""
+    return (
+        select(SeatAlert.offer_id, SeatAlert.session_id)
+        .where(SeatAlert.state.in_(LIVE))
+        .group_by(SeatAlert.offer_id, SeatAlert.session_id)
+    )
+
+
+def lapsed_holds(now: datetime) -> Select[int]:
+    """Holds whose 24 hours are over, through ``ix_seat_alerts_due`` (state, expiry)."""
+    return select(SeatAlert.id).where(
+        SeatAlert.state == AlertState.HELD, SeatAlert.hold_expires_at <= now
+    )
+
+
 def expire_holds(now: datetime) -> int:
     """Holds whose 24 hours are over: their seats go back to the stock (R-AGT-2)."""
-    due = session().scalars(
-        select(SeatAlert.id).where(
-            SeatAlert.state == AlertState.HELD, SeatAlert.hold_expires_at <= now
-        )
-    )
+    due = session().scalars(lapsed_holds(now))
     done = 0
     for alert_id in due.all():
         with unit_of_work():

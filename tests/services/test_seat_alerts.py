@@ -275,3 +275,31 @@ def test_r_agt_2_closed_alerts_go_six_months_after_they_ended(people, sold_out, 
     session().expire_all()
     assert session().get(SeatAlert, closed.id) is None
     assert session().get(SeatAlert, waiting.id) is not None  # still in line
+
+
+@pytest.mark.parametrize(
+    ("query", "indexes"),
+    [
+        (lambda: alerts.lapsed_holds(NOW), ("ix_seat_alerts_due",)),
+        (alerts.live_lines, ("ix_seat_alerts_due", "ix_seat_alerts_line")),
+    ],
+    ids=["lapsed", "lines"],
+)
+def test_r_agt_2_the_job_reads_live_alerts_through_an_index(ctx, query, indexes):
+    """Closed alerts pile up for 6 months: the minute job never scans them (on PostgreSQL
+    with sequential scans off, an empty table would otherwise be scanned)."""
+    from sqlalchemy import text
+
+    from shop.db import get_db
+
+    s = session()
+    compiled = query().compile(dialect=s.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    with s.begin_nested():
+        if get_db().dialect == "postgresql":
+            s.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(s.scalars(text(f"EXPLAIN {compiled}")))
+        else:
+            plan = "\n".join(
+                str(row[-1]) for row in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+    assert any(index in plan for index in indexes), plan
