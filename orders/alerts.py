@@ -2,7 +2,7 @@
 offer not yet on sale, served in line order when seats come back or the sale opens.
 
 A seat coming back (an order cancelled or expired, more stock, a hold lapsed) is noticed
-by the due task ``alerts.serve`` (``jobs run-due`` or the Celery beat, every minute):
+by the due task ``waitlist.serve`` (``jobs run-due`` or the Celery beat, every minute):
 under the stock row's lock it gives the first waiting agents, in line order, as many seats
 as there are, takes them from the stock for 24 hours (``held``) and mails each a link. The
 link puts the seats into that agent's cart (rights and limits checked as for any order);
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 
 from auth.principals import AgentUser, agent_user
 from catalog.models import Offer, OfferSession
@@ -32,11 +32,12 @@ from members.dossiers import dossier_source
 from members.emails import InvalidEmail, normalise_email
 from orders import cart as carts
 from orders import line_kinds
+from orders.events import OrderEvent
 from orders.models import AlertState, Cart, CartLine, SeatAlert
 from shop import clock
-from shop.db import for_update, get_db, session, unit_of_work
+from shop.db import after_commit, for_update, get_db, session, unit_of_work
 from shop.errors import DomainError, NotFound
-from shop.jobs import due_task
+from shop.jobs import RUN_TASK, due_task, enqueue, queue_enabled
 from shop.mail import queue_mail
 
 HOLD = timedelta(hours=24)  # R-AGT-2
@@ -113,6 +114,9 @@ def subscribe(
             rule="R-AGT-2",
         ) from None
     with unit_of_work() as s:
+        # The stock row's lock serialises two clicks of the same agent (PostgreSQL; SQLite's
+        # IMMEDIATE transaction already does): one live alert each, never two holds.
+        _lock_stock(offer, sess)
         if s.scalar(_live_alert(agent.cgos_number, offer.id, sess.id if sess else None)):
             raise DomainError(
                 "Vous êtes déjà inscrit : nous vous écrirons dès que des places seront "
@@ -282,10 +286,15 @@ def expired_message(alert: SeatAlert) -> str:
 # -- The due task ---------------------------------------------------------------------
 
 
-@due_task("alerts.serve", "Prévenez-moi : libère les places non prises, sert la file d'attente")
+SERVE = "waitlist.serve"
+
+
+@due_task(SERVE, "Prévenez-moi : libère les places non prises, sert la file d'attente")
 def serve_alerts() -> int:
     """R-AGT-2: expire lapsed holds, close alerts whose session or sale is gone, then give
-    freed seats to the first in line. Idempotent: every step re-checks under its lock."""
+    freed seats to the first in line. Idempotent: every step re-checks under its lock.
+    Named to run after ``orders.expire`` in ``jobs run-due``: seats of orders lapsed in
+    the same run go to the line at once."""
     now = clock.utcnow()
     done = expire_holds(now)
     for offer_id, session_id in session().execute(live_lines()).all():
@@ -564,3 +573,34 @@ def _external_url(endpoint: str, **values: Any) -> str:
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def on_order_cancelled(event: OrderEvent) -> None:
+    """``order.cancelled`` (orders/events.py): the order's seats are back in the stock. If
+    someone waits for them, the workers serve the line right after the commit instead of
+    at the next beat (with Celery; cron serves it within the minute, R-AGT-2)."""
+    if not queue_enabled():
+        return
+    lines = [(line.offer_id, line.session_id) for line in event.order.lines]
+    if not lines:
+        return
+    waiting = session().scalar(
+        select(SeatAlert.id)
+        .where(
+            SeatAlert.state == AlertState.WAITING,
+            or_(
+                *(
+                    and_(SeatAlert.offer_id == offer_id, _same_session(session_id))
+                    for offer_id, session_id in lines
+                )
+            ),
+        )
+        .limit(1)
+    )
+    if waiting is not None:
+        after_commit(_wake_line)
+
+
+def _wake_line() -> None:
+    """Hand the line's job to the workers; a broker outage leaves it to the next beat."""
+    enqueue(RUN_TASK, SERVE)

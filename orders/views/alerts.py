@@ -4,16 +4,24 @@ cancel one's alerts, and the mailed link that puts held seats into the cart."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 
 from catalog.rules import DELIVERY_LABELS
-from orders import alerts
+from orders import alerts, events
 from orders.forms import SeatAlertForm
 from shop import clock
 from shop.errors import DomainError
 from shop.forms import db_int, field_errors, place_error, typed_values
 
 bp = Blueprint("alerts", __name__, url_prefix="/mes-alertes")
+
+
+@bp.record_once
+def _serve_when_seats_come_back(state: BlueprintSetupState) -> None:
+    """A cancelled order someone waits for wakes the line's job (R-AGT-2)."""
+    events.subscribe(events.ORDER_CANCELLED, "seat_alerts", alerts.on_order_cancelled)
+
 
 STATE_LABELS = {
     "waiting": "En attente",

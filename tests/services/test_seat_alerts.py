@@ -257,7 +257,7 @@ def test_r_agt_2_what_one_may_ask_for(people, sold_out, make_offer):
 def test_r_agt_2_the_due_task_is_registered():
     from shop.jobs import registered
 
-    assert "alerts.serve" in {t.name for t in registered()}
+    assert "waitlist.serve" in {t.name for t in registered()}
 
 
 def test_r_agt_2_closed_alerts_go_six_months_after_they_ended(people, sold_out, clock):
@@ -303,3 +303,26 @@ def test_r_agt_2_the_job_reads_live_alerts_through_an_index(ctx, query, indexes)
                 str(row[-1]) for row in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
             )
     assert any(index in plan for index in indexes), plan
+
+
+def test_r_agt_2_a_cancelled_order_wakes_the_line_at_once_with_celery(
+    people, make_offer, app, monkeypatch
+):
+    """With the workers (REDIS_URL), an order cancelled on a session someone waits for
+    hands ``waitlist.serve`` to them after the commit; without waiters, nothing is sent."""
+    offer_id = make_offer(sessions=[(SHOW, 1)], title="Gala", per_order_max=4)
+    sid = session().scalar(select(OfferSession.id).where(OfferSession.offer_id == offer_id))
+    buyer, waiter, other_buyer = people(3)
+    sent = []
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(alerts, "enqueue", lambda *args, **kw: sent.append(args) or True)
+    placed = order(buyer, offer_id, sid, 1, "wake-1")
+    alerts.subscribe(waiter, offer_id, session_id=sid, quantity=1)
+    services.cancel_order(placed.id, reason="test", actor="system")
+    assert sent == [("shop.jobs.run_task", "waitlist.serve")]
+    # Seats of another session nobody waits for: nothing to wake.
+    lonely = make_offer(sessions=[(SHOW, 1)], title="Récital")
+    lonely_sid = session().scalar(select(OfferSession.id).where(OfferSession.offer_id == lonely))
+    again = order(other_buyer, lonely, lonely_sid, 1, "wake-2")
+    services.cancel_order(again.id, reason="test", actor="system")
+    assert len(sent) == 1
