@@ -19,6 +19,7 @@ from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind, on_sale, open_session_deliveries, visible_to
 from members.emails import InvalidEmail, normalise_email
+from orders import holds as seat_holds
 from orders import line_kinds
 from orders.fees import CardPost, TicketPost
 from orders.line_kinds import PricedLine
@@ -153,6 +154,24 @@ def _current_modes(offer: Offer, sess: OfferSession | None) -> list[str]:
     return sorted(offer.delivery_set)
 
 
+def _stock_for(
+    agent: AgentUser, offer: Offer, sess: OfferSession | None, wanted: int, now: datetime
+) -> int | None:
+    """The seats this agent may take: the stock, plus those « Prévenez-moi » holds for
+    them (R-AGT-2), read only when the stock alone falls short."""
+    stock = sess.stock if sess is not None else offer.stock
+    if stock is not None and stock < wanted:
+        stock += seat_holds.held_for(
+            agent.cgos_number, offer.id, sess.id if sess is not None else None, now
+        )
+    return stock
+
+
+def modes_open_now(offer: Offer, sess: OfferSession | None) -> list[str]:
+    """The delivery modes open right now for an offer or session (R-CAT-6)."""
+    return _current_modes(offer, sess)
+
+
 def current_modes_for(lv: LineView) -> list[str]:
     """The delivery modes the page may offer for a line right now."""
     return _current_modes(lv.offer, lv.session)
@@ -179,7 +198,7 @@ def _line_notes(agent: AgentUser, lv: LineView) -> list[str]:
             "Ce mode de livraison n'est plus possible (courrier fermé 10 jours avant la "
             "séance) : choisissez un autre mode."
         )
-    stock = sess.stock if sess is not None else offer.stock
+    stock = _stock_for(agent, offer, sess, row.quantity, now)
     if stock is not None and stock < row.quantity:
         notes.append(
             "Épuisé." if stock <= 0 else f"Il ne reste que {stock} place(s) : réduisez la quantité."
@@ -324,7 +343,6 @@ def add_to_cart(
     modes = _current_modes(offer, sess)
     if delivery not in modes:
         raise DomainError("Choisissez un mode de livraison proposé.", field="delivery")
-    stock = sess.stock if sess is not None else offer.stock
     cart, cart_lines = _cart_lines(agent)
     existing = next(
         (
@@ -337,6 +355,7 @@ def add_to_cart(
         None,
     )
     new_qty = qty + (existing.quantity if existing else 0)
+    stock = _stock_for(agent, offer, sess, new_qty, now)
     if stock is not None and stock < new_qty:
         raise DomainError(
             "Épuisé." if stock <= 0 else f"Il ne reste que {stock} place(s).",
@@ -451,7 +470,7 @@ def update_line(agent: AgentUser, line_id: int, quantity: Any) -> None:
         with unit_of_work() as s:  # the agent accepts the new price of the stay
             _line_row(s, line.id).seen_cgos_cents = lv.stay.total_cents
         return
-    stock = lv.session.stock if lv.session is not None else lv.offer.stock
+    stock = _stock_for(agent, lv.offer, lv.session, wanted, clock.utcnow())
     if stock is not None and stock < wanted:
         raise DomainError(
             "Épuisé." if stock <= 0 else f"Il ne reste que {stock} place(s).",

@@ -104,3 +104,10 @@ class PhoneOrderForm(_PostedForm):
     def expected_total_cents(self) -> int:
         number = self.expected_total.number
         return -1 if number is None else number
+
+
+class SeatAlertForm(_PostedForm):
+    """« Prévenez-moi » (R-AGT-2): how many seats, for which session."""
+
+    quantity = WholeNumberField("Nombre de places")
+    session_id = RowIdField("Séance")

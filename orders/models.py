@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
@@ -209,3 +210,52 @@ class ETicket(Base):
     status: Mapped[str] = mapped_column(String(20), default="valid")  # valid | cancelled
     issued_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AlertState(StrEnum):
+    """A « Prévenez-moi » request's life (R-AGT-2): waiting in line; ``held`` seats kept
+    24 hours; ``notified`` of a sale opening without counted stock (nothing to hold);
+    ``used`` by an order; the hold ``expired``; ``cancelled`` by the agent or closed
+    (session cancelled, sale over, rights closed: ``reason`` says which)."""
+
+    WAITING = "waiting"
+    HELD = "held"
+    NOTIFIED = "notified"
+    USED = "used"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class SeatAlert(Base):
+    """« Prévenez-moi » (R-AGT-2): an agent waiting for seats of a sold-out session or an
+    offer not yet on sale. While ``held``, ``held_quantity`` seats are taken from the
+    session's (or offer's) stock for this agent alone until ``hold_expires_at``."""
+
+    __tablename__ = "seat_alerts"
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("held_quantity >= 0", name="held_not_negative"),
+        # The line of one session or offer, in order; the job's due holds.
+        Index("ix_seat_alerts_line", "offer_id", "session_id", "state", "id"),
+        Index("ix_seat_alerts_due", "state", "hold_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cgos_number: Mapped[str] = mapped_column(String(9), index=True)
+    household_id: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str] = mapped_column(String(254))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("offer_sessions.id", ondelete="CASCADE"), nullable=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+    held_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    state: Mapped[AlertState] = mapped_column(
+        status_enum(AlertState, "seat_alert_state"), default=AlertState.WAITING
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Why it ended, in French, as « Mes alertes » shows it.
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)

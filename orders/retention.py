@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from orders.models import (
+    AlertState,
     Cart,
     CartLine,
     ETicket,
@@ -21,6 +22,7 @@ from orders.models import (
     OrderFee,
     OrderLine,
     Payment,
+    SeatAlert,
 )
 from shop import clock
 from shop.db import unit_of_work
@@ -77,3 +79,21 @@ def purge_carts() -> int:
             return 0
         s.execute(delete(CartLine).where(CartLine.cart_id.in_(ids)))
         return deleted(s, delete(Cart).where(Cart.id.in_(ids)))
+
+
+ALERT_DAYS = 180  # « Alerte Prévenez-moi close : 6 mois après sa clôture »
+
+
+@due_task("retention.seat_alerts", "Supprime les alertes « Prévenez-moi » closes depuis 6 mois")
+def purge_seat_alerts() -> int:
+    """R-AGT-2 alerts hold an e-mail address: gone 6 months after they ended; a waiting
+    alert or a live hold is never purged (the job closes it when its session passes)."""
+    cutoff = clock.utcnow() - timedelta(days=ALERT_DAYS)
+    with unit_of_work() as s:
+        return deleted(
+            s,
+            delete(SeatAlert).where(
+                SeatAlert.state.not_in((AlertState.WAITING, AlertState.HELD)),
+                SeatAlert.closed_at < cutoff,
+            ),
+        )

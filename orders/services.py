@@ -7,6 +7,7 @@ the web shop, the back office and the jobs can all call it at the same moment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -22,7 +23,8 @@ from catalog.models import Offer, OfferSession
 from members.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from orders import cart as carts
 from orders import etickets, line_kinds
-from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment
+from orders import holds as seat_holds
+from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment, SeatAlert
 from orders.status import UNPAID, LineStatus, OrderStatus, PaymentStatus, Step
 from orders.terms import CHEQUE_PAYEE, PHONE_CHANNELS
 from orders.transitions import transition
@@ -105,9 +107,12 @@ def _special_options(lv: carts.LineView) -> dict[str, Any] | None:
     return kind.order_options(lv.row.options, lv.stay) if kind is not None else lv.row.options
 
 
-def _take_stock(lines: list[OrderLine]) -> None:
+def _take_stock(
+    lines: list[OrderLine], holds: Sequence[SeatAlert] = (), now: datetime | None = None
+) -> None:
     """R-ORD-4: conditional UPDATEs (sessions, then offers, each rows by ascending id);
-    a row without enough stock means sold out and the whole order rolls back."""
+    a row without enough stock means sold out and the whole order rolls back. ``holds``:
+    the agent's « Prévenez-moi » seats, already out of the stock (R-AGT-2)."""
     by_session: dict[int, int] = {}
     by_offer: dict[int, int] = {}
     titles: dict[tuple[str, int], str] = {}
@@ -120,6 +125,9 @@ def _take_stock(lines: list[OrderLine]) -> None:
         else:
             by_offer[line.offer_id] = by_offer.get(line.offer_id, 0) + line.quantity
             titles[("o", line.offer_id)] = line.title
+    if holds:
+        assert now is not None, "holds are consumed at an instant"
+        seat_holds.credit(holds, by_session, by_offer, now)
     short = _decrement(OfferSession, by_session)
     if short:
         raise DomainError(
@@ -220,6 +228,9 @@ def _place(
     year = agent.today.year
     with unit_of_work() as s:
         hh = _lock_household_year(agent.record.household_id, year)
+        # The agent's « Prévenez-moi » holds, locked before any stock row (R-AGT-2): the
+        # cart below counts them as the agent's, _take_stock consumes them.
+        holds = seat_holds.lock_holds(agent.cgos_number, now)
         # Priced with the participation read under the lock: the cap can never be
         # exceeded (R-CAP-4).
         view = carts.view_cart(agent, used_cents=hh.used_cents)
@@ -317,7 +328,7 @@ def _place(
             [dict(row, order_id=order.id) for row in line_rows],
         ).all()
         set_committed_value(order, "lines", sorted(lines, key=lambda line: line.id))
-        _take_stock(order.lines)
+        _take_stock(order.lines, holds, now)
         line_kinds.claim(order, now)
         hh.used_cents += order.participation_cents
         order.number = order_number(order.id, year)

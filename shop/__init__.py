@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from catalog.views import partner as catalog_partner
     from members.views import agent as members_agent
     from orders.views import account as orders_account
+    from orders.views import alerts as orders_alerts
     from orders.views import cart as orders_cart
     from orders.views import checkout as orders_checkout
     from orders.views import ops as orders_ops
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.agent.register_blueprint(orders_checkout.bp)
     aud.public.register_blueprint(orders_webhooks.bp)
     aud.agent.register_blueprint(orders_account.bp)
+    aud.agent.register_blueprint(orders_alerts.bp)
     aud.ops.register_blueprint(support_home.bp)
     aud.ops.register_blueprint(support_record.bp, url_prefix="/agents")
     aud.partner.register_blueprint(partners_home.bp)

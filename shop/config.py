@@ -93,6 +93,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # each agent's last good answer is kept in Redis this long for fresh processes.
         "DOSSIER_RETRY_SECONDS": _env_int("DOSSIER_RETRY_SECONDS", 30),
         "DOSSIER_KEEP_SECONDS": _env_int("DOSSIER_KEEP_SECONDS", ABSOLUTE_SESSION_HOURS * 3600),
+        # The store's address in links mailed by the jobs (« Prévenez-moi », R-AGT-2).
+        "SHOP_URL": os.environ.get("SHOP_URL") or "http://localhost:5000",
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "JOBS_INTERVAL_SECONDS": _env_int("JOBS_INTERVAL_SECONDS", 60),
         # `flask --app wsgi health`: how long each component may take to answer.

@@ -117,6 +117,7 @@ def _shop(w: World) -> None:
         w.messages[role] = [seed.write_to_support(b)]
         if role == "agent_a":
             seed.pre_register(b, w.app)
+        seed.seat_alerts(w.app, w.accounts[role].owner, offer["cine"])
         assert seed.add_to_cart(b, offer["cine"], "e_billet") == 302
 
 

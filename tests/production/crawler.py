@@ -33,6 +33,8 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("agent.", frozenset({"number", "line_id"})): "order_line",
     ("agent.", frozenset({"line_id"})): "cart_line",
     ("agent.", frozenset({"message_id"})): "message",
+    ("agent.alerts.", frozenset({"alert_id"})): "seat_alert",  # R-AGT-2 « Mes alertes »
+    ("agent.alerts.", frozenset({"alert_id", "token"})): "seat_alert_link",
     ("ops.", frozenset({"number"})): "order",
     ("ops.phone.", frozenset({"number"})): "agent",  # the phone entry is per agent
     ("ops.record.", frozenset({"number"})): "agent",  # the agent record's new access code
@@ -342,7 +344,8 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
     from auth.models import StaffUser
     from catalog.categories import CATEGORIES
     from catalog.models import Offer, OfferPicture, OfferSession, PriceChangeRequest
-    from orders.models import Cart, CartLine, ETicket, Order, OrderLine, Payment
+    from orders.alerts import hold_token
+    from orders.models import Cart, CartLine, ETicket, Order, OrderLine, Payment, SeatAlert
     from orders.phone import link_token
     from orders.refunds import SUMMARY_ACTION
     from partners.models import ApiToken, Partner, WebhookDelivery
@@ -382,6 +385,9 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
             add("agent", None, number=cgos)
         for mid, cgos in s.execute(select(ContactMessage.id, ContactMessage.cgos_number)):
             add("message", cgos, message_id=mid)
+        for alert in s.scalars(select(SeatAlert).order_by(SeatAlert.id)):
+            add("seat_alert", alert.cgos_number, alert_id=alert.id)
+            add("seat_alert_link", alert.cgos_number, alert_id=alert.id, token=hold_token(alert))
         for rid in s.scalars(select(AuditEntry.id).where(AuditEntry.action == SUMMARY_ACTION)):
             add("cancellation", None, record_id=rid)
         for rid in s.scalars(select(PrixMiniRegistration.id)):

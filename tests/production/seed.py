@@ -309,3 +309,33 @@ def cancel_a_session(app: Any) -> None:
         admin = session().scalar(select(StaffUser).where(StaffUser.role == "admin"))
         last = session().scalar(select(OfferSession.id).order_by(OfferSession.id.desc()))
         cancel_event(_StaffActor(admin), session_id=last)
+
+
+def seat_alerts(app: Any, cgos_number: str, offer_id: int) -> None:
+    """« Prévenez-moi » (R-AGT-2): one alert waiting and one holding nothing yet, written
+    as the job leaves them, so « Mes alertes », its cancel form and the mailed link's page
+    are crawled (the offer need not be sold out for the pages)."""
+    from datetime import timedelta
+
+    from orders.models import AlertState, SeatAlert
+    from shop import clock
+    from shop.db import unit_of_work
+
+    now = clock.utcnow()
+    with app.app_context(), unit_of_work() as s:
+        for state in (AlertState.WAITING, AlertState.HELD):
+            s.add(
+                SeatAlert(
+                    cgos_number=cgos_number,
+                    household_id=f"H-{cgos_number}",
+                    email="alerte@exemple.fr",
+                    offer_id=offer_id,
+                    session_id=None,
+                    quantity=1,
+                    held_quantity=0,
+                    state=state,
+                    created_at=now,
+                    notified_at=now if state == AlertState.HELD else None,
+                    hold_expires_at=now + timedelta(hours=24) if state == AlertState.HELD else None,
+                )
+            )
