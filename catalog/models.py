@@ -25,6 +25,15 @@ from catalog.rules import Delivery, OfferApproval, PriceRequestKind, PriceReques
 from partners.models import Partner
 from shop.db import Base, status_enum
 
+# SQLite's full-text index of the offers (an FTS5 virtual table and its shadow tables,
+# created by migration 0021, not by the models).
+SEARCH_INDEX = "offers_fts"
+
+
+def is_search_index_table(name: str) -> bool:
+    """The FTS5 table or one of its shadow tables: the schema comparison leaves them out."""
+    return name == SEARCH_INDEX or name.startswith(f"{SEARCH_INDEX}_")
+
 
 class Offer(Base):
     """One thing on sale. Prices are integer cents; participation = négocié − C.G.O.S."""
@@ -77,6 +86,10 @@ class Offer(Base):
         default=OfferApproval.APPROVED,
         server_default=OfferApproval.APPROVED.value,
     )
+    # R-CAT-5, written by catalog.text.offer_search_columns: what the offer is (title,
+    # category and kind words) and everything an agent may type to find it. SQLite indexes
+    # both in the FTS5 table SEARCH_INDEX, kept in step by triggers (migration 0021).
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -17,7 +17,7 @@ from catalog.categories import BY_SLUG
 from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.pictures import PictureError, clean_picture
 from catalog.rules import KIND_DELIVERIES, Kind, OfferApproval, SupplyState, price_errors
-from catalog.text import offer_search_text
+from catalog.text import offer_search_columns
 from partners.models import Partner
 from shop import audit, clock
 from shop.db import for_update, session, unit_of_work
@@ -144,9 +144,18 @@ def _apply(offer: Offer, data: OfferData) -> None:
             offer.deliveries = ",".join(sorted(set(value)))
         else:
             setattr(offer, name, value)
-    offer.search_text = offer_search_text(
-        data.title, data.summary, data.description, data.venue, data.city
-    )
+    partner = session().get(Partner, offer.partner_id)
+    for name, value in offer_search_columns(
+        title=data.title,
+        category=data.category,
+        kind=data.kind,
+        summary=data.summary,
+        description=data.description,
+        venue=data.venue,
+        city=data.city,
+        partner=partner.name if partner else None,
+    ).items():
+        setattr(offer, name, value)
     offer.updated_at = clock.utcnow()
 
 

@@ -1,0 +1,57 @@
+"""R-CAT-5 word search in SQL, the same matches on both databases.
+
+Each term of the query (catalog/text.py) must begin a word of the offer's search text,
+as typed or, when typos are allowed, with one typo. PostgreSQL answers from its GIN
+index on ``to_tsvector('simple', search_text)`` (prefix queries ``w:*``); SQLite from
+the FTS5 table ``offers_fts`` (prefix queries ``"w"*``). Both read the same normalised
+words, so both find the same offers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, String, case, func, literal_column, select
+from sqlalchemy.sql import column, table
+
+from catalog.models import SEARCH_INDEX, Offer
+from catalog.text import Term
+from shop.db import get_db
+
+# A literal, not a parameter: the index's expression names the configuration as one.
+_SIMPLE = literal_column("'simple'", String)
+_FTS = table(SEARCH_INDEX, column("rowid"))
+
+
+def _pg_query(terms: list[Term], typos: bool) -> str:
+    return " & ".join("(" + " | ".join(f"{p}:*" for p in t.prefixes(typos)) + ")" for t in terms)
+
+
+def _fts_query(terms: list[Term], typos: bool) -> str:
+    return " AND ".join(
+        "(" + " OR ".join(f'"{p}"*' for p in t.prefixes(typos)) + ")" for t in terms
+    )
+
+
+def text_match(terms: list[Term], typos: bool = False, key: bool = False) -> ColumnElement[bool]:
+    """Offers holding every term in their search text (``key``: in their title, category
+    and kind words only)."""
+    if get_db().dialect == "postgresql":
+        text = Offer.search_key if key else Offer.search_text
+        return func.to_tsvector(_SIMPLE, text).op("@@")(
+            func.to_tsquery(_SIMPLE, _pg_query(terms, typos))
+        )
+    query = _fts_query(terms, typos)
+    if key:
+        query = f"search_key : ({query})"
+    found = select(_FTS.c.rowid).where(literal_column(SEARCH_INDEX).op("MATCH")(query))
+    return Offer.id.in_(found)
+
+
+def allows_typos(terms: list[Term]) -> bool:
+    """Whether a second try with typos could find more than the words as typed."""
+    return any(t.variants for t in terms)
+
+
+def relevance(terms: list[Term], typos: bool) -> ColumnElement[int]:
+    """0 when the terms are all in what the offer is (title, category, kind), else 1: a
+    concert comes before a park whose description mentions one."""
+    return case((text_match(terms, typos, key=True), 0), else_=1)
