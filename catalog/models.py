@@ -25,14 +25,16 @@ from catalog.rules import Delivery, OfferApproval, PriceRequestKind, PriceReques
 from partners.models import Partner
 from shop.db import Base, status_enum
 
-# SQLite's full-text index of the offers (an FTS5 virtual table and its shadow tables,
-# created by migration 0021, not by the models).
+# R-CAT-5 tables made by migration 0021, not by the models: SQLite's full-text index of
+# the offers (an FTS5 table and its shadow tables) and, on both databases, the vocabulary
+# of the search texts (fts5vocab on SQLite, a table filled by a trigger on PostgreSQL).
 SEARCH_INDEX = "offers_fts"
+SEARCH_VOCABULARY = "offers_vocab"
 
 
 def is_search_index_table(name: str) -> bool:
-    """The FTS5 table or one of its shadow tables: the schema comparison leaves them out."""
-    return name == SEARCH_INDEX or name.startswith(f"{SEARCH_INDEX}_")
+    """A search index table: the schema comparison leaves them out."""
+    return name in (SEARCH_INDEX, SEARCH_VOCABULARY) or name.startswith(f"{SEARCH_INDEX}_")
 
 
 class Offer(Base):

@@ -30,7 +30,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from catalog.models import Offer, OfferPicture, OfferSession, shown_to_agents
 from catalog.rules import LOW_STOCK_SHOWN, Kind
-from catalog.search import allows_typos, relevance, text_match
+from catalog.search import allows_typos, known_variants, relevance, text_match
 from catalog.text import search_terms
 from partners.models import Partner
 from shop import clock
@@ -164,9 +164,11 @@ def _search_rows(
         if count:
             total = _count(worded)
             if total == 0 and allows_typos(terms):
-                typos = True
-                worded = base.where(text_match(terms, typos=True))
-                total = _count(worded)
+                terms = known_variants(terms)
+                if allows_typos(terms):  # some word has a neighbour in the catalog
+                    typos = True
+                    worded = base.where(text_match(terms, typos=True))
+                    total = _count(worded)
         base = worded
     elif count:
         total = _count(base)

@@ -2,13 +2,15 @@
 (title, category, kind) for ranking, SQLite's FTS5 index kept by triggers (R-CAT-5)
 
 PostgreSQL keeps its GIN index on ``to_tsvector('simple', search_text)`` (0002): the
-texts are normalised by the store before they are written (no ``unaccent`` needed), and
-word prefixes and one-typo variants are answered by that index (catalog/search.py).
+texts are normalised by the store before they are written (no ``unaccent`` needed).
+Its vocabulary table ``offers_vocab`` (every word of every search text, added by a
+trigger) tells which one-typo variants of a query word exist (catalog/search.py).
 
 SQLite: the FTS5 table ``offers_fts`` reads its text from ``offers`` (external content)
 and three triggers keep it in step with every insert, update and delete, whoever writes.
-A later batch migration that recreates ``offers`` on SQLite drops these triggers: it
-must create them again (``create_sqlite_index`` below is the recipe).
+The fts5vocab table ``offers_vocab`` lists its words. A later batch migration that
+recreates ``offers`` on SQLite drops these triggers: it must create them again
+(``create_sqlite_index`` below is the recipe).
 
 Revision ID: 6d3e8f9a0b21
 Revises: 4b3c8d9eaf19
@@ -80,6 +82,7 @@ def create_sqlite_index(bind):
         "content='offers', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
     )
     op.execute("INSERT INTO offers_fts(offers_fts) VALUES ('rebuild')")
+    op.execute("CREATE VIRTUAL TABLE offers_vocab USING fts5vocab(offers_fts, row)")
     op.execute(
         "CREATE TRIGGER offers_fts_insert AFTER INSERT ON offers BEGIN "
         "INSERT INTO offers_fts(rowid, search_key, search_text) "
@@ -97,6 +100,26 @@ def create_sqlite_index(bind):
         "VALUES ('delete', old.id, old.search_key, old.search_text); "
         "INSERT INTO offers_fts(rowid, search_key, search_text) "
         "VALUES (new.id, new.search_key, new.search_text); END"
+    )
+
+
+def create_postgresql_vocabulary():
+    """Every word of the search texts, filled, and the trigger adding new ones (a word no
+    offer holds any more stays: it only makes a typo variant that finds nothing)."""
+    op.execute("CREATE TABLE offers_vocab (term TEXT PRIMARY KEY)")
+    op.execute(
+        "INSERT INTO offers_vocab (term) SELECT DISTINCT w FROM offers, "
+        "unnest(string_to_array(search_text, ' ')) AS w WHERE w <> '' ON CONFLICT DO NOTHING"
+    )
+    op.execute(
+        "CREATE FUNCTION offers_vocab_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO offers_vocab (term) SELECT DISTINCT w "
+        "FROM unnest(string_to_array(NEW.search_text, ' ')) AS w WHERE w <> '' "
+        "ON CONFLICT DO NOTHING; RETURN NEW; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER offers_vocab_add AFTER INSERT OR UPDATE OF search_text ON offers "
+        "FOR EACH ROW EXECUTE FUNCTION offers_vocab_add()"
     )
 
 
@@ -134,12 +157,20 @@ def upgrade():
         last = rows[-1]['id']
     if bind.dialect.name == 'sqlite':
         create_sqlite_index(bind)
+    elif bind.dialect.name == 'postgresql':
+        create_postgresql_vocabulary()
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'sqlite':
+    dialect = op.get_bind().dialect.name
+    if dialect == 'sqlite':
         for trigger in ('offers_fts_insert', 'offers_fts_delete', 'offers_fts_update'):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS offers_vocab")
         op.execute("DROP TABLE IF EXISTS offers_fts")
+    elif dialect == 'postgresql':
+        op.execute("DROP TRIGGER IF EXISTS offers_vocab_add ON offers")
+        op.execute("DROP FUNCTION IF EXISTS offers_vocab_add()")
+        op.execute("DROP TABLE IF EXISTS offers_vocab")
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.drop_column('search_key')
