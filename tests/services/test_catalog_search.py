@@ -9,10 +9,20 @@ the offer that must come first; ``None`` means nothing may be found.
 from __future__ import annotations
 
 from catalog import queries
+from catalog.models import Offer
+from catalog.services import offer_data, update_offer
 from demo.seed import seed
 from shop import clock
+from shop.db import session
 
 REGION = "Rhône-Alpes"
+
+
+class _Admin:
+    role = "admin"
+    partner_id = None
+    audit_label = "staff:test-admin"
+
 
 TABLE: list[tuple[str, str | None]] = [
     # category and kind words the titles do not hold (review U6: « magazine » found none)
@@ -87,3 +97,50 @@ def test_r_cat_5_every_query_of_the_table_finds_its_offer_first(ctx):
         ):
             wrong.append((query, first, titles[:4]))
     assert wrong == [], "\n".join(map(repr, wrong))
+
+
+def test_r_cat_5_category_words_find_the_whole_category_first(ctx):
+    """Review U6: « magazine » found none of the six magazines, « concert » 2 of 5."""
+    seed()
+    now = clock.utcnow()
+
+    def titles_of(category: str) -> set[str]:
+        page = queries.search_offers(queries.Filters(category=category), REGION, now)
+        return {card.offer.title for card in page.items}
+
+    assert set(_titles("magazine")) == titles_of("abonnements-magazines")
+    assert len(titles_of("abonnements-magazines")) == 6
+    concerts = titles_of("concerts")
+    found = _titles("concert")
+    assert set(found[: len(concerts)]) == concerts
+    spectacles = titles_of("spectacles")
+    assert set(_titles("spectacle")[: len(spectacles)]) == spectacles
+
+
+def test_r_cat_5_typos_only_when_the_words_as_typed_find_nothing(ctx, count_queries):
+    """« parc » finds parks, not « Paris » one letter away; « prac » finds the parks. The
+    words as typed cost the usual two statements; a typo costs the vocabulary and a count."""
+    seed()
+    page = queries.search_offers(queries.Filters(q="parc"), REGION, clock.utcnow())
+    assert page.items and all(" parc" in f" {c.offer.search_text}" for c in page.items)
+    with count_queries() as n:
+        assert _titles("parc")[0].startswith("Parc des Légendes gauloises")
+    assert n() == 3  # count, page, and the offers read by id
+    with count_queries() as n:
+        assert _titles("pracs")[0].startswith("Parc des Légendes gauloises")
+    assert n() == 5  # count, vocabulary, count with typos, page, offers
+    with count_queries() as n:
+        assert _titles("xyzzy") == []
+    assert n() == 2  # count, vocabulary (no word one typo away): no page query
+
+
+def test_r_cat_5_an_edited_offer_is_found_by_its_new_words_only(ctx, make_offer):
+    """Every write keeps the index in step (services here; triggers underneath on SQLite)."""
+    oid = make_offer(kind="billet_ouvert", title="Le Songe de la Pleine Lune")
+    assert _titles("pleine lune") == ["Le Songe de la Pleine Lune"]
+
+    data = offer_data(session().get(Offer, oid))
+    data.title = "La Nuit des Comètes"
+    update_offer(oid, data, _Admin())
+    assert _titles("pleine lune") == []
+    assert _titles("comete") == ["La Nuit des Comètes"]
