@@ -9,11 +9,11 @@ words, so both find the same offers.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, String, case, func, literal_column, select
+from sqlalchemy import ColumnElement, String, and_, case, func, literal_column, or_, select
 from sqlalchemy.sql import column, table
 
 from catalog.models import SEARCH_INDEX, SEARCH_VOCABULARY, Offer
-from catalog.text import Term
+from catalog.text import TWO_TYPOS_MIN_LENGTH, Term, two_typos_away
 from shop.db import get_db, session
 
 # A literal, not a parameter: the index's expression names the configuration as one.
@@ -55,10 +55,23 @@ def allows_typos(terms: list[Term]) -> bool:
 def known_variants(terms: list[Term]) -> list[Term]:
     """The terms with only the typo variants some offer holds as a word, read from the
     search vocabulary in one statement: the text query then names a few words, not the
-    hundreds one typo away from each (which the indexes answer slowly)."""
-    wanted = sorted({v for t in terms for v in t.variants})
-    known = set(session().scalars(select(_VOCABULARY.c.term).where(_VOCABULARY.c.term.in_(wanted))))
-    return [Term(t.stem, t.variants & known) for t in terms]
+    hundreds one typo away from each (which the indexes answer slowly). A long word also
+    gets the catalog's words two typos away."""
+    term = _VOCABULARY.c.term
+    found: list[ColumnElement[bool]] = [term.in_(sorted({v for t in terms for v in t.variants}))]
+    for t in terms:  # a long word's neighbours two typos away: same first letter, length ±2
+        if len(t.stem) >= TWO_TYPOS_MIN_LENGTH:
+            found.append(
+                and_(
+                    term.like(f"{t.stem[0]}%"),
+                    func.length(term).between(len(t.stem) - 2, len(t.stem) + 2),
+                )
+            )
+    known = set(session().scalars(select(term).where(or_(*found))))
+    return [
+        Term(t.stem, (t.variants & known) | {w for w in known if two_typos_away(t.stem, w)})
+        for t in terms
+    ]
 
 
 def relevance(terms: list[Term], typos: bool) -> ColumnElement[int]:

@@ -36,6 +36,7 @@ CATEGORY_WORDS: dict[str, str] = {
     "sejours": "sejour vacances",
 }
 TYPO_MIN_LENGTH = 4  # a shorter word has too many neighbours one typo away
+TWO_TYPOS_MIN_LENGTH = 8  # a long word may hold two (« imaginere » for « imaginaire »)
 MAX_WORDS = 8
 
 
@@ -73,6 +74,37 @@ def typo_variants(word: str) -> frozenset[str]:
     out |= {a + c + b[1:] for a, b in cuts if b for c in _LETTERS}
     out |= {a + c + b for a, b in cuts for c in _LETTERS}
     return frozenset(v for v in out if len(v) >= TYPO_MIN_LENGTH and v != word)
+
+
+def typo_distance(a: str, b: str, limit: int = 2) -> int:
+    """Letters missing, extra, wrong or swapped between ``a`` and ``b`` (optimal string
+    alignment), or ``limit + 1`` as soon as it is known to be more than ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
+def two_typos_away(word: str, candidate: str) -> bool:
+    """A long query word and a word of the catalog two typos apart, first letter kept
+    (the vocabulary is read by first letter and length)."""
+    return (
+        len(word) >= TWO_TYPOS_MIN_LENGTH
+        and candidate[:1] == word[:1]
+        and candidate != word
+        and typo_distance(word, candidate) <= 2
+    )
 
 
 @dataclass(frozen=True)

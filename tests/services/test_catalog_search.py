@@ -60,6 +60,7 @@ TABLE: list[tuple[str, str | None]] = [
     ("tehatre", "Les Étoiles de Montmartre"),
     ("cinma", "E-billet CinéRéseau"),
     ("malade imaginaires", "Le Malade imaginaire"),
+    ("malade imaginere", "Le Malade imaginaire"),  # two typos in a long word (review U6)
     ("gosspel", "Gospel Soul Singers"),
     # several words, venues, cities, partners
     ("jazz vienne", "Jazz aux Arènes de Vienne"),
