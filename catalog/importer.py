@@ -480,6 +480,7 @@ def write_catalog(rows: list[OfferRow], actor: Any) -> CatalogReport:
                     venue=row.data.venue,
                     city=row.data.city,
                     partner=partner_names[row.partner.slug],
+                    places=[p for sr in row.sessions for p in (sr.venue, sr.city)],
                 ),
                 created_at=now,
                 updated_at=now,

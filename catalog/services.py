@@ -144,19 +144,37 @@ def _apply(offer: Offer, data: OfferData) -> None:
             offer.deliveries = ",".join(sorted(set(value)))
         else:
             setattr(offer, name, value)
+    _index(offer)
+    offer.updated_at = clock.utcnow()
+
+
+def _index(offer: Offer) -> None:
+    """R-CAT-5: the offer's search columns from its fields, its partner's name and its
+    sessions' venues and cities (a tour is found by each of its cities)."""
     partner = session().get(Partner, offer.partner_id)
+    places: list[Any] = []
+    if offer.id is not None:
+        places = [
+            place
+            for row in session().execute(
+                select(OfferSession.venue, OfferSession.city)
+                .where(OfferSession.offer_id == offer.id)
+                .order_by(OfferSession.id)
+            )
+            for place in row
+        ]
     for name, value in offer_search_columns(
-        title=data.title,
-        category=data.category,
-        kind=data.kind,
-        summary=data.summary,
-        description=data.description,
-        venue=data.venue,
-        city=data.city,
+        title=offer.title,
+        category=offer.category,
+        kind=offer.kind,
+        summary=offer.summary,
+        description=offer.description,
+        venue=offer.venue,
+        city=offer.city,
         partner=partner.name if partner else None,
+        places=places,
     ).items():
         setattr(offer, name, value)
-    offer.updated_at = clock.utcnow()
 
 
 def offer_data(offer: Offer) -> OfferData:
@@ -388,6 +406,8 @@ def save_session(
         row.city = city
         row.supply_state = supply_state
         s.flush()
+        if before is None or (before["venue"], before["city"]) != (venue, city):
+            _index(s.get(Offer, offer_id) or offer)
         audit.record(
             actor,
             "session.created" if before is None else "session.updated",

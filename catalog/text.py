@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from catalog.categories import BY_SLUG
@@ -159,10 +160,13 @@ def offer_search_columns(
     venue: str | None = None,
     city: str | None = None,
     partner: str | None = None,
+    places: Iterable[str | None] = (),
 ) -> dict[str, str]:
-    """``search_key`` and ``search_text`` of an offer, as every writer stores them."""
+    """``search_key`` and ``search_text`` of an offer, as every writer stores them;
+    ``places`` are its sessions' venues and cities, in session order (a tour's stops)."""
     key = offer_search_text(title, catalog_words(category, kind))
+    stops = [p for p in dict.fromkeys(normalise(x) for x in places) if p]
     return {
         "search_key": key,
-        "search_text": offer_search_text(key, summary, description, venue, city, partner),
+        "search_text": offer_search_text(key, summary, description, venue, city, partner, *stops),
     }

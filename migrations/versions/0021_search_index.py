@@ -1,5 +1,6 @@
-"""search index: category and kind words in every offer's search text, a search key
-(title, category, kind) for ranking, SQLite's FTS5 index kept by triggers (R-CAT-5)
+"""search index: category and kind words, partner and session places in every offer's
+search text, a search key (title, category, kind) for ranking, SQLite's FTS5 index kept
+by triggers, a search vocabulary on both databases (R-CAT-5)
 
 PostgreSQL keeps its GIN index on ``to_tsvector('simple', search_text)`` (0002): the
 texts are normalised by the store before they are written (no ``unaccent`` needed).
@@ -65,12 +66,14 @@ def _joined(*parts):
     return " ".join(p for p in (_normalise(x) for x in parts) if p)
 
 
-def _columns(row):
+def _columns(row, places):
     words = _joined(_CATEGORIES.get(row["category"]), _KINDS.get(row["kind"])).split()
     catalog = " ".join(dict.fromkeys(w for w in words if w not in _STOP))
     key = _joined(row["title"], catalog)
+    stops = [p for p in dict.fromkeys(_normalise(x) for x in places) if p]
     text = _joined(
-        key, row["summary"], row["description"], row["venue"], row["city"], row["partner"]
+        key, row["summary"], row["description"], row["venue"], row["city"], row["partner"],
+        *stops,
     )
     return {"key": key, "text": text}
 
@@ -133,6 +136,10 @@ def upgrade():
                                   'description', 'venue', 'city', 'search_key', 'search_text')),
     )
     partners = sa.table('partners', sa.column('id'), sa.column('name'))
+    sessions = sa.table(
+        'offer_sessions', sa.column('id'), sa.column('offer_id'), sa.column('venue'),
+        sa.column('city'),
+    )
     update = (
         offers.update()
         .where(offers.c.id == sa.bindparam('offer_id'))
@@ -153,7 +160,16 @@ def upgrade():
         ).mappings().all()
         if not rows:
             break
-        bind.execute(update, [{'offer_id': r['id'], **_columns(r)} for r in rows])
+        places = {}
+        for offer_id, venue, city in bind.execute(
+            sa.select(sessions.c.offer_id, sessions.c.venue, sessions.c.city)
+            .where(sessions.c.offer_id.in_([r['id'] for r in rows]))
+            .order_by(sessions.c.id)
+        ):
+            places.setdefault(offer_id, []).extend((venue, city))
+        bind.execute(
+            update, [{'offer_id': r['id'], **_columns(r, places.get(r['id'], []))} for r in rows]
+        )
         last = rows[-1]['id']
     if bind.dialect.name == 'sqlite':
         create_sqlite_index(bind)

@@ -8,9 +8,11 @@ the offer that must come first; ``None`` means nothing may be found.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from catalog import queries
 from catalog.models import Offer
-from catalog.services import offer_data, update_offer
+from catalog.services import offer_data, save_session, update_offer
 from demo.seed import seed
 from shop import clock
 from shop.db import session
@@ -68,6 +70,7 @@ TABLE: list[tuple[str, str | None]] = [
     ("lyon", "Rugby, championnat de France"),
     ("terreaux", "Le Malade imaginaire"),
     ("halle tony garnier", "Les Horizons Perdus"),
+    ("porte maillot", "Le Lac des cygnes"),  # the venue of one stop of the tour
     ("kiosque", "Le Journal de la Santé"),
     ("festibillet", "Les Étoiles de Montmartre"),
     ("zoo", "Zoo des Grands Espaces"),
@@ -145,3 +148,29 @@ def test_r_cat_5_an_edited_offer_is_found_by_its_new_words_only(ctx, make_offer)
     update_offer(oid, data, _Admin())
     assert _titles("pleine lune") == []
     assert _titles("comete") == ["La Nuit des Comètes"]
+
+
+def test_r_cat_5_a_tour_is_found_by_the_places_of_its_sessions(ctx, make_offer, clock):
+    """A session added or moved elsewhere re-indexes its offer (save_session)."""
+    clock.current = datetime(2027, 3, 1, 9, 0)
+    oid = make_offer(title="Tournée des Cimes", sessions=[(datetime(2027, 5, 1, 18), 10)])
+    assert _titles("grenoble") == []
+    session_id = save_session(
+        oid,
+        _Admin(),
+        starts_at=datetime(2027, 5, 2, 18),
+        stock=5,
+        venue="Summum",
+        city="Grenoble",
+    ).id
+    assert _titles("summum grenoble") == ["Tournée des Cimes"]
+    save_session(
+        oid,
+        _Admin(),
+        starts_at=datetime(2027, 5, 2, 18),
+        stock=5,
+        venue="Zénith",
+        city="Nantes",
+        session_id=session_id,
+    )
+    assert _titles("grenoble") == [] and _titles("nantes") == ["Tournée des Cimes"]

@@ -25,6 +25,10 @@ def _count(model: Any) -> int:
     return session().scalar(select(func.count()).select_from(model))
 
 
+def _id(row: Any) -> int:
+    return row.id
+
+
 def _future_sessions() -> list[OfferSession]:
     now = clock.utcnow()
     return list(
@@ -132,6 +136,9 @@ def test_spec_13_seed_large_at_reduced_size(ctx, make_partner):
                 venue=o.venue,
                 city=o.city,
                 partner=o.partner.name,
+                places=[
+                    p for x in sorted(o.sessions, key=lambda x: x.id) for p in (x.venue, x.city)
+                ],
             ).values()
         )
         assert 0 <= o.cgos_price_cents <= o.negotiated_price_cents

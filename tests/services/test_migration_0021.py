@@ -62,6 +62,14 @@ def test_search_index_backfilled_kept_in_step_and_dropped_down(scratch):
             {"n": "Kiosque Presse", "at": NOW},
         )
         _offer(conn, 1, "Le Journal de la Santé", "abonnement", "abonnements-magazines")
+        conn.execute(  # a stop of a tour (a magazine has none: the backfill reads any)
+            text(
+                "INSERT INTO offer_sessions (id, offer_id, starts_at, venue, city, stock, "
+                "supply_state, cancelled) VALUES (1, 1, :at, 'Dôme', 'Paris', 5, "
+                "'en_stock', false)"
+            ),
+            {"at": NOW},
+        )
     migrate(engine, cfg, "upgrade", AFTER)
     with engine.connect() as conn:
         key, full = conn.execute(text("SELECT search_key, search_text FROM offers")).one()
@@ -73,8 +81,10 @@ def test_search_index_backfilled_kept_in_step_and_dropped_down(scratch):
         description="",
         city="Lyon",
         partner="Kiosque Presse",
+        places=["Dôme", "Paris"],
     )
     assert _found(engine, "magazine") == {1} and _found(engine, "kiosque") == {1}
+    assert _found(engine, "paris") == {1}
     assert _vocabulary(engine, "magazine", "sante") == {"magazine", "sante"}
 
     with engine.begin() as conn:  # written as a store that forgot the index would
