@@ -98,7 +98,7 @@ def _batched(s, stmt, rows: list[dict[str, Any]], size: int = 5000) -> None:
 
 def _bench_offers(s, now: datetime, today: date) -> dict[str, int]:
     from catalog.models import Offer, OfferSession
-    from catalog.text import offer_search_text
+    from catalog.text import offer_search_columns
     from partners.models import Partner
 
     partner_id = s.scalar(select(Partner.id).order_by(Partner.id).limit(1))
@@ -137,7 +137,9 @@ def _bench_offers(s, now: datetime, today: date) -> dict[str, int]:
         stock=10_000_000,
         valid_from=today,
         valid_until=today + timedelta(days=365),
-        search_text=offer_search_text(STOCK_OFFER_TITLE, "", "", None, "Lyon"),
+        **offer_search_columns(
+            title=STOCK_OFFER_TITLE, category="parcs-et-loisirs", kind="billet_ouvert", city="Lyon"
+        ),
     )
     concert = dict(
         base,
@@ -152,12 +154,24 @@ def _bench_offers(s, now: datetime, today: date) -> dict[str, int]:
         stock=None,
         valid_from=None,
         valid_until=None,
-        search_text=offer_search_text(RUSH_OFFER_TITLE, "", "", "Halle de mesure", "Lyon"),
+        **offer_search_columns(
+            title=RUSH_OFFER_TITLE,
+            category="concerts",
+            kind="billet_date",
+            venue="Halle de mesure",
+            city="Lyon",
+        ),
     )
     park_ids = []
     for k in range(1, CART_OFFERS + 1):
         title = f"{STOCK_OFFER_TITLE} n° {k}"
-        row = dict(park, title=title, search_text=offer_search_text(title, "", "", None, "Lyon"))
+        row = dict(
+            park,
+            title=title,
+            **offer_search_columns(
+                title=title, category="parcs-et-loisirs", kind="billet_ouvert", city="Lyon"
+            ),
+        )
         park_ids.append(s.scalar(insert(Offer).returning(Offer.id), row))
     concert_id = s.scalar(insert(Offer).returning(Offer.id), concert)
     session_id = s.scalar(

@@ -20,7 +20,7 @@ from catalog.models import Offer, OfferSession
 from catalog.rules import KIND_DELIVERIES, MAX_YEAR, MIN_YEAR, Delivery, Kind, SupplyState
 from catalog.services import OfferData, check_offer
 from catalog.stays import STAY_FAMILIES
-from catalog.text import offer_search_text
+from catalog.text import offer_search_columns
 from members.regions import REGIONS
 from partners.models import Partner
 from shop import audit, clock
@@ -453,7 +453,9 @@ def write_catalog(rows: list[OfferRow], actor: Any) -> CatalogReport:
     report = CatalogReport()
     now = clock.utcnow()
     with unit_of_work() as s:
-        partner_ids = dict(s.execute(select(Partner.slug, Partner.id)).all())
+        known = s.execute(select(Partner.slug, Partner.id, Partner.name)).all()
+        partner_ids = {slug: pid for slug, pid, _name in known}
+        partner_names = {slug: name for slug, _pid, name in known}
         for row in rows:
             ref = row.partner
             if ref.slug not in partner_ids:
@@ -461,6 +463,7 @@ def write_catalog(rows: list[OfferRow], actor: Any) -> CatalogReport:
                 s.add(partner)
                 s.flush()
                 partner_ids[ref.slug] = partner.id
+                partner_names[ref.slug] = partner.name
                 report.partners_created += 1
         for row in rows:
             fields = dict(row.data.__dict__)
@@ -468,12 +471,16 @@ def write_catalog(rows: list[OfferRow], actor: Any) -> CatalogReport:
             fields["deliveries"] = ",".join(sorted(set(row.data.deliveries)))
             offer = Offer(
                 **fields,
-                search_text=offer_search_text(
-                    row.data.title,
-                    row.data.summary,
-                    row.data.description,
-                    row.data.venue,
-                    row.data.city,
+                **offer_search_columns(
+                    title=row.data.title,
+                    category=row.data.category,
+                    kind=row.data.kind,
+                    summary=row.data.summary,
+                    description=row.data.description,
+                    venue=row.data.venue,
+                    city=row.data.city,
+                    partner=partner_names[row.partner.slug],
+                    places=[p for sr in row.sessions for p in (sr.venue, sr.city)],
                 ),
                 created_at=now,
                 updated_at=now,

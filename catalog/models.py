@@ -25,6 +25,17 @@ from catalog.rules import Delivery, OfferApproval, PriceRequestKind, PriceReques
 from partners.models import Partner
 from shop.db import Base, status_enum
 
+# R-CAT-5 tables made by migration 0022, not by the models: SQLite's full-text index of
+# the offers (an FTS5 table and its shadow tables) and, on both databases, the vocabulary
+# of the search texts (fts5vocab on SQLite, a table filled by a trigger on PostgreSQL).
+SEARCH_INDEX = "offers_fts"
+SEARCH_VOCABULARY = "offers_vocab"
+
+
+def is_search_index_table(name: str) -> bool:
+    """A search index table: the schema comparison leaves them out."""
+    return name in (SEARCH_INDEX, SEARCH_VOCABULARY) or name.startswith(f"{SEARCH_INDEX}_")
+
 
 class Offer(Base):
     """One thing on sale. Prices are integer cents; participation = négocié − C.G.O.S."""
@@ -77,6 +88,10 @@ class Offer(Base):
         default=OfferApproval.APPROVED,
         server_default=OfferApproval.APPROVED.value,
     )
+    # R-CAT-5, written by catalog.text.offer_search_columns: what the offer is (title,
+    # category and kind words) and everything an agent may type to find it. SQLite indexes
+    # both in the FTS5 table SEARCH_INDEX, kept in step by triggers (migration 0022).
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -30,7 +30,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from catalog.models import Offer, OfferPicture, OfferSession, shown_to_agents
 from catalog.rules import LOW_STOCK_SHOWN, Kind
-from catalog.text import search_words
+from catalog.search import allows_typos, known_variants, relevance, text_match
+from catalog.text import search_terms
 from partners.models import Partner
 from shop import clock
 from shop.clock import PARIS
@@ -112,15 +113,6 @@ def _visible(stmt: Select, agent_region: str | None, now: datetime) -> Select:
     )
 
 
-def _text_match(words: list[str]):
-    if get_db().dialect == "postgresql":
-        query = " & ".join(f"{w}:*" for w in words)
-        return func.to_tsvector("simple", Offer.search_text).op("@@")(
-            func.to_tsquery("simple", query)
-        )
-    return and_(*[Offer.search_text.like(f"%{w}%") for w in words])
-
-
 def _search_rows(
     filters: Filters, agent_region: str | None, now: datetime, count: bool, page: int
 ) -> tuple[int, list[tuple]]:
@@ -149,9 +141,9 @@ def _search_rows(
         base = base.where(Offer.region == filters.region)
     if filters.delivery:
         base = base.where(Offer.deliveries.like(f"%{filters.delivery}%"))
-    words = search_words(filters.q)
-    if words:
-        base = base.where(_text_match(words))
+    terms = search_terms(filters.q)
+    if filters.q.strip() and not terms:  # « % », « a », « de »: no word to look for
+        return 0, []
     if filters.date_from or filters.date_to:
         lo = _utc_naive(filters.date_from) if filters.date_from else now
         hi = _utc_naive(filters.date_to + timedelta(days=1)) if filters.date_to else None
@@ -164,8 +156,25 @@ def _search_rows(
         if filters.date_from:
             stay_overlap.append(Offer.stay_ends_on >= filters.date_from)
         base = base.where(or_(exists().where(_upcoming(now), *in_range), and_(*stay_overlap)))
+    typos = False
+    total = 0
+    if terms:
+        # R-CAT-5: the words as typed; when they find nothing, again with one typo each.
+        worded = base.where(text_match(terms))
+        if count:
+            total = _count(worded)
+            if total == 0 and allows_typos(terms):
+                terms = known_variants(terms)
+                if allows_typos(terms):  # some word has a neighbour in the catalog
+                    typos = True
+                    worded = base.where(text_match(terms, typos=True))
+                    total = _count(worded)
+        base = worded
+    elif count:
+        total = _count(base)
+    if count and total == 0:
+        return 0, []
     ids = base.subquery()
-    total = session().scalar(select(func.count()).select_from(ids)) or 0 if count else 0
     if count:  # a page past the last shows the last (search_offers clamps it the same)
         page = clamp(page, total, PER_PAGE)
     stmt = select(Offer.id, next_session, session_stock, picture).where(
@@ -177,11 +186,16 @@ def _search_rows(
         "prix-desc": [Offer.cgos_price_cents.desc(), Offer.id],
         "nouveautes": [Offer.created_at.desc(), Offer.id.desc()],
     }
-    order = orders.get(
-        filters.sort, [Offer.featured.desc(), next_session.is_(None), next_session, Offer.id]
-    )
+    pertinence = [Offer.featured.desc(), next_session.is_(None), next_session, Offer.id]
+    if terms:  # the offers that are what was asked for first (R-CAT-5)
+        pertinence.insert(0, relevance(terms, typos))
+    order = orders.get(filters.sort, pertinence)
     rows = session().execute(window(stmt.order_by(*order), page, PER_PAGE))
     return total, [tuple(row) for row in rows]
+
+
+def _count(stmt: Select) -> int:
+    return session().scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def _dump_rows(value: tuple[int, list[tuple]]) -> list:

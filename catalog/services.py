@@ -17,7 +17,7 @@ from catalog.categories import BY_SLUG
 from catalog.models import Offer, OfferPicture, OfferSession
 from catalog.pictures import PictureError, clean_picture
 from catalog.rules import KIND_DELIVERIES, Kind, OfferApproval, SupplyState, price_errors
-from catalog.text import offer_search_text
+from catalog.text import offer_search_columns
 from partners.models import Partner
 from shop import audit, clock
 from shop.db import for_update, session, unit_of_work
@@ -144,10 +144,37 @@ def _apply(offer: Offer, data: OfferData) -> None:
             offer.deliveries = ",".join(sorted(set(value)))
         else:
             setattr(offer, name, value)
-    offer.search_text = offer_search_text(
-        data.title, data.summary, data.description, data.venue, data.city
-    )
+    _index(offer)
     offer.updated_at = clock.utcnow()
+
+
+def _index(offer: Offer) -> None:
+    """R-CAT-5: the offer's search columns from its fields, its partner's name and its
+    sessions' venues and cities (a tour is found by each of its cities)."""
+    partner = session().get(Partner, offer.partner_id)
+    places: list[Any] = []
+    if offer.id is not None:
+        places = [
+            place
+            for row in session().execute(
+                select(OfferSession.venue, OfferSession.city)
+                .where(OfferSession.offer_id == offer.id)
+                .order_by(OfferSession.id)
+            )
+            for place in row
+        ]
+    for name, value in offer_search_columns(
+        title=offer.title,
+        category=offer.category,
+        kind=offer.kind,
+        summary=offer.summary,
+        description=offer.description,
+        venue=offer.venue,
+        city=offer.city,
+        partner=partner.name if partner else None,
+        places=places,
+    ).items():
+        setattr(offer, name, value)
 
 
 def offer_data(offer: Offer) -> OfferData:
@@ -379,6 +406,8 @@ def save_session(
         row.city = city
         row.supply_state = supply_state
         s.flush()
+        if before is None or (before["venue"], before["city"]) != (venue, city):
+            _index(s.get(Offer, offer_id) or offer)
         audit.record(
             actor,
             "session.created" if before is None else "session.updated",

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, text
 from catalog.importer import import_catalog
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind
-from catalog.text import offer_search_text
+from catalog.text import offer_search_columns
 from partners.models import Partner
 from shop import audit, clock
 from shop.clock import PARIS
@@ -1189,7 +1189,7 @@ def _utc(day: date, hhmm: str) -> datetime:
 
 
 def _large_offer(
-    rng: random.Random, i: int, today: date, now: datetime, partners: list[int]
+    rng: random.Random, i: int, today: date, now: datetime, partners: list[tuple[int, str]]
 ) -> dict[str, Any]:
     """One benchmark offer as a row dict; every other one is a dated event."""
     city, region = rng.choice(_CITIES)
@@ -1225,7 +1225,7 @@ def _large_offer(
         stay_end = stay_start + timedelta(days=rng.choice((2, 5, 7, 14)))
     national = rng.random() < 0.4
     return {
-        "partner_id": partners[i % len(partners)],
+        "partner_id": partners[i % len(partners)][0],
         "kind": kind.value,
         "category": category,
         "title": title,
@@ -1254,7 +1254,16 @@ def _large_offer(
         "stay_ends_on": stay_end,
         "featured": rng.random() < 0.02,
         "published": rng.random() < 0.97,
-        "search_text": offer_search_text(title, summary, description, venue, city),
+        **offer_search_columns(
+            title=title,
+            category=category,
+            kind=kind,
+            summary=summary,
+            description=description,
+            venue=venue,
+            city=city,
+            partner=partners[i % len(partners)][1],
+        ),
         "created_at": now - timedelta(minutes=rng.randrange(0, 60 * 24 * 90)),
         "updated_at": now,
     }
@@ -1278,7 +1287,10 @@ def seed_large(
     moments: dict[tuple[int, str], datetime] = {}
     made_offers = made_sessions = dated_seen = 0
     with unit_of_work() as s:
-        partners = list(s.scalars(select(Partner.id).order_by(Partner.id)))
+        partners = [
+            (pid, name)
+            for pid, name in s.execute(select(Partner.id, Partner.name).order_by(Partner.id))
+        ]
         if not partners:
             return ["Aucun partenaire : lancez d'abord seed-demo sans --large."]
         for start in range(0, offers, batch):

@@ -91,6 +91,9 @@ def reset_schema(app: Any) -> None:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     else:
+        with engine.begin() as conn:  # the FTS5 table is the migrations' (R-CAT-5)
+            conn.execute(text("DROP TABLE IF EXISTS offers_vocab"))
+            conn.execute(text("DROP TABLE IF EXISTS offers_fts"))
         Base.metadata.drop_all(engine)
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
+from catalog.models import is_search_index_table
 from shop import create_app
 from shop.db import Base
 from shop.migrate import alembic_config
@@ -31,6 +32,8 @@ def _diffs(connection: Any) -> list[Any]:
         d
         for d in compare_metadata(ctx, Base.metadata)
         if not (d[0] == "remove_index" and d[1].name in MIGRATION_ONLY_INDEXES)
+        # SQLite's FTS5 table and its shadow tables (R-CAT-5) are made by the migration only.
+        and not (d[0] == "remove_table" and is_search_index_table(d[1].name))
     ]
 
 

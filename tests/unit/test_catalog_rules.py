@@ -14,7 +14,16 @@ from catalog.rules import (
     participation_cents,
     visible_to,
 )
-from catalog.text import normalise, search_words
+from catalog.text import (
+    catalog_words,
+    normalise,
+    search_terms,
+    search_words,
+    stem,
+    two_typos_away,
+    typo_distance,
+    typo_variants,
+)
 
 OPENS = datetime(2026, 12, 1, 9, 0)
 CLOSES = datetime(2026, 12, 20, 18, 0)
@@ -112,4 +121,53 @@ def test_r_cat_2_participation_is_negotiated_minus_cgos():
 
 def test_r_cat_5_search_text_ignores_accents_and_case():
     assert normalise("Théâtre des Célestins – Œdipe") == "theatre des celestins oedipe"
-    assert search_words("  l'Opéra  de LYON ") == ["opera", "de", "lyon"]
+    assert search_words("  l'Opéra  de LYON ") == ["opera", "lyon"]  # « de » is a stop word
+
+
+@pytest.mark.parametrize(
+    ("word", "root"),
+    [("magazines", "magazine"), ("concerts", "concert"), ("parcs", "parc"), ("jeux", "jeux")],
+)
+def test_r_cat_5_a_plural_is_searched_by_its_singular(word, root):
+    assert stem(word) == root
+
+
+def test_r_cat_5_one_typo_variants():
+    assert {"magazine", "concert"} <= typo_variants("magasine") | typo_variants("concrt")
+    assert "theatre" in typo_variants("tehatre")  # two letters swapped
+    assert "opera" in typo_variants("opra") and "pra" not in typo_variants("opra")
+    assert typo_variants("zoo") == frozenset() and typo_variants("2027") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("concrt", "concert", 1),
+        ("tehatre", "theatre", 1),
+        ("imaginere", "imaginaire", 2),
+        ("magazine", "magazine", 0),
+        ("abc", "xyz", 3),
+        ("cinema", "", 3),
+    ],
+)
+def test_r_cat_5_typo_distance(a, b, distance):
+    assert typo_distance(a, b) == distance
+
+
+def test_r_cat_5_two_typos_only_in_a_long_word_with_its_first_letter():
+    assert two_typos_away("imaginere", "imaginaire")
+    assert not two_typos_away("imaginere", "maginaire")  # first letter changed
+    assert not two_typos_away("concrt", "cancer")  # too short for two
+
+
+def test_r_cat_5_category_and_kind_words_are_indexed():
+    assert catalog_words("abonnements-magazines", "abonnement").split()[:2] == [
+        "abonnements",
+        "magazines",
+    ]
+    assert "magazine" in catalog_words("abonnements-magazines", "abonnement").split()
+    assert "ou" not in catalog_words("cartes-et-cheques", "carte").split()  # a stop word
+    assert [t.stem for t in search_terms("Les Magazines de la Santé magazine")] == [
+        "magazine",
+        "sante",
+    ]
