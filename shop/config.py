@@ -105,6 +105,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DB_LOCK_TIMEOUT_MS": _env_int("DB_LOCK_TIMEOUT_MS", 5000),
         # Where medical staff (status pm) are sent instead (R-DOS-2).
         "PM_PORTAL_URL": os.environ.get("PM_PORTAL_URL", "https://www.cgos.info/espace-pm"),
+        # The store's public address, for the links in mails written by jobs (R-AGT-3).
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
         # Sessions and cookies (RULES.md §12).
         "SESSION_COOKIE_NAME": "cgos_session",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -1,0 +1,38 @@
+"""receipts, venue address and pick-up instructions (R-AGT-3)
+
+Revision ID: 7e4f9a0b1c22
+Revises: 4b3c8d9eaf19
+Create Date: 2026-12-06 10:15:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '7e4f9a0b1c22'
+down_revision = '4b3c8d9eaf19'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('receipt_counters',
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year')
+    )
+    with op.batch_alter_table('orders') as batch:
+        batch.add_column(sa.Column('receipt_number', sa.String(length=20), nullable=True))
+        batch.create_unique_constraint(op.f('uq_orders_receipt_number'), ['receipt_number'])
+    with op.batch_alter_table('offers') as batch:
+        batch.add_column(sa.Column('venue_address', sa.String(length=250), nullable=True))
+        batch.add_column(sa.Column('pickup_instructions', sa.Text(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('offers') as batch:
+        batch.drop_column('pickup_instructions')
+        batch.drop_column('venue_address')
+    with op.batch_alter_table('orders') as batch:
+        batch.drop_constraint(op.f('uq_orders_receipt_number'), type_='unique')
+        batch.drop_column('receipt_number')
+    op.drop_table('receipt_counters')
