@@ -243,7 +243,9 @@ def render_receipt(order: Order) -> bytes:
     story += [parties, Spacer(1, 6 * mm), Paragraph("Détail", st["h2"])]
 
     head = ["Article", "Qté", "Prix public", "Participation C.G.O.S", "Prix payé"]
-    rows: list[list[Any]] = [[Paragraph(f"<b>{h}</b>", st["cell"]) for h in head]]
+    rows: list[list[Any]] = [
+        [Paragraph(f"<b>{h}</b>", st["cell"] if i == 0 else st["num"]) for i, h in enumerate(head)]
+    ]
     for line in order.lines:
         rows.append(
             [
@@ -448,15 +450,10 @@ def pickup_notes(order: Order) -> list[tuple[OrderLine, str]]:
     lines = [li for li in order.lines if li.delivery == Delivery.RETRAIT and li.status == "active"]
     if not lines:
         return []
-    texts = dict(
-        session()
-        .execute(
-            select(Offer.id, Offer.pickup_instructions).where(
-                Offer.id.in_({li.offer_id for li in lines})
-            )
-        )
-        .tuples()
+    wanted = select(Offer.id, Offer.pickup_instructions).where(
+        Offer.id.in_({li.offer_id for li in lines})
     )
+    texts = {offer_id: text for offer_id, text in session().execute(wanted)}
     return [(li, (texts.get(li.offer_id) or "").strip() or DEFAULT_PICKUP) for li in lines]
 
 
