@@ -421,6 +421,7 @@ def render_voucher(order: Order, stay: StayFacts) -> bytes:
     )
     story: list[Any] = [
         Paragraph("Bon de séjour", st["title"]),
+        Spacer(1, 2 * mm),
         Paragraph("Bon d'échange à présenter à votre arrivée", st["body"]),
         Spacer(1, 6 * mm),
         table,
