@@ -120,7 +120,9 @@ class Order(Base):
     # An order for an agent without e-mail: when its letter was printed (R-OPS-9).
     letter_printed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # R-AGT-3: « R2026-000042 », given once when the order is paid (orders.receipts).
-    receipt_number: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
+    receipt_number: Mapped[str | None] = mapped_column(
+        String(20), unique=True, index=True, nullable=True
+    )
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"

@@ -20,9 +20,11 @@ def upgrade():
     sa.Column('last_number', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('year')
     )
+    # A unique index, not a constraint: SQLite adds the column in place instead of copying
+    # the table (a copy would lose the CHECK constraints of its status enums).
     with op.batch_alter_table('orders') as batch:
         batch.add_column(sa.Column('receipt_number', sa.String(length=20), nullable=True))
-        batch.create_unique_constraint(op.f('uq_orders_receipt_number'), ['receipt_number'])
+    op.create_index(op.f('ix_orders_receipt_number'), 'orders', ['receipt_number'], unique=True)
     with op.batch_alter_table('offers') as batch:
         batch.add_column(sa.Column('venue_address', sa.String(length=250), nullable=True))
         batch.add_column(sa.Column('pickup_instructions', sa.Text(), nullable=True))
@@ -32,7 +34,7 @@ def downgrade():
     with op.batch_alter_table('offers') as batch:
         batch.drop_column('pickup_instructions')
         batch.drop_column('venue_address')
+    op.drop_index(op.f('ix_orders_receipt_number'), table_name='orders')
     with op.batch_alter_table('orders') as batch:
-        batch.drop_constraint(op.f('uq_orders_receipt_number'), type_='unique')
         batch.drop_column('receipt_number')
     op.drop_table('receipt_counters')
