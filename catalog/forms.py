@@ -265,6 +265,23 @@ class OfferForm(FlaskForm):
         filters=[strip_text],
         validators=[Length(max=120, message="120 caractères au plus.")],
     )
+    venue_address = StringField(
+        "Adresse du lieu",
+        filters=[strip_text],
+        validators=[Length(max=250, message="250 caractères au plus.")],
+        description="Numéro et rue, imprimés sur l'e-billet avec le lieu et la ville.",
+    )
+    pickup_instructions = TextAreaField(
+        "Instructions de retrait sur place",
+        filters=[strip_text],
+        validators=[Length(max=1000, message="1 000 caractères au plus.")],
+        description=(
+            "Où, quand et avec quoi retirer les billets. Laissé vide : « au guichet du lieu, "
+            "le jour de la séance, 30 minutes avant, avec une pièce d'identité et le numéro "
+            "de commande »."
+        ),
+        render_kw={"rows": 3},
+    )
     region = ChoiceField(
         "Diffusion",
         choices=[SelectChoice(NATIONAL, "Nationale (toutes les régions)")]
@@ -360,6 +377,8 @@ class OfferForm(FlaskForm):
             "description": offer.description,
             "venue": offer.venue or "",
             "city": offer.city or "",
+            "venue_address": offer.venue_address or "",
+            "pickup_instructions": offer.pickup_instructions or "",
             "region": offer.region or NATIONAL,
             "public_price": offer.public_price_cents,
             "negotiated_price": offer.negotiated_price_cents,
@@ -421,6 +440,8 @@ class OfferForm(FlaskForm):
             description=self.description.data or "",
             venue=_none_if_blank(self.venue.data),
             city=_none_if_blank(self.city.data),
+            venue_address=_none_if_blank(self.venue_address.data),
+            pickup_instructions=_none_if_blank(self.pickup_instructions.data),
             region=self.region.data or None,
             public_price_cents=self.public_price.cents or 0,
             negotiated_price_cents=self.negotiated_price.cents or 0,

@@ -61,6 +61,11 @@ class Offer(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     venue: Mapped[str | None] = mapped_column(String(200), nullable=True)
     city: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # Printed on e-billets beside the venue and the city (R-AGT-3).
+    venue_address: Mapped[str | None] = mapped_column(String(250), nullable=True)
+    # « Retrait sur place »: where, when and with what to collect the tickets (R-AGT-3);
+    # empty: the store's default text (orders.receipts.DEFAULT_PICKUP).
+    pickup_instructions: Mapped[str | None] = mapped_column(Text, nullable=True)
     region: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
     public_price_cents: Mapped[int] = mapped_column(Integer)
     negotiated_price_cents: Mapped[int] = mapped_column(Integer)

@@ -66,6 +66,8 @@ class OfferData:
     venue: str | None = None
     city: str | None = None
     region: str | None = None
+    venue_address: str | None = None  # printed on e-billets (R-AGT-3)
+    pickup_instructions: str | None = None  # « Retrait sur place » (R-AGT-3)
     public_price_cents: int = 0
     negotiated_price_cents: int = 0
     cgos_price_cents: int = 0

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -33,6 +32,7 @@ from members.emails import InvalidEmail, normalise_email
 from orders import cart as carts
 from orders import line_kinds
 from orders.events import OrderEvent
+from orders.links import external_url
 from orders.models import AlertState, Cart, CartLine, SeatAlert
 from shop import clock
 from shop.db import after_commit, for_update, get_db, session, unit_of_work
@@ -493,7 +493,7 @@ def _hold_seats(offer: Offer, sess: OfferSession | None, approved: list[int], no
                 alert=alert,
                 offer=offer,
                 session=sess,
-                url=_external_url("agent.alerts.take", alert_id=alert.id, token=hold_token(alert)),
+                url=external_url("agent.alerts.take", alert_id=alert.id, token=hold_token(alert)),
             )
         if taken:
             done = s.execute(
@@ -526,7 +526,7 @@ def _tell_sale_open(offer: Offer, now: datetime) -> int:
                 f"La vente est ouverte : {offer.title}",
                 alert=alert,
                 offer=offer,
-                url=_external_url("agent.catalog.offer", offer_id=offer.id),
+                url=external_url("agent.catalog.offer", offer_id=offer.id),
             )
             done += 1
     return done
@@ -564,15 +564,6 @@ def _close_line(offer_id: int, session_id: int | None, reason: str, now: datetim
             )
             done += 1
     return done
-
-
-def _external_url(endpoint: str, **values: Any) -> str:
-    """A link for a mail written by a job, outside any request: built on ``SHOP_URL``."""
-    base = urlsplit(current_app.config["SHOP_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
-    )
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def on_order_cancelled(event: OrderEvent) -> None:

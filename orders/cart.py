@@ -448,16 +448,22 @@ def _line_row(s: Session, line_id: int) -> CartLine:
     return line
 
 
-def update_line(agent: AgentUser, line_id: int, quantity: Any) -> None:
-    """Change a quantity (0 removes the line); accepting it also accepts a new price."""
+def update_line(agent: AgentUser, line_id: int, quantity: Any) -> str | None:
+    """Change a quantity; accepting it also accepts a new price. A quantity of 0 or less
+    removes the line and returns the sentence that says so (R-AGT-4), else None."""
     line = _own_line(agent, line_id)
     try:
         wanted = int(str(quantity).strip())
     except (TypeError, ValueError):
         raise DomainError("Saisissez une quantité en chiffres.", field="quantity") from None
     if wanted <= 0:
+        offer = session().get(Offer, line.offer_id)
         remove_line(agent, line_id)
-        return
+        title = f" « {offer.title} »" if offer is not None else ""
+        return (
+            f"Quantité {wanted} : la ligne{title} a été retirée de votre panier. Pour "
+            "garder un article, saisissez une quantité de 1 ou plus."
+        )
     require_rights(agent)
     view = view_cart(agent)
     lv = next(lv for lv in view.lines if lv.row.id == line.id)
@@ -469,7 +475,7 @@ def update_line(agent: AgentUser, line_id: int, quantity: Any) -> None:
             )
         with unit_of_work() as s:  # the agent accepts the new price of the stay
             _line_row(s, line.id).seen_cgos_cents = lv.stay.total_cents
-        return
+        return None
     stock = _stock_for(agent, lv.offer, lv.session, wanted, clock.utcnow())
     if stock is not None and stock < wanted:
         raise DomainError(
@@ -489,6 +495,7 @@ def update_line(agent: AgentUser, line_id: int, quantity: Any) -> None:
         row.quantity = wanted
         row.seen_cgos_cents = lv.offer.cgos_price_cents
         row.seen_negotiated_cents = lv.offer.negotiated_price_cents
+    return None
 
 
 def remove_line(agent: AgentUser, line_id: int) -> None:

@@ -35,6 +35,7 @@ from auth.codes import CODE_ALPHABET
 from catalog.models import OfferSession
 from catalog.rules import Delivery
 from orders.models import ETicket, Order, OrderLine
+from orders.receipts import venues_of
 from orders.status import STATUS_LABELS, OrderStatus
 from orders.terms import CHEQUE_PAYEE
 from shop import audit, clock
@@ -275,14 +276,19 @@ def render_pdf(items: list[IssuedTicket]) -> bytes:
     pdf.setTitle("E-billet" if len(items) == 1 else "E-billets")
     pdf.setAuthor("CGOS Loisirs")
     pdf.setSubject(f"Commande {items[0].order.number}" if items else "E-billets")
+    places: dict[int, list[str]] = {}  # one read per order, whatever its number of tickets
+    read: set[int] = set()
     for item in items:
-        _draw_ticket(pdf, item)
+        if item.order.id not in read:
+            read.add(item.order.id)
+            places.update(venues_of(item.order))
+        _draw_ticket(pdf, item, places.get(item.line.id, []))
         pdf.showPage()
     pdf.save()
     return buf.getvalue()
 
 
-def _draw_ticket(pdf: Canvas, item: IssuedTicket) -> None:
+def _draw_ticket(pdf: Canvas, item: IssuedTicket, place: list[str]) -> None:
     width, height = A4
     left = 20 * mm
     inner = width - 2 * left
@@ -308,8 +314,8 @@ def _draw_ticket(pdf: Canvas, item: IssuedTicket) -> None:
         else "Billet non daté : valable selon les conditions de l'offre"
     )
     rows = [("Date", when)]
-    if item.line.venue:
-        rows.append(("Lieu", item.line.venue))
+    if place:  # R-AGT-3: venue, street address and city
+        rows.append(("Lieu", ", ".join(place)))
     rows += [
         ("Titulaire", item.ticket.holder),
         ("Commande", item.order.number or ""),
@@ -321,7 +327,7 @@ def _draw_ticket(pdf: Canvas, item: IssuedTicket) -> None:
         pdf.drawString(left, y, label)
         pdf.setFont("Helvetica-Bold", 13)
         pdf.setFillColor(_INK)
-        for text in simpleSplit(value, "Helvetica-Bold", 13, inner - 35 * mm)[:2]:
+        for text in simpleSplit(value, "Helvetica-Bold", 13, inner - 35 * mm)[:3]:
             pdf.drawString(left + 35 * mm, y, text)
             y -= 7 * mm
         y -= 2 * mm

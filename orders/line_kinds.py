@@ -66,6 +66,10 @@ class LineKind(Protocol):
 
     def on_paid(self, order: Any) -> None: ...
 
+    def describe(self, options: dict[str, Any] | None) -> str:
+        """The line's participants in French, for receipts and vouchers (R-AGT-3)."""
+        ...
+
     def on_released(self, order: Any) -> None:
         """The order was cancelled unpaid: free what ``claim`` tied to it."""
         ...
@@ -110,6 +114,12 @@ def late_payment_refusal(order: Any) -> str | None:
 def claim(order: Any, now: datetime) -> None:
     for kind in _KINDS.values():
         kind.claim(order, now)
+
+
+def describe(offer_kind: str, options: dict[str, Any] | None) -> str:
+    """What a special line is for (« 2 adultes, 1 enfant (Léa) »), or "" for an ordinary one."""
+    kind = _KINDS.get(offer_kind)
+    return kind.describe(options) if kind is not None else ""
 
 
 def on_paid(order: Any) -> None:

@@ -25,6 +25,17 @@ class HouseholdYear(Base):
     used_cents: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ReceiptCounter(Base):
+    """The last receipt number given in a calendar year (R-AGT-3): incremented in the
+    payment's transaction under the row's lock, so numbers follow without gaps (a sequence
+    would lose the numbers of rolled-back payments)."""
+
+    __tablename__ = "receipt_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Cart(Base):
     """One web cart per agent, kept in the database so it follows them across browsers,
     and one basket per operator entering a phone or post order for them (R-OPS-9)."""
@@ -108,6 +119,10 @@ class Order(Base):
     payment_ref: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
     # An order for an agent without e-mail: when its letter was printed (R-OPS-9).
     letter_printed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # R-AGT-3: « R2026-000042 », given once when the order is paid (orders.receipts).
+    receipt_number: Mapped[str | None] = mapped_column(
+        String(20), unique=True, index=True, nullable=True
+    )
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"

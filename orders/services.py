@@ -22,7 +22,7 @@ from auth.principals import AgentUser
 from catalog.models import Offer, OfferSession
 from members.emails import INVALID_EMAIL, InvalidEmail, normalise_email
 from orders import cart as carts
-from orders import etickets, line_kinds
+from orders import etickets, line_kinds, receipts
 from orders import holds as seat_holds
 from orders.models import CartLine, HouseholdYear, Order, OrderFee, OrderLine, Payment, SeatAlert
 from orders.status import UNPAID, LineStatus, OrderStatus, PaymentStatus, Step
@@ -448,12 +448,19 @@ def mark_paid(
                 after={"status": str(order.status), "method": method},
             )
         queue_mail(
-            order.contact_email, "orders/paid", f"Commande {order.number} payée", order=order
+            order.contact_email,
+            "orders/paid",
+            f"Commande {order.number} payée",
+            order=order,
+            pickup=receipts.pickup_notes(order),
         )
         # R-ORD-3: in the payment's transaction, mailed after the "payée" mail.
         # R-PAY-5: phone/post card orders get theirs at J+1 (orders.phone.release_phone_etickets).
         if not (order.channel in ("phone", "post") and method != "cheque"):
             etickets.issue_for_order(order, just_paid=True)
+        if not held:
+            # R-AGT-3: last, so the year's counter row stays locked only until the commit.
+            receipts.number_receipt(order)
         return order
 
 
@@ -484,12 +491,14 @@ def cancel_order(
     expired: bool = False,
     only_if_due_at: datetime | None = None,
     event_cancelled: bool = False,
+    option_only: bool = False,
 ) -> Order:
     """Release stock and participation (R-CAP-2) and tell the agent (R-ORD-2).
 
     Only an order not yet paid can be cancelled this way; paid orders are refunded.
     ``event_cancelled``: C.G.O.S cancelled the event, so nothing goes back on sale and the
-    mail must not say so.
+    mail must not say so. ``option_only``: the agent cancels their own cheque option
+    (R-AGT-4), refused under the lock if the cheque was cashed meanwhile; audited.
     """
     with unit_of_work() as s:
         order = s.get(Order, order_id)
@@ -498,6 +507,8 @@ def cancel_order(
         # Household first, then the order: the same lock order as place_order.
         hh = _lock_household_year(order.household_id, order.year)
         order = _locked_order(order_id)
+        if option_only and order.status != OrderStatus.OPTION:
+            raise DomainError(OPTION_GONE.get(order.status, OPTION_PAID), rule="R-AGT-4")
         if order.status == OrderStatus.CANCELLED:
             return order
         if only_if_due_at is not None and not (
@@ -516,7 +527,7 @@ def cancel_order(
         order.cancelled_at = clock.utcnow()
         order.cancel_reason = reason
         order.expires_at = None
-        if getattr(actor, "is_staff", False):
+        if getattr(actor, "is_staff", False) or option_only:
             audit.record(
                 actor,
                 "order.cancelled",
@@ -534,6 +545,28 @@ def cancel_order(
             event_cancelled=event_cancelled,
         )
     return order
+
+
+OPTION_PAID = (
+    "Votre chèque a déjà été encaissé : la commande est payée et ne peut plus être annulée "
+    "ici. Pour toute question, contactez la billetterie."
+)
+OPTION_GONE = {
+    OrderStatus.CANCELLED: "Cette commande est déjà annulée.",
+    OrderStatus.PENDING_PAYMENT: "Seule une option par chèque peut être annulée ici.",
+}
+AGENT_CANCEL_REASON = "Option annulée à votre demande."
+
+
+def cancel_own_option(agent: AgentUser, number: str) -> Order:
+    """R-AGT-4: the agent cancels their own cheque option before the cheque is cashed;
+    stock and participation go back at once, through ``cancel_order`` (the same release
+    as an expired option, but a late cheque will not re-place it: R-PAY-3). Someone
+    else's number is a 404; a cashed cheque (order paid) is refused under the lock."""
+    order = order_for_agent(agent, number)
+    if order.payment_method != "cheque":
+        raise DomainError(OPTION_GONE[OrderStatus.PENDING_PAYMENT], rule="R-AGT-4")
+    return cancel_order(order.id, reason=AGENT_CANCEL_REASON, actor=agent, option_only=True)
 
 
 def due_orders(now: datetime) -> Select[int]:

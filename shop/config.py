@@ -93,8 +93,6 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # each agent's last good answer is kept in Redis this long for fresh processes.
         "DOSSIER_RETRY_SECONDS": _env_int("DOSSIER_RETRY_SECONDS", 30),
         "DOSSIER_KEEP_SECONDS": _env_int("DOSSIER_KEEP_SECONDS", ABSOLUTE_SESSION_HOURS * 3600),
-        # The store's address in links mailed by the jobs (« Prévenez-moi », R-AGT-2).
-        "SHOP_URL": os.environ.get("SHOP_URL") or "http://localhost:5000",
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "JOBS_INTERVAL_SECONDS": _env_int("JOBS_INTERVAL_SECONDS", 60),
         # `flask --app wsgi health`: how long each component may take to answer.
@@ -107,6 +105,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DB_LOCK_TIMEOUT_MS": _env_int("DB_LOCK_TIMEOUT_MS", 5000),
         # Where medical staff (status pm) are sent instead (R-DOS-2).
         "PM_PORTAL_URL": os.environ.get("PM_PORTAL_URL", "https://www.cgos.info/espace-pm"),
+        # The store's public address, for the links in mails written by jobs (R-AGT-3).
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
         # Sessions and cookies (RULES.md §12).
         "SESSION_COOKIE_NAME": "cgos_session",
         "SESSION_COOKIE_HTTPONLY": True,

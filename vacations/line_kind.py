@@ -52,6 +52,9 @@ class Stays:
     def on_released(self, order: Any) -> None:
         stay_lines.on_order_released(order)
 
+    def describe(self, options: dict[str, Any] | None) -> str:
+        return stay_lines.describe(options)
+
     def phone_context(self, agent: Any) -> dict[str, Any]:
         return {"children": bookings.household_children(agent)}
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from members.dossiers import dossier_source
 from members.rights import STATUS_LABELS, age_on, counts_as_child
+from members.space import space_sections
 
 bp = Blueprint("account", __name__)
 
@@ -34,4 +35,5 @@ def home():
         children=children,
         year=year,
         co_agents=members,
+        sections=space_sections(current_user),
     )

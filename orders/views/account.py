@@ -9,23 +9,40 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from catalog.rules import DELIVERY_LABELS
-from orders import cheques, etickets, refunds, services
+from members.space import add_space_section
+from orders import agenda, cheques, etickets, receipts, refunds, services
+from orders.cap_use import cap_use
 from orders.fees import GROUP_LABELS
+from orders.links import order_url
 from orders.models import Order
 from orders.presenters import order_sections
 from orders.status import STATUS_LABELS, OrderStatus
 from shop import clock
 from shop.db import session
 from shop.errors import DomainError, NotFound
+from shop.money import format_eur
 from shop.paging import fetch_counted_page, requested_page
 
 bp = Blueprint("my_orders", __name__, url_prefix="/mes-commandes")
+# R-AGT-3: every mail about an order links to it (shop/templates/emails/orders/_link.txt).
+bp.add_app_template_global(order_url, "order_url")
+# R-AGT-1: « Mon espace » (members) shows the household's cap through this section.
+add_space_section("orders.cap", "agent/orders/_cap.html", cap_use)
 
 PER_PAGE = 20
 LINE_STATUS_LABELS = {"refunded": "Remboursé", "withdrawn": "Rétractation"}
@@ -80,14 +97,87 @@ def detail(number: str):
             if refunds.can_withdraw(order, line, clock.utcnow())
         },
         returned_cheques=cheques.returned_cheques(order),
+        receipt=receipts.receipt_ready(order),
+        agenda=bool(agenda.dated_lines(order)),
+        stays=receipts.stays_of(order) if order.status in receipts.RECEIPT_STATES else [],
+        pickup=receipts.pickup_notes(order),
+        venues=receipts.venues_of(order),
         **order_sections(order),
     )
 
 
-@bp.route("/<number>/retractation/<int:line_id>", methods=["POST"])
-def withdraw(number: str, line_id: int):
-    """R-ORD-5: « Me rétracter » on Avantages goods within 15 days of delivery."""
+@bp.route("/<number>/annuler-option", methods=["GET", "POST"])
+def cancel_option(number: str):
+    """R-AGT-4: cancel one's own cheque option before the cheque is cashed, once confirmed
+    on a page of its own (stock and participation go back at once)."""
     order = _own_order(number)
+    if request.method == "POST":
+        try:
+            services.cancel_own_option(current_user, number)
+        except DomainError as exc:
+            if isinstance(exc, NotFound):
+                raise
+            flash(exc.message, "error")
+        else:
+            flash(
+                "Votre option est annulée : les places et la participation C.G.O.S réservées "
+                "sont libérées. N'envoyez pas de chèque ; un chèque déjà posté vous sera "
+                "retourné.",
+                "success",
+            )
+        return redirect(url_for(".detail", number=number))
+    if order.status != OrderStatus.OPTION or order.payment_method != "cheque":
+        flash(services.OPTION_GONE.get(order.status, services.OPTION_PAID), "error")
+        return redirect(url_for(".detail", number=number))
+    return render_template(
+        "agent/orders/confirm.html",
+        order=order,
+        title="Annuler mon option",
+        question=f"Annuler l'option de la commande {order.number} ?",
+        lines=order.lines,
+        consequences=[
+            "Les places et la participation C.G.O.S réservées sont libérées tout de suite.",
+            "N'envoyez pas de chèque : un chèque déjà posté ne sera pas encaissé et vous "
+            "sera retourné.",
+            "L'annulation est définitive : pour obtenir ces articles, il faudra passer une "
+            "nouvelle commande, dans la limite des places disponibles.",
+        ],
+        action=url_for(".cancel_option", number=order.number),
+        confirm_label="Oui, annuler mon option",
+        back_label="Non, garder mon option",
+    )
+
+
+@bp.route("/<number>/retractation/<int:line_id>", methods=["GET", "POST"])
+def withdraw(number: str, line_id: int):
+    """R-ORD-5: « Me rétracter » on Avantages goods within 15 days of delivery, asked to
+    confirm first on a page naming the article (R-AGT-4)."""
+    order = _own_order(number)
+    if request.method == "GET":
+        line = next((li for li in order.lines if li.id == line_id), None)
+        if line is None:
+            raise NotFound()
+        if not refunds.can_withdraw(order, line, clock.utcnow()):
+            flash("Cet article ne peut pas (ou plus) faire l'objet d'une rétractation.", "error")
+            return redirect(url_for(".detail", number=number))
+        return render_template(
+            "agent/orders/confirm.html",
+            order=order,
+            title="Me rétracter",
+            question=f"Vous rétracter pour « {line.title} » ?",
+            lines=[line],
+            consequences=[
+                f"Cet article vous sera remboursé ({format_eur(line.amount_cents)}) sous 14 "
+                "jours et sa participation C.G.O.S rendue à votre plafond annuel.",
+                "S'il vous a déjà été expédié, renvoyez-le à : C.G.O.S Billetterie Avantages - "
+                "SOGEC GESTION, 91973 Courtaboeuf Cedex.",
+                "La rétractation est définitive ; un accusé de réception vous est envoyé "
+                "par e-mail.",
+            ],
+            action=url_for(".withdraw", number=number, line_id=line_id),
+            confirm_label="Oui, me rétracter",
+            back_label="Non, garder cet article",
+        )
     try:
         refunds.withdraw(order.cgos_number, number, line_id, actor=current_user)
     except DomainError as exc:
@@ -124,6 +214,34 @@ def all_tickets_pdf(number: str):
     if not tickets:
         raise NotFound()
     return _pdf(etickets.render_pdf(tickets), f"e-billets-{number}.pdf")
+
+
+@bp.route("/<number>/recu.pdf")
+def receipt_pdf(number: str):
+    """R-AGT-3: the numbered receipt of a paid order, to its owner only (else 404)."""
+    order = receipts.receipt_order(_own_order(number))
+    return _pdf(receipts.render_receipt(order), f"recu-{order.receipt_number}.pdf")
+
+
+@bp.route("/<number>/agenda.ics")
+def agenda_ics(number: str):
+    """R-AGT-3: « Ajouter à mon agenda » — the order's dated tickets and stays (RFC 5545)."""
+    order = _own_order(number)
+    data = agenda.render_ics(order, order_url(order.number))
+    if data is None:
+        raise NotFound()
+    response = Response(data, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="commande-{number}.ics"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<number>/bon-de-sejour/<int:line_id>.pdf")
+def stay_voucher(number: str, line_id: int):
+    """R-AGT-3: « Bon de séjour » of a paid stay, to its owner only (else 404)."""
+    order = _own_order(number)
+    stay = receipts.stay_of(order, line_id)
+    return _pdf(receipts.render_voucher(order, stay), f"bon-de-sejour-{number}-{line_id}.pdf")
 
 
 @bp.route("/<number>/renvoyer-confirmation", methods=["POST"])

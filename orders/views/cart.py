@@ -115,7 +115,9 @@ def update(line_id: int):
             carts.remove_line(current_user, line_id)
             flash("La ligne a été retirée de votre panier.", "info")
         else:
-            carts.update_line(current_user, line_id, form.quantity.number)
+            removed = carts.update_line(current_user, line_id, form.quantity.number)
+            if removed:
+                flash(removed, "info")
     except NotFound:
         raise
     except DomainError as exc:

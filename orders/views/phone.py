@@ -210,7 +210,9 @@ def update(number: str, line_id: int):
     agent = _agent(number)
     form = LineForm()
     try:
-        carts.update_line(agent, line_id, form.quantity.number)
+        removed = carts.update_line(agent, line_id, form.quantity.number)
+        if removed:
+            flash(removed, "info")
     except NotFound:
         abort(404)
     except DomainError as exc:

@@ -342,3 +342,39 @@ def test_r_vac_4_the_agent_follows_their_draws_in_one_place(won, app, make_agent
     assert "Vous n'êtes préinscrit à aucun séjour Prix mini." in text(
         other.get("/sejours/mes-preinscriptions")
     )
+
+
+def test_r_agt_3_a_paid_stay_shows_its_dates_and_gives_a_voucher(family, stay, app):
+    """The order page shows the stay's dates, residence and participants; « Bon de
+    séjour » (PDF) carries them with the holder, and is the owner's only once paid."""
+    import io
+
+    from pypdf import PdfReader
+
+    client = family()
+    offer_id = stay(
+        venue="Village Les Oyats", venue_address="12 avenue de la Plage", city="Saint-Jean-de-Monts"
+    )
+    kids = child_ids(app)
+    book(client, offer_id, "2", [kids["Léa"]])
+    placed = checkout(client)
+    order, _ = last_order(app)
+    voucher = f"/mes-commandes/{order.number}/bon-de-sejour/{order.lines[0].id}.pdf"
+    assert client.get(voucher).status_code == 404  # not paid yet
+    client.post(placed.location, data={"outcome": "succeed"})
+    page = text(client.get(f"/mes-commandes/{order.number}"))
+    assert "Mon séjour" in page
+    assert "du samedi 10 juillet 2027 au samedi 17 juillet 2027" in page
+    assert "Village Les Oyats, 12 avenue de la Plage, Saint-Jean-de-Monts" in page
+    assert "2 adultes, 1 enfant (Léa)" in page
+    resp = client.get(voucher)
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    body = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages).split()
+    ).replace("\u00a0", " ")
+    assert "Bon de séjour" in body and order.number in body
+    assert "du samedi 10 juillet 2027 au samedi 17 juillet 2027" in body
+    assert "12 avenue de la Plage" in body and "2 adultes, 1 enfant (Léa)" in body
+    # The agenda holds the stay as an all-day event, departure day included.
+    ics = client.get(f"/mes-commandes/{order.number}/agenda.ics").data
+    assert b"DTSTART;VALUE=DATE:20270710" in ics and b"DTEND;VALUE=DATE:20270718" in ics

@@ -221,3 +221,38 @@ def test_r_cat_8_back_office_cannot_add_a_session_in_the_past(app, admin_client,
     )
     assert 'value="2020-01-01T20:00"' in text and 'value="40"' in text
     assert "Séance ajoutée" not in text
+
+
+def test_r_agt_3_venue_address_and_pick_up_instructions_are_edited_with_the_offer(
+    app, admin_client, make_offer
+):
+    """The street address printed on e-billets and the « Retrait sur place » text; left
+    empty, the store's default text applies (orders.receipts.DEFAULT_PICKUP)."""
+    from catalog.models import Offer
+
+    oid = make_offer(kind="billet_ouvert", partner="sogec", stock=12)
+    form = page(admin_client.get(f"/gestion/offres/{oid}/modifier"))
+    assert "Adresse du lieu" in form and "Instructions de retrait sur place" in form
+    resp = admin_client.post(
+        f"/gestion/offres/{oid}/modifier",
+        data=edit_form(
+            venue_address="1 place de la Comédie",
+            pickup_instructions="Guichet C, dès 19 h, avec une pièce d'identité.",
+        ),
+    )
+    assert resp.status_code == 302
+    offer = load(app, Offer, oid)
+    assert offer.venue_address == "1 place de la Comédie"
+    assert offer.pickup_instructions == "Guichet C, dès 19 h, avec une pièce d'identité."
+    form = page(admin_client.get(f"/gestion/offres/{oid}/modifier"))
+    assert "1 place de la Comédie" in form and "Guichet C, dès 19 h" in form
+    too_long = page(
+        admin_client.post(
+            f"/gestion/offres/{oid}/modifier", data=edit_form(pickup_instructions="x" * 1001)
+        ),
+        status=422,
+    )
+    assert "1 000 caractères au plus." in too_long
+    emptied = edit_form(venue_address="", pickup_instructions="")
+    assert admin_client.post(f"/gestion/offres/{oid}/modifier", data=emptied).status_code == 302
+    assert load(app, Offer, oid).pickup_instructions is None
