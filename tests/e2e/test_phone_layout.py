@@ -171,7 +171,7 @@ def _seed_longest(live_server: Any) -> tuple[str, dict[str, str]]:
         title=f"Carte annuelle {WELSH} – accès illimité",
         public_price_cents=60000,
         negotiated_price_cents=60000,
-        cgos_price_cents=49900,  # above 458 €: « Envoi en valeur déclarée »
+        cgos_price_cents=49900,  # above 458 €: « Envoi des cartes et chèques en valeur déclarée »
         deliveries=("poste", "email"),
         **common,
     )
@@ -248,7 +248,7 @@ def test_s12_longest_content_fits_at_320_px_and_200_percent_text(
     page.goto(live_server(f"/offre/{stay}"))  # one adult, the form's default
     page.get_by_role("button", name="Ajouter au panier").click()
     expect(_title(page)).to_have_text("Mon panier")
-    expect(page.get_by_text("Envoi en valeur déclarée").first).to_be_visible()
+    expect(page.get_by_text("Envoi des cartes et chèques en valeur déclarée").first).to_be_visible()
     millions = re.compile(r"\d\s\d{3}\s\d{3},\d\d\s€")  # Babel's narrow no-break spaces
     expect(page.get_by_role("row", name="Total à payer")).to_contain_text(millions)
 
