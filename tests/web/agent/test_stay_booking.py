@@ -129,6 +129,11 @@ def test_r_vac_1_booked_paid_capacity_taken_and_cap_untouched(family, stay, app,
     assert "Participants : 2 adultes, 2 enfants (Tom, Léa)" in detail
     placed = next(m for m in mailbox.wait_for(2) if "Votre commande" in m["Subject"])
     assert "(2 adultes, 2 enfants (Tom, Léa))" in mailbox.text_of(placed)
+    # Issue 21: the stay's participation, after the total and not as one of its lines.
+    assert (
+        "Total : 1\u202f300,00\u00a0€\r\nVous économisez 700,00\u00a0€ grâce à la participation"
+        in (mailbox.text_of(placed))
+    )
 
 
 def test_r_vac_1_stays_show_their_participation_on_cart_checkout_and_order(family, stay, app):
