@@ -6,6 +6,7 @@ the focus, and the phone layout (header menu, folded filters, long queries) at 3
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -203,7 +204,7 @@ def test_a_session_is_chosen_without_reloading_the_page(
     courrier.check()
     page.get_by_role("button", name="Ajouter au panier").click()
     expect(page.get_by_role("heading", level=1, name="Mon panier")).to_be_visible()
-    expect(page.locator(".cart-line")).to_contain_text("Dôme de la Porte Maillot")
+    expect(page.locator(".cart-line")).to_contain_text("Dôme de la Porte Maillot, Paris")
 
 
 def test_the_checkout_lists_every_error_and_the_summary_takes_the_focus(
@@ -300,3 +301,49 @@ def test_phone_header_menu_folded_filters_and_long_queries(
     page.get_by_role("button", name="Confirmer ma commande").click()
     expect(page.locator(".error-summary")).to_be_focused()
     assert_fits(page, f"checkout with errors at {width} px")
+
+
+@pytest.fixture
+def page_without_script(_browser: Any) -> Any:
+    """A page whose scripts never run: the store's progressive enhancement's floor."""
+    context = _browser.new_context(locale="fr-FR", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_without_script_the_session_list_still_sells(
+    live_server: Any, page_without_script: Page
+) -> None:
+    """No script: the header shows its links, the calendar's days filter on the server,
+    the session is a radio of the form, and a mode the session lacks is refused beside its
+    field (R-CAT-6) with the choice kept."""
+    number = seed_agent(live_server)
+    offer = _tour(live_server, "Don Quichotte en tournée")
+    page = page_without_script
+    login(page, live_server, number)
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(page.get_by_role("link", name="Mes commandes")).to_be_visible()
+    page.goto(live_server(f"/offre/{offer}"))
+    page.get_by_text("Filtrer par date (calendrier)").click()
+    page.locator(".calendar td.has-session a").nth(1).click()  # the Paris day: a reload
+    re_jour = re.compile(r"jour=")
+    expect(page).to_have_url(re_jour)
+    sessions = page.locator(".session-list li")
+    expect(sessions.nth(0)).to_be_hidden()
+    expect(sessions.nth(1).locator("input")).to_be_checked()  # the day's only session
+    page.get_by_role("link", name="Toutes les dates").click()
+    expect(page).not_to_have_url(re_jour)
+    sessions.nth(0).locator("input").check()  # Lyon, in 5 days: no courrier
+    page.get_by_label("Courrier", exact=True).check()
+    page.get_by_role("button", name="Ajouter au panier").click()
+    expect(page.locator(".delivery-choice .error")).to_have_text(
+        "Choisissez un mode de livraison proposé."
+    )
+    expect(sessions.nth(0).locator("input")).to_be_checked()
+    page.get_by_label("E-billet", exact=True).check()
+    page.get_by_role("button", name="Ajouter au panier").click()
+    expect(page.get_by_role("heading", level=1, name="Mon panier")).to_be_visible()
+    expect(page.locator(".cart-line")).to_contain_text("Opéra, Lyon")
