@@ -96,7 +96,7 @@ def test_r_cat_6_courrier_only_10_days_before_the_session(agent_client, make_off
     starts = utc(NOW_PARIS.replace(hour=20, minute=30) + timedelta(days=days))
     oid = make_offer(title="Carmen", sessions=[(starts, 50)])
     page = html(agent_client.get(f"/offre/{oid}?jour={(NOW_PARIS + timedelta(days=days)).date()}"))
-    line = page.split("Livraison possible :")[1].split("</p>")[0]
+    line = page.split("Livraison possible :")[1].split("</span>")[0]
     assert ("Courrier" in line) is courrier
     assert "E-billet" in line and "Retrait sur place" in line
 
