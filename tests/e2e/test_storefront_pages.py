@@ -18,6 +18,7 @@ from catalog.models import OfferSession
 from shop.db import unit_of_work
 from tests.e2e.helpers import Effort, login, measure, seed_agent, seed_offer
 from tests.e2e.layout import assert_fits
+from tests.factories import stay_fields
 
 pytestmark = pytest.mark.e2e
 
@@ -347,3 +348,29 @@ def test_without_script_the_session_list_still_sells(
     page.get_by_role("button", name="Ajouter au panier").click()
     expect(page.get_by_role("heading", level=1, name="Mon panier")).to_be_visible()
     expect(page.locator(".cart-line")).to_contain_text("Opéra, Lyon")
+
+
+@pytest.mark.parametrize("width", [320, 360, 1280])
+def test_stay_checkboxes_sit_beside_their_labels(
+    live_server: Any, browser_page: Page, width: int
+) -> None:
+    """« Enfants qui partent »: each box at its own size, on the line of its child's name
+    (it used to be a 30rem-wide empty field, the name far to its right or under it)."""
+    year = datetime.now().year
+    number = seed_agent(
+        live_server,
+        children=[
+            {"prenom": "Léa", "birth_date": f"{year - 9}-03-14", "fiscal_status": "a_charge"}
+        ],
+    )
+    stay = seed_offer(live_server, **stay_fields(title=f"Village vacances ({width} px)"))
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 800})
+    login(page, live_server, number)
+    page.goto(live_server(f"/offre/{stay}"))
+    box = page.locator(".checkbox input[type=checkbox]").first.bounding_box()
+    label = page.locator(".checkbox label").first.bounding_box()
+    assert box["width"] <= 32, box
+    assert label["x"] - (box["x"] + box["width"]) <= 16, (box, label)  # right beside it
+    assert box["y"] < label["y"] + label["height"] and label["y"] < box["y"] + box["height"]
+    assert_fits(page, f"stay booking at {width} px")

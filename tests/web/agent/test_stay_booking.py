@@ -147,7 +147,7 @@ def test_r_vac_1_stays_show_their_participation_on_cart_checkout_and_order(famil
     assert 'Participation C.G.O.S (déjà déduite)</th><td role="cell">700,00\u00a0€' in cart
     assert "Vous économisez <strong>700,00\u00a0€</strong>" in cart
     page = text(client.get("/commande/"))
-    assert 'data-label="Participation C.G.O.S">700,00\u00a0€' in page
+    assert 'data-label="Participation C.G.O.S de la ligne">700,00\u00a0€' in page
     assert "Vous économisez <strong>700,00\u00a0€</strong>" in page
     client.post(checkout(client).location, data={"outcome": "succeed"})
     order, _ = last_order(app)
