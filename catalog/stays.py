@@ -101,7 +101,12 @@ def band_label(table: FamilyTable, index: int) -> str:
     lower = table.bands[index - 1].upper_cents if index else None
     low = None if lower is None else lower + (1 if table.bands[index - 1].inclusive else 0)
     if band.upper_cents is None:
-        return f"QF supérieur à {_eur(lower)} €" if lower is not None else "Tout QF"
+        if lower is None:
+            return "Tout QF"
+        # After a band that stops strictly below its bound (Prix réduit adultes' « < 1270 »)
+        # the bound itself is in this one: QF 1 270,00 € reads « à partir de 1 270,00 € ».
+        before = table.bands[index - 1]
+        return f"QF {'supérieur à' if before.inclusive else 'à partir de'} {_eur(lower)} €"
     up = f"{_eur(band.upper_cents)} €"
     if low is None:
         return f"QF {'jusqu’à' if band.inclusive else 'inférieur à'} {up}"

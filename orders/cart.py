@@ -24,7 +24,15 @@ from orders import line_kinds
 from orders.fees import CardPost, TicketPost
 from orders.line_kinds import PricedLine
 from orders.models import Cart, CartLine, HouseholdYear, Order, OrderLine
-from orders.pricing import Choices, Household, LineIn, PricedCart, Refusal, price_cart
+from orders.pricing import (
+    Choices,
+    Household,
+    LineIn,
+    PricedCart,
+    Refusal,
+    household_cap,
+    price_cart,
+)
 from orders.status import HOLDING
 from shop import clock
 from shop.db import session, unit_of_work, upsert
@@ -130,6 +138,13 @@ def household_snapshot(
         culture_cheque_ordered=bool(cheques),
         tickets_by_event={offer_id: int(qty) for offer_id, qty in regional or ()},
     )
+
+
+def remaining_cap(agent: AgentUser) -> int:
+    """R-CAP-1/3: what the household's cap still covers this year, before this cart (the
+    offer page shows it beside the participation). One read, no lock: information only."""
+    row = session().get(HouseholdYear, (agent.record.household_id, agent.today.year))
+    return max(0, household_cap(agent.children_count) - (row.used_cents if row else 0))
 
 
 def load_cart(agent: AgentUser) -> Cart | None:

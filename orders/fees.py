@@ -106,24 +106,26 @@ def card_fee(amount_cents: int, option: str | None, t: Tariff = Tariff()) -> Fee
             return Fee(
                 Group.CARTES,
                 t.card_r2,
-                "Envoi en recommandé R2",
+                "Envoi des cartes et chèques en recommandé R2",
                 (CardPost.LETTRE_VERTE.value, CardPost.R2.value),
                 CardPost.R2,
             )
         return Fee(
             Group.CARTES,
             t.card_lettre_verte,
-            "Envoi en lettre verte",
+            "Envoi des cartes et chèques en lettre verte",
             (CardPost.LETTRE_VERTE.value, CardPost.R2.value),
             CardPost.LETTRE_VERTE,
         )
     if amount_cents <= CARD_TIER_2_MAX:
-        return Fee(Group.CARTES, t.card_r3, "Envoi en recommandé R3", (), CardPost.R3)
+        return Fee(
+            Group.CARTES, t.card_r3, "Envoi des cartes et chèques en recommandé R3", (), CardPost.R3
+        )
     if amount_cents <= CARD_TIER_3_MAX:
         return Fee(
             Group.CARTES,
             t.card_valeur_declaree,
-            "Envoi en valeur déclarée",
+            "Envoi des cartes et chèques en valeur déclarée",
             (),
             CardPost.VALEUR_DECLAREE,
         )

@@ -157,6 +157,10 @@ def _give_back_stock(lines: list[OrderLine]) -> None:
             )
 
 
+# R-PAY-1: an empty field asks for the address; a malformed one says it is invalid.
+MISSING_EMAIL = "Saisissez votre adresse e-mail."
+
+
 @dataclass(frozen=True)
 class Contact:
     email: str
@@ -181,23 +185,30 @@ def place_order(
     """
     if not agent.rights.can_order:
         raise DomainError(agent.rights.reason or "Vous ne pouvez pas commander.", rule="R-DOS-3")
+    # Every refused field at once (the page lists them in one summary, RGAA); the first
+    # one is the error's own message, in the order the phone desk has always shown.
+    errors: list[tuple[str, str]] = []
     if payment_method not in PAYMENT_METHODS:
-        raise DomainError(
-            "Choisissez un moyen de paiement : carte bancaire ou chèque.",
-            field="payment_method",
-            rule="R-PAY-1",
+        errors.append(
+            ("payment_method", "Choisissez un moyen de paiement : carte bancaire ou chèque.")
         )
     if not contact.accept_cgv:
-        raise DomainError(
-            "Acceptez les conditions générales de vente pour commander.", field="accept_cgv"
-        )
+        errors.append(("accept_cgv", "Acceptez les conditions générales de vente pour commander."))
+    email = ""
     if channel in PHONE_CHANNELS and payment_method == "cheque" and not contact.email.strip():
-        email = ""  # an agent without e-mail, by phone or post: letters instead (R-OPS-9)
+        pass  # an agent without e-mail, by phone or post: letters instead (R-OPS-9)
+    elif not contact.email.strip():
+        errors.append(("email", MISSING_EMAIL))
     else:
         try:
             email = normalise_email(contact.email)
         except InvalidEmail:
-            raise DomainError(INVALID_EMAIL, field="email") from None
+            errors.append(("email", INVALID_EMAIL))
+    if errors:
+        field, message = errors[0]
+        err = DomainError(message, field=field, rule="R-PAY-1")
+        err.errors = errors  # type: ignore[attr-defined]
+        raise err
     try:
         return _place(
             agent, payment_method, email, expected_total_cents, checkout_token, actor, channel

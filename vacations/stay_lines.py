@@ -85,6 +85,16 @@ def describe(options: dict[str, Any] | None, pricing: StayPricing | None = None)
     return f"{text}, dont {free} gratuit" if free else text
 
 
+def participation_of(line: StayPricing | dict[str, Any] | None) -> int:
+    """R-VAC-1: a stay's participation in cents, the public price less what the agent pays
+    (each reduction already rounded half-up): from a cart line's ``pricing`` or an order
+    line's frozen ``options``. Pages show it: never 0,00 € for a subsidised stay."""
+    if isinstance(line, StayPricing):
+        return line.public_cents - line.total_cents
+    parts = stay_of(line).get("participants", [])
+    return sum(int(p["public_cents"]) - int(p["price_cents"]) for p in parts)
+
+
 def price_stays(
     items: Sequence[tuple[Offer, dict[str, Any] | None]], qf_cents: int | None
 ) -> list[StayPricing]:

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from catalog import queries
 from catalog.categories import BY_SLUG, CATEGORIES, SECTIONS, in_section
-from catalog.presenters import render_offer
+from catalog.presenters import fill_personal, offer_page, render_offer
 from catalog.rules import (
     DELIVERY_LABELS,
     LOW_STOCK_SHOWN,
@@ -198,7 +198,7 @@ def offer(offer_id: int):
         version.sale_opens_at is not None and now < version.sale_opens_at,
     )
     key = f"offer:{offer_id}:{region}:{version.digest}:{now:%Y%m%d%H%M}:{sale}:{selected_id}:{day}"
-    return shared_page(key, lambda: render_offer(offer_id, selected_id)[0])
+    return fill_personal(shared_page(key, lambda: offer_page(offer_id, selected_id)[0]))
 
 
 @bp.route("/images/<int:picture_id>")

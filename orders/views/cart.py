@@ -7,7 +7,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from catalog.presenters import render_offer
+from catalog.presenters import render_offer, set_remaining_cap
 from catalog.rules import DELIVERY_LABELS
 from orders import cart as carts
 from orders.fees import GROUP_LABELS, FeeTable
@@ -42,6 +42,8 @@ CARD_POST_LABELS = {
 def _quote_fees(state: BlueprintSetupState) -> None:
     """Every page quoting a fee (this cart, the CGV, the FAQ) reads ``fee_table``."""
     state.app.jinja_env.globals["fee_table"] = FEE_TABLE
+    # The offer page shows the household's remaining cap beside the participation.
+    set_remaining_cap(lambda: format_eur(carts.remaining_cap(current_user)))
 
 
 def _show(

@@ -72,11 +72,10 @@ def _to_checkout(page: Page, title: str, quantity: int, dated: bool) -> None:
     page.get_by_role("button", name="Rechercher").click()
     page.get_by_role("link", name=title).click()
     if dated:
-        page.locator(".calendar td.has-session a").first.click()
-        page.locator(".session-list a").first.click()
+        page.locator(".session-list input[name=session_id]:enabled").first.check()
     page.get_by_label("Quantité").fill(str(quantity))
     page.get_by_role("button", name="Ajouter au panier").click()
-    page.get_by_role("link", name="Finaliser ma commande").click()
+    page.get_by_role("link", name="Finaliser ma commande").first.click()
     expect(page.get_by_role("heading", level=1, name="Finaliser ma commande")).to_be_visible()
     page.get_by_label("J'accepte les conditions générales de vente").check()
 

@@ -50,8 +50,7 @@ def test_r_cap_5_worked_example_in_the_cart(live_server: Any, browser_page: Page
     page.get_by_label("Rechercher un spectacle, un parc, une carte…").fill("orchestre")
     page.get_by_role("button", name="Rechercher").click()
     page.get_by_role("link", name="Orchestre des Hôpitaux").click()
-    page.locator(".calendar td.has-session a").first.click()
-    page.locator(".session-list a").first.click()
+    page.locator(".session-list input[name=session_id]:enabled").first.check()
     quantity = page.get_by_label("Quantité")
     quantity.fill("4")
     quantity.press("Enter")  # the keyboard submits the form

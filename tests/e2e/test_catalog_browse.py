@@ -1,5 +1,5 @@
 """R-CAT-5/R-CAT-6 in a real browser: browse a category, search, open a dated offer and
-pick a session from the calendar."""
+pick a session from the list the calendar filters."""
 
 from __future__ import annotations
 
@@ -69,16 +69,18 @@ def test_browse_search_and_pick_a_session(live_server: Any, browser_page: Page) 
     expect(page.get_by_text("1 offre")).to_be_visible()
     page.get_by_role("link", name="Le Lac des cygnes").click()
 
-    # The offer page: prices, then a day in the calendar, then a session.
+    # The offer page: prices, then the sessions in one list (the calendar filters it).
     expect(page.get_by_role("heading", level=1, name="Le Lac des cygnes")).to_be_visible()
     expect(page.get_by_role("row", name="Prix C.G.O.S 35,00 €")).to_be_visible()
     expect(page.get_by_role("row", name="Participation C.G.O.S 15,00 €")).to_be_visible()
+    page.get_by_text("Filtrer par date (calendrier)").click()
     page.get_by_role("link", name="2 séances").click()
-    expect(page.get_by_role("heading", name="Séances du")).to_be_visible()
-    late = page.locator(".session-list a").nth(1)  # the later session, 2 seats left
-    late.focus()
-    page.keyboard.press("Enter")  # the keyboard alone picks a session
-    expect(page.get_by_text("Séance choisie :")).to_be_visible()
-    expect(page.get_by_text("plus que 2")).to_be_visible()
-    expect(page.locator("#commander")).to_contain_text("E-billet")
+    expect(page.locator(".session-choice legend")).to_contain_text("Séance du")
+    first_session = page.locator(".session-list input[name=session_id]").first
+    expect(first_session).to_be_focused()  # the day's first session takes the focus
+    page.keyboard.press("ArrowDown")  # the keyboard alone picks the later session
+    late = page.locator(".session-list li").nth(1)
+    expect(late.locator("input")).to_be_checked()
+    expect(late).to_contain_text("plus que 2 places")
+    expect(late).to_contain_text("Opéra, Lyon")
     expect(page.locator("#commander")).to_contain_text("Courrier")

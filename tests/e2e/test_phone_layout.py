@@ -87,13 +87,13 @@ def test_s12_purchase_pages_fit_a_320_px_phone(
     page.get_by_role("link", name="Nuit du Jazz au Palais des Congrès de Lyon").click()
     expect(page.locator("table.calendar")).to_have_count(2)
     look.assert_fits_in_each_font("offer")
+    page.get_by_text("Filtrer par date (calendrier)").click()
     day = page.locator(".calendar td.has-session a").first
     box = day.bounding_box()
     assert box["width"] >= 24 and box["height"] >= 44, box  # WCAG 2.5.8, and a thumb
-    day.click()
+    day.click()  # filters the list without reloading (js/sessions.js)
     expect(page).to_have_url(re.compile(r"jour=2026-09-30"))
-    page.locator(".session-list a").first.click()
-    expect(page).to_have_url(re.compile(r"seance="))
+    page.locator(".session-list input[name=session_id]:visible").first.check()
     expect(page.get_by_text("mercredi 30 septembre 2026 à 20:00").first).to_be_visible()
     look.assert_fits_in_each_font("session")
 
@@ -101,7 +101,7 @@ def test_s12_purchase_pages_fit_a_320_px_phone(
     page.get_by_role("button", name="Ajouter au panier").click()
     expect(_title(page)).to_have_text("Mon panier")
     look.assert_fits_in_each_font("cart")
-    page.get_by_role("link", name="Finaliser ma commande").click()
+    page.get_by_role("link", name="Finaliser ma commande").first.click()
     expect(_title(page)).to_have_text("Finaliser ma commande")
     look.assert_fits_in_each_font("checkout")
     page.get_by_label("J'accepte les conditions générales de vente").check()
@@ -112,7 +112,8 @@ def test_s12_purchase_pages_fit_a_320_px_phone(
     page.get_by_role("button", name="Payer 40,00 € (démonstration)").click()
     expect(page.get_by_text("Payée").first).to_be_visible()
     look.assert_fits_in_each_font("confirmation")
-    page.get_by_role("link", name="Mes commandes").first.click()
+    page.get_by_role("button", name="Menu").click()  # the header's links, folded on a phone
+    page.get_by_role("link", name="Mes commandes", exact=True).click()
     expect(_title(page)).to_have_text("Mes commandes")
     look.assert_fits_in_each_font("my orders")
     page.locator("table.stack a").first.click()  # the order's page, its lines and totals
@@ -171,7 +172,7 @@ def _seed_longest(live_server: Any) -> tuple[str, dict[str, str]]:
         title=f"Carte annuelle {WELSH} – accès illimité",
         public_price_cents=60000,
         negotiated_price_cents=60000,
-        cgos_price_cents=49900,  # above 458 €: « Envoi en valeur déclarée »
+        cgos_price_cents=49900,  # above 458 €: « Envoi des cartes et chèques en valeur déclarée »
         deliveries=("poste", "email"),
         **common,
     )
@@ -248,7 +249,7 @@ def test_s12_longest_content_fits_at_320_px_and_200_percent_text(
     page.goto(live_server(f"/offre/{stay}"))  # one adult, the form's default
     page.get_by_role("button", name="Ajouter au panier").click()
     expect(_title(page)).to_have_text("Mon panier")
-    expect(page.get_by_text("Envoi en valeur déclarée").first).to_be_visible()
+    expect(page.get_by_text("Envoi des cartes et chèques en valeur déclarée").first).to_be_visible()
     millions = re.compile(r"\d\s\d{3}\s\d{3},\d\d\s€")  # Babel's narrow no-break spaces
     expect(page.get_by_role("row", name="Total à payer")).to_contain_text(millions)
 

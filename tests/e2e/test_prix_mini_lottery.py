@@ -108,7 +108,7 @@ def test_draw_then_the_place_passes_to_the_waiting_list_and_is_paid(
     # 2 adults at 45 % of 620 € (QF 696 → 55 %) and Jules, 8, free: 558,00 €.
     expect(page.get_by_text("2 adultes, 1 enfant, dont 1 gratuit")).to_be_visible()
     expect(page.get_by_text("558,00 €").first).to_be_visible()
-    page.get_by_role("link", name="Finaliser ma commande").click()
+    page.get_by_role("link", name="Finaliser ma commande").first.click()
     page.get_by_label("J'accepte les conditions générales de vente").check()
     page.get_by_label("Carte bancaire").check()
     page.get_by_role("button", name="Confirmer ma commande").click()

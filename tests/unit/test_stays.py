@@ -56,6 +56,8 @@ def test_r_vac_2_band_index_and_labels_at_edges():
     assert rate_for("prix_mini", 60001).label == "QF de 600,01 € à 800,00 €"
     assert "moins de 1\u202f270,00" in rate_for("prix_reduit_adultes", 126999).label
     assert "supérieur à 1\u202f270,00" in rate_for("prix_mini", 127001).label
+    # R-VAC-2: QF 1 270,00 € is in Prix réduit adultes' last band, which starts at the bound.
+    assert rate_for("prix_reduit_adultes", 127000).label == "QF à partir de 1\u202f270,00 €"
 
 
 def test_edited_table_is_used_and_round_trips_json():
@@ -151,3 +153,29 @@ def test_children_stays_take_children_only():
     # A young child may go to a children's stay without an adult: R-VAC-5 is about adults'
     # and family stays (booklet: « majeurs s'ils voyagent seuls en séjour adultes et famille »).
     assert participants_refusal("libre_evasion_enfants", 0, [date(2017, 1, 1)], 2027) is None
+
+
+def test_r_vac_1_the_participation_shown_is_the_half_up_reduction():
+    """999,99 € at 50 % → participation 500,00 €, price 499,99 €: pages show the 500,00 €,
+    from a cart line's pricing or an order line's frozen options alike."""
+    from catalog.stays import ParticipantPrice, stay_price
+    from vacations.stay_lines import StayPricing, participation_of
+
+    price = stay_price(99_999, 50)
+    assert price == 49_999
+    pricing = StayPricing(
+        season="ete-2027",
+        percent=50,
+        band="QF inconnu",
+        participants=(ParticipantPrice("adulte", 99_999, price),),
+    )
+    assert participation_of(pricing) == 50_000
+    options = {
+        "stay": {
+            "participants": [
+                {"kind": "adulte", "public_cents": 99_999, "price_cents": price, "free": False}
+            ]
+        }
+    }
+    assert participation_of(options) == 50_000
+    assert participation_of(None) == 0

@@ -20,11 +20,13 @@ from vacations import bookings, line_kind, lottery
 from vacations.forms import StayForm
 from vacations.models import STATUS_LABELS, PrixMiniDraw
 from vacations.rates import quote_offer
-from vacations.stay_lines import describe
+from vacations.stay_lines import describe, participation_of
 
 bp = Blueprint("vacations", __name__, url_prefix="/sejours")
 # « 2 adultes, 1 enfant (Léa) » on every page and mail that lists a stay line.
 bp.add_app_template_filter(describe, "participants_fr")
+# R-VAC-1: a stay's participation on the cart, the checkout and the order.
+bp.add_app_template_filter(participation_of, "stay_participation")
 
 
 def stay_context(offer: Offer) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 
@@ -42,7 +43,18 @@ def test_r_cap_5_worked_example_shows_110_euros(shopper, make_offer, app):
     page = text(shopper.get("/panier/"))
     assert "750,00" in page  # cap
     assert "700,00" in page  # used
-    assert "Participation C.G.O.S appliquée</th><td>50,00" in page
+    # Issue 21: per-unit and per-line amounts say which is which.
+    assert 'Prix C.G.O.S <span class="unit">(par billet)</span></th><td>25,00' in page
+    assert (
+        'Participation C.G.O.S appliquée <span class="unit">(pour 4 billets)</span></th><td>50,00'
+        in page
+    )
+    assert (
+        'Montant de la ligne <span class="unit">(pour 4 billets)</span></th><td><strong>110,00'
+        in page
+    )
+    assert "dont participation" not in page
+    assert "Vous économisez <strong>50,00\xa0€</strong> grâce à la participation C.G.O.S" in page
     assert "plafond atteint : 10,00" in page
     assert "<strong>110,00" in page
     assert "Il resterait</dt><dd><strong>0,00" in page
@@ -282,7 +294,9 @@ def test_r_fee_1_ticket_post_with_cards_above_153_euros(
     page = text(shopper.get("/panier/"))
     assert f'id="tp-{ticket_post}" name="ticket_post" value="{ticket_post}" checked' in page
     assert f"<td>{ticket_fee}\xa0€</td>" in page  # the tickets' fee
-    assert "Envoi en recommandé R3" in page and "<td>6,00\xa0€</td>" in page
+    # Issue 21: the cards' fee is named by its tier, beside the tickets' lettre verte.
+    assert "Envoi des cartes et chèques en recommandé R3</th><td>6,00\xa0€</td>" in page
+    assert "envoi en recommandé R3, 6,00\xa0€" in page  # said in « Envoi » too
 
 
 @pytest.mark.parametrize("field", ["ticket_post", "card_post"])
@@ -293,3 +307,40 @@ def test_r_fee_2_unknown_shipping_option_is_explained(shopper, make_offer, app, 
     resp = shopper.post("/panier/envoi", data={field: "pigeon"})
     assert resp.status_code == 422
     assert '<p class="error" role="alert">Option d&#39;envoi inconnue.</p>' in text(resp)
+
+
+def test_quantity_steppers_post_the_next_quantity_and_never_zero(shopper, make_offer, app):
+    """Issue 21: − and + beside the quantity, each posting from a form of its own, so Enter
+    in the field still means « Modifier »; − is off at 1 (« Supprimer » removes)."""
+    oid = make_offer(kind="billet_ouvert", title="Parc à pas", stock=20, per_order_max=3)
+    assert add(shopper, oid, 1, "e_billet").status_code == 302
+    page = text(shopper.get("/panier/"))
+    line = re.search(r'id="plus-(\d+)"', page).group(1)
+    assert f'form="moins-{line}" name="modifier" value="1" class="button step" disabled' in page
+    plus = page.split(f'id="plus-{line}"')[1].split("</form>")[0]
+    assert 'name="quantity" value="2"' in plus
+    assert (
+        shopper.post(f"/panier/ligne/{line}", data={"quantity": "2", "modifier": "1"}).status_code
+        == 302
+    )
+    page = text(shopper.get("/panier/"))
+    assert (
+        f'id="qte-{line}" name="quantity" type="number" inputmode="numeric" min="1" max="3" '
+        'value="2"' in page
+    )
+    assert "Un billet de moins : « Parc à pas »" in page
+    assert 'Montant de la ligne <span class="unit">(pour 2 billets)</span>' in page
+    shopper.post(f"/panier/ligne/{line}", data={"quantity": "3", "modifier": "1"})
+    page = text(shopper.get("/panier/"))
+    assert f'form="plus-{line}" name="modifier" value="1" class="button step" disabled' in page
+
+
+def test_the_total_and_finaliser_come_first_in_the_cart(shopper, parc):
+    """Issue 21: on a phone and at the keyboard « Finaliser ma commande » is reached
+    before the lines (the recap at the bottom keeps its own)."""
+    add(shopper, parc, 2)
+    page = text(shopper.get("/panier/"))
+    summary = page.split('class="cart-summary"')[1].split("</div>")[0]
+    assert "1 article · Total à payer <strong>40,00" in summary
+    assert 'href="/commande/">Finaliser ma commande</a>' in summary
+    assert page.index('class="cart-summary"') < page.index('class="cart-lines"')

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from tests.factories import NOW_PARIS, login_agent, utc
+from tests.factories import NOW_PARIS, login_agent, set_used, utc
 
 
 @pytest.fixture
@@ -101,22 +101,82 @@ def test_r_cat_6_courrier_only_10_days_before_the_session(agent_client, make_off
     assert "E-billet" in line and "Retrait sur place" in line
 
 
-def test_session_picked_from_the_calendar(agent_client, make_offer):
-    first = utc(datetime(2027, 3, 20, 20, 30))
-    oid = make_offer(title="Nabucco", sessions=[(first, 3), (first + timedelta(days=1), 0)])
-    page = html(agent_client.get(f"/offre/{oid}"))
-    assert "mars 2027" in page
-    assert "samedi 20 mars 2027 : 1 séance" in page
-    day = html(agent_client.get(f"/offre/{oid}?jour=2027-03-21"))
-    assert "Épuisé" in day
+def _session_id(app, offer_id, **by):
     from catalog.models import OfferSession
     from shop.db import session
 
-    with agent_client.application.app_context():
-        sid = session().query(OfferSession.id).filter_by(offer_id=oid, stock=3).scalar()
-    picked = html(agent_client.get(f"/offre/{oid}?seance={sid}"))
-    assert "Séance choisie : <strong>samedi 20 mars 2027 à 20:30</strong>" in picked
-    assert 'aria-current="true"' in picked
+    with app.app_context():
+        return session().query(OfferSession.id).filter_by(offer_id=offer_id, **by).scalar()
+
+
+def test_r_cat_3_every_session_in_one_list_the_calendar_filters(agent_client, make_offer):
+    """Issue 21: one list of radios (date, time, venue and city, stock state, modes open
+    now) in the form that adds to the cart; the calendar is a filter of that list."""
+    first = utc(datetime(2027, 3, 20, 20, 30))
+    oid = make_offer(title="Nabucco", sessions=[(first, 3), (first + timedelta(days=1), 0)])
+    page = html(agent_client.get(f"/offre/{oid}"))
+    assert "mars 2027" in page and "samedi 20 mars 2027 : 1 séance" in page
+    assert page.count('name="session_id"') == 2 and 'type="radio"' in page
+    assert "samedi 20 mars 2027 à 20:30" in page and "dimanche 21 mars 2027 à 20:30" in page
+    assert "Opéra de Lyon, <strong>Lyon</strong>" in page
+    assert "plus que 3 places" in page and "Épuisé" in page
+    open_id = _session_id(agent_client.application, oid, stock=3)
+    sold_id = _session_id(agent_client.application, oid, stock=0)
+    # The only session on sale is chosen already; the sold-out one cannot be chosen.
+    assert f'id="s-{open_id}" value="{open_id}" checked' in page
+    assert f'id="s-{sold_id}" value="{sold_id}" disabled' in page
+    assert f'action="/panier/ajouter/{oid}"' in page and "Ajouter au panier" in page
+    # A day of the calendar hides the other days' sessions (they stay in the page).
+    day = html(agent_client.get(f"/offre/{oid}?jour=2027-03-21"))
+    assert (
+        f'id="seance-{open_id}" data-day="2027-03-20" data-modes="e_billet courrier retrait" hidden'
+        in day
+    )
+    assert "Séance du dimanche 21 mars 2027" in day and 'aria-current="date"' in day
+    # A link to a session (from the cart) comes back with it chosen.
+    picked = html(agent_client.get(f"/offre/{oid}?seance={open_id}"))
+    assert f'id="s-{open_id}" value="{open_id}" checked' in picked
+
+
+def test_r_cat_3_a_touring_show_says_each_city(agent_client, make_offer, app):
+    from catalog.models import OfferSession
+    from shop.db import session, unit_of_work
+
+    first = utc(datetime(2027, 3, 20, 20, 30))
+    oid = make_offer(title="Tournée", sessions=[(first, 50), (first + timedelta(days=30), 50)])
+    with app.app_context(), unit_of_work():
+        later = session().query(OfferSession).filter_by(offer_id=oid).order_by(OfferSession.id)[1]
+        later.venue, later.city = "Dôme de la Porte Maillot", "Paris"
+    page = html(agent_client.get(f"/offre/{oid}"))
+    assert "Opéra de Lyon, <strong>Lyon</strong>" in page
+    assert "Dôme de la Porte Maillot, <strong>Paris</strong>" in page
+    # Two sessions on sale: none is chosen for the agent.
+    assert " checked" not in page.split('class="session-list"')[1].split("</ul>")[0]
+
+
+def test_r_cap_1_offer_page_shows_the_household_remaining_cap(
+    client, make_agent, clock, make_offer, app
+):
+    """Issue 21: the remaining cap beside the participation, per household, although the
+    page is shared between agents (a marker filled per request)."""
+    clock.set(NOW_PARIS)
+    oid = make_offer(
+        kind="billet_ouvert",
+        public_price_cents=4500,
+        negotiated_price_cents=4000,
+        cgos_price_cents=2800,
+    )
+    first, code = make_agent(household_id="H-CAP-1")
+    other, other_code = make_agent(household_id="H-CAP-2")
+    set_used(app, "H-CAP-1", 12_345)
+    login_agent(client, first, code)
+    page = html(client.get(f"/offre/{oid}"))
+    assert '<td>12,00\xa0€ <span class="unit">par billet</span></td>' in page
+    assert "il vous reste <strong>376,55\xa0€</strong>" in page
+    second = app.test_client()
+    assert login_agent(second, other, other_code).status_code == 302
+    again = html(second.get(f"/offre/{oid}"))
+    assert "il vous reste <strong>500,00\xa0€</strong>" in again
 
 
 def test_past_sessions_and_events_disappear(agent_client, make_offer):

@@ -54,6 +54,27 @@ def test_r_pay_1_a_payment_method_is_required(buyer, parc):
     assert "Choisissez un moyen de paiement" in text(resp)
 
 
+def test_r_pay_1_every_error_at_once_in_a_focused_summary(buyer, parc, app):
+    """Issue 21 (GOV.UK error summary): one submit lists every refused field, each a link
+    to its field, the summary focused on load; an empty e-mail asks for one."""
+    add(buyer, parc, 1)
+    form = checkout_form(buyer) | {"email": ""}
+    del form["accept_cgv"]
+    resp = buyer.post("/commande/", data=form)
+    assert resp.status_code == 422
+    page = text(resp)
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    assert 'tabindex="-1"' in summary and "autofocus" in summary and "3 points" in summary
+    assert '<a href="#email">Saisissez votre adresse e-mail.</a>' in summary
+    assert '<a href="#accept_cgv">Acceptez les conditions générales de vente' in summary
+    assert '<a href="#pm-card">Choisissez un moyen de paiement' in summary
+    assert summary.index("#email") < summary.index("#accept_cgv") < summary.index("#pm-card")
+    assert 'id="email-erreur">Saisissez votre adresse e-mail.' in page  # beside the field too
+    bad = checkout_form(buyer) | {"email": "pas-un-email", "payment_method": "card"}
+    page = text(buyer.post("/commande/", data=bad))
+    assert '<a href="#email">Adresse e-mail invalide.</a>' in page and "1 point " in page
+
+
 def test_cgv_must_be_accepted_and_typed_email_kept(buyer, parc):
     add(buyer, parc, 1)
     form = checkout_form(buyer) | {"payment_method": "card", "email": "moi@ailleurs.fr"}

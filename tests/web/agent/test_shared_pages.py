@@ -176,7 +176,7 @@ def test_r_cat_3_a_sale_from_a_large_stock_keeps_the_shared_page(app, shared, tw
     assert len(shared.pages()) == 1  # the same copy, not rendered again
     assert "plus que" not in after
     set_stock(10)
-    assert "(plus que 10)" in _page(second, url)
+    assert "plus que 10 places" in _page(second, url)
     assert len(shared.pages()) == 2
 
 
@@ -262,3 +262,25 @@ def test_a_shared_page_lives_catalog_cache_seconds_in_redis_and_in_each_process(
     assert shared.pages() == []  # expired in Redis
     _page(second, "/")  # no copy left in the process either: rendered and stored again
     assert shared.pages() == [key] and shared.redis.pttl(key) > 500
+
+
+def test_r_cap_1_the_remaining_cap_on_a_shared_offer_page_is_the_viewers(
+    app, shared, make_agent, clock, make_offer
+):
+    """Issue 21: the offer page shows the household's remaining cap; the shared copy
+    carries a marker, filled for each agent with their own household's figure."""
+    from tests.factories import set_used
+
+    clock.set(NOW_PARIS)
+    offer = make_offer(kind="billet_ouvert", title="Parc partagé", stock=7)
+    pages = []
+    for household, used in (("H-SHARE-1", 20_000), ("H-SHARE-2", 0)):
+        number, code = make_agent(region="Rhône-Alpes", household_id=household)
+        set_used(app, household, used)
+        c = app.test_client()
+        assert login_agent(c, number, code).status_code == 302
+        pages.append(_page(c, f"/offre/{offer}"))
+    assert len(shared.pages()) == 1  # the second one came from the cache
+    assert "il vous reste <strong>300,00\xa0€</strong>" in pages[0]
+    assert "il vous reste <strong>500,00\xa0€</strong>" in pages[1]
+    assert "\ue002" not in pages[1]

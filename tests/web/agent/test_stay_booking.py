@@ -129,6 +129,32 @@ def test_r_vac_1_booked_paid_capacity_taken_and_cap_untouched(family, stay, app,
     assert "Participants : 2 adultes, 2 enfants (Tom, Léa)" in detail
     placed = next(m for m in mailbox.wait_for(2) if "Votre commande" in m["Subject"])
     assert "(2 adultes, 2 enfants (Tom, Léa))" in mailbox.text_of(placed)
+    # Issue 21: the stay's participation, after the total and not as one of its lines.
+    assert (
+        "Total : 1\u202f300,00\u00a0€\r\nVous économisez 700,00\u00a0€ grâce à la participation"
+        in (mailbox.text_of(placed))
+    )
+
+
+def test_r_vac_1_stays_show_their_participation_on_cart_checkout_and_order(family, stay, app):
+    """Issue 21 (never 0,00 € for a subsidised stay): 2 adults at 620 € and 2 children at
+    380 €, 35 % off → 700,00 € of participation on the cart, the checkout and the order."""
+    client = family()
+    offer_id = stay()
+    kids = child_ids(app)
+    assert book(client, offer_id, "2", [kids["Léa"], kids["Tom"]]).status_code == 302
+    cart = text(client.get("/panier/"))
+    assert 'Participation C.G.O.S (déjà déduite)</th><td role="cell">700,00\u00a0€' in cart
+    assert "Vous économisez <strong>700,00\u00a0€</strong>" in cart
+    page = text(client.get("/commande/"))
+    assert 'data-label="Participation C.G.O.S de la ligne">700,00\u00a0€' in page
+    assert "Vous économisez <strong>700,00\u00a0€</strong>" in page
+    client.post(checkout(client).location, data={"outcome": "succeed"})
+    order, _ = last_order(app)
+    detail = text(client.get(f"/mes-commandes/{order.number}"))
+    assert 'data-label="Participation C.G.O.S">700,00\u00a0€' in detail
+    assert "Vous avez économisé <strong>700,00\u00a0€</strong>" in detail
+    assert ">0,00\u00a0€" not in detail.split('id="detail"')[1]
 
 
 def test_capacity_is_never_oversold(family, stay, app, make_agent):

@@ -34,7 +34,7 @@ def page(client, make_agent, clock, offer_id: int, **agent) -> str:
     ("qf", "band", "percent", "adult", "child"),
     [
         (1269.99, "QF de 1\u202f000,01 € à moins de 1\u202f270,00 €", 35, "403,00", "247,00"),
-        (1270.0, "QF supérieur à 1\u202f270,00 €", 10, "558,00", "342,00"),
+        (1270.0, "QF à partir de 1\u202f270,00 €", 10, "558,00", "342,00"),
         (600.0, "QF jusqu’à 600,00 €", 35, "403,00", "247,00"),
     ],
 )
