@@ -61,6 +61,9 @@ NOT_HTML: dict[str, str] = {
     "agent.catalog.picture": "image/",
     "agent.my_orders.all_tickets_pdf": "application/pdf",
     "agent.my_orders.ticket_pdf": "application/pdf",
+    "agent.my_orders.receipt_pdf": "application/pdf",
+    "agent.my_orders.stay_voucher": "application/pdf",
+    "agent.my_orders.agenda_ics": "text/calendar",
 }
 # GET rules outside the agent's store, by endpoint or endpoint prefix, and why.
 NOT_THE_AGENT_S: dict[str, str] = {
@@ -104,6 +107,9 @@ class World:
     offers: dict[str, str]  # page name → offer page path (with ?jour / ?seance)
     payment_link: str  # the unpaid order's payment link
     code_request: tuple[str, str]  # the agent's birth year and month (« Code oublié »)
+    alert_form: str  # « Prévenez-moi » for a sold-out session
+    alert_link: str  # the mailed link holding a seat that came back
+    withdrawal: str  # « Me rétracter » for the e-card's line
 
 
 def _seed(live_server: Any) -> World:
@@ -112,7 +118,7 @@ def _seed(live_server: Any) -> World:
     from catalog.models import Offer, OfferPicture, OfferSession
     from catalog.services import add_picture
     from demo.seed import demo_agents, seed
-    from orders.models import ETicket, Order
+    from orders.models import ETicket, Order, OrderLine
     from shop import clock
     from shop.db import session
 
@@ -147,6 +153,9 @@ def _seed(live_server: Any) -> World:
     orders["unpaid"] = shop.checkout_one(
         browser, offer("E-billet CinéRéseau"), method="card", pay=False
     )
+    # An e-card sent by e-mail: delivered at payment, so « Me rétracter » applies.
+    assert shop.add_to_cart(browser, offer("Carte cadeau Maison"), "email") == 302
+    orders["withdrawable"] = shop.checkout(browser, method="card")
     message = shop.write_to_support(browser)
     shop.pre_register(browser, app)
 
@@ -190,9 +199,18 @@ def _seed(live_server: Any) -> World:
 
         prix_mini = session().scalar(select(PrixMiniRegistration.offer_id))
 
-    shown = [f"/offre/{o}?seance={i}" for o, i in sold_out]  # one the agent may see
-    sold_out_page = next((p for p in shown if browser.get(p).status_code == 200), None)
-    assert sold_out_page, f"no sold-out session of the demonstration shown to {AGENT}: {shown}"
+    shown = [
+        (o, i) for o, i in sold_out if browser.get(f"/offre/{o}?seance={i}").status_code == 200
+    ]
+    assert shown, f"no sold-out session of the demonstration shown to {AGENT}: {sold_out}"
+    sold_out_page = f"/offre/{shown[0][0]}?seance={shown[0][1]}"
+    alert_form, alert_link = _alert(app, browser, *shown[0])
+    with app.app_context():
+        withdrawable = session().scalar(
+            select(OrderLine.id)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.number == orders["withdrawable"])
+        )
     day = first_session.starts_at.date().isoformat()  # naive UTC; evening: same Paris day
     offers = {
         "spectacle (calendrier)": f"/offre/{show}",
@@ -218,7 +236,41 @@ def _seed(live_server: Any) -> World:
         offers=offers,
         payment_link=payment_link,
         code_request=birth,
+        alert_form=alert_form,
+        alert_link=alert_link,
+        withdrawal=f"/mes-commandes/{orders['withdrawable']}/retractation/{withdrawable}",
     )
+
+
+def _alert(app: Any, browser: Browser, offer_id: int, session_id: int) -> tuple[str, str]:
+    """« Prévenez-moi » on a sold-out session, then one seat back: the form's path and
+    the mailed link that holds the seat (R-AGT-2)."""
+    import re
+
+    from sqlalchemy import select
+
+    from catalog.models import OfferSession
+    from orders import alerts
+    from shop.db import session, unit_of_work
+    from shop.mail import OutboxMail
+
+    path = f"/mes-alertes/nouvelle/{offer_id}?seance={session_id}"
+    page = browser.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+    form = next(f for f in forms_of(page.text, path) if "/mes-alertes/nouvelle/" in f.action)
+    assert submit(browser, form, quantity="1").status_code == 302
+    with app.app_context():
+        with unit_of_work() as s:
+            s.get(OfferSession, session_id).stock = 1
+        alerts.serve_alerts()
+        mail = session().scalar(
+            select(OutboxMail)
+            .where(OutboxMail.kind == "orders/seat_alert_held")
+            .order_by(OutboxMail.id.desc())
+        )
+    link = re.search(r"https?://\S+(/mes-alertes/\S+)", mail.body_text)
+    assert link, mail.body_text
+    return path, link.group(1)
 
 
 def _poster() -> bytes:
@@ -445,6 +497,11 @@ def _pages(checker: Checker, world: World, new_page: Callable[[], Page]) -> None
         checker.visit(f"commande ({kind})", f"/mes-commandes/{number}")
     checker.visit("mes préinscriptions", "/sejours/mes-preinscriptions")
     checker.visit("mon espace", "/mon-espace/")
+    checker.visit("prévenez-moi", world.alert_form)
+    checker.visit("mes alertes", "/mes-alertes/")
+    checker.visit("places retenues (lien du courriel)", world.alert_link)
+    checker.visit("annuler mon option", f"/mes-commandes/{world.orders['cheque']}/annuler-option")
+    checker.visit("me rétracter", world.withdrawal)
     checker.visit("nous contacter", "/nous-contacter/")
     _submit_form(page, "/nous-contacter/")
     checker.check("nous contacter, erreurs", "/nous-contacter/")
@@ -508,6 +565,8 @@ def test_every_agent_page_is_checked(live_server: Any, world: World) -> None:
         f"/mes-commandes/{world.orders['paid']}/e-billets.pdf"
     )
     fetched["agent.catalog.picture"] = world.picture
+    fetched["agent.my_orders.receipt_pdf"] = f"/mes-commandes/{world.orders['paid']}/recu.pdf"
+    fetched["agent.my_orders.agenda_ics"] = f"/mes-commandes/{world.orders['paid']}/agenda.ics"
     for endpoint, path in fetched.items():
         resp = browser.get(path)
         assert resp.status_code == 200, (path, resp.status_code)
