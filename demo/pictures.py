@@ -79,9 +79,9 @@ def draw_picture(
     draw = ImageDraw.Draw(image)
     initial = (category[:1] or "?").upper()
     draw.text((w * 0.06, h * 0.06), initial, font=_font(h // 3, True), fill=(255, 255, 255, 235))
-    lines = textwrap.wrap(title, width=28)[:3]
-    font = _font(max(12, h // 14), True)
-    line_h = int(h / 12)
+    lines = textwrap.wrap(title, width=24)[:3]
+    font = _font(max(12, h // 12), True)
+    line_h = int(h / 10)
     y = int(h - h * 0.08 - line_h * len(lines))
     for line in lines:
         draw.text((w * 0.06, y), line, font=font, fill=(255, 255, 255, 255))
