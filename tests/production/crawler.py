@@ -358,8 +358,8 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
     partners = {a.owner for a in accounts.values() if a.role.startswith("partner_")}
     found: dict[str, list[Target]] = defaultdict(list)
 
-    def add(kind: str, owner: str | None, **values: Any) -> None:
-        found[kind].append(Target({k: str(v) for k, v in values.items()}, owner))
+    def add(target_kind: str, owner: str | None, /, **values: Any) -> None:
+        found[target_kind].append(Target({k: str(v) for k, v in values.items()}, owner))
 
     with app.app_context():
         s = session()
@@ -409,8 +409,9 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
                 continue
             pictured.add(slug)
             add("picture", None, picture_id=pid)
-            for kind, width, fmt in (("vignette", 320, "webp"), ("photo", 1280, "jpg")):
-                add("picture_size", None, picture_id=pid, kind=kind, width=width, fmt=fmt)
+            for cut, width, fmt in (("vignette", 320, "webp"), ("photo", 1280, "jpg")):
+                values = {"picture_id": pid, "kind": cut, "width": width, "fmt": fmt}
+                add("picture_size", None, **values)
             add("partner_picture", slug, offer_id=oid, picture_id=pid)
         for oid, sid, slug in s.execute(
             select(OfferSession.offer_id, OfferSession.id, Partner.slug)
