@@ -209,3 +209,16 @@ def test_issue_21_partner_upload_makes_the_sizes(app, client, make_staff, make_o
     with app.app_context():
         pid = session().scalar(select(OfferPicture.id).where(OfferPicture.offer_id == oid))
     assert len(_sizes(app, pid)) == 8
+
+
+def test_issue_21_templates_build_the_size_route_s_urls(app):
+    """_picture.html appends ``/<kind>-<width>.<fmt>`` to the picture's URL (one url_for
+    per picture): the same URL as the route's own."""
+    from flask import url_for
+
+    with app.test_request_context():
+        base = url_for("agent.catalog.picture", picture_id=5)
+        built = url_for(
+            "agent.catalog.picture_size", picture_id=5, kind="photo", width=640, fmt="jpg"
+        )
+    assert built == f"{base}/photo-640.jpg"
