@@ -1,6 +1,6 @@
-"""Derived sizes of offer pictures (issue 21): made once when a picture is added, stored in
-the database so every process serves the same bytes, each file once per SHA-256 digest.
-``flask catalog pictures`` makes the sizes of pictures stored before they existed."""
+"""Derived sizes of offer pictures (issue 21, R-CAT-9): made once when a picture is added,
+stored in the database so every process serves the same bytes, each file once per SHA-256
+digest. ``flask catalog pictures`` makes the sizes of pictures stored before they existed."""
 
 from __future__ import annotations
 

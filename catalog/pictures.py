@@ -85,7 +85,7 @@ def clean_picture(data: bytes, content_type: str) -> Picture:
     return Picture(out.getvalue(), upright.width, upright.height)
 
 
-# -- sizes served to agents (issue 21) ----------------------------------------------------
+# -- sizes served to agents (issue 21, R-CAT-9) -------------------------------------------
 
 CARD = "vignette"  # cut to 16:9 for the cards and the gallery's thumbnails
 PHOTO = "photo"  # the whole picture, for the offer page's gallery

@@ -1,4 +1,4 @@
-"""Issue 21, pictures in a real browser on the demo catalog: a phone loads home and a
+"""Issue 21 (R-CAT-9), pictures in a real browser on the demo catalog: a phone loads home and a
 listing in under 300 KB (HTML, CSS, scripts and the pictures it actually fetches), in WebP
 at the card's width; the offer page's gallery works from the keyboard, without script."""
 

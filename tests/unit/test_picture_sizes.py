@@ -1,4 +1,4 @@
-"""catalog.pictures' sizes (issue 21): the 16:9 card cut and the whole photo, in WebP and
+"""catalog.pictures' sizes (issue 21, R-CAT-9): the 16:9 card cut and the whole photo, in WebP and
 JPEG, at the listed widths or the picture's own when it is narrower (never upscaled)."""
 
 from __future__ import annotations

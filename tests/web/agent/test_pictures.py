@@ -1,4 +1,4 @@
-"""Offer pictures on agents' pages (issue 21): sizes made at upload and served with long
+"""Offer pictures on agents' pages (issue 21, R-CAT-9): sizes made at upload and served with long
 cache headers, <picture> with WebP and JPEG, srcset/sizes and width/height on cards and in
 the offer page's gallery; the same 404s as the picture itself (R-CAT-4, R-PAR-10)."""
 
