@@ -222,3 +222,17 @@ def test_issue_21_templates_build_the_size_route_s_urls(app):
             "agent.catalog.picture_size", picture_id=5, kind="photo", width=640, fmt="jpg"
         )
     assert built == f"{base}/photo-640.jpg"
+
+
+def test_issue_21_the_command_makes_the_missing_sizes(app, make_offer):
+    from catalog.models import OfferPictureSize
+    from shop.db import unit_of_work
+
+    oid = make_offer(kind="billet_ouvert", title="Parc des Volcans")
+    pid = _add(app, oid, _jpeg(700, 700))
+    with app.app_context(), unit_of_work() as s:
+        s.execute(OfferPictureSize.__table__.delete())
+    result = app.test_cli_runner().invoke(args=["catalog", "pictures"])
+    assert result.exit_code == 0, result.output
+    assert "Tailles d'images créées pour 1 image(s)." in result.stdout
+    assert {w for (k, _, w) in _sizes(app, pid) if k == "photo"} == {640, 700}
