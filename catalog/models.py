@@ -146,6 +146,8 @@ class OfferPicture(Base):
     """Pictures kept in the database so every app process serves the same files."""
 
     __tablename__ = "offer_pictures"
+    # Never reuse a deleted picture's id on SQLite: browsers keep its sizes a year (issue 21).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)

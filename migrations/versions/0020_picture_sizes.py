@@ -17,7 +17,15 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('offer_pictures') as batch:
+    # Sizes are cached by browsers for a year under the picture's id: on SQLite the table is
+    # rebuilt with AUTOINCREMENT so a deleted picture's id is never given to a new one
+    # (PostgreSQL's sequence never gives an id twice).
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    with op.batch_alter_table(
+        'offer_pictures',
+        recreate='always' if sqlite else 'auto',
+        table_kwargs={'sqlite_autoincrement': True} if sqlite else {},
+    ) as batch:
         batch.add_column(sa.Column('width', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('height', sa.Integer(), nullable=True))
     op.create_table('picture_files',
