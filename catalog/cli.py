@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from catalog.importer import import_file
+from catalog.picture_sizes import make_missing_sizes
 
 catalog_group = AppGroup("catalog", help="Catalogue des offres.")
 
@@ -28,6 +29,16 @@ def catalog_import(path: str) -> None:
         f"{report.offers} offre(s) et {report.sessions} séance(s) importée(s), "
         f"{report.partners_created} partenaire(s) créé(s)."
     )
+
+
+@catalog_group.command("pictures")
+def catalog_pictures() -> None:
+    """Make the sizes agents' pages show for every picture stored without them (issue 21):
+    run once after upgrading to the migration 0024; running it again does nothing."""
+    made, unreadable = make_missing_sizes()
+    click.echo(f"Tailles d'images créées pour {made} image(s).")
+    if unreadable:
+        click.echo(f"{unreadable} image(s) illisible(s), servies telles quelles.", err=True)
 
 
 COMMANDS: tuple[click.Command, ...] = (catalog_group,)

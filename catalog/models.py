@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -165,6 +166,8 @@ class OfferPicture(Base):
     """Pictures kept in the database so every app process serves the same files."""
 
     __tablename__ = "offer_pictures"
+    # Never reuse a deleted picture's id on SQLite: browsers keep its sizes a year (issue 21).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
@@ -173,8 +176,40 @@ class OfferPicture(Base):
     alt: Mapped[str] = mapped_column(String(200), default="")
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Pixels of the stored picture (None until its sizes are made: ``catalog pictures``).
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     offer: Mapped[Offer] = relationship(back_populates="pictures")
+
+
+class PictureFile(Base):
+    """The bytes of one derived picture, named by their SHA-256 (also the ETag): equal
+    files are stored once, whichever pictures they were made from (issue 21)."""
+
+    __tablename__ = "picture_files"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OfferPictureSize(Base):
+    """One size of a picture as agents' pages ask for it (``catalog.pictures.derive_sizes``):
+    a kind (16:9 card or whole photo), a format and a width, made once at upload."""
+
+    __tablename__ = "offer_picture_sizes"
+    __table_args__ = (UniqueConstraint("picture_id", "kind", "fmt", "width"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    picture_id: Mapped[int] = mapped_column(
+        ForeignKey("offer_pictures.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    fmt: Mapped[str] = mapped_column(String(5))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(ForeignKey("picture_files.digest"), index=True)
 
 
 class PriceChangeRequest(Base):

@@ -28,7 +28,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload, selectinload
 
-from catalog.models import Offer, OfferPicture, OfferSession, shown_to_agents
+from catalog.models import (
+    Offer,
+    OfferPicture,
+    OfferPictureSize,
+    OfferSession,
+    PictureFile,
+    shown_to_agents,
+)
 from catalog.rules import LOW_STOCK_SHOWN, Kind
 from catalog.search import allows_typos, known_variants, relevance, text_match
 from catalog.text import search_terms
@@ -283,7 +290,11 @@ def offer_for_agent(offer_id: int, agent_region: str | None) -> OfferPage | None
         .options(
             joinedload(Offer.partner),
             selectinload(Offer.pictures).load_only(
-                OfferPicture.id, OfferPicture.alt, OfferPicture.position
+                OfferPicture.id,
+                OfferPicture.alt,
+                OfferPicture.position,
+                OfferPicture.width,
+                OfferPicture.height,
             ),
         )
     )
@@ -372,7 +383,16 @@ def _version_query(dialect: str) -> Select:
     )
     pictures = (
         select(
-            _aggregated(dialect, _joined(OfferPicture.id, OfferPicture.position, OfferPicture.alt))
+            _aggregated(
+                dialect,
+                _joined(
+                    OfferPicture.id,
+                    OfferPicture.position,
+                    OfferPicture.alt,
+                    OfferPicture.width,
+                    OfferPicture.height,
+                ),
+            )
         )
         .where(OfferPicture.offer_id == Offer.id)
         .scalar_subquery()
@@ -441,3 +461,39 @@ def picture_for_agent(picture_id: int, agent_region: str | None) -> OfferPicture
             or_(Offer.region.is_(None), Offer.region == agent_region),
         )
     )
+
+
+@dataclass(frozen=True)
+class SizeFile:
+    data: bytes
+    content_type: str
+    digest: str
+
+
+def picture_size_for_agent(
+    picture_id: int, kind: str, fmt: str, width: int, agent_region: str | None
+) -> SizeFile | None:
+    """The largest stored size of ``kind`` and ``fmt`` at most ``width`` wide (a picture
+    narrower than a listed width has only its own), if this agent may see the offer."""
+    row = (
+        session()
+        .execute(
+            select(PictureFile.data, PictureFile.content_type, PictureFile.digest)
+            .select_from(OfferPictureSize)
+            .join(PictureFile, PictureFile.digest == OfferPictureSize.digest)
+            .join(OfferPicture, OfferPicture.id == OfferPictureSize.picture_id)
+            .join(Offer, Offer.id == OfferPicture.offer_id)
+            .where(
+                OfferPictureSize.picture_id == picture_id,
+                OfferPictureSize.kind == kind,
+                OfferPictureSize.fmt == fmt,
+                OfferPictureSize.width <= width,
+                shown_to_agents(),
+                or_(Offer.region.is_(None), Offer.region == agent_region),
+            )
+            .order_by(OfferPictureSize.width.desc())
+            .limit(1)
+        )
+        .first()
+    )
+    return None if row is None else SizeFile(row.data, row.content_type, row.digest)

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from catalog.categories import BY_SLUG
 from catalog.models import Offer, OfferPicture, OfferSession
-from catalog.pictures import PictureError, clean_picture
+from catalog.picture_sizes import digests_of, purge_unused_files, store_sizes
+from catalog.pictures import PictureError, clean_picture, derive_sizes
 from catalog.rules import KIND_DELIVERIES, Kind, OfferApproval, SupplyState, price_errors
 from catalog.text import offer_search_columns
 from partners.models import Partner
@@ -437,7 +438,8 @@ def sniff_picture(data: bytes) -> str | None:
 
 def add_picture(offer_id: int, data: bytes, alt: str, actor: Any) -> OfferPicture:
     """Pictures are checked by content (PNG, JPEG, WebP), size and dimensions, not by file
-    name, and stored re-encoded without their metadata (catalog.pictures)."""
+    name, and stored re-encoded without their metadata (catalog.pictures), with the sizes
+    agents' pages show (catalog.picture_sizes)."""
     offer = offer_for_staff(offer_id, actor)
     if offer is None:
         raise DomainError("Offre introuvable.", rule="R-PAR-1")
@@ -448,6 +450,7 @@ def add_picture(offer_id: int, data: bytes, alt: str, actor: Any) -> OfferPictur
         raise DomainError("Format d'image refusé : PNG, JPEG ou WebP seulement.", "picture")
     try:
         data = clean_picture(data, content_type).data
+        derived = derive_sizes(data)  # before the transaction: no lock held while encoding
     except PictureError as exc:
         raise DomainError(str(exc), field="picture") from None
     with unit_of_work() as s:
@@ -464,6 +467,7 @@ def add_picture(offer_id: int, data: bytes, alt: str, actor: Any) -> OfferPictur
         )
         s.add(pic)
         s.flush()
+        store_sizes(s, pic, derived)
         audit.record(
             actor,
             "offer.picture_added",
@@ -485,7 +489,10 @@ def delete_picture(offer_id: int, picture_id: int, actor: Any) -> None:
         )
         if pic is None:
             raise DomainError("Image introuvable.")
+        digests = digests_of(s, picture_id)
         s.delete(pic)
+        s.flush()  # its sizes go with it (ON DELETE CASCADE), then the files they named
+        purge_unused_files(s, digests)
         audit.record(
             actor, "offer.picture_deleted", f"offer:{offer_id}", before={"picture": picture_id}
         )

@@ -19,6 +19,7 @@ from catalog.importer import import_catalog
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind
 from catalog.text import offer_search_columns
+from demo.pictures import insert_large_pictures, large_picture_set, seed_pictures
 from partners.models import Partner
 from shop import audit, clock
 from shop.clock import PARIS
@@ -1086,6 +1087,16 @@ def seed_catalog(today: date) -> list[str]:
             f"Catalogue de démonstration : {report.offers} offre(s) et {report.sessions} "
             f"séance(s) ajoutées, {len(offers) - len(todo)} déjà présente(s)."
         )
+    demo_keys = {(_slug(o["partner"]), o["title"]) for o in offers}
+    rows = session().execute(
+        select(Offer.id, Offer.title, Offer.category, Partner.slug)
+        .join_from(Offer, Partner)
+        .where(Offer.title.in_({title for _, title in demo_keys}))
+        .order_by(Offer.id)
+    )
+    pictured = seed_pictures([(i, t, c) for i, t, c, slug in rows if (slug, t) in demo_keys])
+    if pictured:
+        lines.append(f"Images de démonstration : {pictured} image(s) dessinée(s).")
     lines += [
         "  À essayer : « Le Lac des cygnes » (séance dans 10 jours : courrier encore possible ;",
         "  le lendemain, 2 places), « Le Malade imaginaire » (séance dans 9 jours : plus de",
@@ -1293,6 +1304,8 @@ def seed_large(
         ]
         if not partners:
             return ["Aucun partenaire : lancez d'abord seed-demo sans --large."]
+        pictures = large_picture_set(list(_WORDS))  # every card shows a picture (issue 21)
+        made_pictures = 0
         for start in range(0, offers, batch):
             rows = [
                 _large_offer(rng, i, today, now, partners)
@@ -1301,6 +1314,9 @@ def seed_large(
             ids = s.scalars(
                 insert(Offer).returning(Offer.id, sort_by_parameter_order=True), rows
             ).all()
+            made_pictures += insert_large_pictures(
+                s, [(i, row["category"]) for i, row in zip(ids, rows, strict=True)], pictures
+            )
             session_rows: list[dict[str, Any]] = []
             for offer_id, row in zip(ids, rows, strict=True):
                 if row["kind"] != Kind.BILLET_DATE:
@@ -1330,10 +1346,10 @@ def seed_large(
             ACTOR,
             "catalog.large_seeded",
             "catalog",
-            after={"offers": made_offers, "sessions": made_sessions},
+            after={"offers": made_offers, "sessions": made_sessions, "pictures": made_pictures},
         )
     if get_db().dialect == "postgresql":
         # Fresh statistics, or the planner guesses 11 rows where there are thousands.
         with unit_of_work() as s:
-            s.execute(text("ANALYZE offers, offer_sessions"))
+            s.execute(text("ANALYZE offers, offer_sessions, offer_pictures, offer_picture_sizes"))
     return [f"Catalogue de charge : {made_offers} offres et {made_sessions} séances ajoutées."]

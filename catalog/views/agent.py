@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from catalog import queries
 from catalog.categories import BY_SLUG, CATEGORIES, SECTIONS, in_section
+from catalog.pictures import CARD, WIDTHS, photo_box
 from catalog.presenters import fill_personal, offer_page, render_offer
 from catalog.rules import (
     DELIVERY_LABELS,
@@ -32,6 +33,10 @@ from shop.speed.shared import cached
 bp = Blueprint("catalog", __name__)
 # The catalog's pages show « plus que N » under this stock (R-CAT-3).
 bp.record_once(lambda state: state.app.jinja_env.globals.update(low_stock_shown=LOW_STOCK_SHOWN))
+# Offer pictures' sizes (issue 21, templates agent/catalog/_picture.html).
+bp.record_once(
+    lambda state: state.app.jinja_env.globals.update(card_widths=WIDTHS[CARD], photo_box=photo_box)
+)
 
 
 def _parse_date(name: str, errors: dict[str, str]) -> date | None:
@@ -203,9 +208,24 @@ def offer(offer_id: int):
 
 @bp.route("/images/<int:picture_id>")
 def picture(picture_id: int):
+    """The picture as stored (up to 2400 px): the pages show its sizes instead."""
     pic = queries.picture_for_agent(picture_id, current_user.record.region)
     if pic is None:
         abort(404)
     resp = Response(pic.data, mimetype=pic.content_type)
     resp.headers["Cache-Control"] = "private, max-age=86400"
     return resp
+
+
+@bp.route("/images/<int:picture_id>/<any(vignette, photo):kind>-<int:width>.<any(webp, jpg):fmt>")
+def picture_size(picture_id: int, kind: str, width: int, fmt: str):
+    """One size of a picture (issue 21). A picture's sizes never change (a new picture gets
+    a new id), so browsers keep them a year without asking again; the ETag is the SHA-256
+    of the bytes. A picture stored before its sizes existed is served as stored."""
+    found = queries.picture_size_for_agent(picture_id, kind, fmt, width, current_user.record.region)
+    if found is None:
+        return picture(picture_id)
+    resp = Response(found.data, mimetype=found.content_type)
+    resp.set_etag(found.digest)
+    resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return resp.make_conditional(request)

@@ -27,6 +27,7 @@ from tests.production.seed import Account
 PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("agent.", frozenset({"offer_id"})): "offer",
     ("agent.", frozenset({"picture_id"})): "picture",
+    ("agent.", frozenset({"picture_id", "kind", "width", "fmt"})): "picture_size",
     ("agent.", frozenset({"slug"})): "category",
     ("agent.", frozenset({"number"})): "order",
     ("agent.", frozenset({"number", "ticket_id"})): "eticket",
@@ -360,8 +361,8 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
     partners = {a.owner for a in accounts.values() if a.role.startswith("partner_")}
     found: dict[str, list[Target]] = defaultdict(list)
 
-    def add(kind: str, owner: str | None, **values: Any) -> None:
-        found[kind].append(Target({k: str(v) for k, v in values.items()}, owner))
+    def add(target_kind: str, owner: str | None, /, **values: Any) -> None:
+        found[target_kind].append(Target({k: str(v) for k, v in values.items()}, owner))
 
     with app.app_context():
         s = session()
@@ -403,12 +404,20 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
             if kind not in kinds_seen:  # one offer page of each kind (stays, cheques…)
                 kinds_seen.add(kind)
                 add("offer", None, offer_id=oid)
+        pictured: set[str] = set()
         for oid, pid, slug in s.execute(
             select(OfferPicture.offer_id, OfferPicture.id, Partner.slug)
             .join(Offer, Offer.id == OfferPicture.offer_id)
             .join(Partner)
+            .order_by(OfferPicture.id.desc())  # the seed's own pictures, then the demo's
         ):
+            if slug in pictured:  # every demo offer has pictures (issue 21): one per partner
+                continue
+            pictured.add(slug)
             add("picture", None, picture_id=pid)
+            for cut, width, fmt in (("vignette", 320, "webp"), ("photo", 1280, "jpg")):
+                values = {"picture_id": pid, "kind": cut, "width": width, "fmt": fmt}
+                add("picture_size", None, **values)
             add("partner_picture", slug, offer_id=oid, picture_id=pid)
         for oid, sid, slug in s.execute(
             select(OfferSession.offer_id, OfferSession.id, Partner.slug)

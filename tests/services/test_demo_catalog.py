@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,11 +10,12 @@ from sqlalchemy import func, select
 
 from catalog.categories import CATEGORIES
 from catalog.importer import STAY_FAMILIES
-from catalog.models import Offer, OfferSession
+from catalog.models import Offer, OfferPicture, OfferPictureSize, OfferSession, PictureFile
 from catalog.rules import Kind
 from catalog.text import offer_search_columns
 from demo import catalog as demo_catalog
 from demo.catalog import demo_offers, seed_large
+from demo.pictures import GALLERY_PICTURES, LARGE_VARIETY, draw_picture
 from demo.seed import seed
 from members.regions import REGIONS
 from shop import clock
@@ -102,6 +104,35 @@ def test_spec_13_demo_catalog_is_idempotent(ctx):
     assert any("déjà chargé" in line for line in lines)
 
 
+def test_issue_21_every_demo_offer_has_a_picture_of_its_own(ctx):
+    started = time.perf_counter()
+    seed()
+    elapsed = time.perf_counter() - started
+    offers = list(session().scalars(select(Offer).order_by(Offer.id)))
+    pictures = list(session().scalars(select(OfferPicture).order_by(OfferPicture.id)))
+    by_offer: dict[int, list[OfferPicture]] = {}
+    for picture in pictures:
+        by_offer.setdefault(picture.offer_id, []).append(picture)
+    assert set(by_offer) == {o.id for o in offers}
+    assert len({p.data for p in pictures}) == len(pictures)  # drawn per offer
+    galleries = [o for o in offers if len(by_offer[o.id]) == GALLERY_PICTURES]
+    assert {o.category for o in galleries} == {c.slug for c in CATEGORIES}
+    for picture in pictures:
+        assert (picture.width, picture.height) == (800, 450) and picture.alt
+    assert _count(OfferPictureSize) == len(pictures) * 8
+    assert elapsed < 60  # measured: about 8 s on a shared 2-core machine
+
+    seed()  # again: nothing drawn twice
+    assert _count(OfferPicture) == len(pictures)
+
+
+def test_issue_21_demo_pictures_are_the_same_on_every_run():
+    assert draw_picture("Le Lac des cygnes", "spectacles") == draw_picture(
+        "Le Lac des cygnes", "spectacles"
+    )
+    assert draw_picture("Le Lac des cygnes", "spectacles") != draw_picture("L'Avare", "spectacles")
+
+
 def test_spec_13_demo_offers_are_stable_in_time():
     """The demo is built from ``today``: a later day moves the dates, not the offers."""
     first = demo_offers(datetime(2026, 11, 23, tzinfo=UTC).date())
@@ -157,7 +188,14 @@ def test_spec_13_seed_large_at_reduced_size(ctx, make_partner):
     (entry,) = session().scalars(
         select(AuditEntry).where(AuditEntry.action == "catalog.large_seeded")
     )
-    assert entry.after == {"offers": 200, "sessions": 1000}
+    assert entry.after == {"offers": 200, "sessions": 1000, "pictures": 200}
+    # Issue 21: every card shows a picture; a few per category, each file stored once.
+    pictured = select(OfferPicture.offer_id).where(
+        OfferPicture.offer_id.in_([o.id for o in offers])
+    )
+    assert len(set(session().scalars(pictured))) == 200
+    assert _count(OfferPictureSize) == 200 * 6  # 640 px wide and 16:9: cards 320/640, photo 640
+    assert _count(PictureFile) <= len(CATEGORIES) * LARGE_VARIETY * 4
 
     again = seed_large(offers=200, sessions=1000)
 
