@@ -59,6 +59,7 @@ CLOSED = "45678901E"  # Julie Leroy: rights expired, the store's « Vous ne pouv
 # GET rules an agent reaches that are not HTML pages: the type each answers (checked).
 NOT_HTML: dict[str, str] = {
     "agent.catalog.picture": "image/",
+    "agent.catalog.picture_size": "image/",
     "agent.my_orders.all_tickets_pdf": "application/pdf",
     "agent.my_orders.ticket_pdf": "application/pdf",
     "agent.my_orders.receipt_pdf": "application/pdf",
@@ -565,6 +566,7 @@ def test_every_agent_page_is_checked(live_server: Any, world: World) -> None:
         f"/mes-commandes/{world.orders['paid']}/e-billets.pdf"
     )
     fetched["agent.catalog.picture"] = world.picture
+    fetched["agent.catalog.picture_size"] = f"{world.picture}/vignette-320.webp"
     fetched["agent.my_orders.receipt_pdf"] = f"/mes-commandes/{world.orders['paid']}/recu.pdf"
     fetched["agent.my_orders.agenda_ics"] = f"/mes-commandes/{world.orders['paid']}/agenda.ics"
     for endpoint, path in fetched.items():
