@@ -16,6 +16,7 @@ from shop.audit import AuditEntry
 from shop.db import get_db, session
 from shop.db_statistics import MIN_ROWS, refresh_statistics, stale_tables
 
+
 @pytest.fixture(autouse=True)
 def _sqlite_only(ctx: None) -> None:
     if get_db().dialect != "sqlite":
@@ -31,9 +32,9 @@ def _entries(n: int) -> None:
 
 
 def _analysed(table: str) -> int:
-    stats = session().scalars(
-        text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}
-    ).all()
+    stats = (
+        session().scalars(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}).all()
+    )
     return max((int(s.split()[0]) for s in stats), default=0)
 
 
