@@ -97,7 +97,7 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             metrics[column] = None
         elif column == "cls":
-            metrics[column] = round(value, 3)
+            metrics[column] = round(float(value), 3)
         else:
             metrics[column] = round(value)
     return {
@@ -150,6 +150,19 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
             f"{cell(kb, 1):>6}"
         )
     return "\n".join(lines)
+
+
+def failing_over_runs(runs: list[dict[str, Any]], category: str) -> list[str]:
+    """The audits of ``category`` short of full marks in any run, once each, with what
+    Lighthouse showed beside them in each run (``id (a / b)``)."""
+    shown: dict[str, list[str]] = {}
+    for run in runs:
+        for item in run[f"{category}_failing"]:
+            audit_id, _, value = item.partition(" (")
+            values = shown.setdefault(audit_id, [])
+            if value and value[:-1] not in values:
+                values.append(value[:-1])
+    return [f"{k} ({' / '.join(v)})" if v else k for k, v in sorted(shown.items())]
 
 
 def lighthouse_argv(url: str, cookie: str, output: Path, chrome: str) -> list[str]:
@@ -373,10 +386,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print(f"load average (1, 5, 15 min): {result['load_average']}")
     for page, runs in result["runs"].items():
-        for label in ("accessibility_failing", "performance_failing"):
-            failing = sorted({item for r in runs for item in r[label]})
+        for category in ("accessibility", "performance"):
+            failing = failing_over_runs(runs, category)
             if failing:
-                print(f"{page} {label.split('_')[0]}: {'; '.join(failing)}")
+                print(f"{page} {category}: {'; '.join(failing)}")
     log(f"summary in {path.relative_to(ROOT)}")
     return 0
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from bench.lighthouse import (
     CHROME_FLAGS,
     agent_code,
+    failing_over_runs,
     lighthouse_argv,
     median_row,
     summarize,
@@ -69,6 +70,18 @@ def test_medians_over_runs_and_the_spread_of_the_performance_score():
     assert printed[0].split() == ["page", "perf", "a11y", "FCP", "ms", "LCP", "ms", "TBT", "ms",
                                   "CLS", "kB"]  # fmt: skip
     assert printed[1].split() == ["cart", "97", "91–99", "96", "921", "1500", "0", "0.012", "25.1"]
+
+
+def test_what_costs_points_is_listed_once_per_audit_over_the_runs():
+    runs = [
+        {"performance_failing": ["render-blocking-insight (Est savings of 50 ms)", "x-insight"]},
+        {"performance_failing": ["render-blocking-insight (Est savings of 80 ms)"]},
+        {"performance_failing": ["render-blocking-insight (Est savings of 50 ms)"]},
+    ]
+    assert failing_over_runs(runs, "performance") == [
+        "render-blocking-insight (Est savings of 50 ms / Est savings of 80 ms)",
+        "x-insight",
+    ]
 
 
 def test_command_line_mobile_default_cookie_in_extra_headers_and_debian_chromium(tmp_path):
