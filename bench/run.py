@@ -53,10 +53,12 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------- database and data
 
 
-def fresh_database(db: str, data_dir: Path) -> str:
+def fresh_database(db: str, data_dir: Path, name: str = "bench") -> str:
+    """An empty database: the SQLite file ``data_dir/<name>.db`` or the PostgreSQL
+    database ``name`` (dropped and created again)."""
     if db == "sqlite":
         data_dir.mkdir(parents=True, exist_ok=True)
-        path = data_dir / "bench.db"
+        path = data_dir / f"{name}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
@@ -64,10 +66,10 @@ def fresh_database(db: str, data_dir: Path) -> str:
 
     engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS bench WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE bench"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
     engine.dispose()
-    return "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
 def flask(env: dict[str, str], *args: str, timeout: float = 600) -> str:
@@ -131,15 +133,16 @@ class Servers:
             start_new_session=True,  # its own process group: stopped without touching others
         )
 
-    def start(self) -> None:
+    def start(self, celery: bool = True) -> None:
         env = dict(self.env, GUNICORN_BIND=f"127.0.0.1:{self.port}")
         self.env = env
         self._start(
             "gunicorn", [str(VENV_BIN / "gunicorn"), "--workers", str(self.workers), "wsgi:app"]
         )
-        celery = str(VENV_BIN / "celery")
-        self._start("celery-worker", [celery, "-A", "shop.celery_app", "worker", "-l", "WARNING"])
-        self._start("celery-beat", [celery, "-A", "shop.celery_app", "beat", "-l", "WARNING"])
+        if celery:
+            app = [str(VENV_BIN / "celery"), "-A", "shop.celery_app"]
+            self._start("celery-worker", [*app, "worker", "-l", "WARNING"])
+            self._start("celery-beat", [*app, "beat", "-l", "WARNING"])
         base = f"http://127.0.0.1:{self.port}"
         for _ in range(150):
             try:

@@ -22,7 +22,6 @@ bp = Blueprint("door", __name__)
 # What the control page loads, kept by its service worker (R-PAR-9); nothing else.
 OFFLINE_ASSETS = (
     "css/shop.css",
-    "css/pages.css",
     "css/print.css",
     "css/door.css",
     "js/scan-feedback.js",
