@@ -149,9 +149,11 @@ class _StaffActor:
 
 def form_to(browser: Browser, path: str) -> Form:
     """The POST form of page ``path`` that posts to ``path`` itself."""
-    found = [f for f in forms_of(browser.get(path).text, path) if f.method == "POST"]
+    page = browser.get(path)
+    found = [f for f in forms_of(page.text, path) if f.method == "POST"]
     mine = [f for f in found if f.action == path]
-    assert len(mine) == 1, (path, found)
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
+    assert len(mine) == 1, (path, page.url, found, shown[:1500])
     return mine[0]
 
 
@@ -258,7 +260,22 @@ def write_to_support(browser: Browser) -> int:
     return int(re.search(r"/nous-contacter/(\d+)/envoye", resp.headers["Location"]).group(1))
 
 
+def empty_cart(browser: Browser) -> None:
+    """Remove every line of the cart through its « Supprimer » forms: the crawl leaves
+    lines in the agents' carts that its own edits of the catalog may have made invalid."""
+    lines = [
+        f
+        for f in forms_of(browser.get("/panier/").text, "/panier/")
+        if re.fullmatch(r"/panier/ligne/\d+", f.action)
+    ]
+    for form in {f.action: f for f in lines}.values():  # steppers post there too
+        resp = submit(browser, form, supprimer="Supprimer")
+        assert resp.status_code == 302, (form.action, resp.status_code)
+
+
 def checkout_one(browser: Browser, offer_id: int, *, method: str, pay: bool = True) -> str:
+    """Order this one offer (the cart emptied first), as the agent does."""
+    empty_cart(browser)
     assert add_to_cart(browser, offer_id, "e_billet") == 302, offer_id
     return checkout(browser, method=method, pay=pay)
 
