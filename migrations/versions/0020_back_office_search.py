@@ -12,6 +12,7 @@ Revises: 4b3c8d9eaf19
 Create Date: 2026-12-06 10:20:00
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = '2b9e4c7d1a20'
@@ -23,14 +24,22 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('orders') as batch_op:
         batch_op.drop_index('ix_orders_status')
-    if op.get_bind().dialect.name == 'postgresql':
+    bind = op.get_bind()
+    if bind.dialect.name == 'postgresql':
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
-        op.execute(
-            'CREATE INDEX ix_orders_number_trgm ON orders USING gin (number gin_trgm_ops)'
+        # The extension lives in one schema of the database, maybe not the store's: its
+        # operator class is named with that schema.
+        schema = bind.scalar(
+            sa.text(
+                "SELECT extnamespace::regnamespace::text FROM pg_extension "
+                "WHERE extname = 'pg_trgm'"
+            )
         )
+        ops = f'{schema}.gin_trgm_ops'
+        op.execute(f'CREATE INDEX ix_orders_number_trgm ON orders USING gin (number {ops})')
         op.execute(
             'CREATE INDEX ix_dossier_agents_search_key_trgm '
-            'ON dossier_agents USING gin (search_key gin_trgm_ops)'
+            f'ON dossier_agents USING gin (search_key {ops})'
         )
 
 
