@@ -500,7 +500,8 @@ def main(argv: list[str] | None = None) -> int:
             "home": "Mon panier",
             "category": "Concerts",
             "offer": "Concert de mesure",
-            "search": "Concert de mesure",
+            # Results (the ranking of issue 21 puts concerts titled « … Lyon » first).
+            "search": 'class="offer-card"',
         }
         reads: dict[str, Any] = {}
         for name, path in pages.items():
