@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Integer, String, delete
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
 
 from shop import clock
 from shop.db import Base, session, unit_of_work
@@ -24,6 +24,9 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(200), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Lets SQLite insert a unit of work's entries in one statement and match each row to
+    # its id (SQLAlchemy's « insertmanyvalues »): 200 parcels shipped = one INSERT.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
 
 
 def actor_label(actor: Any) -> str:
