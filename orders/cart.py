@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select
+from flask import current_app
+from sqlalchemy import bindparam, event, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -35,8 +36,9 @@ from orders.pricing import (
 )
 from orders.status import HOLDING
 from shop import clock
-from shop.db import session, unit_of_work, upsert
+from shop.db import after_commit, session, unit_of_work, upsert
 from shop.errors import DomainError, NotFound
+from shop.speed import shared
 
 MAX_MAGAZINE_ADDRESSES = 3
 
@@ -140,11 +142,38 @@ def household_snapshot(
     )
 
 
+def _used_key(household_id: str, year: int) -> str:
+    return f"cap-used:{household_id}:{year}"
+
+
 def remaining_cap(agent: AgentUser) -> int:
     """R-CAP-1/3: what the household's cap still covers this year, before this cart (the
-    offer page shows it beside the participation). One read, no lock: information only."""
-    row = session().get(HouseholdYear, (agent.record.household_id, agent.today.year))
-    return max(0, household_cap(agent.children_count) - (row.used_cents if row else 0))
+    offer page shows it beside the participation). Information only: no lock. With Redis
+    the used amount is kept ``SESSION_CACHE_SECONDS``, like the agent's session, so a
+    cached offer page needs no database at all; a change of the household's use drops it
+    once committed (``_drop_used_after_commit``)."""
+    household, year = agent.record.household_id, agent.today.year
+    key = _used_key(household, year)
+    cached = shared.get_value(key)
+    if cached is not None:
+        used = int(cached)
+    else:
+        row = session().get(HouseholdYear, (household, year))
+        used = row.used_cents if row else 0
+        seconds = current_app.config.get("SESSION_CACHE_SECONDS", 0)
+        if seconds > 0:
+            shared.put_value(key, str(used), seconds)
+    return max(0, household_cap(agent.children_count) - used)
+
+
+@event.listens_for(HouseholdYear.used_cents, "set")
+def _drop_used_after_commit(target: HouseholdYear, value: Any, old: Any, _initiator: Any) -> Any:
+    """Whatever changes a household's use (an order placed, cancelled, expired, refunded,
+    a cheque option taken), the offer page's remaining cap reads it again after commit."""
+    if value != old and target.household_id:
+        key = _used_key(target.household_id, target.year)
+        after_commit(lambda: shared.drop_value(key))
+    return value
 
 
 def load_cart(agent: AgentUser) -> Cart | None:

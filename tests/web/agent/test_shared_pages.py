@@ -9,6 +9,7 @@ from datetime import datetime
 
 import fakeredis
 import pytest
+from sqlalchemy import event
 
 from shop.speed.versions import VERSIONS
 from tests.factories import NOW_PARIS, login_agent
@@ -284,3 +285,38 @@ def test_r_cap_1_the_remaining_cap_on_a_shared_offer_page_is_the_viewers(
     assert "il vous reste <strong>300,00\xa0€</strong>" in pages[0]
     assert "il vous reste <strong>500,00\xa0€</strong>" in pages[1]
     assert "\ue002" not in pages[1]
+
+
+def test_r_cap_1_a_cached_offer_page_reads_no_database_and_follows_the_households_use(
+    app, shared, make_agent, clock, make_offer
+):
+    """Issue 21: with Redis the household's use is kept like the agent's session, so a
+    cached offer page costs no statement; a change of the use is shown at once after
+    commit (the key is dropped), whatever service made it."""
+    from tests.factories import set_used
+
+    app.config["SESSION_CACHE_SECONDS"] = 10
+    clock.set(NOW_PARIS)
+    offer = make_offer(kind="billet_ouvert", title="Parc en cache", stock=7)
+    number, code = make_agent(region="Rhône-Alpes", household_id="H-CACHED")
+    set_used(app, "H-CACHED", 10_000)
+    c = app.test_client()
+    assert login_agent(c, number, code).status_code == 302
+    assert "il vous reste <strong>400,00\xa0€</strong>" in _page(c, f"/offre/{offer}")
+    seen: list[str] = []
+
+    def _statement(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    engine = app.extensions["db"].engine
+    event.listen(engine, "before_cursor_execute", _statement)
+    try:
+        again = _page(c, f"/offre/{offer}")
+    finally:
+        event.remove(engine, "before_cursor_execute", _statement)
+    # The one read left is this fixture's offer version, read afresh on every page here
+    # (once a second as deployed).
+    assert [q for q in seen if "SAVEPOINT" not in q and "offers.kind" not in q] == []
+    assert "il vous reste <strong>400,00\xa0€</strong>" in again
+    set_used(app, "H-CACHED", 35_000)
+    assert "il vous reste <strong>150,00\xa0€</strong>" in _page(c, f"/offre/{offer}")
