@@ -294,3 +294,30 @@ def _check_pages(page: Page, look: Look, urls: list[str]) -> None:
         finally:
             look.zoom_text(100)
     page.set_viewport_size({"width": 320, "height": 640})
+
+
+def test_s12_the_phone_menu_is_folded_from_the_first_paint_and_open_without_script(
+    live_server: Any, _browser: Any
+) -> None:
+    """Issue 21 (Lighthouse: no layout shift): on a phone the account links are folded by
+    the stylesheet itself, before js/menu.js runs (here it never arrives); without script
+    (css/nojs.css in a <noscript>) they are all shown and there is no « Menu » button."""
+    seed_agent(live_server)
+    phone = {"width": 360, "height": 740}
+    folded = _browser.new_context(locale="fr-FR", viewport=phone)
+    try:
+        page = folded.new_page()
+        page.route("**/js/menu.js*", lambda route: route.abort())
+        page.goto(live_server("/connexion"))
+        expect(page.get_by_role("button", name="Menu")).to_be_visible()
+        expect(page.get_by_role("link", name="Se connecter")).to_be_hidden()
+    finally:
+        folded.close()
+    bare = _browser.new_context(locale="fr-FR", viewport=phone, java_script_enabled=False)
+    try:
+        page = bare.new_page()
+        page.goto(live_server("/connexion"))
+        expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
+        expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    finally:
+        bare.close()

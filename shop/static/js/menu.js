@@ -1,5 +1,6 @@
-// The header's « Menu » button on a phone (shop.css shows it under 40rem): the account
-// links fold behind it. Without this script the links are all shown, as on a desktop.
+// The header's « Menu » button on a phone (shop.css shows it under 40rem, the account
+// links folded from the first paint): this opens and closes them. Without script,
+// css/nojs.css shows the links, as on a desktop.
 (function () {
   "use strict";
   var header = document.querySelector(".site-header");
@@ -7,7 +8,6 @@
   if (!button) { return; }
   var nav = document.getElementById(button.getAttribute("aria-controls"));
   if (!nav) { return; }
-  header.classList.add("menu-ready");
 
   function show(open) {
     button.setAttribute("aria-expanded", open ? "true" : "false");
