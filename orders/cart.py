@@ -24,7 +24,7 @@ from orders import holds as seat_holds
 from orders import line_kinds
 from orders.fees import CardPost, TicketPost
 from orders.line_kinds import PricedLine
-from orders.models import Cart, CartLine, HouseholdYear, Order, OrderLine
+from orders.models import AlertState, Cart, CartLine, HouseholdYear, Order, OrderLine, SeatAlert
 from orders.pricing import (
     Choices,
     Household,
@@ -62,6 +62,8 @@ class CartView:
     lines: list[LineView]
     priced: PricedCart
     household: Household
+    # The agent has live « Prévenez-moi » holds (R-AGT-2), as read with the cart.
+    holds: bool = False
 
     @property
     def blocked(self) -> bool:
@@ -104,9 +106,21 @@ _CART_QUERY = (
 )
 
 
+# Whether « Prévenez-moi » holds seats for the agent right now (R-AGT-2): read with the
+# cart, so that placing an order locks the holds only when there are some.
+_LIVE_HOLDS = (
+    select(SeatAlert.id)
+    .where(
+        SeatAlert.cgos_number == bindparam("number"),
+        SeatAlert.state == AlertState.HELD,
+        SeatAlert.hold_expires_at > bindparam("now"),
+    )
+    .exists()
+    .label("live_holds")
+)
 # The cart, its lines, their offers and sessions in one read (one row per line).
 _CART_ROWS_QUERY = (
-    select(Cart, CartLine, Offer, OfferSession)
+    select(Cart, CartLine, Offer, OfferSession, _LIVE_HOLDS)
     .outerjoin(CartLine, CartLine.cart_id == Cart.id)
     .outerjoin(Offer, Offer.id == CartLine.offer_id)
     .outerjoin(OfferSession, OfferSession.id == CartLine.session_id)
@@ -287,26 +301,30 @@ def _line_in(lv: LineView) -> LineIn:
 def view_cart(agent: AgentUser, used_cents: int | None = None) -> CartView:
     """Re-price the agent's cart with today's prices, stock and rules; ``used_cents`` is
     the household's participation when the caller has read it under its lock."""
-    cart, lines = _cart_lines(agent)
+    cart, lines, holds = _cart_lines(agent)
     line_ins = [_line_in(lv) for lv in lines]
     household = household_snapshot(agent, used_cents, line_ins)
-    view = CartView(cart, lines, None, household)  # type: ignore[arg-type]
+    view = CartView(cart, lines, None, household, holds)  # type: ignore[arg-type]
     view.priced = price_view(view, household, line_ins)
     return view
 
 
-def _cart_lines(agent: AgentUser) -> tuple[Cart | None, list[LineView]]:
-    """The cart and its lines with their offers, sessions and notes, not yet priced."""
+def _cart_lines(agent: AgentUser) -> tuple[Cart | None, list[LineView], bool]:
+    """The cart and its lines with their offers, sessions and notes, not yet priced, and
+    whether the agent has live holds."""
     rows = (
         session()
-        .execute(_CART_ROWS_QUERY, {"number": agent.cgos_number, "owner": agent.basket})
+        .execute(
+            _CART_ROWS_QUERY,
+            {"number": agent.cgos_number, "owner": agent.basket, "now": clock.utcnow()},
+        )
         .all()
     )
     if not rows:
-        return None, []
+        return None, [], False
     cart = rows[0][0]
     set_committed_value(cart, "lines", [row[1] for row in rows if row[1] is not None])
-    lines = [LineView(line, offer, sess) for _, line, offer, sess in rows if line is not None]
+    lines = [LineView(line, offer, sess) for _, line, offer, sess, _h in rows if line is not None]
     for offer_kind, kind in line_kinds.registered():
         special = [lv for lv in lines if lv.offer.kind == offer_kind]
         if special:
@@ -317,7 +335,7 @@ def _cart_lines(agent: AgentUser) -> tuple[Cart | None, list[LineView]]:
                 lv.stay = pricing
     for lv in lines:
         lv.notes = _line_notes(agent, lv)
-    return cart, lines
+    return cart, lines, bool(rows[0][4])
 
 
 def price_view(view: CartView, household: Household, line_ins: list[LineIn]) -> PricedCart:
@@ -387,7 +405,7 @@ def add_to_cart(
     modes = _current_modes(offer, sess)
     if delivery not in modes:
         raise DomainError("Choisissez un mode de livraison proposé.", field="delivery")
-    cart, cart_lines = _cart_lines(agent)
+    cart, cart_lines, _holds = _cart_lines(agent)
     existing = next(
         (
             r

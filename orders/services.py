@@ -239,12 +239,13 @@ def _place(
     year = agent.today.year
     with unit_of_work() as s:
         hh = _lock_household_year(agent.record.household_id, year)
-        # The agent's « Prévenez-moi » holds, locked before any stock row (R-AGT-2): the
-        # cart below counts them as the agent's, _take_stock consumes them.
-        holds = seat_holds.lock_holds(agent.cgos_number, now)
         # Priced with the participation read under the lock: the cap can never be
         # exceeded (R-CAP-4).
         view = carts.view_cart(agent, used_cents=hh.used_cents)
+        # The agent's « Prévenez-moi » holds (R-AGT-2), locked before any stock row when
+        # the cart's read saw some: the cart counted them as the agent's, _take_stock
+        # consumes them. A hold that lapsed in between gave its seats back to the stock.
+        holds = seat_holds.lock_holds(agent.cgos_number, now) if view.holds else ()
         priced = view.priced
         if view.empty:
             # A second submission of a checkout finds the cart emptied by the first.
