@@ -135,10 +135,14 @@ def issue_for_order(order: Order, *, just_paid: bool = False) -> list[ETicket]:
         return []
     # One multi-row INSERT whatever the number of tickets, returning the rows it wrote
     # (matched by their secrets: RETURNING need not follow the VALUES' order).
-    by_secret = {
-        t.secret: t
-        for t in s.scalars(insert(ETicket).returning(ETicket), [row for _, row in wanted])
-    }
+    # The rows it references are already written: the unit of work's pending changes (the
+    # payment, the order's status, the « payée » mail) need not be flushed first, and go
+    # out together at commit (one UPDATE of the order, one INSERT of the mails).
+    with s.no_autoflush:
+        by_secret = {
+            t.secret: t
+            for t in s.scalars(insert(ETicket).returning(ETicket), [row for _, row in wanted])
+        }
     issued = [IssuedTicket(by_secret[row["secret"]], line, order) for line, row in wanted]
     queue_mail(
         order.contact_email,

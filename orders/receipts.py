@@ -82,7 +82,9 @@ def _next_seq(year: int) -> int:
         )
         .returning(ReceiptCounter.last_number)
     )
-    return int(session().scalars(stmt).one())
+    s = session()
+    with s.no_autoflush:  # the order's pending change takes its number in the same UPDATE
+        return int(s.scalars(stmt).one())
 
 
 def number_receipt(order: Order) -> str:
