@@ -1,5 +1,8 @@
 """Markdown tables from ``bench.run`` results:  ``python -m bench.report RESULT.json …``.
 
+Every run records its machine (CPU model, cores, Argon2 cost); runs from different CPUs
+are refused together unless ``--mixed-machines`` says the reader knows (issue 23).
+
 pretix figures come from the same result file when the run included ``--pretix``;
 otherwise the ratios to pretix are left out.
 """
@@ -232,9 +235,41 @@ def targets(results: list[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
+MIXED_FLAG = "--mixed-machines"
+
+
+def machines(results: list[dict[str, Any]]) -> list[str]:
+    """The distinct machines of these runs, as « CPU model, N cores »."""
+    seen: list[str] = []
+    for r in results:
+        m = r.get("machine") or {}
+        name = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
 def main(argv: list[str] | None = None) -> int:
-    paths = argv if argv is not None else sys.argv[1:]
+    """Tables of the runs given. Runs from different CPUs are not comparable: refused
+    unless ``--mixed-machines`` is given, and then each run's machine is printed first."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    mixed = MIXED_FLAG in args
+    paths = [a for a in args if a != MIXED_FLAG]
     results = [json.loads(Path(p).read_text()) for p in paths]
+    found = machines(results)
+    if len(found) > 1 and not mixed:
+        sys.stderr.write(
+            "These runs come from different machines; their figures are not comparable:\n"
+            + "".join(f"  - {name}\n" for name in found)
+            + f"Give {MIXED_FLAG} to print them anyway, each with its machine.\n"
+        )
+        return 2
+    sys.stdout.write("Machine" + ("s" if len(found) > 1 else "") + ":\n\n")
+    for r, path in zip(results, paths, strict=True):
+        if len(found) > 1 or r is results[0]:
+            label = f"{r.get('db', '?')} {r.get('label', Path(path).stem)}"
+            sys.stdout.write(f"- {label}: {machines([r])[0]}\n")
+    sys.stdout.write("\n")
     sys.stdout.write(report(results))
     sys.stdout.write("\n### Against the targets\n\n" + targets(results))
     return 0
