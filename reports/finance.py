@@ -524,9 +524,12 @@ def settlements(month: Month) -> list[Settlement]:
     by_partner = settlement_lines(month.first, month.last)
     if not by_partner:
         return []
-    names = dict(
-        session().execute(select(Partner.id, Partner.name).where(Partner.id.in_(by_partner)))
-    )
+    names = {
+        pid: name
+        for pid, name in session().execute(
+            select(Partner.id, Partner.name).where(Partner.id.in_(by_partner))
+        )
+    }
     rows = [
         Settlement(pid, str(names.get(pid, pid)), month, lines) for pid, lines in by_partner.items()
     ]

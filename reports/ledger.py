@@ -370,7 +370,10 @@ SETTLEMENT_HEADER = [
 def settlement_rows(first: date, last: date, partner_id: int | None = None) -> Iterator[list[Any]]:
     """Per partner and offer (R-REP-2c), grouped in SQL: what C.G.O.S owes for the period."""
     by_partner = finance.settlement_lines(first, last, partner_id)
-    names = dict(session().execute(select(Partner.id, Partner.name))) if by_partner else {}
+    names: dict[int, str] = {}
+    if by_partner:
+        stmt = select(Partner.id, Partner.name).where(Partner.id.in_(by_partner))
+        names = {pid: name for pid, name in session().execute(stmt)}
     for pid in sorted(by_partner, key=lambda p: str(names.get(p, p)).lower()):
         for line in by_partner[pid]:
             yield [
