@@ -183,9 +183,13 @@ def _partner(errors: dict[str, str], required: bool) -> int | None:
 @bp.route("/partenaires")
 def settlements():
     """Every partner's settlement for the month, and one partner's statement to download."""
+    return _settlements_page(partner_required=False)
+
+
+def _settlements_page(*, partner_required: bool) -> tuple[str, int]:
     errors: dict[str, str] = {}
     month = _month(errors)
-    partner_id = _partner(errors, required=False)
+    partner_id = _partner(errors, required=partner_required)
     rows = finance.settlements(month)
     return _page(
         "ops/reports/finance/settlements.html",
@@ -256,9 +260,9 @@ def settlement_csv():
     return _attachment(body, "text/csv; charset=utf-8", name)
 
 
-def _settlements_refused():
-    page, _ = settlements()
-    return page, 422
+def _settlements_refused() -> tuple[str, int]:
+    """The statement form again, its errors beside the fields."""
+    return _settlements_page(partner_required=True)
 
 
 def _slug(text: str) -> str:
