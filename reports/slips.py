@@ -79,11 +79,12 @@ def _document(buf: io.BytesIO, title: str) -> SimpleDocTemplate:
     )
 
 
-def _table(rows: list[list[Any]], widths: list[float]) -> Table:
+def _table(rows: list[list[Any]], widths: list[float], *extra: Any) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
+                *extra,
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.8, BRAND),
                 ("LINEBELOW", (0, 1), (-1, -2), 0.25, colors.HexColor("#bbbbbb")),
@@ -141,9 +142,9 @@ def render_remittance_slip(day: date, cheques: list[CashedCheque]) -> bytes:
             Paragraph(_eur(total), st["numb"]),
         ]
     )
-    widths = [12 * mm, 34 * mm, 30 * mm, 50 * mm, 24 * mm, 24 * mm]
+    widths = [10 * mm, 30 * mm, 28 * mm, 48 * mm, 32 * mm, 26 * mm]
     story += [
-        _table(rows, widths),
+        _table(rows, widths, ("SPAN", (0, -1), (3, -1))),
         Spacer(1, 6 * mm),
         Paragraph(
             f"Nombre de chèques : <b>{len(cheques)}</b> — Montant total : <b>{_eur(total)}</b>",
