@@ -16,6 +16,20 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 # A period longer than this is refused: a year and a day covers any financial year.
 MAX_DAYS = 366
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -66,6 +80,11 @@ class Month:
     @property
     def key(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def label_fr(self) -> str:
+        """``mars 2027``."""
+        return f"{MONTHS_FR[self.month - 1]} {self.year}"
 
     @classmethod
     def of(cls, day: date) -> Month:

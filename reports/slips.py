@@ -165,7 +165,7 @@ def render_settlement(statement: Settlement) -> bytes:
     st = _styles()
     buf = io.BytesIO()
     month = statement.month
-    label = f"{clock.MONTHS_FR[month.month - 1]} {month.year}"
+    label = month.label_fr
     doc = _document(buf, f"Relevé de règlement {statement.partner_name} {month.key}")
     story: list[Any] = [
         Paragraph("Relevé de règlement partenaire", st["title"]),

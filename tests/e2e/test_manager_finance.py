@@ -5,10 +5,11 @@ what the orders say (R-REP-2; docs/RULES.md R-REP-2b, R-REP-2c)."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from pypdf import PdfReader
 
 from auth.principals import agent_user
@@ -22,6 +23,18 @@ from tests.e2e.helpers import seed_agent, seed_offer, staff_second_factor
 from tests.factories import Operator
 
 pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_URL_PATH = "/__axe__/axe.min.js"  # answered by the test's route, never by the store
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+FINANCE_PAGES = [
+    "/gestion/rapports/finance/cartes",
+    "/gestion/rapports/finance/cheques",
+    "/gestion/rapports/finance/remboursements",
+    "/gestion/rapports/finance/partenaires",
+    "/gestion/rapports/finance/exports",
+    "/gestion/rapports/finance/exports/telecharger?type=x&du=hier&au=&format=pdf",
+]
 
 PASSWORD = "mot-de-passe-gestion-42"
 EMAIL = "finance@e2e.example"
@@ -124,3 +137,36 @@ def test_admin_downloads_the_days_remittance_slip_and_a_partners_settlement(
         page.get_by_role("button", name="Relevé CSV").click()
     body = info.value.path().read_bytes().decode("utf-8")
     assert body.startswith("\ufeff") and "Parc des Félins;4;120,00" in body
+
+
+def _violations(page: Page, live_server: Any) -> list[str]:
+    page.add_script_tag(url=live_server(AXE_URL_PATH))
+    result = page.evaluate(
+        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    return [f"{v['id']}: {v['help']}" for v in result["violations"]]
+
+
+def test_finance_pages_pass_axe(live_server: Any, browser_page: Page) -> None:
+    """RULES.md §12 « accessible »: the finance pages, and an export refused for bad
+    input, have no axe-core violation (WCAG 2.1 A and AA, best practices)."""
+    with live_server.app.app_context():
+        create_staff("axe-" + EMAIL, "Gaëlle", "admin", PASSWORD)
+    page = browser_page
+
+    def serve(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/javascript", body=AXE.read_bytes())
+
+    page.context.route(f"**{AXE_URL_PATH}", serve)
+    page.goto(live_server("/gestion/connexion"))
+    page.get_by_label("Adresse e-mail").fill("axe-" + EMAIL)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    staff_second_factor(page, live_server, "axe-" + EMAIL)
+    found = {}
+    for path in FINANCE_PAGES:
+        page.goto(live_server(path))
+        found[path] = _violations(page, live_server)
+    assert found == {path: [] for path in FINANCE_PAGES}
