@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import stripe
@@ -34,7 +34,7 @@ from orders import refunds as order_refunds
 from orders.models import Order, OrderLine, Payment
 from orders.status import PAID_STATES, LineStatus, OrderStatus, PaymentStatus
 from partners.models import Partner
-from reports.periods import Month, bounds_utc, days
+from reports.periods import Month, bounds_utc, days, paris_day
 from shop.db import session
 
 MONEY_IN = (PaymentStatus.RECEIVED, PaymentStatus.CAPTURED)
@@ -220,7 +220,7 @@ def stripe_payouts(first: date, last: date, limit: int = 100) -> PayoutReport:
         rows = [
             Payout(
                 str(p.id),
-                date.fromtimestamp(int(p.arrival_date)),
+                paris_day(datetime.fromtimestamp(int(p.arrival_date), UTC).replace(tzinfo=None)),
                 int(p.amount),
                 str(p.currency).upper(),
                 str(p.status),

@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+import json
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import insert
 
 from reports import finance
 from reports.periods import Month
 from shop.money import format_eur
 from tests.factories import login_staff
 from tests.finance_world import MARCH, World, build
+from tests.harness import free_port
 
 BASE = "/gestion/rapports/finance"
 
@@ -195,3 +202,100 @@ def test_r_rep_3_bad_input_is_a_french_message_beside_its_field(admin, query, fi
     page = _text(resp)
     assert f'id="{field}-erreur"' in page
     assert message in page.replace("&#39;", "'")
+
+
+class _Payouts(BaseHTTPRequestHandler):
+    """Stripe's ``GET /v1/payouts`` as the official library reads it, one payout."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        type(self).seen.append(self.path)
+        body = json.dumps(
+            {
+                "object": "list",
+                "url": "/v1/payouts",
+                "has_more": False,
+                "data": [
+                    {
+                        "id": "po_finance_1",
+                        "object": "payout",
+                        "amount": 123456,
+                        "currency": "eur",
+                        "status": "paid",
+                        # 5 March 2027, 00:30 in Paris: 4 March 23:30 UTC.
+                        "arrival_date": int(datetime(2027, 3, 4, 23, 30, tzinfo=UTC).timestamp()),
+                    }
+                ],
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+def test_r_rep_2a_stripe_payouts_are_listed_when_configured(admin, app, monkeypatch):
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Payouts)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_finance")
+        monkeypatch.setitem(app.config, "STRIPE_API_BASE", f"http://127.0.0.1:{port}")
+        page = _text(admin.get(BASE + "/cartes?mois=2027-03"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "po_finance_1" in page and format_eur(123456) in page
+    assert "vendredi 5 mars 2027" in page  # the Paris day of its arrival
+    query = parse_qs(urlsplit(_Payouts.seen[-1]).query)
+    start = int(datetime(2027, 2, 28, 23, 0, tzinfo=UTC).timestamp())  # 1 March in Paris
+    end = int(datetime(2027, 3, 31, 22, 0, tzinfo=UTC).timestamp())  # 1 April in Paris
+    assert query["arrival_date[gte]"] == [str(start)]
+    assert query["arrival_date[lt]"] == [str(end)]
+
+
+def _more_card_payments(app, world, count):
+    from orders.models import Payment
+    from shop.db import session, unit_of_work
+
+    with app.app_context(), unit_of_work():
+        session().execute(
+            insert(Payment),
+            [
+                {
+                    "order_id": world.orders["web1"].id,
+                    "method": "card" if i % 2 else "cheque",
+                    "kind": "payment" if i % 3 else "refund",
+                    "amount_cents": 100 + i,
+                    "created_at": datetime(2027, 3, 1 + i % 28, 12, 0),
+                    "status": "received" if i % 3 else "refund_pending",
+                    "details": {"cheque_number": f"N{i}", "reason": "test"},
+                }
+                for i in range(count)
+            ],
+        )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cartes?mois=2027-03",
+        "/cheques?mois=2027-03&jour=2027-03-30",
+        "/remboursements?mois=2027-03",
+        "/partenaires?mois=2027-03",
+    ],
+)
+def test_r_rep_2_pages_read_a_fixed_number_of_statements(admin, app, world, count_queries, path):
+    """Aggregated in SQL: the statements of a page do not grow with the month's payments."""
+    with count_queries() as before:
+        assert admin.get(BASE + path).status_code == 200
+    _more_card_payments(app, world, 300)
+    with count_queries() as after:
+        assert admin.get(BASE + path).status_code == 200
+    assert after() == before()
