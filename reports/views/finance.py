@@ -9,6 +9,7 @@ a 422, never a 500. Admins only for now (a 404 for operators, as the team pages 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -266,7 +267,10 @@ def _settlements_refused() -> tuple[str, int]:
 
 
 def _slug(text: str) -> str:
-    kept = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+    """An ASCII file name part (a header carries it): « Œuvres & Cie » → ``oeuvres-cie``."""
+    plain = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe").replace("æ", "ae"))
+    ascii_text = plain.encode("ascii", "ignore").decode()
+    kept = "".join(ch if ch.isalnum() else "-" for ch in ascii_text)
     return "-".join(part for part in kept.split("-") if part)[:40] or "partenaire"
 
 

@@ -236,6 +236,18 @@ def test_r_rep_3a_every_export_total_equals_its_sources(world, period):
     assert sum(r[8] for r in rows) == sum(w["agents"] for w in want.values())
     rows = export("participation", period)
     assert sum(r[7] for r in rows) == sum(w["participation"] for w in want.values())
+    # Tied to the orders themselves: what was paid in the period, order by order.
+    paid_orders = [
+        o
+        for o in session().scalars(select(Order))
+        if o.paid_at and in_period(paris_day(o.paid_at), period)
+    ]
+    assert sum(r[7] for r in rows if r[7] > 0) == sum(o.participation_cents for o in paid_orders)
+    sales = export("sales", period)
+    assert sum(r[14] for r in sales) == sum(o.goods_cents for o in paid_orders)
+    assert sum(r[14] for r in sales) + sum(o.fees_cents for o in paid_orders) == sum(
+        o.total_cents for o in paid_orders
+    )
 
 
 @pytest.mark.parametrize("period", [MARCH, APRIL], ids=["march", "april"])

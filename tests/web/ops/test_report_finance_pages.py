@@ -299,3 +299,12 @@ def test_r_rep_2_pages_read_a_fixed_number_of_statements(admin, app, world, coun
     with count_queries() as after:
         assert admin.get(BASE + path).status_code == 200
     assert after() == before()
+
+
+def test_r_rep_2c_a_partner_name_beyond_latin_1_downloads(admin, app, make_partner):
+    """The statement's file name is ASCII: « Œuvres & Cie » never breaks the header."""
+    partner = make_partner("oeuvres", "Œuvres & Cie — 東京")
+    for ext in ("pdf", "csv"):
+        resp = admin.get(f"{BASE}/partenaires/releve.{ext}?mois=2027-03&partenaire={partner}")
+        assert resp.status_code == 200
+        assert f'filename="releve_oeuvres-cie_2027-03.{ext}"' in resp.headers["Content-Disposition"]
