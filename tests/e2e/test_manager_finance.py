@@ -125,7 +125,7 @@ def test_admin_downloads_the_days_remittance_slip_and_a_partners_settlement(
     assert _eur(cheque_total) in slip and "Nombre de chèques : 1" in slip
 
     page.get_by_role("link", name="Règlements partenaires").click()
-    expect(page.get_by_role("cell", name="Partenaire E2E")).to_be_visible()
+    expect(page.get_by_role("cell", name="Partenaire E2E", exact=True)).to_be_visible()
     page.get_by_label("Partenaire", exact=True).select_option(label="Partenaire E2E")
     with page.expect_download() as info:
         page.get_by_role("button", name="Relevé PDF").click()
