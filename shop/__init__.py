@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from partners.views import parcels as partners_parcels
     from partners.views import portal as partners_portal
     from partners.views import tokens_ops as partners_tokens_ops
+    from reports.views import finance as reports_finance
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
@@ -139,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.public.register_blueprint(partners_api.bp)
     aud.agent.register_blueprint(vacations_agent.bp)
     aud.ops.register_blueprint(vacations_ops.bp)
+    aud.ops.register_blueprint(reports_finance.bp)
     for parent in aud.all():
         app.register_blueprint(parent)
 
@@ -162,9 +164,11 @@ def _register_cli(app: Flask) -> None:
     from demo import cli as demo_cli
     from members import cli as members_cli
     from partners import cli as partners_cli
+    from reports import cli as reports_cli
     from shop import cli as shop_cli
 
-    for module in (shop_cli, members_cli, auth_cli, catalog_cli, partners_cli, demo_cli):
+    modules = (shop_cli, members_cli, auth_cli, catalog_cli, partners_cli, reports_cli, demo_cli)
+    for module in modules:
         for command in module.COMMANDS:
             app.cli.add_command(command)
 

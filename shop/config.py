@@ -107,6 +107,19 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PM_PORTAL_URL": os.environ.get("PM_PORTAL_URL", "https://www.cgos.info/espace-pm"),
         # The store's public address, for the links in mails written by jobs (R-AGT-3).
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
+        # The accounting journal's accounts (R-REP-3, reports/journal.py): each overridable
+        # by REPORT_ACCOUNT_<NAME>; an empty variable keeps the default.
+        "REPORT_ACCOUNTS": {
+            name: os.environ.get(f"REPORT_ACCOUNT_{name.upper()}") or default
+            for name, default in {
+                "card": "511500",
+                "cheque": "511200",
+                "transfer": "512000",
+                "agents": "411000",
+                "participation": "657000",
+            }.items()
+        },
+        "REPORT_JOURNAL_CODE": os.environ.get("REPORT_JOURNAL_CODE") or "LOI",
         # Sessions and cookies (RULES.md §12).
         "SESSION_COOKIE_NAME": "cgos_session",
         "SESSION_COOKIE_HTTPONLY": True,
