@@ -23,6 +23,8 @@ PURE = [
     "members.numbers",
     "orders.terms",
     "members.search_key",
+    "reports.rules",
+    "reports.charts",
 ]
 
 
