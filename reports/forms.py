@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from members.regions import REGIONS
@@ -57,7 +58,8 @@ class BudgetForm(FlaskForm):
     year = WholeNumberField("Année")
     region = SelectField(
         "Périmètre",
-        choices=[("", "National (toutes régions)"), *[(r, r) for r in REGIONS]],
+        choices=[SelectChoice("", "National (toutes régions)")]
+        + [SelectChoice(r, r) for r in REGIONS],
         validate_choice=False,  # the service refuses an unknown region beside the field
     )
     amount = BudgetAmountField("Budget de participation")
