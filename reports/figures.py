@@ -5,9 +5,10 @@ households' cap use; stock running low.
 Every figure is an aggregate computed by the database (GROUP BY), in a fixed number of
 statements whatever the number of orders (``STATEMENTS``), through the indexes on
 ``orders.placed_at``, ``orders.paid_at`` and ``order_lines.refunded_at``. Days are Paris
-days: the database groups by UTC hour (the same text key on SQLite and PostgreSQL) and the
-hours are folded into Paris days here, exactly, since Paris is a whole number of hours from
-UTC. An order's region is its agent's, from the dossier record (``dossier_agents.region``).
+days: PostgreSQL groups by the Paris day itself; SQLite, which knows no time zones, groups
+by UTC hour and the hours are folded into Paris days here, exactly, since Paris is a whole
+number of hours from UTC. An order's region is its agent's, from the dossier record
+(``dossier_agents.region``).
 
 What each word means is written in docs/RULES.md R-REP-1: *committed* is the participation
 of orders placed in the period and still awaiting payment; *paid* the participation of
@@ -197,11 +198,16 @@ def _int(value: Any) -> int:
     return int(value or 0)
 
 
-def _hour_key(column: Any) -> ColumnElement[str]:
-    """« YYYY-MM-DD HH » of a naive UTC column, written inline so that PostgreSQL sees the
-    same expression in SELECT and GROUP BY."""
+def _day_key(column: Any) -> ColumnElement[str]:
+    """The Paris day of a naive UTC column as text, written inline so that PostgreSQL sees
+    the same expression in SELECT and GROUP BY. PostgreSQL converts to Paris time itself
+    (« YYYY-MM-DD »); SQLite knows no time zones, so it gives the UTC hour
+    (« YYYY-MM-DD HH ») and ``_fold_days`` puts each hour in its Paris day."""
     if session().get_bind().dialect.name == "postgresql":
-        return func.to_char(column, literal_column("'YYYY-MM-DD HH24'"))
+        paris = func.timezone(
+            literal_column("'Europe/Paris'"), func.timezone(literal_column("'UTC'"), column)
+        )
+        return func.to_char(paris, literal_column("'YYYY-MM-DD'"))
     return func.strftime(literal_column("'%Y-%m-%d %H'"), column)
 
 
@@ -245,10 +251,11 @@ def refunded_where(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def _fold_days(rows: Iterable[tuple[Any, ...]]) -> dict[date, list[int]]:
-    """Rows of (hour key, *sums) to Paris days with the sums added."""
+    """Rows of (day or hour key, *sums) to Paris days with the sums added."""
     days: dict[date, list[int]] = {}
     for key, *values in rows:
-        day = paris_day(parse_hour_key(str(key)))
+        text = str(key)
+        day = date.fromisoformat(text) if len(text) == 10 else paris_day(parse_hour_key(text))
         acc = days.setdefault(day, [0] * len(values))
         for i, v in enumerate(values):
             acc[i] += _int(v)
@@ -344,34 +351,34 @@ def _days(board: Dashboard) -> None:
     """Orders placed, orders paid and participation refunded by Paris day: 3 statements."""
     s = session()
     f = board.filters
-    placed_hour = _hour_key(Order.placed_at)
+    placed_day = _day_key(Order.placed_at)
     placed = _fold_days(
         s.execute(
-            select(placed_hour, func.count(Order.id))
+            select(placed_day, func.count(Order.id))
             .where(*_orders_where(f, _between(Order.placed_at, f.period)))
-            .group_by(placed_hour)
+            .group_by(placed_day)
         ).all()
     )
-    paid_hour = _hour_key(Order.paid_at)
+    paid_day = _day_key(Order.paid_at)
     paid = _fold_days(
         s.execute(
             select(
-                paid_hour,
+                paid_day,
                 func.count(Order.id),
                 func.coalesce(func.sum(Order.total_cents), 0),
                 func.coalesce(func.sum(Order.participation_cents), 0),
             )
             .where(*paid_where(f))
-            .group_by(paid_hour)
+            .group_by(paid_day)
         ).all()
     )
-    refunded_hour = _hour_key(OrderLine.refunded_at)
+    refunded_day = _day_key(OrderLine.refunded_at)
     refunded = _fold_days(
         s.execute(
-            select(refunded_hour, func.coalesce(func.sum(OrderLine.participation_cents), 0))
+            select(refunded_day, func.coalesce(func.sum(OrderLine.participation_cents), 0))
             .join(Order, Order.id == OrderLine.order_id)
             .where(*refunded_where(f))
-            .group_by(refunded_hour)
+            .group_by(refunded_day)
         ).all()
     )
     board.placed_orders = sum(v[0] for v in placed.values())

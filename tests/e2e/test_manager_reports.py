@@ -6,6 +6,7 @@ reads them and has no form to change anything."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -107,7 +108,7 @@ def test_r_rep_1_admin_sets_a_budget_and_sees_the_alert(
         page.get_by_role("link", name="CSV — Par jour").click()
     download = download_info.value
     assert download.suggested_filename.startswith("rapport-jours-")
-    content = open(download.path(), encoding="utf-8").read()  # noqa: SIM115 - read once
+    content = Path(download.path()).read_bytes().decode("utf-8")
     assert content.startswith("\ufeffJour;Commandes passées;")
     assert "\r\nTotal;1;1;" in content  # one order placed and paid this month
 
