@@ -155,6 +155,8 @@ def budget_gauge(
     paid_w = span(paid_net_cents)
     committed_w = min(room - paid_w, span(committed_cents))
     mark = x0 + room * alert_percent // 100
+    # The threshold's words stay inside the drawing at either end.
+    anchor = "end" if alert_percent >= 90 else "start" if alert_percent <= 10 else "middle"
     title = "Budget de participation"
     desc = (
         f"Budget {texts['budget']} : payé net {texts['paid']}, engagé {texts['committed']}, "
@@ -175,7 +177,7 @@ def budget_gauge(
         f'fill="url(#{pid})" stroke="{BAR}"/>',
         f'<line x1="{mark}" y1="{y - 6}" x2="{mark}" y2="{y + h + 6}" stroke="#b00020" '
         f'stroke-width="3" stroke-dasharray="4 2"/>',
-        f'<text x="{mark}" y="{y + h + 20}" text-anchor="middle" fill="{INK}">'
+        f'<text x="{mark}" y="{y + h + 20}" text-anchor="{anchor}" fill="{INK}">'
         f"Seuil {alert_percent} %</text>",
         # Legend: a swatch and the words, so the parts are told apart without colour.
         f'<rect x="{x0}" y="{height - 24}" width="16" height="14" fill="{BAR}"/>',

@@ -33,9 +33,22 @@ class Table:
     columns: tuple[Column, ...]
     rows: Callable[[Dashboard], list[list[Any]]]
     total: bool = True  # a last row summing the count and money columns
+    page_limit: int | None = None  # rows shown on the page; the rest summed in one row
 
     def body(self, board: Dashboard) -> list[list[Any]]:
         return self.rows(board)
+
+    def page_body(self, board: Dashboard) -> list[list[Any]]:
+        """The rows the page shows: the first ``page_limit`` − 1, then one row summing the
+        others (« Autres … (n) »), so the page's total is the downloads' total."""
+        body = self.body(board)
+        if self.page_limit is None or len(body) <= self.page_limit:
+            return body
+        shown, rest = body[: self.page_limit - 1], body[self.page_limit - 1 :]
+        other: list[Any] = [f"Autres ({len(rest)}, dans les téléchargements)"]
+        for i, column in enumerate(self.columns[1:], start=1):
+            other.append(sum(r[i] for r in rest) if column.kind in (MONEY, COUNT) else "")
+        return [*shown, other]
 
     def total_row(self, body: list[list[Any]]) -> list[Any] | None:
         if not self.total:
@@ -217,16 +230,20 @@ TABLES: tuple[Table, ...] = (
     Table(
         "partenaires",
         "Par partenaire",
-        "Articles des commandes payées sur la période, par partenaire",
+        "Articles des commandes payées sur la période, par partenaire "
+        "(une commande de deux partenaires compte chez chacun)",
         (Column("Partenaire"), *LINE_COLUMNS),
         lambda b: _lines(b.by_partner),
+        page_limit=40,
     ),
     Table(
         "offres",
         "Par offre",
-        "Articles des commandes payées sur la période, par offre",
+        "Articles des commandes payées sur la période, par offre "
+        "(une commande de deux offres compte pour chacune)",
         (Column("Offre"), *LINE_COLUMNS),
         lambda b: _lines(b.by_offer),
+        page_limit=40,
     ),
     Table(
         "plafonds",

@@ -23,6 +23,31 @@ from tests.e2e.helpers import seed_agent, seed_offer, staff_second_factor
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "mot-de-passe-gestion-42"
+# The vendored axe-core of the accessibility tests, served on the store's origin by a route
+# of the browser context (the pages' CSP allows scripts of their own origin only).
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_PATH = "/__axe__/axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def _axe_violations(page: Page, live_server: Any) -> list[str]:
+    """RULES.md §12 on a back-office page: axe-core's WCAG 2.1 A/AA violations, by rule."""
+    page.context.route(
+        f"**{AXE_PATH}",
+        lambda route: route.fulfill(
+            status=200, content_type="text/javascript", body=AXE.read_bytes()
+        ),
+    )
+    page.add_script_tag(url=live_server(AXE_PATH))
+    result = page.evaluate(
+        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    return [
+        f"{v['id']}: {v['help']} ({' | '.join(n['html'][:120] for n in v['nodes'][:3])})"
+        for v in result["violations"]
+    ]
 
 
 def _login(page: Page, live_server: Any, email: str, role: str) -> None:
@@ -89,6 +114,7 @@ def test_r_rep_1_admin_sets_a_budget_and_sees_the_alert(
     page.get_by_label("Seuil d'alerte (%)").fill("80")
     page.get_by_role("button", name="Enregistrer le budget").click()
     expect(page.get_by_text(f"Budget {today.year} (national) enregistré : 25,00")).to_be_visible()
+    assert _axe_violations(page, live_server) == []  # the budgets page with its form
     expect(page.get_by_role("row", name=re.compile("National"))).to_contain_text("80 %")
 
     # The dashboard for this month: 22,22 € paid of 25 € is 88 %, past the 80 % threshold.
@@ -103,6 +129,7 @@ def test_r_rep_1_admin_sets_a_budget_and_sees_the_alert(
     expect(alert).to_contain_text("88 % du budget")
     expect(page.get_by_role("img", name="Budget de participation")).to_be_visible()
     expect(page.locator("#tableau-synthese")).to_contain_text("22,22")
+    assert _axe_violations(page, live_server) == []
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV — Par jour").click()
@@ -124,5 +151,6 @@ def test_r_rep_4_gestionnaire_reads_without_changing(live_server: Any, browser_p
     nav.get_by_role("link", name="Budgets").click()
     expect(page.get_by_text("Seuls les administrateurs fixent les budgets")).to_be_visible()
     expect(page.get_by_role("button", name="Enregistrer le budget")).to_have_count(0)
+    assert _axe_violations(page, live_server) == []
     response = page.goto(live_server("/gestion/commandes/"))
     assert response is not None and response.status == 404

@@ -188,3 +188,16 @@ def test_r_rep_1_budget_gauge_tells_parts_apart_without_colour():
     assert "soit 600,00 € consommés (60 %)" in svg
     empty = charts.hbar_chart("e", "Rien", [])
     assert "Aucune donnée sur la période." in empty
+
+
+def test_r_rep_1_long_tables_sum_the_rest_in_one_row_on_the_page():
+    from reports.figures import Dashboard, Filters, LineRow
+    from reports.tables import BY_KEY
+
+    board = Dashboard(Filters(Period(date(2026, 1, 1), date(2026, 12, 31))))
+    board.by_offer = [LineRow(str(i), f"Offre {i}", 1, 2, 1_000 + i, 100) for i in range(45)]
+    table = BY_KEY["offres"]
+    page = table.page_body(board)
+    assert len(page) == 40 and page[-1][0] == "Autres (6, dans les téléchargements)"
+    assert table.total_row(page) == table.total_row(table.body(board))  # same total
+    assert len(table.all_rows(board)) == 46  # the download: every offer and the total

@@ -117,6 +117,7 @@ def test_r_rep_1_period_and_region_filters(client, make_staff, sold):
         ("region=Atlantide", "region", "Choisissez une région de la liste."),
         ("du=%00%ff&region=" + "x" * 3000, "du", "Date invalide"),
     ],
+    ids=["jour-inexistant", "texte", "fin-avant-debut", "trop-long", "region", "octets"],
 )
 def test_r_rep_1_bad_filters_beside_their_field(client, make_staff, sold, query, field, message):
     _login(client, make_staff, "admin")
