@@ -42,7 +42,7 @@ from catalog.rules import LOW_STOCK_SHOWN
 from members.models import DossierAgent, DossierChild, Household
 from orders.models import HouseholdYear, Order, OrderLine, Payment
 from orders.pricing import BASE_CAP_CENTS, PER_CHILD_CAP_CENTS
-from orders.status import PAID_STATES, UNPAID, LineStatus, OrderStatus
+from orders.status import PAID_STATES, UNPAID, LineStatus, OrderStatus, PaymentStatus
 from partners.models import Partner
 from reports import budgets
 from reports.rules import (
@@ -62,6 +62,7 @@ from shop.db import session
 # Statuses of an order that was paid (refunded in whole included): its paid_at is set.
 WAS_PAID = (*PAID_STATES, OrderStatus.REFUNDED)
 GIVEN_BACK = (LineStatus.REFUNDED, LineStatus.WITHDRAWN)
+REFUND_STATES = (PaymentStatus.REFUND_PENDING, PaymentStatus.REFUNDED)
 LOW_STOCK = LOW_STOCK_SHOWN  # 10 seats or items left, as agents see « Plus que … »
 LOW_STOCK_ROWS = 50
 UNKNOWN_REGION = "Région inconnue"
@@ -337,7 +338,16 @@ def _participation(board: Dashboard) -> None:
     n, cents = s.execute(
         select(func.count(Payment.id), func.coalesce(func.sum(Payment.amount_cents), 0))
         .join(Order, Order.id == Payment.order_id)
-        .where(*_orders_where(f, Payment.kind == "refund", _between(Payment.created_at, f.period)))
+        .where(
+            *_orders_where(
+                f,
+                Payment.kind == "refund",
+                # Every refund row is in one of these two states: the condition lets the
+                # database read ``ix_payments_due`` (status, created_at) for the period.
+                Payment.status.in_(list(REFUND_STATES)),
+                _between(Payment.created_at, f.period),
+            )
+        )
     ).one()
     board.refund_payments, board.refund_payments_cents = _int(n), _int(cents)
 
