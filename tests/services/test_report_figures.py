@@ -391,3 +391,20 @@ def test_r_rep_1_one_budget_per_year_and_region(ctx):
         )
         s.flush()
     assert LineStatus.REFUNDED in GIVEN_BACK
+
+
+def test_r_rep_1_an_event_cancelled_reconciles_too(world, clock):
+    """R-OPS-4: the ballet's session cancelled after everything above — paid lines
+    refunded (participation back), the unpaid option cancelled (released, not refunded) —
+    and every total still equals the sum over what it covers."""
+    _orders(world, clock)
+    before = figures.dashboard(Filters(MARCH))
+    clock.set(datetime(2027, 3, 3, 9, 0))
+    summary = refunds.cancel_event(Operator(), session_id=world["sid"])
+    assert summary.orders_refunded == 2 and summary.orders_cancelled == 1
+    board = figures.dashboard(Filters(MARCH))
+    _assert_reconciles(board, _expected(MARCH))
+    # The web order's 2 tickets and the phone order's one: 3 × 14,50 € given back.
+    assert board.refunded_cents == before.refunded_cents + 3 * 1450
+    assert board.committed_cents == before.committed_cents - 1450  # the option released
+    assert board.paid_cents == before.paid_cents  # paid stays as it was paid
