@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from reports.figures import UNKNOWN_REGION, Dashboard, LineRow, OrderRow
+from reports.rules import BudgetState
 from shop import clock
 
 MONEY = "money"
@@ -133,10 +134,17 @@ def _regions(board: Dashboard) -> list[list[Any]]:
                 r.refunded_cents,
                 r.consumed_cents,
                 r.budget.amount_cents if r.budget else 0,
-                f"{state.percent} %" if state else ("—" if r.region != UNKNOWN_REGION else ""),
+                _share(state) if state else ("—" if r.region != UNKNOWN_REGION else ""),
             ]
         )
     return out
+
+
+def _share(state: BudgetState) -> str:
+    """« 88 % (alerte) »: the word says it, not a colour."""
+    if state.over:
+        return f"{state.percent} % (dépassé)"
+    return f"{state.percent} % (alerte)" if state.alert else f"{state.percent} %"
 
 
 def _caps(board: Dashboard) -> list[list[Any]]:
