@@ -43,7 +43,11 @@ staff_group = AppGroup("staff", help="Comptes du personnel (opérateurs, partena
 
 @staff_group.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["operator", "partner", "admin"]), required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["operator", "partner", "admin", "gestionnaire"]),
+    required=True,
+)
 @click.option("--partner", "partner_slug", default=None, help="Identifiant du partenaire.")
 @click.option("--name", default=None, help="Nom affiché.")
 @click.option("--password", default=None, help="Sinon demandé (ou variable STAFF_PASSWORD).")

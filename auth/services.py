@@ -76,7 +76,8 @@ EMAIL_UPDATE_HELP = (
     "C.G.O.S en joignant votre dernier bulletin de salaire."
 )
 STAFF_LOCKED = "Trop de tentatives : ce compte est bloqué pendant 15 minutes depuis cet appareil."
-STAFF_ROLES = ("operator", "partner", "admin")
+# R-REP-4: « gestionnaire », read-only access to the reports.
+STAFF_ROLES = ("operator", "partner", "admin", "gestionnaire")
 
 
 class LoginError(DomainError):

@@ -23,7 +23,7 @@ from shop import audit, clock
 from shop.db import rowcount, session, unit_of_work
 from shop.errors import DomainError
 
-TWO_FACTOR_REQUIRED = ("operator", "admin")
+TWO_FACTOR_REQUIRED = ("operator", "admin", "gestionnaire")
 MIN_PASSWORD = 12
 STAFF_LOCKED = "Trop de tentatives : ce compte est bloqué pendant 15 minutes depuis cet appareil."
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."

@@ -39,6 +39,7 @@ from members.models import DossierAgent
 from orders.models import Order, Payment
 from orders.services import order_number
 from orders.status import OrderStatus, PaymentStatus
+from reports.budgets import set_budget
 from shop import clock, create_app
 from shop.audit import AuditEntry
 from shop.db import get_db, session, unit_of_work
@@ -50,6 +51,7 @@ REPEAT = 15
 OPTIONS = 400  # cheque orders waiting for their cheque
 TRANSFERS = 300  # cheque orders refunded, transfer not yet made
 EMAIL = "guichet@cgos-loisirs.example"
+MANAGER_EMAIL = "direction@cgos-loisirs.example"  # a gestionnaire: the reports (issue 22)
 PASSWORD = "mot-de-passe-de-mesure-42"  # noqa: S105 - a bench account on a throwaway database
 APP_CONFIG = {"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
 
@@ -138,14 +140,22 @@ def seed_back_office(agents: int, orders: int) -> dict[str, Any]:
     seeded["analysed_tables"] = refresh_statistics()  # cron's first minute (SQLite)
     seeded["audit_entries"] = len(entries)
     seeded["audit_s"] = round(time.perf_counter() - t, 2)
-    create_staff(EMAIL, "Guichet", "operator", PASSWORD, actor="bench")
-    user = session().scalar(select(StaffUser).where(StaffUser.email == EMAIL))
-    assert user is not None, "the bench operator was just created"
+    seeded["totp_secret"] = _enrolled(EMAIL, "Guichet", "operator")
+    # Issue 22: the reports are read by a gestionnaire, against the past year's budget.
+    seeded["manager_totp_secret"] = _enrolled(MANAGER_EMAIL, "Direction", "gestionnaire")
+    set_budget("bench", year=clock.today().year - 1, region=None, amount_cents=4_000_000_00)
+    return seeded
+
+
+def _enrolled(email: str, name: str, role: str) -> str:
+    """A staff account with its second factor enrolled; returns its TOTP secret."""
+    create_staff(email, name, role, PASSWORD, actor="bench")
+    user = session().scalar(select(StaffUser).where(StaffUser.email == email))
+    assert user is not None, "the bench account was just created"
     secret = staff.start_enrolment(user)
     step = second_factor.current_step() - 1  # this step stays free for the login
     staff.confirm_enrolment(user, pyotp.TOTP(secret).at(step * second_factor.STEP_SECONDS))
-    seeded["totp_secret"] = secret
-    return seeded
+    return secret
 
 
 def pages(seeded: dict[str, Any]) -> dict[str, str]:
@@ -202,11 +212,19 @@ def pages(seeded: dict[str, Any]) -> dict[str, str]:
         "cheque lookup (script)": f"/gestion/cheques/commande?numero={option}",
         "transfers to make": "/gestion/virements",
         "transfers CSV": "/gestion/virements.csv",
+        # Issue 22 (R-REP-1), as the gestionnaire: the dashboard for the past year (every
+        # order of the bench), for one region, and a month's tables downloaded.
+        "reports dashboard, a year": f"/gestion/rapports/?du={year}-01-01&au={year}-12-31",
+        "reports dashboard, a year, one region": (
+            f"/gestion/rapports/?du={year}-01-01&au={year}-12-31&region=Bretagne"
+        ),
+        "reports CSV, a month by day": f"/gestion/rapports/jours.csv?{month}",
+        "reports XLSX, a month by offer": f"/gestion/rapports/offres.xlsx?{month}",
     }
 
 
-def _login(client: Any, secret: str) -> None:
-    response = client.post("/gestion/connexion", data={"email": EMAIL, "password": PASSWORD})
+def _login(client: Any, secret: str, email: str = EMAIL) -> None:
+    response = client.post("/gestion/connexion", data={"email": email, "password": PASSWORD})
     assert response.location == "/gestion/connexion/code", response.status_code
     code = pyotp.TOTP(secret).at(second_factor.current_step() * second_factor.STEP_SECONDS)
     response = client.post("/gestion/connexion/code", data={"code": code})
@@ -220,15 +238,18 @@ def measure(app: Any, agents: int, orders: int) -> dict[str, Any]:
     engine = app.extensions["db"].engine
     client = app.test_client()
     _login(client, seeded.pop("totp_secret"))
+    manager = app.test_client()
+    _login(manager, seeded.pop("manager_totp_secret"), MANAGER_EMAIL)
     out: dict[str, Any] = {"agents": agents, "orders": orders, "seed": seeded, "pages": {}}
     for name, url in urls.items():
-        response = client.get(url)  # warm-up: templates, compiled statements
+        browser = manager if url.startswith("/gestion/rapports") else client
+        response = browser.get(url)  # warm-up: templates, compiled statements
         assert response.status_code == 200, f"{name}: {response.status_code} {url}"
         times = []
         for _ in range(REPEAT):
             with counting(engine) as seen:
                 t = time.perf_counter()
-                body = client.get(url).get_data()  # a streamed body is read to its end
+                body = browser.get(url).get_data()  # a streamed body is read to its end
                 times.append(time.perf_counter() - t)
         out["pages"][name] = {
             "url": url,
@@ -297,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in results[0]["pages"]
     }
     grown = {  # an export reads its rows in batches: its statements follow the rows
-        name: c for name, c in counts.items() if len(set(c.values())) > 1 and "CSV" not in name
+        name: c
+        for name, c in counts.items()
+        if len(set(c.values())) > 1 and "CSV" not in name and "XLSX" not in name
     }
     json.dump(
         {"started": started.isoformat(timespec="seconds"), "runs": results, "grown": grown},

@@ -17,8 +17,10 @@ from demo.catalog import seed_catalog
 from members.dossier_format import Child, DossierRecord
 from members.importer import save_records
 from partners.models import Partner
+from reports.budgets import set_budget
 from shop import clock
 from shop.db import session, unit_of_work
+from shop.money import format_eur
 
 PARTNERS = [
     ("sogec", "SOGEC Gestion — Billetterie C.G.O.S"),
@@ -30,6 +32,22 @@ STAFF = [
     ("operateur@cgos-loisirs.example", "Odile Opératrice", "operator", None, "operateur-demo-2026"),
     ("admin@cgos-loisirs.example", "Alain Administrateur", "admin", None, "admin-demo-2026!"),
     ("expedition@sogec.example", "Paula Partenaire", "partner", "sogec", "partenaire-demo-2026"),
+    # R-REP-4: reads the reports (/gestion/rapports) and nothing else; changes nothing.
+    (
+        "gestion@cgos-loisirs.example",
+        "Gaëlle Gestionnaire",
+        "gestionnaire",
+        None,
+        "gestion-demo-2026!",
+    ),
+]
+# R-REP-1: the current year's participation budgets, national and for a few regions, in
+# euros, with their alert threshold in percent.
+BUDGETS = [
+    (None, 2_400_000, 80),
+    ("Rhône-Alpes", 320_000, 80),
+    ("Île-de-France", 450_000, 85),
+    ("Bretagne", 90_000, 75),
 ]
 
 
@@ -308,12 +326,26 @@ def seed() -> list[str]:
         lines.append(f"  {rec.cgos_number}  code {code}  {rec.prenom} {rec.nom} — {description}")
     lines += [
         "",
-        "Personnel (page /gestion/connexion : e-mail + mot de passe) ; l'opératrice et",
-        "l'administrateur activent leur second facteur à la première connexion (QR code ou",
-        "clé à saisir dans une application TOTP : FreeOTP, Aegis, Google Authenticator…) :",
+        "Personnel (page /gestion/connexion : e-mail + mot de passe) ; l'opératrice,",
+        "l'administrateur et la gestionnaire activent leur second facteur à la première",
+        "connexion (QR code ou clé à saisir dans une application TOTP : FreeOTP, Aegis,",
+        "Google Authenticator…) ; la gestionnaire ne voit que les rapports (/gestion/rapports) :",
     ]
     for email, name, role, partner, password in STAFF:
         if session().scalar(select(StaffUser).where(StaffUser.email == email)) is None:
             create_staff(email, name, role, password, partner, actor="seed-demo")
-        lines.append(f"  {role:<9} {email}  mot de passe {password}")
+        lines.append(f"  {role:<12} {email}  mot de passe {password}")
+    lines += ["", f"Budgets de participation {today.year} (/gestion/rapports/budgets) :"]
+    for region, euros, alert in BUDGETS:
+        budget = set_budget(
+            "seed-demo",
+            year=today.year,
+            region=region,
+            amount_cents=euros * 100,
+            alert_percent=alert,
+        )
+        lines.append(
+            f"  {budget.region or 'National':<16} {format_eur(budget.amount_cents)}, alerte à "
+            f"{budget.alert_percent} %"
+        )
     return lines + catalog_lines

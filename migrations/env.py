@@ -11,6 +11,7 @@ import catalog.models  # noqa: F401
 import members.models  # noqa: F401
 import orders.models  # noqa: F401
 import partners.models  # noqa: F401
+import reports.models  # noqa: F401
 import shop.audit  # noqa: F401
 import shop.mail  # noqa: F401
 import support.models  # noqa: F401

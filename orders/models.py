@@ -102,7 +102,8 @@ class Order(Base):
     placed_by: Mapped[str] = mapped_column(String(200))
     placed_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Indexed for the reports' periods (R-REP-1): orders paid between two instants.
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     goods_cents: Mapped[int] = mapped_column(Integer)
@@ -157,7 +158,8 @@ class OrderLine(Base):
     regional_ticketing: Mapped[bool] = mapped_column(Boolean, default=False)
     options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[LineStatus] = mapped_column(status_enum(LineStatus, "line_status"))
-    refunded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Indexed for the reports' periods (R-REP-1): participation refunded between two instants.
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from partners.views import portal as partners_portal
     from partners.views import tokens_ops as partners_tokens_ops
     from reports.views import finance as reports_finance
+    from reports.views import dashboard as reports_dashboard
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
@@ -141,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
     aud.agent.register_blueprint(vacations_agent.bp)
     aud.ops.register_blueprint(vacations_ops.bp)
     aud.ops.register_blueprint(reports_finance.bp)
+    aud.ops.register_blueprint(reports_dashboard.bp)
     for parent in aud.all():
         app.register_blueprint(parent)
 
@@ -176,6 +178,7 @@ def _register_cli(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     # Domains add their own (catalog: low_stock_shown; vacations: participants_fr) when
     # their blueprints are registered.
+    from shop.audiences import staff_home_endpoint
     from shop.clock import format_date_fr, format_datetime_fr, format_last_day_fr
     from shop.money import format_eur, format_eur_whole
 
@@ -184,6 +187,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = format_date_fr
     app.jinja_env.filters["datetime_fr"] = format_datetime_fr
     app.jinja_env.filters["last_day_fr"] = format_last_day_fr
+    app.jinja_env.globals["staff_home"] = staff_home_endpoint
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -13,6 +13,13 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
 OPS_ROLES = {"operator", "admin"}
+# R-REP-4: the « gestionnaire » reads the reports and their exports, nothing else of the
+# back office, and changes nothing. Reports are for admins and gestionnaires, not operators.
+READ_ONLY_ROLE = "gestionnaire"
+REPORTS_PREFIX = "ops.reports"  # the blueprints ``reports`` and ``reports_finance``
+REPORT_ROLES = {"admin", READ_ONLY_ROLE}
+READ_METHODS = {"GET", "HEAD"}
+READ_ONLY_REFUSED = "Votre rôle de gestionnaire permet de consulter les rapports, pas de modifier."
 
 
 def _login_redirect(endpoint: str):
@@ -26,10 +33,27 @@ def _agents_only():
     return None
 
 
+def staff_home_endpoint(role: str | None) -> str:
+    """Where a staff member lands after login: their audience's first page."""
+    if role == "partner":
+        return "partner.home.index"
+    if role == READ_ONLY_ROLE:
+        return "ops.reports.dashboard"
+    return "ops.home.index"
+
+
 def _operators_only():
     if not current_user.is_authenticated or not current_user.is_staff:
         return _login_redirect("public.auth.staff_login")
-    if current_user.role not in OPS_ROLES:
+    role = current_user.role
+    reports = (request.endpoint or "").startswith(REPORTS_PREFIX)
+    if reports:
+        if role not in REPORT_ROLES:
+            abort(404)
+        if role == READ_ONLY_ROLE and request.method not in READ_METHODS:
+            abort(403, READ_ONLY_REFUSED)
+        return None
+    if role not in OPS_ROLES:
         abort(404)
     return None
 

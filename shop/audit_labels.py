@@ -77,6 +77,8 @@ ACTION_LABELS: dict[str, str] = {
     "mail.resent": "E-mail renvoyé",
     # Vacations (Prix mini)
     "vacations.table_saved": "Grille tarifaire des séjours enregistrée",
+    # Reports (R-REP-1)
+    "report.budget_set": "Budget de participation fixé",
     "vacations.pre_registered": "Préinscription à un séjour",
     "vacations.drawn": "Tirage au sort effectué",
     "vacations.paid": "Séjour payé",
@@ -103,6 +105,7 @@ DOMAIN_LABELS: dict[str, str] = {
     "webhook": "Webhook",
     "mail": "E-mail",
     "vacations": "Séjours",
+    "report": "Rapports",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -185,6 +188,9 @@ FIELD_LABELS: dict[str, str] = {
     "winners": "Gagnants",
     "next": "Inscription suivante N°",
     "paid_at": "Payé le",
+    "year": "Année",
+    "amount_cents": "Montant",
+    "alert_percent": "Seuil d'alerte (%)",
 }
 
 # Amounts in cents whose name does not end in ``_cents`` (older entries' fields).

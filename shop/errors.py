@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import Forbidden
 
 from shop import viewer
 from shop.extensions import login_manager
@@ -74,8 +75,13 @@ def register_error_pages(app: Flask) -> None:
         )
 
     @app.errorhandler(403)
-    def forbidden(_e):
-        return _page(403, "Accès refusé", "Cette page ne vous est pas accessible.")
+    def forbidden(e):
+        # A French reason given to ``abort(403, …)`` (the gestionnaire's read-only role,
+        # R-REP-4) is shown; werkzeug's English default never is.
+        reason = getattr(e, "description", None)
+        if not isinstance(reason, str) or reason == Forbidden.description:
+            reason = "Cette page ne vous est pas accessible."
+        return _page(403, "Accès refusé", reason)
 
     @app.errorhandler(404)
     @app.errorhandler(NotFound)

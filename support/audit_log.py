@@ -60,7 +60,12 @@ VALUE_LABELS: dict[tuple[str, str] | str, Mapping[str, str]] = {
         "refused": "Refusé (montant)",
         "returned": "Chèque à renvoyer",
     },
-    "role": {"operator": "Opérateur", "admin": "Administrateur", "partner": "Prestataire"},
+    "role": {
+        "operator": "Opérateur",
+        "admin": "Administrateur",
+        "partner": "Prestataire",
+        "gestionnaire": "Gestionnaire",
+    },
 }
 SYSTEM_ACTORS = {
     "system": "Système",

@@ -197,7 +197,7 @@ def make_staff(app: Any, db: Any) -> Callable[..., tuple[str, str]]:
                             Partner(slug=partner, name=partner.title(), created_at=datetime.now())
                         )
             create_staff(email, role.title(), role, password, partner, actor="test")
-        if role in ("operator", "admin") or second_factor:
+        if role in ("operator", "admin", "gestionnaire") or second_factor:
             enrol_second_factor(app, email)  # R-SEC-1: required of admins and operators
         return email, password
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from auth import second_factor, staff
 from auth.codes import client_bucket
 from auth.forms import EnrolForm, PasswordChangeForm
+from shop.audiences import staff_home_endpoint
 from shop.errors import DomainError
 from shop.forms import place_error
 
@@ -22,7 +23,7 @@ def _staff_only():
 
 
 def _home() -> str:
-    return url_for("partner.home.index" if current_user.role == "partner" else "ops.home.index")
+    return url_for(staff_home_endpoint(current_user.role))
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])

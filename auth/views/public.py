@@ -33,6 +33,7 @@ from auth.principals import end_agent_sessions
 from members import importer
 from members.dossiers import DossierServiceUnavailable
 from shop import clock
+from shop.audiences import staff_home_endpoint
 from shop.errors import DomainError
 from shop.extensions import limiter
 from shop.forms import place_error
@@ -288,8 +289,7 @@ def _continue_login(user):
     target = state.get("n") or ""
     principal = staff.open_staff_session(user, client=_client())
     _start(principal)
-    home = "partner.home.index" if user.role == "partner" else "ops.home.index"
-    return redirect(target or url_for(home))
+    return redirect(target or url_for(staff_home_endpoint(user.role)))
 
 
 def _restart():

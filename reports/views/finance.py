@@ -33,7 +33,7 @@ from shop import clock
 from shop.csv_export import stream_csv
 
 bp = Blueprint("reports_finance", __name__, url_prefix="/rapports/finance")
-ALLOWED_ROLES = frozenset({"admin"})
+ALLOWED_ROLES = frozenset({"admin", "gestionnaire"})
 EXPORT_LABELS = {
     "sales": "Ventes (une ligne par article vendu)",
     "participation": "Participation C.G.O.S (versée et rendue)",

@@ -18,7 +18,12 @@ from shop.paging import fetch_page, requested_page
 
 bp = Blueprint("team", __name__, url_prefix="/equipe")
 PAGE_SIZE = 50
-ROLE_LABELS = {"operator": "Opérateur", "partner": "Partenaire", "admin": "Administrateur"}
+ROLE_LABELS = {
+    "operator": "Opérateur",
+    "partner": "Partenaire",
+    "admin": "Administrateur",
+    "gestionnaire": "Gestionnaire (rapports, lecture seule)",
+}
 
 
 @bp.before_request

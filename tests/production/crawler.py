@@ -66,6 +66,7 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("static", frozenset({"filename"})): "static_file",
     ("ops.team.", frozenset({"staff_id", "action"})): "staff_action",  # R-SEC-1 « Équipe »
     ("ops.api_tokens.", frozenset({"token_id"})): "api_token",
+    ("ops.reports.", frozenset({"tableau", "fmt"})): "report_table",  # R-REP-1 downloads
 }
 
 # Form POSTs the crawler does not send with the page's default values, and why.
@@ -157,7 +158,12 @@ def unfilled_rules(url_map: Any) -> list[str]:
     ]
 
 
-def _allowed(account: Account, aud: str) -> bool:
+def _allowed(account: Account, aud: str, endpoint: str = "", method: str = "GET") -> bool:
+    if aud == "ops" and endpoint.startswith("ops.reports"):
+        # R-REP-4: reports for admins and gestionnaires (who only read), not operators.
+        return account.role == "admin" or (
+            account.role == "gestionnaire" and method in ("GET", "HEAD")
+        )
     return {
         "public": True,
         "static": True,
@@ -168,10 +174,12 @@ def _allowed(account: Account, aud: str) -> bool:
     }[aud]
 
 
-def expectation(account: Account, aud: str, target: Target | None) -> str:
+def expectation(
+    account: Account, aud: str, target: Target | None, endpoint: str = "", method: str = "GET"
+) -> str:
     """What the answer must be: 'any' (not 5xx), 'login', 'staff-login', 'refused' (404 or
     403), '401'."""
-    if not _allowed(account, aud):
+    if not _allowed(account, aud, endpoint, method):
         if aud == "agent":
             return "login"
         if aud == "api":
@@ -257,10 +265,10 @@ class Crawler:
             if "GET" not in rule.methods:
                 continue
             aud = audience(rule.endpoint)
-            gated = not _allowed(account, aud)
+            gated = not _allowed(account, aud, rule.endpoint, "GET")
             for path, target in self._urls(rule)[: 1 if gated else None]:
                 resp = send(browser, "GET", path)
-                expected = expectation(account, aud, target)
+                expected = expectation(account, aud, target, rule.endpoint, "GET")
                 self._record(account, "GET", path, rule.endpoint, expected, resp)
                 if (
                     expected == "any"
@@ -277,9 +285,10 @@ class Crawler:
             if "POST" not in rule.methods:
                 continue
             aud = audience(rule.endpoint)
-            gated = not _allowed(account, aud)  # one id is enough to see the door shut
+            # One id is enough to see the door shut.
+            gated = not _allowed(account, aud, rule.endpoint, "POST")
             for path, target in self._urls(rule)[: 1 if gated else None]:
-                expected = expectation(account, aud, target)
+                expected = expectation(account, aud, target, rule.endpoint, "POST")
                 if expected == "any":
                     continue
                 if aud == "api":
@@ -459,6 +468,8 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
         for category in CATEGORIES[:2]:
             add("category", None, slug=category.slug)
         add("static_file", None, filename="css/shop.css")
+        for table, fmt in (("jours", "csv"), ("offres", "xlsx"), ("inconnu", "csv")):
+            add("report_table", None, tableau=table, fmt=fmt)  # R-REP-1, the last one a 404
         for staff_id in s.scalars(select(StaffUser.id).order_by(StaffUser.id)):
             # « Équipe » actions of an unknown name: the gate is crawled, no account touched.
             add("staff_action", None, staff_id=staff_id, action="voir")

@@ -91,6 +91,7 @@ def seed_reference_data(app: Any) -> dict[str, Account]:
         Account("agent_closed", "45678901E", _demo_code("45678901E"), "agent", "45678901E"),
         Account("operator", *staff["operator"], "staff", None),
         Account("admin", *staff["admin"], "staff", None),
+        Account("gestionnaire", *staff["gestionnaire"], "staff", None),  # R-REP-4
         Account("partner_1", *staff["partner_1"], "staff", "sogec"),
         Account("partner_2", email, PARTNER_2_PASSWORD, "staff", "festibillet"),
         Account("api_1", "sogec", tokens["sogec"], "token", "sogec"),

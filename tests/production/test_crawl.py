@@ -28,6 +28,8 @@ def test_every_route_parameter_can_be_filled(production_app: Any) -> None:
 def _members_page(account: Account) -> str:
     if account.kind == "agent":
         return "/mes-commandes/"
+    if account.role == "gestionnaire":
+        return "/gestion/rapports/"  # R-REP-4: the rest of /gestion is a 404 for them
     return "/partenaire/" if account.role.startswith("partner_") else "/gestion/"
 
 

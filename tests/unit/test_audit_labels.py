@@ -30,6 +30,7 @@ PACKAGES = (
     "vacations",
     "partners",
     "support",
+    "reports",
     "demo",
 )
 

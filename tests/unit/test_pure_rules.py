@@ -25,6 +25,8 @@ PURE = [
     "members.search_key",
     "reports.journal",
     "reports.periods",
+    "reports.rules",
+    "reports.charts",
 ]
 
 
