@@ -97,8 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from partners.views import parcels as partners_parcels
     from partners.views import portal as partners_portal
     from partners.views import tokens_ops as partners_tokens_ops
-    from reports.views import finance as reports_finance
     from reports.views import dashboard as reports_dashboard
+    from reports.views import finance as reports_finance
     from shop import pages
     from shop.audiences import make_audiences
     from support.views import agent as support_agent
