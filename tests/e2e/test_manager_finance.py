@@ -1,6 +1,7 @@
-"""Issue 22 in a real browser: an admin opens the finance pages, downloads the day's
-cheque remittance slip and a partner's monthly settlement (PDF and CSV), and the files say
-what the orders say (R-REP-2; docs/RULES.md R-REP-2b, R-REP-2c)."""
+"""Issue 22 in a real browser, a manager's round: set the year's budget, read the
+dashboard, then download the day's cheque remittance slip and a partner's monthly
+settlement (PDF and CSV), the files saying what the orders say (R-REP-1, R-REP-2;
+docs/RULES.md R-REP-1, R-REP-2b, R-REP-2c)."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def _eur(cents: int) -> str:
     return format_eur(cents).replace("\u202f", " ").replace("\xa0", " ")
 
 
-def test_admin_downloads_the_days_remittance_slip_and_a_partners_settlement(
+def test_manager_sets_the_budget_reads_the_dashboard_downloads_the_slip_and_a_settlement(
     live_server: Any, browser_page: Page
 ) -> None:
     number = seed_agent(live_server)
@@ -110,7 +111,25 @@ def test_admin_downloads_the_days_remittance_slip_and_a_partners_settlement(
     page.get_by_role("button", name="Se connecter").click()
     staff_second_factor(page, live_server, EMAIL)
 
-    page.goto(live_server("/gestion/rapports/finance/"))
+    # R-REP-1: the year's budget, then the dashboard of the month against it. Two orders
+    # of two tickets, 30,00 € négocié for 20,00 €: 4 × 10,00 € of participation paid.
+    page.get_by_role("link", name="Rapports", exact=True).click()
+    expect(page.get_by_text(f"Aucun budget {today.year} n'est fixé")).to_be_visible()
+    page.get_by_role("link", name="Fixer le budget").click()
+    page.get_by_label("Budget de participation").fill("1000")
+    page.get_by_label("Seuil d'alerte (%)").fill("80")
+    page.get_by_role("button", name="Enregistrer le budget").click()
+    expect(page.get_by_text(f"Budget {today.year} (national) enregistré")).to_be_visible()
+    page.get_by_role("link", name="Tableau de bord").click()
+    page.get_by_label("Du", exact=True).fill(today.replace(day=1).isoformat())
+    page.get_by_label("Au", exact=True).fill(today.isoformat())
+    page.get_by_role("button", name="Afficher").click()
+    paid = page.get_by_role("row", name="Participation payée (commandes payées)")
+    expect(paid).to_contain_text("40,00")
+    expect(page.locator("#tableau-synthese")).to_contain_text("Consommé sur le budget")
+    expect(page.get_by_role("img", name="Budget de participation")).to_be_visible()
+
+    page.get_by_role("link", name="Finance et exports").click()
     expect(page.get_by_role("heading", name="Paiements par carte")).to_be_visible()
     page.get_by_role("link", name="Chèques et bordereaux").click()
     expect(page.get_by_role("cell", name="E2E-4711")).to_be_visible()

@@ -146,7 +146,7 @@ def test_r_rep_4_gestionnaire_reads_without_changing(live_server: Any, browser_p
     expect(page.get_by_role("heading", level=1, name=re.compile("Tableau de bord"))).to_be_visible()
     nav = page.get_by_role("navigation", name="Back-office")
     expect(nav.get_by_role("link")).to_have_text(
-        ["Rapports", "Budgets", re.compile("Gestionnaire")]
+        ["Rapports", "Budgets", "Finance", re.compile("Gestionnaire")]
     )
     nav.get_by_role("link", name="Budgets").click()
     expect(page.get_by_text("Seuls les administrateurs fixent les budgets")).to_be_visible()
