@@ -199,16 +199,13 @@ def _int(value: Any) -> int:
     return int(value or 0)
 
 
-def _day_key(column: Any) -> ColumnElement[str]:
-    """The Paris day of a naive UTC column as text, written inline so that PostgreSQL sees
-    the same expression in SELECT and GROUP BY. PostgreSQL converts to Paris time itself
-    (« YYYY-MM-DD »); SQLite knows no time zones, so it gives the UTC hour
-    (« YYYY-MM-DD HH ») and ``_fold_days`` puts each hour in its Paris day."""
+def _day_key(column: Any) -> ColumnElement[Any]:
+    """The UTC hour of a naive UTC column, which ``_fold_days`` puts in its Paris day (Paris
+    is a whole number of hours from UTC). Both databases group by the hour: a time zone
+    conversion per row (PostgreSQL's ``timezone`` and ``to_char``) costs twice the
+    grouping itself on a year of orders (bench.back_office, 200 000 orders)."""
     if session().get_bind().dialect.name == "postgresql":
-        paris = func.timezone(
-            literal_column("'Europe/Paris'"), func.timezone(literal_column("'UTC'"), column)
-        )
-        return func.to_char(paris, literal_column("'YYYY-MM-DD'"))
+        return func.date_trunc(literal_column("'hour'"), column)
     return func.strftime(literal_column("'%Y-%m-%d %H'"), column)
 
 
@@ -255,8 +252,8 @@ def _fold_days(rows: Iterable[tuple[Any, ...]]) -> dict[date, list[int]]:
     """Rows of (day or hour key, *sums) to Paris days with the sums added."""
     days: dict[date, list[int]] = {}
     for key, *values in rows:
-        text = str(key)
-        day = date.fromisoformat(text) if len(text) == 10 else paris_day(parse_hour_key(text))
+        hour = key if isinstance(key, datetime) else parse_hour_key(str(key))
+        day = paris_day(hour)
         acc = days.setdefault(day, [0] * len(values))
         for i, v in enumerate(values):
             acc[i] += _int(v)
