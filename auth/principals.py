@@ -6,6 +6,7 @@ on each request, so a logout or a revoked session ends access everywhere at once
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,6 +55,8 @@ class AgentUser(_Principal):
     rights: Rights
     today: date
     session_token: str = field(default="", repr=False)
+    # Values of the domains above read with the session (``SessionExtra``), by label.
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)
     # Whose basket the cart services use: "" is the agent's own web cart; an operator
     # entering a phone or post order works in a basket of their own (R-OPS-9).
     basket: str = ""
@@ -166,19 +169,55 @@ _SESSION_COLUMNS = (
     WebSession.expires_at,
 )
 _SESSION_QUERY = select(*_SESSION_COLUMNS).where(WebSession.token_hash == bindparam("digest"))
-# With the embedded dossiers, the session and the agent's record come in one statement:
-# every page of a logged-in agent starts with this read.
-_SESSION_AND_RECORD_QUERY = (
-    select(*_SESSION_COLUMNS, *RECORD_COLUMNS)
-    .select_from(WebSession)
-    .outerjoin(
-        DossierAgent,
-        and_(WebSession.kind == "agent", DossierAgent.cgos_number == WebSession.principal_id),
+
+
+@dataclass(frozen=True)
+class SessionExtra:
+    """Values of a domain above auth read with the agent's session, in the same statement
+    and the same cache entry (its columns, labelled, and the outer join that brings them;
+    ``bindparam("year")`` is the Paris year). The orders register the household's use of
+    its cap, which every offer page shows (orders/cart.py)."""
+
+    columns: tuple[Any, ...]
+    join: Callable[[Any], Any]
+
+
+_EXTRAS: list[SessionExtra] = []
+
+
+def add_session_extra(extra: SessionExtra) -> None:
+    _EXTRAS.append(extra)
+    _session_and_record_query.cache_clear()
+
+
+@functools.cache
+def _session_and_record_query() -> Any:
+    """With the embedded dossiers, the session, the agent's record and the registered
+    extras come in one statement: every page of a logged-in agent starts with this read."""
+    query = (
+        select(*_SESSION_COLUMNS, *RECORD_COLUMNS, *(c for e in _EXTRAS for c in e.columns))
+        .select_from(WebSession)
+        .outerjoin(
+            DossierAgent,
+            and_(WebSession.kind == "agent", DossierAgent.cgos_number == WebSession.principal_id),
+        )
+        .outerjoin(DossierChild, DossierChild.household_id == DossierAgent.household_id)
     )
-    .outerjoin(DossierChild, DossierChild.household_id == DossierAgent.household_id)
-    .where(WebSession.token_hash == bindparam("digest"))
-    .order_by(DossierChild.id)
-)
+    for extra in _EXTRAS:
+        query = extra.join(query)
+    return query.where(WebSession.token_hash == bindparam("digest")).order_by(DossierChild.id)
+
+
+def _extras_of(row: Any) -> dict[str, Any]:
+    """The registered extras of a session row (a cached row written before an extra was
+    registered has none: the domain reads its value itself then)."""
+    found: dict[str, Any] = {}
+    mapping = row if isinstance(row, dict) else row._mapping
+    for extra in _EXTRAS:
+        for column in extra.columns:
+            if column.key in mapping:
+                found[column.key] = mapping[column.key]
+    return found
 
 
 # With Redis, an agent's session and dossier rows are kept for SESSION_CACHE_SECONDS
@@ -194,11 +233,22 @@ def _session_rows(digest: str, local: bool) -> Sequence[Any]:
         cached = SESSION_CACHE.rows(digest)
         if cached is not None:
             return cached
-    query = _SESSION_AND_RECORD_QUERY if local else _SESSION_QUERY
-    rows = read_connection().execute(query, {"digest": digest}).all()
+    query = _session_and_record_query() if local else _SESSION_QUERY
+    params: dict[str, Any] = {"digest": digest}
+    if local:
+        params["year"] = clock.today().year
+    rows = read_connection().execute(query, params).all()
     if use_cache and rows and rows[0].kind == "agent":
         SESSION_CACHE.keep(digest, rows, until=rows[0].expires_at)
     return rows
+
+
+def refresh_session(user: Any) -> None:
+    """After a commit that changed what the agent's session read carries (an extra): this
+    agent's next page reads it again. Other sessions see it within SESSION_CACHE_SECONDS."""
+    token = getattr(user, "session_token", "")
+    if token and SESSION_CACHE.seconds() > 0:
+        SESSION_CACHE.drop(token_digest(token))
 
 
 def forget_session(digest: str) -> None:
@@ -241,6 +291,8 @@ def load_principal(token: str) -> _Principal | None:
         if record is None:
             return None
         user = agent_user(record, token)
+        if source.is_local:
+            user.extras = _extras_of(row)
         if not user.rights.can_login:
             # Now medical staff (R-DOS-2): the session ends here too, so that a status set
             # back to actif later cannot revive it (R-SEC-1).

@@ -11,15 +11,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import bindparam, event, func, literal, select
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import and_, bindparam, event, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from auth.principals import AgentUser
+from auth.principals import AgentUser, SessionExtra, add_session_extra, refresh_session
 from catalog.models import Offer, OfferSession
 from catalog.rules import Kind, on_sale, open_session_deliveries, visible_to
 from members.emails import InvalidEmail, normalise_email
+from members.models import DossierAgent
 from orders import holds as seat_holds
 from orders import line_kinds
 from orders.fees import CardPost, TicketPost
@@ -38,7 +40,6 @@ from orders.status import HOLDING
 from shop import clock
 from shop.db import after_commit, session, unit_of_work, upsert
 from shop.errors import DomainError, NotFound
-from shop.speed import shared
 
 MAX_MAGAZINE_ADDRESSES = 3
 
@@ -156,37 +157,51 @@ def household_snapshot(
     )
 
 
-def _used_key(household_id: str, year: int) -> str:
-    return f"cap-used:{household_id}:{year}"
+# The household's use of its cap this year, read with the agent's session (one statement,
+# one session-cache entry): a cached offer page then needs no database or cache round trip
+# of its own to show the remaining cap.
+add_session_extra(
+    SessionExtra(
+        columns=(
+            func.coalesce(HouseholdYear.used_cents, 0).label("cap_used_cents"),
+            literal(True).label("cap_used_read"),
+        ),
+        join=lambda query: query.outerjoin(
+            HouseholdYear,
+            and_(
+                HouseholdYear.household_id == DossierAgent.household_id,
+                HouseholdYear.year == bindparam("year"),
+            ),
+        ),
+    )
+)
 
 
 def remaining_cap(agent: AgentUser) -> int:
     """R-CAP-1/3: what the household's cap still covers this year, before this cart (the
-    offer page shows it beside the participation). Information only: no lock. With Redis
-    the used amount is kept ``SESSION_CACHE_SECONDS``, like the agent's session, so a
-    cached offer page needs no database at all; a change of the household's use drops it
-    once committed (``_drop_used_after_commit``)."""
-    household, year = agent.record.household_id, agent.today.year
-    key = _used_key(household, year)
-    cached = shared.get_value(key)
-    if cached is not None:
-        used = int(cached)
+    offer page shows it beside the participation). Information only: no lock. Read with
+    the agent's session when it was (with Redis, as fresh as the session: the agent's own
+    orders refresh it at once, the other member's within SESSION_CACHE_SECONDS)."""
+    extras = agent.extras
+    if extras.get("cap_used_read") and agent.today.year == clock.today().year:
+        used = int(extras.get("cap_used_cents") or 0)
     else:
-        row = session().get(HouseholdYear, (household, year))
+        row = session().get(HouseholdYear, (agent.record.household_id, agent.today.year))
         used = row.used_cents if row else 0
-        seconds = current_app.config.get("SESSION_CACHE_SECONDS", 0)
-        if seconds > 0:
-            shared.put_value(key, str(used), seconds)
     return max(0, household_cap(agent.children_count) - used)
 
 
 @event.listens_for(HouseholdYear.used_cents, "set")
-def _drop_used_after_commit(target: HouseholdYear, value: Any, old: Any, _initiator: Any) -> Any:
+def _refresh_after_commit(target: HouseholdYear, value: Any, old: Any, _initiator: Any) -> Any:
     """Whatever changes a household's use (an order placed, cancelled, expired, refunded,
-    a cheque option taken), the offer page's remaining cap reads it again after commit."""
-    if value != old and target.household_id:
-        key = _used_key(target.household_id, target.year)
-        after_commit(lambda: shared.drop_value(key))
+    a cheque option taken), the agent of this request who belongs to it reads it afresh
+    on their next page, once committed."""
+    if value != old and has_request_context():
+        user = current_user._get_current_object()
+        record = getattr(user, "record", None)
+        ours = record is not None and record.household_id == target.household_id
+        if getattr(user, "is_agent", False) and ours:
+            after_commit(lambda: refresh_session(user))
     return value
 
 
