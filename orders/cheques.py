@@ -199,11 +199,13 @@ def register_cheque(
     actor: Any,
     *,
     confirmed: bool = True,
+    bank: str = "",
 ) -> ChequeResult:
     """R-PAY-4: record a received cheque against its order and settle the order:
     paid, re-placed (late cheque, R-PAY-3), refused and cancelled, or to be returned.
     R-OPS-10: ``confirmed`` False stops before refusing an option for a different amount
-    (``AmountMismatch``), so that a typo never cancels an order unconfirmed."""
+    (``AmountMismatch``), so that a typo never cancels an order unconfirmed.
+    ``bank``, when the desk noted it, is kept with the payment for the remittance slip."""
     number = normalise_order_number(order_number)
     cheque = normalise_cheque_number(cheque_number)
     if not CHEQUE_NUMBER.match(cheque):
@@ -240,7 +242,7 @@ def register_cheque(
             raise AmountMismatch(order, amount_cents)
         before = {"status": order.status}
         total = order.total_cents
-        outcome, message = _settle(order, hh, amount_cents, cheque, actor)
+        outcome, message = _settle(order, hh, amount_cents, cheque, actor, bank.strip()[:60])
         why = None
         if outcome == ChequeOutcome.REFUSED:
             why = (
@@ -269,7 +271,7 @@ def register_cheque(
 
 
 def _settle(
-    order: Order, hh: Any, amount_cents: int, cheque: str, actor: Any
+    order: Order, hh: Any, amount_cents: int, cheque: str, actor: Any, bank: str
 ) -> tuple[ChequeOutcome, str]:
     total = order.total_cents
     status = order.status
@@ -285,7 +287,7 @@ def _settle(
             f"e-mail ; {RETURN_NOTE}."
         )
     if status == OrderStatus.OPTION:
-        _pay(order, amount_cents, cheque, actor, late=False)
+        _pay(order, amount_cents, cheque, actor, bank, late=False)
         return ChequeOutcome.PAID, (
             f"Chèque enregistré : la commande {order.number} est payée"
             " et ses e-billets éventuels envoyés."
@@ -299,7 +301,7 @@ def _settle(
         refusal = _replace(order, hh, actor)
         if refusal:
             return ChequeOutcome.RETURNED, f"Option expirée et {refusal} : {RETURN_NOTE}."
-        _pay(order, amount_cents, cheque, actor, late=True)
+        _pay(order, amount_cents, cheque, actor, bank, late=True)
         return ChequeOutcome.REPLACED, (
             f"Chèque arrivé après l'expiration de l'option : les places étaient encore "
             f"disponibles, la commande {order.number} est reprise au même prix et payée."
@@ -354,8 +356,12 @@ def _replace(order: Order, hh: Any, actor: Any) -> str | None:
     return None
 
 
-def _pay(order: Order, amount_cents: int, cheque: str, actor: Any, *, late: bool) -> None:
+def _pay(
+    order: Order, amount_cents: int, cheque: str, actor: Any, bank: str, *, late: bool
+) -> None:
     details: dict[str, Any] = {"cheque_number": cheque}
+    if bank:
+        details["bank"] = bank
     if late:
         details["replaced_after_expiry"] = True
     services.mark_paid(

@@ -6,7 +6,7 @@ members of a couple, two partners.
 Timeline (Paris time; summer time starts on Sunday 28 March 2027):
 - 1 March 10:00  web card, agent 1: 2 × Parc (partner Alpha).
 - 1 March 10:05  web card, agent 2 (agent 1's partner, same household): Parc + E-carte (Beta).
-- 1 March 10:10  cheque option, agent 1: Parc; cheque CHQ-1 cashed 3 March 09:00.
+- 1 March 10:10  cheque option, agent 1: Parc; cheque CHQ-1 (Crédit Mutuel) cashed 3 March 09:00.
 - 1 March 10:15  cheque option, agent 3: E-carte; never paid, expired 10 March.
 - 2 March 15:00  phone card, agent 3: Parc, held; captured by the evening batch at 21:05.
 - 2 March 16:00  cheque option, agent 3: Parc; cheque CHQ-2 cashed 3 March 09:05;
@@ -132,7 +132,9 @@ def build(make_agent: Any, make_offer: Any, clock: Any, make_partner: Any) -> Wo
     clock.set(datetime(2027, 3, 2, 21, 5))
     assert phone.capture_batch() == 1
     clock.set(datetime(2027, 3, 3, 9, 0))
-    assert cheques.register_cheque(o["chq1"].number, o["chq1"].total_cents, "CHQ-1", op).accepted
+    assert cheques.register_cheque(
+        o["chq1"].number, o["chq1"].total_cents, "CHQ-1", op, bank="Crédit Mutuel"
+    ).accepted
     clock.set(datetime(2027, 3, 3, 9, 5))
     assert cheques.register_cheque(o["chq2"].number, o["chq2"].total_cents, "CHQ-2", op).accepted
     clock.set(datetime(2027, 3, 4, 14, 0))

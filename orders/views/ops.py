@@ -82,6 +82,12 @@ class ChequeForm(FlaskForm):
             Length(max=30, message="Numéro de chèque trop long (30 caractères au plus)."),
         ],
     )
+    bank = StringField(
+        "Banque (facultatif)",
+        filters=[strip_text],
+        validators=[Length(max=60, message="Nom de banque trop long (60 caractères au plus).")],
+        description="Celle imprimée sur le chèque : elle figure sur le bordereau de remise.",
+    )
 
 
 class CancelOrderForm(FlaskForm):
@@ -459,6 +465,7 @@ def cheque_desk():
                     form.amount.cents,
                     form.cheque_number.data,
                     current_user,
+                    bank=form.bank.data or "",
                     confirmed=request.form.get("confirmer_refus") == "1",
                 )
             except cheques.AmountMismatch as exc:

@@ -80,10 +80,12 @@ def count_of(app, model, **where):
         return session().scalar(stmt)
 
 
-def register(client, number, amount, cheque="1234567", *, confirm=True):
+def register(client, number, amount, cheque="1234567", *, confirm=True, bank=None):
     """A cheque registered; ``confirm``: the refusal of a differing amount is confirmed
     (R-OPS-10), as the operator does on the second step."""
     data = {"order_number": number, "amount": amount, "cheque_number": cheque}
+    if bank is not None:
+        data["bank"] = bank
     if confirm:
         data["confirmer_refus"] = "1"
     return client.post("/gestion/cheques", data=data)

@@ -72,6 +72,25 @@ def test_r_pay_4_exact_cheque_pays_and_issues_etickets(operator, app, agent, par
     assert any("e-billets" in s for s in subjects)
 
 
+def test_r_rep_2b_the_bank_noted_at_the_desk_is_kept_for_the_slip(operator, app, agent, parc):
+    from orders.models import Payment
+
+    number = place(app, agent, parc, 1)
+    order = order_of(app, number)
+    resp = register(operator, number, euros(order.total_cents), bank="x" * 61)
+    page = text(resp)
+    assert resp.status_code == 422 and "Nom de banque trop long" in page
+    assert number in page  # what was typed is kept
+    assert order_of(app, number).status == "option"
+    resp = register(operator, number, euros(order.total_cents), bank="  La Banque Postale ")
+    assert "Chèque accepté" in text(resp)
+    with app.app_context():
+        from shop.db import session
+
+        pay = session().scalar(select(Payment).where(Payment.order_id == order.id))
+    assert pay.details["bank"] == "La Banque Postale"
+
+
 def test_r_pay_4_same_cheque_twice_is_harmless(operator, app, agent, parc):
     from orders.models import ETicket, Payment
     from shop.audit import AuditEntry

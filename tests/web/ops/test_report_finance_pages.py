@@ -99,12 +99,13 @@ def test_r_rep_2b_cheque_page_and_the_days_remittance_slip(admin, world):
     total = o["chq1"].total_cents + o["chq2"].total_cents
     page = _text(admin.get(BASE + "/cheques?mois=2027-03&jour=2027-03-03"))
     assert "CHQ-1" in page and "CHQ-2" in page and format_eur(total) in page
+    assert "Crédit Mutuel" in page  # the bank the desk noted; CHQ-2's has none: « — »
     resp = admin.get(BASE + "/cheques/bordereau.pdf?jour=2027-03-03")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert "bordereau-cheques_2027-03-03.pdf" in resp.headers["Content-Disposition"]
     text = _plain(_pdf_text(resp))
     assert "Bordereau de remise de chèques" in text
-    assert "CHQ-1" in text and "CHQ-2" in text
+    assert "CHQ-1" in text and "CHQ-2" in text and "Crédit Mutuel" in text
     assert o["chq1"].holder_name in text
     assert _plain(format_eur(total)) in text
     assert "Nombre de chèques : 2" in text
