@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from reports.figures import UNKNOWN_REGION, Dashboard, LineRow, OrderRow
-from reports.rules import BudgetState
+from reports.rules import BudgetState, month_label, month_of
 from shop import clock
 
 MONEY = "money"
@@ -114,6 +114,16 @@ def _days(board: Dashboard) -> list[list[Any]]:
     ]
 
 
+def _months(board: Dashboard) -> list[list[Any]]:
+    """The days folded into their months, for a period too long to read day by day."""
+    months: dict[date, list[Any]] = {}
+    for row in _days(board):
+        acc = months.setdefault(month_of(row[0]), [0] * (len(row) - 1))
+        for i, v in enumerate(row[1:]):
+            acc[i] += v
+    return [[month_label(m), *v] for m, v in months.items()]
+
+
 def _orders(rows: list[OrderRow]) -> list[list[Any]]:
     return [[r.label, r.orders, r.total_cents, r.participation_cents] for r in rows]
 
@@ -214,6 +224,21 @@ TABLES: tuple[Table, ...] = (
         _days,
     ),
     Table(
+        "mois",
+        "Par mois",
+        "Commandes passées et payées, participation payée et remboursée, par mois "
+        "(jours à l'heure de Paris)",
+        (
+            Column("Mois"),
+            Column("Commandes passées", COUNT),
+            Column("Commandes payées", COUNT),
+            Column("Encaissé (articles + frais)", MONEY),
+            Column("Participation payée", MONEY),
+            Column("Participation remboursée", MONEY),
+        ),
+        _months,
+    ),
+    Table(
         "canaux",
         "Par canal",
         "Commandes payées sur la période, par canal de commande",
@@ -270,6 +295,14 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 BY_KEY = {t.key: t for t in TABLES}
+LONG_PERIOD_DAYS = 62  # beyond two months the page reads by month, its downloads by both
+
+
+def page_tables(days: int) -> list[Table]:
+    """The tables the page shows for a period of ``days``: « Par jour » up to two months,
+    « Par mois » beyond (a year is 12 rows, not 365; the days stay downloadable)."""
+    hidden = "mois" if days <= LONG_PERIOD_DAYS else "jours"
+    return [t for t in TABLES if t.key != hidden]
 FORMATS = ("csv", "xlsx")
 
 

@@ -39,7 +39,7 @@ from shop.money import format_eur
 from shop.xlsx_export import CONTENT_TYPE, stream_xlsx
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
-CHART_DAYS = 62  # up to two months a column per day, beyond a column per month
+CHART_DAYS = tables.LONG_PERIOD_DAYS  # up to two months a column per day, beyond per month
 
 
 def _filters() -> tuple[figures.Filters, dict[str, str], dict[str, str]]:
@@ -87,7 +87,9 @@ def _charts(board: figures.Dashboard) -> dict[str, Markup]:
         columns = [charts.Bar(month_label(m), v, format_eur(v)) for m, v in months.items()]
         unit = "mois"
     out = {
-        "jours": charts.column_chart("graphique-jours", f"Participation payée par {unit}", columns),
+        "jours" if unit == "jour" else "mois": charts.column_chart(
+            "graphique-jours", f"Participation payée par {unit}", columns
+        ),
         "canaux": charts.hbar_chart(
             "graphique-canaux",
             "Encaissé par canal",
@@ -172,7 +174,8 @@ def dashboard():
         typed=typed,
         errors=errors,
         regions=REGIONS,
-        tables=tables.TABLES,
+        tables=tables.page_tables(filters.period.days),
+        days_table=tables.BY_KEY["jours"],
         charts=_charts(board),
         query=_query_args(filters),
         can_edit=current_user.role == "admin",

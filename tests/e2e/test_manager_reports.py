@@ -5,6 +5,7 @@ reads them and has no form to change anything."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from orders import cart as carts
 from orders import services
 from shop import clock
 from tests.e2e.helpers import seed_agent, seed_offer, staff_second_factor
+from tests.e2e.layout import assert_fits
 
 pytestmark = pytest.mark.e2e
 
@@ -154,3 +156,35 @@ def test_r_rep_4_gestionnaire_reads_without_changing(live_server: Any, browser_p
     assert _axe_violations(page, live_server) == []
     response = page.goto(live_server("/gestion/commandes/"))
     assert response is not None and response.status == 404
+
+
+REPORT_PAGES = [
+    "/gestion/rapports/",
+    "/gestion/rapports/budgets",
+    "/gestion/rapports/finance/",
+    "/gestion/rapports/finance/cartes",
+    "/gestion/rapports/finance/cheques",
+    "/gestion/rapports/finance/remboursements",
+    "/gestion/rapports/finance/partenaires",
+    "/gestion/rapports/finance/exports",
+]
+SHOTS = os.environ.get("REPORT_SCREENSHOTS")  # a folder outside the repository, if set
+
+
+def test_r_rep_1_report_pages_fit_a_laptop_and_a_phone(
+    live_server: Any, browser_page: Page
+) -> None:
+    """Every report page at a laptop's and a phone's width: nothing cut off or pushed out
+    of its box, nothing scrolling sideways (a phone reads each table row as a block)."""
+    page = browser_page
+    _paid_order(live_server)
+    _login(page, live_server, "admin.largeurs@cgos-loisirs.example", "admin")
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in REPORT_PAGES:
+            response = page.goto(live_server(path))
+            assert response is not None and response.status == 200, path
+            if SHOTS:
+                name = path.strip("/").replace("/", "-") or "index"
+                page.screenshot(path=os.path.join(SHOTS, f"{name}-{width}.png"), full_page=True)
+            assert_fits(page, f"{path} at {width} px")

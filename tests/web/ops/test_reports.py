@@ -80,7 +80,7 @@ def test_r_rep_1_dashboard_for_the_current_year_by_default(client, make_staff, s
     html = page(client.get("/gestion/rapports/"))
     assert "du vendredi 1 janvier 2027 au vendredi 31 décembre 2027" in html
     for heading in (
-        "Par jour",
+        "Par mois",  # a year reads by month; its days are downloadable
         "Par canal",
         "Par moyen de paiement",
         "Par catégorie",
@@ -94,7 +94,9 @@ def test_r_rep_1_dashboard_for_the_current_year_by_default(client, make_staff, s
     assert 'role="img"' in html and "<desc" in html
     assert "22,22" in html  # the paid participation
     assert "Aucun budget 2027" in html and "Fixer le budget" in html
+    assert ">Par jour</h2>" not in html and "<th scope=\"row\">mars 2027</th>" in html
     assert 'href="/gestion/rapports/jours.csv?du=2027-01-01&au=2027-12-31"' in html
+    assert 'href="/gestion/rapports/mois.csv?du=2027-01-01&au=2027-12-31"' in html
     assert "Rapports</a>" in html  # the admin's navigation
 
 
@@ -144,6 +146,11 @@ def test_r_rep_1_csv_download_reconciles_and_is_formula_safe(client, make_staff,
     lines = days.get_data(as_text=True).strip().split("\r\n")
     assert len(lines) == 1 + 31 + 1  # header, every day, total
     assert "10/03/2027;1;1;" in days.get_data(as_text=True)
+    months = client.get("/gestion/rapports/mois.csv?du=2027-01-01&au=2027-12-31")
+    month_rows = months.get_data(as_text=True).strip().split("\r\n")
+    assert len(month_rows) == 1 + 12 + 1 and "mars 2027;1;1;" in month_rows[3]
+    year_days = client.get("/gestion/rapports/jours.csv?du=2027-01-01&au=2027-12-31")
+    assert month_rows[-1] == year_days.get_data(as_text=True).strip().split("\r\n")[-1]
 
 
 def test_r_rep_1_xlsx_download_in_euros(client, make_staff, sold):
