@@ -303,6 +303,8 @@ def page_tables(days: int) -> list[Table]:
     « Par mois » beyond (a year is 12 rows, not 365; the days stay downloadable)."""
     hidden = "mois" if days <= LONG_PERIOD_DAYS else "jours"
     return [t for t in TABLES if t.key != hidden]
+
+
 FORMATS = ("csv", "xlsx")
 
 

@@ -94,7 +94,7 @@ def test_r_rep_1_dashboard_for_the_current_year_by_default(client, make_staff, s
     assert 'role="img"' in html and "<desc" in html
     assert "22,22" in html  # the paid participation
     assert "Aucun budget 2027" in html and "Fixer le budget" in html
-    assert ">Par jour</h2>" not in html and "<th scope=\"row\">mars 2027</th>" in html
+    assert ">Par jour</h2>" not in html and '<th scope="row">mars 2027</th>' in html
     assert 'href="/gestion/rapports/jours.csv?du=2027-01-01&au=2027-12-31"' in html
     assert 'href="/gestion/rapports/mois.csv?du=2027-01-01&au=2027-12-31"' in html
     assert "Rapports</a>" in html  # the admin's navigation
