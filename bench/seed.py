@@ -248,6 +248,7 @@ def _past_orders(
                 "ticket_post": None,
                 "card_post": None,
                 "cgv_accepted_at": placed,
+                "region": agent["region"],
                 "payment_ref": None,
             }
         )

@@ -117,6 +117,8 @@ class Order(Base):
     ticket_post: Mapped[str | None] = mapped_column(String(20), nullable=True)
     card_post: Mapped[str | None] = mapped_column(String(20), nullable=True)
     cgv_accepted_at: Mapped[datetime] = mapped_column(DateTime)
+    # The agent's region when the order was placed (R-REP-1): the reports' region.
+    region: Mapped[str | None] = mapped_column(String(80), nullable=True)
     payment_ref: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
     # An order for an agent without e-mail: when its letter was printed (R-OPS-9).
     letter_printed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

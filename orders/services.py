@@ -288,6 +288,7 @@ def _place(
             fees_cents=priced.fees_cents,
             total_cents=priced.total_cents,
             holder_name=f"{record.civilite} {record.prenom} {record.nom}",
+            region=record.region,
             contact_email=email,
             ship_address={
                 "name": f"{record.civilite} {record.prenom} {record.nom}",

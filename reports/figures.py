@@ -3,12 +3,12 @@ budget; sales by day, channel, payment method, category, offer, partner and regi
 households' cap use; stock running low.
 
 Every figure is an aggregate computed by the database (GROUP BY), in a fixed number of
-statements whatever the number of orders (``STATEMENTS``), through the indexes on
-``orders.placed_at``, ``orders.paid_at`` and ``order_lines.refunded_at``. Days are Paris
-days: PostgreSQL groups by the Paris day itself; SQLite, which knows no time zones, groups
-by UTC hour and the hours are folded into Paris days here, exactly, since Paris is a whole
-number of hours from UTC. An order's region is its agent's, from the dossier record
-(``dossier_agents.region``).
+statements whatever the number of orders (``STATEMENTS``): the orders placed and paid on
+closed days from the rows ``reports.rollup`` keeps per day, the other days through the
+indexes on ``orders.placed_at``, ``orders.paid_at`` and ``order_lines.refunded_at``. Days
+are Paris days (UTC hours folded into them, see ``reports.rollup``). An order's region is
+its agent's when it was placed (``orders.region``, from the dossier record): an agent who
+moves leaves their past orders in the region that paid for them.
 
 What each word means is written in docs/RULES.md R-REP-1: *committed* is the participation
 of orders placed in the period and still awaiting payment; *paid* the participation of
@@ -19,19 +19,15 @@ refunded or withdrawn in the period.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     and_,
     case,
-    distinct,
     func,
-    literal_column,
     or_,
     select,
 )
@@ -42,9 +38,9 @@ from catalog.rules import LOW_STOCK_SHOWN
 from members.models import DossierAgent, DossierChild, Household
 from orders.models import HouseholdYear, Order, OrderLine, Payment
 from orders.pricing import BASE_CAP_CENTS, PER_CHILD_CAP_CENTS
-from orders.status import PAID_STATES, UNPAID, LineStatus, OrderStatus, PaymentStatus
-from partners.models import Partner
-from reports import budgets
+from orders.status import UNPAID, LineStatus, PaymentStatus
+from reports import budgets, rollup
+from reports.rollup import WAS_PAID, between
 from reports.rules import (
     CAP_BUCKET_LABELS,
     CAP_EDGES,
@@ -53,14 +49,10 @@ from reports.rules import (
     Period,
     child_born_on_or_after,
     consumed_cents,
-    paris_day,
-    parse_hour_key,
 )
 from shop import clock
 from shop.db import session
 
-# Statuses of an order that was paid (refunded in whole included): its paid_at is set.
-WAS_PAID = (*PAID_STATES, OrderStatus.REFUNDED)
 GIVEN_BACK = (LineStatus.REFUNDED, LineStatus.WITHDRAWN)
 REFUND_STATES = (PaymentStatus.REFUND_PENDING, PaymentStatus.REFUNDED)
 LOW_STOCK = LOW_STOCK_SHOWN  # 10 seats or items left, as agents see « Plus que … »
@@ -68,7 +60,7 @@ LOW_STOCK_ROWS = 50
 UNKNOWN_REGION = "Région inconnue"
 CHANNEL_LABELS = {"web": "Internet", "phone": "Téléphone", "post": "Courrier"}
 METHOD_LABELS = {"card": "Carte bancaire", "cheque": "Chèque"}
-STATEMENTS = 16  # the most the dashboard sends, whatever the data (tests count them)
+STATEMENTS = 14  # the most the dashboard sends, whatever the data (tests count them)
 
 
 @dataclass(frozen=True)
@@ -199,43 +191,24 @@ def _int(value: Any) -> int:
     return int(value or 0)
 
 
-def _day_key(column: Any) -> ColumnElement[Any]:
-    """The UTC hour of a naive UTC column, which ``_fold_days`` puts in its Paris day (Paris
-    is a whole number of hours from UTC). Both databases group by the hour: a time zone
-    conversion per row (PostgreSQL's ``timezone`` and ``to_char``) costs twice the
-    grouping itself on a year of orders (bench.back_office, 200 000 orders)."""
-    if session().get_bind().dialect.name == "postgresql":
-        return func.date_trunc(literal_column("'hour'"), column)
-    return func.strftime(literal_column("'%Y-%m-%d %H'"), column)
-
-
-def _agents_of(region: str) -> Select[Any]:
-    return select(DossierAgent.cgos_number).where(DossierAgent.region == region)
-
-
 def _orders_where(filters: Filters, *criteria: ColumnElement[bool]) -> list[ColumnElement[bool]]:
     where = list(criteria)
     if filters.region is not None:
-        where.append(Order.cgos_number.in_(_agents_of(filters.region)))
+        where.append(Order.region == filters.region)
     return where
-
-
-def _between(column: Any, period: Period) -> ColumnElement[bool]:
-    lo, hi = period.utc_bounds()
-    return and_(column >= lo, column < hi)
 
 
 def committed_where(filters: Filters) -> list[ColumnElement[bool]]:
     """Orders placed in the period and still awaiting payment (card or cheque option)."""
     return _orders_where(
-        filters, _between(Order.placed_at, filters.period), Order.status.in_(list(UNPAID))
+        filters, between(Order.placed_at, filters.period), Order.status.in_(list(UNPAID))
     )
 
 
 def paid_where(filters: Filters) -> list[ColumnElement[bool]]:
     """Orders paid in the period (whatever was refunded of them since)."""
     return _orders_where(
-        filters, _between(Order.paid_at, filters.period), Order.status.in_(list(WAS_PAID))
+        filters, between(Order.paid_at, filters.period), Order.status.in_(list(WAS_PAID))
     )
 
 
@@ -243,34 +216,31 @@ def refunded_where(filters: Filters) -> list[ColumnElement[bool]]:
     """Order lines refunded or withdrawn in the period (joined to their order)."""
     return _orders_where(
         filters,
-        _between(OrderLine.refunded_at, filters.period),
+        between(OrderLine.refunded_at, filters.period),
         OrderLine.status.in_(list(GIVEN_BACK)),
     )
 
 
-def _fold_days(rows: Iterable[tuple[Any, ...]]) -> dict[date, list[int]]:
-    """Rows of (day or hour key, *sums) to Paris days with the sums added."""
-    days: dict[date, list[int]] = {}
-    for key, *values in rows:
-        hour = key if isinstance(key, datetime) else parse_hour_key(str(key))
-        day = paris_day(hour)
-        acc = days.setdefault(day, [0] * len(values))
-        for i, v in enumerate(values):
-            acc[i] += _int(v)
-    return days
+def _region_name(region: str | None) -> str:
+    return region or UNKNOWN_REGION
 
 
 # -- the dashboard -------------------------------------------------------------------------
 
 
 def dashboard(filters: Filters) -> Dashboard:
-    """R-REP-1: every figure of the page for ``filters``, in at most ``STATEMENTS``."""
+    """R-REP-1: every figure of the page for ``filters``, in at most ``STATEMENTS``: the
+    closed days from ``reports.rollup``'s rows, the others from the orders."""
     board = Dashboard(filters=filters)
-    _participation(board)
-    _days(board)
-    _lines(board)
+    rolled, live = rollup.split(filters.period)
+    regions: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # committed, paid, refunded
+    _committed(board, regions)
+    _orders(board, rolled, live, regions)
+    _refunded(board, regions)
+    _refund_payments(board)
+    _lines(board, rolled, live)
     if filters.region is None:
-        _regions(board)
+        _regions(board, regions)
     _cap_use(board)
     _low_stock(board)
     year = filters.period.year
@@ -279,73 +249,109 @@ def dashboard(filters: Filters) -> Dashboard:
     return board
 
 
-def _participation(board: Dashboard) -> None:
-    """Committed, paid (by channel and method), refunded, refund payments: 4 statements."""
-    s = session()
-    f = board.filters
-    count, committed = s.execute(
-        select(func.count(Order.id), func.coalesce(func.sum(Order.participation_cents), 0)).where(
-            *committed_where(f)
-        )
-    ).one()
-    board.committed_orders, board.committed_cents = _int(count), _int(committed)
+def _committed(board: Dashboard, regions: dict[str, list[int]]) -> None:
+    """Orders placed in the period and still awaiting payment, by region: 1 statement."""
+    for region, n, cents in session().execute(
+        select(Order.region, func.count(Order.id), func.sum(Order.participation_cents))
+        .where(*committed_where(board.filters))
+        .group_by(Order.region)
+    ):
+        board.committed_orders += _int(n)
+        board.committed_cents += _int(cents)
+        regions[_region_name(region)][0] += _int(cents)
 
-    rows = s.execute(
-        select(
-            Order.channel,
-            Order.payment_method,
-            func.count(Order.id),
-            func.coalesce(func.sum(Order.total_cents), 0),
-            func.coalesce(func.sum(Order.goods_cents), 0),
-            func.coalesce(func.sum(Order.fees_cents), 0),
-            func.coalesce(func.sum(Order.participation_cents), 0),
-        )
-        .where(*paid_where(f))
-        .group_by(Order.channel, Order.payment_method)
-    ).all()
+
+def _orders(
+    board: Dashboard,
+    rolled: Period | None,
+    live: Period | None,
+    regions: dict[str, list[int]],
+) -> None:
+    """Orders placed and paid, by day, channel, method and region: the rolled days' rows
+    (1 statement) and the other days' orders (2 statements)."""
+    region = board.filters.region
+    facts: dict[rollup.OrderKey, list[int]] = {}
+    if rolled is not None:
+        rollup.add_order_facts(facts, rollup.rolled_order_facts(rolled, region))
+    if live is not None:
+        rollup.add_order_facts(facts, rollup.live_order_facts(live, region))
     channels: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     methods: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for channel, method, n, total, goods, fees, participation in rows:
-        n, total, participation = _int(n), _int(total), _int(participation)
-        board.paid_orders += n
+    days: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for (day, reg, channel, method), v in facts.items():
+        placed, paid, total, goods, fees, participation = v
+        board.placed_orders += placed
+        board.paid_orders += paid
         board.paid_total_cents += total
-        board.paid_goods_cents += _int(goods)
-        board.paid_fees_cents += _int(fees)
+        board.paid_goods_cents += goods
+        board.paid_fees_cents += fees
         board.paid_cents += participation
-        for acc, key in ((channels, channel), (methods, method)):
-            acc[key][0] += n
-            acc[key][1] += total
-            acc[key][2] += participation
+        if paid:
+            for acc, key in ((channels, channel), (methods, method)):
+                acc[key][0] += paid
+                acc[key][1] += total
+                acc[key][2] += participation
+            regions[_region_name(reg)][1] += participation
+        d = days[day]
+        d[0] += placed
+        d[1] += paid
+        d[2] += total
+        d[3] += participation
     board.by_channel = _order_rows(channels, CHANNEL_LABELS)
     board.by_method = _order_rows(methods, METHOD_LABELS)
+    board.by_day = [
+        DayRow(day, *days.get(day, [0, 0, 0, 0])) for day in board.filters.period.each_day()
+    ]
 
-    lines, participation, amount = s.execute(
+
+def _refunded(board: Dashboard, regions: dict[str, list[int]]) -> None:
+    """Order lines refunded or withdrawn in the period, by UTC hour and region (folded into
+    Paris days): 1 statement."""
+    hour = rollup.hour_key(OrderLine.refunded_at)
+    by_day: dict[date, int] = defaultdict(int)
+    for key, region, n, participation, amount in session().execute(
         select(
+            hour,
+            Order.region,
             func.count(OrderLine.id),
-            func.coalesce(func.sum(OrderLine.participation_cents), 0),
-            func.coalesce(func.sum(OrderLine.amount_cents), 0),
+            func.sum(OrderLine.participation_cents),
+            func.sum(OrderLine.amount_cents),
         )
         .join(Order, Order.id == OrderLine.order_id)
-        .where(*refunded_where(f))
-    ).one()
-    board.refunded_lines = _int(lines)
-    board.refunded_cents = _int(participation)
-    board.refunded_amount_cents = _int(amount)
+        .where(*refunded_where(board.filters))
+        .group_by(hour, Order.region)
+    ):
+        board.refunded_lines += _int(n)
+        board.refunded_cents += _int(participation)
+        board.refunded_amount_cents += _int(amount)
+        by_day[rollup.paris_day_of(key)] += _int(participation)
+        regions[_region_name(region)][2] += _int(participation)
+    board.by_day = [
+        replace(row, refunded_participation_cents=by_day.get(row.day, 0)) for row in board.by_day
+    ]
 
-    n, cents = s.execute(
-        select(func.count(Payment.id), func.coalesce(func.sum(Payment.amount_cents), 0))
-        .join(Order, Order.id == Payment.order_id)
-        .where(
-            *_orders_where(
-                f,
-                Payment.kind == "refund",
-                # Every refund row is in one of these two states: the condition lets the
-                # database read ``ix_payments_due`` (status, created_at) for the period.
-                Payment.status.in_(list(REFUND_STATES)),
-                _between(Payment.created_at, f.period),
+
+def _refund_payments(board: Dashboard) -> None:
+    """Money given back to agents in the period (refund rows): 1 statement."""
+    f = board.filters
+    n, cents = (
+        session()
+        .execute(
+            select(func.count(Payment.id), func.coalesce(func.sum(Payment.amount_cents), 0))
+            .join(Order, Order.id == Payment.order_id)
+            .where(
+                *_orders_where(
+                    f,
+                    Payment.kind == "refund",
+                    # Every refund row is in one of these two states: the condition lets the
+                    # database read ``ix_payments_due`` (status, created_at) for the period.
+                    Payment.status.in_(list(REFUND_STATES)),
+                    between(Payment.created_at, f.period),
+                )
             )
         )
-    ).one()
+        .one()
+    )
     board.refund_payments, board.refund_payments_cents = _int(n), _int(cents)
 
 
@@ -354,105 +360,38 @@ def _order_rows(acc: dict[str, list[int]], labels: dict[str, str]) -> list[Order
     return sorted(rows, key=lambda r: (-r.total_cents, r.label))
 
 
-def _days(board: Dashboard) -> None:
-    """Orders placed, orders paid and participation refunded by Paris day: 3 statements."""
-    s = session()
-    f = board.filters
-    placed_day = _day_key(Order.placed_at)
-    placed = _fold_days(
-        s.execute(
-            select(placed_day, func.count(Order.id))
-            .where(*_orders_where(f, _between(Order.placed_at, f.period)))
-            .group_by(placed_day)
-        ).all()
-    )
-    paid_day = _day_key(Order.paid_at)
-    paid = _fold_days(
-        s.execute(
-            select(
-                paid_day,
-                func.count(Order.id),
-                func.coalesce(func.sum(Order.total_cents), 0),
-                func.coalesce(func.sum(Order.participation_cents), 0),
-            )
-            .where(*paid_where(f))
-            .group_by(paid_day)
-        ).all()
-    )
-    refunded_day = _day_key(OrderLine.refunded_at)
-    refunded = _fold_days(
-        s.execute(
-            select(refunded_day, func.coalesce(func.sum(OrderLine.participation_cents), 0))
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(*refunded_where(f))
-            .group_by(refunded_day)
-        ).all()
-    )
-    board.placed_orders = sum(v[0] for v in placed.values())
-    rows = []
-    for day in f.period.each_day():
-        p = paid.get(day, [0, 0, 0])
-        rows.append(
-            DayRow(
-                day,
-                placed_orders=placed.get(day, [0])[0],
-                paid_orders=p[0],
-                paid_total_cents=p[1],
-                paid_participation_cents=p[2],
-                refunded_participation_cents=refunded.get(day, [0])[0],
-            )
-        )
-    board.by_day = rows
-
-
-def _lines(board: Dashboard) -> None:
+def _lines(board: Dashboard, rolled: Period | None, live: Period | None) -> None:
     """Lines of the orders paid in the period by offer (with its category and partner),
-    folded into categories and partners: 1 statement."""
-    rows = (
-        session()
-        .execute(
-            select(
-                Offer.id,
-                Offer.title,
-                Offer.category,
-                Partner.id,
-                Partner.name,
-                func.count(distinct(Order.id)),
-                func.coalesce(func.sum(OrderLine.quantity), 0),
-                func.coalesce(func.sum(OrderLine.amount_cents), 0),
-                func.coalesce(func.sum(OrderLine.participation_cents), 0),
-            )
-            .select_from(OrderLine)
-            .join(Order, Order.id == OrderLine.order_id)
-            .join(Offer, Offer.id == OrderLine.offer_id)
-            .join(Partner, Partner.id == OrderLine.partner_id)
-            .where(*paid_where(board.filters))
-            .group_by(Offer.id, Offer.title, Offer.category, Partner.id, Partner.name)
-        )
-        .all()
-    )
-    offers: list[LineRow] = []
+    folded into categories and partners: the rolled days' rows and the other days' lines,
+    1 statement each."""
+    region = board.filters.region
+    facts: dict[tuple[int, int], rollup.LineFacts] = {}
+    if rolled is not None:
+        rollup.add_line_facts(facts, rollup.rolled_line_facts(rolled, region))
+    if live is not None:
+        rollup.add_line_facts(facts, rollup.live_line_facts(live, region))
+    offers: dict[int, LineRow] = {}
     categories: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     partners: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     partner_names: dict[str, str] = {}
     # An order with lines of two categories counts once in each: a category's « orders »
     # are the orders that bought in it (their sum may pass the number of orders).
-    category_orders: dict[str, int] = defaultdict(int)
-    for offer_id, title, category, partner_id, partner_name, n, qty, amount, part in rows:
-        values = [_int(n), _int(qty), _int(amount), _int(part)]
-        offers.append(LineRow(str(offer_id), title, *values))
-        for acc, key in ((categories, category), (partners, str(partner_id))):
-            for i in (1, 2, 3):
+    for (offer_id, partner_id), fact in facts.items():
+        values = [fact.orders, fact.quantity, fact.amount_cents, fact.participation_cents]
+        row = offers.get(offer_id)
+        if row is None:
+            offers[offer_id] = LineRow(str(offer_id), fact.title, *values)
+        else:  # one offer sold for two partners (its partner changed): one row
+            offers[offer_id] = LineRow(
+                row.key, row.label, *(a + b for a, b in zip(_line_values(row), values, strict=True))
+            )
+        for acc, key in ((categories, fact.category), (partners, str(partner_id))):
+            for i in range(4):
                 acc[key][i] += values[i]
-        category_orders[category] += values[0]
-        partners[str(partner_id)][0] += values[0]
-        partner_names[str(partner_id)] = partner_name
-    board.by_offer = sorted(offers, key=lambda r: (-r.amount_cents, r.label))
+        partner_names[str(partner_id)] = fact.partner_name
+    board.by_offer = sorted(offers.values(), key=lambda r: (-r.amount_cents, r.label))
     board.by_category = sorted(
-        (
-            LineRow(k, BY_SLUG[k].name if k in BY_SLUG else k, category_orders[k], *v[1:])
-            for k, v in categories.items()
-        ),
+        (LineRow(k, BY_SLUG[k].name if k in BY_SLUG else k, *v) for k, v in categories.items()),
         key=lambda r: (-r.amount_cents, r.label),
     )
     board.by_partner = sorted(
@@ -461,47 +400,21 @@ def _lines(board: Dashboard) -> None:
     )
 
 
-def _regions(board: Dashboard) -> None:
-    """Committed, paid and refunded participation by the agents' region, with each
-    region's budget: 3 statements (orders, lines, budgets)."""
-    s = session()
-    f = board.filters
-    committed = and_(*committed_where(f))
-    paid = and_(*paid_where(f))
-    region = func.coalesce(DossierAgent.region, literal_column(f"'{UNKNOWN_REGION}'"))
-    rows = s.execute(
-        select(
-            region,
-            func.coalesce(func.sum(case((committed, Order.participation_cents), else_=0)), 0),
-            func.coalesce(func.sum(case((paid, Order.participation_cents), else_=0)), 0),
-        )
-        .select_from(Order)
-        .outerjoin(DossierAgent, DossierAgent.cgos_number == Order.cgos_number)
-        .where(or_(committed, paid))
-        .group_by(region)
-    ).all()
-    by_region: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for name, c, p in rows:
-        by_region[name][0] += _int(c)
-        by_region[name][1] += _int(p)
-    refunded = s.execute(
-        select(region, func.coalesce(func.sum(OrderLine.participation_cents), 0))
-        .select_from(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
-        .outerjoin(DossierAgent, DossierAgent.cgos_number == Order.cgos_number)
-        .where(*refunded_where(f))
-        .group_by(region)
-    ).all()
-    for name, r in refunded:
-        by_region[name][2] += _int(r)
-    year = f.period.year
+def _line_values(row: LineRow) -> list[int]:
+    return [row.orders, row.quantity, row.amount_cents, row.participation_cents]
+
+
+def _regions(board: Dashboard, regions: dict[str, list[int]]) -> None:
+    """Committed, paid and refunded participation by the order's region (its agent's when
+    placed), with each region's budget: 1 statement (the budgets)."""
+    year = board.filters.period.year
     regional = {}
     if year is not None:
         regional = {b.region: b for b in budgets.budgets_of(year) if b.region is not None}
     for name in regional:
-        by_region.setdefault(name, [0, 0, 0])
+        regions.setdefault(name, [0, 0, 0])
     board.by_region = sorted(
-        (RegionRow(name, v[0], v[1], v[2], regional.get(name)) for name, v in by_region.items()),
+        (RegionRow(name, v[0], v[1], v[2], regional.get(name)) for name, v in regions.items()),
         key=lambda r: (r.region == UNKNOWN_REGION, r.region),
     )
 

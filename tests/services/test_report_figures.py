@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auth.principals import agent_user
 from catalog.models import OfferSession
@@ -408,3 +408,62 @@ def test_r_rep_1_an_event_cancelled_reconciles_too(world, clock):
     assert board.refunded_cents == before.refunded_cents + 3 * 1450
     assert board.committed_cents == before.committed_cents - 1450  # the option released
     assert board.paid_cents == before.paid_cents  # paid stays as it was paid
+
+
+def _boards(periods, regions=(None, BRETAGNE, RHONE)):
+    return {(p, r): figures.dashboard(Filters(p, r)) for p in periods for r in regions}
+
+
+def test_r_rep_1_rolled_days_give_the_figures_of_the_orders(world, clock, count_queries):
+    """reports.rollup: the closed days read from their rolled rows give exactly what the
+    orders give, for whole periods, periods cut at the last rolled day, and regions; an
+    order of a day not yet rolled is read from the orders beside them."""
+    from reports import rollup
+    from reports.models import DayLineFacts, DayOrderFacts
+
+    _orders(world, clock)
+    periods = [
+        MARCH,
+        Period(date(2027, 3, 1), date(2027, 3, 1)),
+        Period(date(2027, 3, 2), date(2027, 3, 2)),
+        Period(date(2027, 2, 1), date(2027, 2, 28)),
+        Period(date(2027, 1, 1), date(2027, 12, 31)),
+    ]
+    clock.set(datetime(2027, 3, 3, 0, 5))  # Paris: 2 March ended 5 minutes ago
+    live = _boards(periods)
+    assert rollup.roll_due() == 15  # 15 February (the first order) … 1 March
+    clock.set(datetime(2027, 3, 3, 0, 15))  # 2 March is over for more than GRACE
+    assert rollup.roll_due() == 1 and rollup.roll_due() == 0  # written once
+    assert session().scalar(select(func.count()).select_from(DayOrderFacts)) > 0
+    assert session().scalar(select(func.count()).select_from(DayLineFacts)) > 0
+    assert rollup.split(MARCH) == (
+        Period(date(2027, 3, 1), date(2027, 3, 2)),
+        Period(date(2027, 3, 3), date(2027, 3, 31)),
+    )
+    with count_queries() as statements:
+        rolled = _boards(periods)
+    assert statements() <= figures.STATEMENTS * len(rolled)
+    for key, board in rolled.items():
+        assert board == live[key], key
+
+    # A day not yet rolled: its order is read from the orders, beside the rolled days.
+    clock.set(datetime(2027, 3, 3, 11, 0))
+    today = place(world["a3"], [(world["park"], 1, None)], channel="phone")
+    pay_card(today, held=True)
+    for region in (None, BRETAGNE):
+        board = figures.dashboard(Filters(MARCH, region))
+        _assert_reconciles(board, _expected(MARCH, region))
+    assert figures.dashboard(Filters(MARCH)).paid_orders == 4
+
+
+def test_r_rep_1_a_day_is_rolled_once_it_is_over(ctx, clock):
+    from reports import rollup
+
+    # 29 March 2027, the spring clock change: the Paris day ends at 22:00 UTC.
+    assert rollup.last_closed_day(datetime(2027, 3, 29, 22, 9)) == date(2027, 3, 28)
+    assert rollup.last_closed_day(datetime(2027, 3, 29, 22, 10)) == date(2027, 3, 29)
+    assert rollup.last_closed_day(datetime(2027, 12, 31, 23, 10)) == date(2027, 12, 31)
+    clock.set(datetime(2027, 3, 3, 12, 0))
+    assert rollup.roll_due() == 1  # no order yet: yesterday written empty, the watermark
+    assert rollup.roll_due() == 0
+    assert rollup.split(MARCH)[0] == Period(date(2027, 3, 1), date(2027, 3, 2))
