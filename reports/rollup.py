@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, distinct, func, insert, literal_column, select
+from sqlalchemy.exc import IntegrityError
 
 from catalog.models import Offer
 from orders.models import Order, OrderLine
@@ -294,6 +295,22 @@ def last_closed_day(now: datetime) -> date:
     return paris_day(now - GRACE) - timedelta(days=1)
 
 
+def _locked_state() -> RollupState | None:
+    """The state row, locked; None when another runner holds it. Made again if it is
+    missing (the migration writes it; a restore of some tables may not)."""
+    s = session()
+    locked = select(RollupState).where(RollupState.id == 1).with_for_update(skip_locked=True)
+    state = s.scalar(locked)
+    if state is None and s.scalar(select(func.count()).select_from(RollupState)) == 0:
+        try:
+            with s.begin_nested():
+                s.add(RollupState(id=1, rolled_through=None))
+        except IntegrityError:  # another runner made it first, and holds it
+            return None
+        state = s.scalar(locked)
+    return state
+
+
 @due_task("reports.rollup", "Consolide les chiffres des jours clos pour le tableau de bord")
 def roll_due() -> int:
     """Write the facts of every closed day not yet written, ``CHUNK_DAYS`` per transaction
@@ -303,10 +320,8 @@ def roll_due() -> int:
     written = 0
     while True:
         with unit_of_work() as s:
-            state = s.scalar(
-                select(RollupState).where(RollupState.id == 1).with_for_update(skip_locked=True)
-            )
-            if state is None:  # another runner holds it (PostgreSQL), or no state row
+            state = _locked_state()
+            if state is None:  # another runner holds it (PostgreSQL)
                 return written
             if state.rolled_through is None:
                 first = s.scalar(select(func.min(Order.placed_at)))

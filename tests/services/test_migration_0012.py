@@ -12,32 +12,11 @@ import pytest
 from sqlalchemy import DateTime, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.services.helpers import migrate
+from tests.services.helpers import ORDER, migrate
 
 BEFORE = "4d8e2b6f1a93"
 AFTER = "7a3c9e15b2d4"
 
-ORDER = {
-    "id": 1,
-    "number": "L27-000001",
-    "checkout_token": "tok",
-    "cgos_number": "10000001T",
-    "household_id": "H-1",
-    "year": 2027,
-    "status": "paid",
-    "payment_method": "card",
-    "channel": "phone",
-    "placed_by": "test",
-    "placed_at": datetime(2027, 3, 1, 9, 0),
-    "goods_cents": 100,
-    "participation_cents": 0,
-    "fees_cents": 0,
-    "total_cents": 100,
-    "holder_name": "M. Test",
-    "contact_email": "t@exemple.fr",
-    "ship_address": "{}",
-    "cgv_accepted_at": datetime(2027, 3, 1, 9, 0),
-}
 # id: (kind, details before, status after, captured_at after, etickets_due_at after)
 CAPTURED = "2027-03-01T20:05:00.123456"
 PAYMENTS: dict[int, tuple[str, dict[str, Any] | None, str, Any, Any]] = {

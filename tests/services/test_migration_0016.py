@@ -4,34 +4,13 @@ saves a dossier; the column goes away on the way down."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from sqlalchemy import inspect, text
 
 from members.search_key import search_key
-from tests.services.helpers import migrate
+from tests.services.helpers import AGENT, migrate
 
 BEFORE = "f74bad5ec034"
 AFTER = "1e0f5a6b7c16"
-AGENT = {
-    "cgos_number": "12345678A",
-    "household_id": "H-1",
-    "civilite": "M.",
-    "nom": "Le Gall",
-    "prenom": "Jean-Pierre",
-    "birth_date": date(1980, 4, 12),
-    "email": "JP.LeGall@exemple.fr",
-    "phone": "+33 6 12 34 56 78",
-    "address_line1": "1 rue de l'Hôpital",
-    "postal_code": "75010",
-    "city": "Paris",
-    "country": "FR",
-    "etablissement": "Hôpital Lariboisière",
-    "etablissement_city": "Paris",
-    "region": "Île-de-France",
-    "status": "actif",
-    "updated_at": datetime(2027, 3, 1, 9, 0),
-}
 
 
 def test_search_key_backfilled_as_the_store_writes_it_and_dropped_down(scratch):

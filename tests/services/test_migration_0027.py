@@ -9,9 +9,7 @@ from datetime import date
 
 from sqlalchemy import inspect, text
 
-from tests.services.helpers import migrate
-from tests.services.test_migration_0012 import ORDER
-from tests.services.test_migration_0016 import AGENT
+from tests.services.helpers import AGENT, ORDER, migrate
 
 BEFORE = "9d4e6f7a8b25"
 AFTER = "4b7e1c9d2f27"
