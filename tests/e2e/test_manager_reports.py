@@ -62,7 +62,7 @@ def _login(page: Page, live_server: Any, email: str, role: str) -> None:
     staff_second_factor(page, live_server, email)  # R-SEC-1
 
 
-def _paid_order(live_server: Any) -> None:
+def _paid_order(live_server: Any, checkout: str = "tok-e2e-reports") -> None:
     """Two park tickets paid by card today: 2 × 11,11 € of participation."""
     number = seed_agent(live_server, region="Bretagne")
     offer_id = seed_offer(
@@ -85,7 +85,7 @@ def _paid_order(live_server: Any) -> None:
             payment_method="card",
             contact=services.Contact("agent@exemple.fr", True),
             expected_total_cents=total,
-            checkout_token="tok-e2e-reports",
+            checkout_token=checkout,
             actor=agent,
         )
         services.mark_paid(
@@ -177,7 +177,7 @@ def test_r_rep_1_report_pages_fit_a_laptop_and_a_phone(
     """Every report page at a laptop's and a phone's width: nothing cut off or pushed out
     of its box, nothing scrolling sideways (a phone reads each table row as a block)."""
     page = browser_page
-    _paid_order(live_server)
+    _paid_order(live_server, checkout="tok-e2e-report-widths")
     _login(page, live_server, "admin.largeurs@cgos-loisirs.example", "admin")
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 900})
