@@ -34,7 +34,8 @@ from orders import refunds as order_refunds
 from orders.models import Order, OrderLine, Payment
 from orders.status import PAID_STATES, LineStatus, OrderStatus, PaymentStatus
 from partners.models import Partner
-from reports.periods import Month, bounds_utc, days, paris_day
+from reports.periods import Month, bounds_utc, days
+from reports.rules import paris_day
 from shop.db import session
 
 MONEY_IN = (PaymentStatus.RECEIVED, PaymentStatus.CAPTURED)

@@ -24,7 +24,8 @@ from orders.models import Order, OrderLine, Payment
 from orders.status import PaymentStatus
 from partners.models import Partner
 from reports import finance, journal
-from reports.periods import bounds_utc, paris_day
+from reports.periods import bounds_utc
+from reports.rules import paris_day
 from shop import clock
 from shop.csv_export import stream_csv
 from shop.db import session

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from reports.rules import PARIS
+
 # A period longer than this is refused: a year and a day covers any financial year.
 MAX_DAYS = 366
 MONTHS_FR = (
@@ -52,11 +52,6 @@ def day_start_utc(day: date) -> datetime:
 def bounds_utc(first: date, last: date) -> tuple[datetime, datetime]:
     """Half-open UTC bounds ``[start, end)`` of the Paris days ``first`` … ``last``."""
     return day_start_utc(first), day_start_utc(last + timedelta(days=1))
-
-
-def paris_day(value: datetime) -> date:
-    """The Paris day of a naive UTC instant."""
-    return value.replace(tzinfo=UTC).astimezone(PARIS).date()
 
 
 def days(first: date, last: date) -> list[date]:

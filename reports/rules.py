@@ -220,7 +220,7 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
-MONTHS_FR = (
+MONTHS_SHORT_FR = (  # the charts' month labels; reports.periods has the full names
     "janv.",
     "févr.",
     "mars",
@@ -237,4 +237,4 @@ MONTHS_FR = (
 
 
 def month_label(day: date) -> str:
-    return f"{MONTHS_FR[day.month - 1]} {day.year}"
+    return f"{MONTHS_SHORT_FR[day.month - 1]} {day.year}"

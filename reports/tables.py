@@ -11,7 +11,8 @@ from datetime import date, datetime
 from typing import Any
 
 from reports.figures import UNKNOWN_REGION, Dashboard, LineRow, OrderRow
-from reports.rules import BudgetState, month_label, month_of
+from reports.periods import Month
+from reports.rules import BudgetState, month_of
 from shop import clock
 
 MONEY = "money"
@@ -121,7 +122,7 @@ def _months(board: Dashboard) -> list[list[Any]]:
         acc = months.setdefault(month_of(row[0]), [0] * (len(row) - 1))
         for i, v in enumerate(row[1:]):
             acc[i] += v
-    return [[month_label(m), *v] for m, v in months.items()]
+    return [[Month.of(m).label_fr, *v] for m, v in months.items()]
 
 
 def _orders(rows: list[OrderRow]) -> list[list[Any]]:
