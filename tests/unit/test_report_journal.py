@@ -14,10 +14,10 @@ from reports.periods import (
     bounds_utc,
     check_period,
     day_start_utc,
-    paris_day,
     parse_day,
     parse_month,
 )
+from reports.rules import paris_day
 from shop.config import load_config
 
 ACCOUNTS = journal.accounts_from(None)
