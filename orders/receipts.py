@@ -23,12 +23,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from sqlalchemy import select
 
 from catalog.models import Offer, OfferSession
@@ -39,7 +35,7 @@ from orders.status import PAID_STATES, OrderStatus, PaymentStatus
 from shop import clock
 from shop.db import for_update, session, unit_of_work, upsert
 from shop.errors import NotFound
-from shop.money import format_eur
+from shop.pdf import RULE, document, esc, eur, page_header, styles, table
 
 # The seller, as the legal pages name it: C.G.O.S sells, SOGEC GESTION manages its orders.
 SELLER = (
@@ -132,81 +128,17 @@ def receipt_order(order: Order) -> Order:
 
 # -- the receipt's PDF ---------------------------------------------------------------------
 
-_BRAND = colors.HexColor("#0b4f8a")
-_MUTED = colors.HexColor("#4a4a4a")
-
-
-def _eur(cents: int) -> str:
-    """Amounts as the pages write them; Helvetica has no narrow no-break space."""
-    return format_eur(cents).replace("\u202f", "\u00a0")
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=base["Normal"], fontName="Helvetica", fontSize=10)
-    return {
-        "title": ParagraphStyle(
-            "title", parent=body, fontName="Helvetica-Bold", fontSize=20, leading=24
-        ),
-        "h2": ParagraphStyle(
-            "h2", parent=body, fontName="Helvetica-Bold", fontSize=12, leading=16, spaceBefore=8
-        ),
-        "body": body,
-        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=_MUTED),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=11),
-        "num": ParagraphStyle("num", parent=body, fontSize=9, leading=11, alignment=TA_RIGHT),
-        "numb": ParagraphStyle(
-            "numb",
-            parent=body,
-            fontName="Helvetica-Bold",
-            fontSize=9,
-            leading=11,
-            alignment=TA_RIGHT,
-        ),
-    }
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _header(pdf: Any, doc: Any) -> None:
-    width, height = A4
-    pdf.saveState()
-    pdf.setFillColor(_BRAND)
-    pdf.rect(0, height - 22 * mm, width, 22 * mm, stroke=0, fill=1)
-    pdf.setFillColor(colors.white)
-    pdf.setFont("Helvetica-Bold", 16)
-    pdf.drawString(18 * mm, height - 14 * mm, "C.G.O.S Loisirs")
-    pdf.setFont("Helvetica", 9)
-    pdf.setFillColor(_MUTED)
-    pdf.drawRightString(width - 18 * mm, 10 * mm, f"Page {doc.page}")
-    pdf.restoreState()
-
-
-def _document(buf: io.BytesIO, title: str, subject: str) -> SimpleDocTemplate:
-    return SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=32 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-        author="CGOS Loisirs",
-        subject=subject,
-        invariant=1,
-    )
+_header = page_header("C.G.O.S Loisirs")
 
 
 def _line_label(line: OrderLine) -> str:
-    text = _esc(line.title)
+    text = esc(line.title)
     if line.session_starts_at:
         text += f"<br/>{clock.format_datetime_fr(line.session_starts_at)}"
     if line.kind == Kind.SEJOUR:
         described = line_kinds.describe(line.kind, line.options)
         if described:
-            text += f"<br/>{_esc(described)}"
+            text += f"<br/>{esc(described)}"
     if line.status == "refunded":
         text += "<br/><i>remboursé</i>"
     elif line.status == "withdrawn":
@@ -218,12 +150,12 @@ def render_receipt(order: Order) -> bytes:
     """R-AGT-3: number, seller, buyer, each line with prix public, participation C.G.O.S
     and price paid, fees, total, payment method and date, and any refund."""
     assert order.receipt_number is not None, "receipt_order numbers the order first"
-    st = _styles()
+    st = styles(title_size=20)
     payments = _payments(order)
     money_in = [p for p in payments if p.kind == "payment" and p.status not in _NOT_IN]
     refunds = [p for p in payments if p.kind == "refund"]
     buf = io.BytesIO()
-    doc = _document(buf, f"Reçu {order.receipt_number}", f"Commande {order.number}")
+    doc = document(buf, f"Reçu {order.receipt_number}", f"Commande {order.number}")
     story: list[Any] = [
         Paragraph(f"Reçu n° {order.receipt_number}", st["title"]),
         Spacer(1, 2 * mm),
@@ -233,11 +165,11 @@ def render_receipt(order: Order) -> bytes:
         ),
         Spacer(1, 4 * mm),
     ]
-    seller = Paragraph("<b>Vendeur</b><br/>" + "<br/>".join(_esc(t) for t in SELLER), st["cell"])
+    seller = Paragraph("<b>Vendeur</b><br/>" + "<br/>".join(esc(t) for t in SELLER), st["cell"])
     buyer = Paragraph(
         "<b>Client</b><br/>"
-        f"{_esc(order.holder_name)}<br/>N° C.G.O.S {order.cgos_number}<br/>"
-        f"{_esc(order.contact_email)}",
+        f"{esc(order.holder_name)}<br/>N° C.G.O.S {order.cgos_number}<br/>"
+        f"{esc(order.contact_email)}",
         st["cell"],
     )
     parties = Table([[seller, buyer]], colWidths=[100 * mm, 74 * mm])
@@ -253,19 +185,19 @@ def render_receipt(order: Order) -> bytes:
             [
                 Paragraph(_line_label(line), st["cell"]),
                 Paragraph(str(line.quantity), st["num"]),
-                Paragraph(_eur(_public_cents(line)), st["num"]),
-                Paragraph(_eur(line.participation_cents), st["num"]),
-                Paragraph(_eur(line.amount_cents), st["num"]),
+                Paragraph(eur(_public_cents(line)), st["num"]),
+                Paragraph(eur(line.participation_cents), st["num"]),
+                Paragraph(eur(line.amount_cents), st["num"]),
             ]
         )
     for fee in order.fees:
         rows.append(
             [
-                Paragraph(_esc(fee.label), st["cell"]),
+                Paragraph(esc(fee.label), st["cell"]),
                 "",
                 "",
                 "",
-                Paragraph(_eur(fee.cents), st["num"]),
+                Paragraph(eur(fee.cents), st["num"]),
             ]
         )
     rows.append(
@@ -273,27 +205,16 @@ def render_receipt(order: Order) -> bytes:
             Paragraph("<b>Total payé</b>", st["cell"]),
             "",
             "",
-            Paragraph(_eur(order.participation_cents), st["numb"]),
-            Paragraph(_eur(order.total_cents), st["numb"]),
+            Paragraph(eur(order.participation_cents), st["numb"]),
+            Paragraph(eur(order.total_cents), st["numb"]),
         ]
     )
-    table = Table(rows, colWidths=[74 * mm, 12 * mm, 28 * mm, 32 * mm, 28 * mm], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.8, _BRAND),
-                ("LINEBELOW", (0, 1), (-1, -2), 0.25, colors.HexColor("#bbbbbb")),
-                ("LINEABOVE", (0, -1), (-1, -1), 0.8, _BRAND),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef3f8")),
-            ]
-        )
-    )
-    story += [table, Spacer(1, 6 * mm), Paragraph("Paiement", st["h2"])]
+    lines = table(rows, [74 * mm, 12 * mm, 28 * mm, 32 * mm, 28 * mm])
+    story += [lines, Spacer(1, 6 * mm), Paragraph("Paiement", st["h2"])]
     for p in money_in:
         story.append(
             Paragraph(
-                f"{METHOD_LABELS.get(p.method, p.method)} : {_eur(p.amount_cents)}, "
+                f"{METHOD_LABELS.get(p.method, p.method)} : {eur(p.amount_cents)}, "
                 f"reçu le {clock.format_date_fr(p.captured_at or p.created_at)}",
                 st["body"],
             )
@@ -302,7 +223,7 @@ def render_receipt(order: Order) -> bytes:
         story.append(
             Paragraph(
                 f"{METHOD_LABELS.get(order.payment_method, order.payment_method)} : "
-                f"{_eur(order.total_cents)}, reçu le {clock.format_date_fr(order.paid_at)}",
+                f"{eur(order.total_cents)}, reçu le {clock.format_date_fr(order.paid_at)}",
                 st["body"],
             )
         )
@@ -310,7 +231,7 @@ def render_receipt(order: Order) -> bytes:
         state = "effectué" if p.status == PaymentStatus.REFUNDED else "en cours"
         story.append(
             Paragraph(
-                f"Remboursement {state} : {_eur(p.amount_cents)}, le "
+                f"Remboursement {state} : {eur(p.amount_cents)}, le "
                 f"{clock.format_date_fr(p.created_at)} ({METHOD_LABELS.get(p.method, p.method)})",
                 st["body"],
             )
@@ -391,21 +312,21 @@ def stay_of(order: Order, line_id: int) -> StayFacts:
 def render_voucher(order: Order, stay: StayFacts) -> bytes:
     """« Bon de séjour » (R-AGT-3): to show at arrival — stay, dates, residence and its
     address, participants, holder and order number."""
-    st = _styles()
+    st = styles(title_size=20)
     buf = io.BytesIO()
-    doc = _document(buf, "Bon de séjour", f"Commande {order.number}")
+    doc = document(buf, "Bon de séjour", f"Commande {order.number}")
     dates = (
         f"du {clock.format_date_fr(stay.starts_on)} au {clock.format_date_fr(stay.ends_on)}"
         if stay.starts_on and stay.ends_on
         else "selon les dates de l'offre"
     )
-    place = "<br/>".join(_esc(p) for p in (stay.venue, stay.address, stay.city) if p)
+    place = "<br/>".join(esc(p) for p in (stay.venue, stay.address, stay.city) if p)
     rows = [
-        ("Séjour", _esc(stay.line.title)),
+        ("Séjour", esc(stay.line.title)),
         ("Dates", dates),
         ("Lieu", place or "indiqué par l'organisateur"),
-        ("Participants", _esc(stay.participants) or str(stay.line.quantity)),
-        ("Titulaire", f"{_esc(order.holder_name)} — N° C.G.O.S {order.cgos_number}"),
+        ("Participants", esc(stay.participants) or str(stay.line.quantity)),
+        ("Titulaire", f"{esc(order.holder_name)} — N° C.G.O.S {order.cgos_number}"),
         ("Commande", f"{order.number}, payée le {clock.format_date_fr(order.paid_at)}"),
     ]
     table = Table(
@@ -416,7 +337,7 @@ def render_voucher(order: Order, stay: StayFacts) -> bytes:
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
             ]
         )
