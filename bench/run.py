@@ -285,33 +285,6 @@ def wrk(url: str, cookie: str | None, connections: int, seconds: int) -> dict[st
     }
 
 
-def _spy(servers: Servers, path: Path, clients: int) -> subprocess.Popen:
-    """py-spy on every gunicorn worker while the purchases run (``--spy FILE``): a raw
-    profile for ``python -m bench.flame``. Sampling costs a little CPU, so a run with it
-    says so in its label, and its figures are not compared with runs without."""
-    log(f"py-spy on gunicorn during the purchases with {clients} clients -> {path}")
-    return subprocess.Popen(
-        [
-            "timeout",
-            "300",
-            str(VENV_BIN / "py-spy"),
-            "record",
-            "--pid",
-            str(servers.procs["gunicorn"].pid),
-            "--subprocesses",
-            "--rate",
-            "100",
-            "--format",
-            "raw",
-            "-o",
-            str(path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
 def check_page(base: str, path: str, cookie: str, expect: str) -> None:
     r = requests.get(base + path, headers={"Cookie": cookie}, allow_redirects=False, timeout=10)
     if r.status_code != 200 or expect not in r.text:
@@ -439,9 +412,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--buyers", type=int, default=200)
     parser.add_argument("--pretix", type=Path, help="pretix anchor folder: run its bench.sh too")
     parser.add_argument("--pretix-db", choices=("sqlite", "postgres"))
-    parser.add_argument(
-        "--spy", type=Path, help="py-spy raw profile of the workers during the 8-client purchases"
-    )
     parser.add_argument("--label", default=datetime.now(UTC).strftime("%Y%m%d-%H%M"))
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
@@ -572,13 +542,9 @@ def main(argv: list[str] | None = None) -> int:
             next_agent += count
             log(f"purchases: {count} with {clients} client(s)")
             meter = CpuMeter(servers)
-            spy = _spy(servers, args.spy, clients) if args.spy and clients > 1 else None
             run = run_purchases(
                 base, numbers, code, seeded["stock_offer"], clients=clients, max_seconds=limit
             )
-            if spy is not None:
-                spy.terminate()  # py-spy writes its file when it stops
-                spy.wait(timeout=30)
             run["cpu_ms_per_purchase"] = meter.per_purchase_ms(max(run["completed"], 1))
             checkout[f"{clients}_client{'s' if clients > 1 else ''}"] = run
             log(f"   {checkout}")
