@@ -130,7 +130,7 @@ def live_order_facts(period: Period, region: str | None) -> dict[OrderKey, list[
             func.sum(Order.fees_cents),
             func.sum(Order.participation_cents),
         )
-        .where(between(Order.paid_at, period), Order.status.in_(list(WAS_PAID)), *where)
+        .where(*_paid_in(period), *where)
         .group_by(paid_hour, *keys)
     ):
         acc = _acc(facts, (paris_day_of(hour), reg, channel, method))
@@ -175,6 +175,19 @@ def add_order_facts(into: dict[OrderKey, list[int]], more: dict[OrderKey, list[i
 # -- lines ---------------------------------------------------------------------------------
 
 
+# The orders that bought (each once), quantity, amount and participation of a group of lines.
+_LINE_SUMS = (
+    func.count(distinct(Order.id)),
+    func.sum(OrderLine.quantity),
+    func.sum(OrderLine.amount_cents),
+    func.sum(OrderLine.participation_cents),
+)
+
+
+def _paid_in(period: Period) -> list[ColumnElement[bool]]:
+    return [between(Order.paid_at, period), Order.status.in_(list(WAS_PAID))]
+
+
 def live_line_facts(period: Period, region: str | None) -> dict[tuple[int, int], LineFacts]:
     """Lines of the orders paid in ``period`` by offer and partner, from the orders: 1
     statement. « Orders » counts each order once per offer and partner."""
@@ -185,18 +198,13 @@ def live_line_facts(period: Period, region: str | None) -> dict[tuple[int, int],
             Offer.title,
             Offer.category,
             Partner.name,
-            func.count(distinct(Order.id)),
-            func.sum(OrderLine.quantity),
-            func.sum(OrderLine.amount_cents),
-            func.sum(OrderLine.participation_cents),
+            *_LINE_SUMS,
         )
         .select_from(OrderLine)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Offer, Offer.id == OrderLine.offer_id)
         .join(Partner, Partner.id == OrderLine.partner_id)
-        .where(
-            between(Order.paid_at, period), Order.status.in_(list(WAS_PAID)), *_region_is(region)
-        )
+        .where(*_paid_in(period), *_region_is(region))
         .group_by(Offer.id, Partner.id, Offer.title, Offer.category, Partner.name)
     )
     return _line_facts(rows)
@@ -259,14 +267,11 @@ def _day_line_rows(period: Period) -> list[dict[str, Any]]:
             region,
             OrderLine.offer_id,
             OrderLine.partner_id,
-            func.count(distinct(Order.id)),
-            func.sum(OrderLine.quantity),
-            func.sum(OrderLine.amount_cents),
-            func.sum(OrderLine.participation_cents),
+            *_LINE_SUMS,
         )
         .select_from(OrderLine)
         .join(Order, Order.id == OrderLine.order_id)
-        .where(between(Order.paid_at, period), Order.status.in_(list(WAS_PAID)))
+        .where(*_paid_in(period))
         .group_by(paid_hour, region, OrderLine.offer_id, OrderLine.partner_id)
     ):
         acc = rows.setdefault((paris_day_of(hour), reg, offer_id, partner_id), [0, 0, 0, 0])
