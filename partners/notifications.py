@@ -32,7 +32,7 @@ from orders.events import (
 )
 from orders.models import OrderLine
 from partners import webhooks
-from partners.models import Partner, PartnerNotice
+from partners.models import Partner, PartnerNotice, WebhookEndpoint
 from shop.db import session
 from shop.mail import queue_mail
 
@@ -114,10 +114,21 @@ def on_order_event(event: OrderEvent) -> None:
         partner_ids = sorted({line.partner_id for line in event.lines})
     else:
         partner_ids = sorted({line.partner_id for line in event.order.lines})
+    # Each partner's webhook and notice in one statement, not two per partner: this runs
+    # in every payment's transaction (issue 23).
+    settings = {
+        row.id: (row.WebhookEndpoint, row.PartnerNotice)
+        for row in session().execute(
+            select(Partner.id, WebhookEndpoint, PartnerNotice)
+            .outerjoin(WebhookEndpoint, WebhookEndpoint.partner_id == Partner.id)
+            .outerjoin(PartnerNotice, PartnerNotice.partner_id == Partner.id)
+            .where(Partner.id.in_(partner_ids))
+        )
+    }
     for partner_id in partner_ids:
         data = order_data(event, partner_id)
-        webhooks.record(partner_id, event.kind, data)
-        notice = notice_of(partner_id)
+        endpoint, notice = settings.get(partner_id, (None, None))
+        webhooks.record(partner_id, event.kind, data, endpoint=endpoint)
         if notice is None or not notice.mail_orders:
             continue
         subject = ORDER_SUBJECTS[event.kind].format(number=event.order.number)

@@ -208,10 +208,17 @@ def endpoint_of(partner_id: int) -> WebhookEndpoint | None:
     return session().scalar(select(WebhookEndpoint).where(WebhookEndpoint.partner_id == partner_id))
 
 
-def record(partner_id: int, kind: str, data: dict[str, Any]) -> WebhookDelivery | None:
+_UNREAD: Any = object()
+
+
+def record(
+    partner_id: int, kind: str, data: dict[str, Any], *, endpoint: Any = _UNREAD
+) -> WebhookDelivery | None:
     """Write the delivery of ``kind`` for the partner's endpoint (when enabled and subscribed)
-    in the current unit of work; it is sent after the commit."""
-    endpoint = endpoint_of(partner_id)
+    in the current unit of work; it is sent after the commit. ``endpoint``: the partner's
+    endpoint (or None) when the caller has read it already."""
+    if endpoint is _UNREAD:
+        endpoint = endpoint_of(partner_id)
     if endpoint is None or not endpoint.enabled:
         return None
     if kind != PING and kind not in (endpoint.events or []):

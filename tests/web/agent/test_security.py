@@ -68,3 +68,13 @@ def test_the_login_cookie_carries_its_csrf_secret(strict_app, make_agent):
         assert "Set-Cookie" not in page.headers, url
     form = re.search(r'name="csrf_token" value="([^"]+)"', pages["/"].get_data(as_text=True))
     assert client.post("/deconnexion", data={"csrf_token": form.group(1)}).status_code == 302
+
+
+def test_r_sec_2_the_limits_are_checked_by_their_views_only(app):
+    """Only decorated views carry limits (issue 23): Flask-Limiter's per-request check is
+    off, and a default limit, which would need it, stops the app from starting."""
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    from shop import create_app
+
+    with pytest.raises(RuntimeError, match="default rate limits"):
+        create_app({"RATELIMIT_DEFAULT": "100 per day"})
