@@ -80,7 +80,9 @@ def _limits_on_decorated_views_only(app: Flask, limiter: Any) -> None:
     decorator checks its own limit. Flask-Limiter also checks every request for default and
     blueprint limits, which the store has none of: about 0.2 ms of each page for nothing
     (issue 23). Its hook is taken off again (``_refuse_default_limits`` keeps that safe)."""
-    app.before_request_funcs.setdefault(None, []).remove(limiter._check_request_limit)
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:  # absent when RATELIMIT_ENABLED is off
+        hooks.remove(limiter._check_request_limit)
 
 
 class _BoundedInt(IntegerConverter):

@@ -78,3 +78,6 @@ def test_r_sec_2_the_limits_are_checked_by_their_views_only(app):
 
     with pytest.raises(RuntimeError, match="default rate limits"):
         create_app({"RATELIMIT_DEFAULT": "100 per day"})
+    # Switched off (bench.jobs_due, commands), Flask-Limiter adds no hook to take off.
+    assert create_app({"RATELIMIT_ENABLED": False}).name == "shop"
+    create_app()  # and the process-wide limiter is switched on again for the next tests
