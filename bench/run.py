@@ -130,7 +130,7 @@ print(json.dumps(measure()))
 
 
 class Servers:
-    def __init__(self, env: dict[str, str], port: int, workers: int, logs: Path):
+    def __init__(self, env: dict[str, str], port: int, workers: int | None, logs: Path):
         self.env, self.port, self.workers, self.logs = env, port, workers, logs
         self.procs: dict[str, subprocess.Popen] = {}
 
@@ -148,9 +148,9 @@ class Servers:
     def start(self, celery: bool = True) -> None:
         env = dict(self.env, GUNICORN_BIND=f"127.0.0.1:{self.port}")
         self.env = env
-        self._start(
-            "gunicorn", [str(VENV_BIN / "gunicorn"), "--workers", str(self.workers), "wsgi:app"]
-        )
+        # Without --workers, gunicorn.conf.py's own count: the production set-up's.
+        count = ["--workers", str(self.workers)] if self.workers else []
+        self._start("gunicorn", [str(VENV_BIN / "gunicorn"), *count, "wsgi:app"])
         if celery:
             app = [str(VENV_BIN / "celery"), "-A", "shop.celery_app"]
             self._start("celery-worker", [*app, "worker", "-l", "WARNING"])
@@ -402,7 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark of the store (see module doc).")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--port", type=int, default=8150)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="default: gunicorn.conf.py's (production)"
+    )
     parser.add_argument("--agents", type=int, default=50_000)
     parser.add_argument("--past-orders", type=int, default=200_000)
     parser.add_argument("--connections", type=int, default=16)
@@ -508,8 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     servers = Servers(env, args.port, args.workers, logs)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        log(f"gunicorn ({args.workers} workers), celery worker and beat on {base}")
         servers.start()
+        result["workers"] = len(servers.worker_pids())
+        log(f"gunicorn ({result['workers']} workers), celery worker and beat on {base}")
         cookie = agent_cookie(base, bench_number(0), code)
         expect = {
             "trivial": "ok",
