@@ -63,6 +63,15 @@ class Mailbox:
         return part.get_content() if part else ""
 
 
+def wait_until(done: Any, timeout: float = 5.0) -> bool:
+    """Poll ``done()`` until it is true or ``timeout`` passed: a Redis expiry is awaited,
+    not guessed with a sleep sized for a fast machine. Returns ``done()``'s last answer."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return bool(done())
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

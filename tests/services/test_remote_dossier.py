@@ -18,6 +18,7 @@ from members.dossier_format import Child
 from members.dossiers import DossierServiceUnavailable, RemoteDossierSource, dossier_source
 from tests.dossier_standin import PREFIX, FakeDossierService
 from tests.factories import login_agent
+from tests.harness import wait_until
 
 
 @pytest.fixture
@@ -160,17 +161,17 @@ def test_r_dos_4_a_fresh_process_has_the_kept_answer_until_its_keep_lapses(
 ):
     """The last good answer is kept in Redis for DOSSIER_KEEP_SECONDS: a fresh process
     serves it while the service fails, and no longer once Redis expired it."""
-    fake = fake_redis(DOSSIER_KEEP_SECONDS=0.3)
+    # Two seconds: the fresh process's read lands inside them even on a slow machine.
+    fake = fake_redis(DOSSIER_KEEP_SECONDS=2)
     number = remote.add()["cgos_number"]
     fresh = dossier_source().get(number)
     [key] = fake.keys("*dossier:*")
-    assert 0 < fake.pttl(key) <= 300
+    assert 0 < fake.pttl(key) <= 2000
 
     remote.mode = "500"
     RemoteDossierSource.clear_cache()  # a fresh process
     assert dossier_source().get(number) == fresh
-    time.sleep(0.35)
-    assert fake.keys("*dossier:*") == []
+    assert wait_until(lambda: fake.keys("*dossier:*") == [])
     RemoteDossierSource.clear_cache()
     with pytest.raises(DossierServiceUnavailable):
         dossier_source().get(number)
