@@ -74,6 +74,9 @@ def test_r_sec_2_the_limits_are_checked_by_their_views_only(app):
     """Only decorated views carry limits (issue 23): Flask-Limiter's per-request check is
     off, and a default limit, which would need it, stops the app from starting."""
     assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    # A limit set on a whole blueprint would only be checked by that hook: none is.
+    assert app.blueprints
+    assert not any(limiter.limit_manager.blueprint_limits(app, name) for name in app.blueprints)
     from shop import create_app
 
     with pytest.raises(RuntimeError, match="default rate limits"):
