@@ -33,7 +33,7 @@ from members.numbers import is_valid_cgos_number, normalise_cgos_number
 from members.rights import Status
 from partners.models import Partner
 from shop import audit, clock
-from shop.db import session, unit_of_work
+from shop.db import session, unit_of_work, write_alone
 from shop.errors import DomainError
 from shop.mail import queue_mail
 
@@ -118,17 +118,16 @@ def open_session(kind: str, principal_id: str) -> str:
     token = secrets.token_urlsafe(32)
     now = clock.utcnow()
     lifetime = timedelta(minutes=current_app.config["SESSION_LIFETIME_MINUTES"])
-    with unit_of_work() as s:
-        # A plain INSERT: nothing of the row is read back in this request.
-        s.execute(
-            insert(WebSession).values(
-                token_hash=token_digest(token),
-                kind=kind,
-                principal_id=principal_id,
-                created_at=now,
-                expires_at=now + lifetime,
-            )
+    # A plain INSERT of a new random token, nothing read back: it needs no transaction.
+    write_alone(
+        insert(WebSession).values(
+            token_hash=token_digest(token),
+            kind=kind,
+            principal_id=principal_id,
+            created_at=now,
+            expires_at=now + lifetime,
         )
+    )
     return token
 
 

@@ -130,8 +130,15 @@ print(json.dumps(measure()))
 
 
 class Servers:
-    def __init__(self, env: dict[str, str], port: int, workers: int | None, logs: Path):
-        self.env, self.port, self.workers, self.logs = env, port, workers, logs
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int,
+        workers: int | None,
+        logs: Path,
+        app: str = "wsgi:app",
+    ):
+        self.env, self.port, self.workers, self.logs, self.app = env, port, workers, logs, app
         self.procs: dict[str, subprocess.Popen] = {}
 
     def _start(self, name: str, argv: list[str]) -> None:
@@ -150,7 +157,7 @@ class Servers:
         self.env = env
         # Without --workers, gunicorn.conf.py's own count: the production set-up's.
         count = ["--workers", str(self.workers)] if self.workers else []
-        self._start("gunicorn", [str(VENV_BIN / "gunicorn"), *count, "wsgi:app"])
+        self._start("gunicorn", [str(VENV_BIN / "gunicorn"), *count, self.app])
         if celery:
             app = [str(VENV_BIN / "celery"), "-A", "shop.celery_app"]
             self._start("celery-worker", [*app, "worker", "-l", "WARNING"])

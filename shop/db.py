@@ -320,6 +320,22 @@ def unit_of_work() -> Iterator[Session]:
         callback()
 
 
+def write_alone(statement: Any) -> None:
+    """One write that needs no transaction around it (the INSERT of a new row nothing else
+    depends on). In a request, whose session reads in autocommit (``read_connection``), it
+    is sent alone and is committed as it returns: on PostgreSQL no BEGIN and COMMIT round
+    trips (issue 23). Inside a unit of work it joins it; elsewhere (jobs, commands, tests
+    bound to an outer transaction) it is a unit of work of its own."""
+    db = get_db()
+    s = db.session
+    reads_engine = db.__dict__.get("_reads_engine")
+    if not s.info.get("uow_depth") and reads_engine is not None and s.bind is reads_engine:
+        s.execute(statement)
+        return
+    with unit_of_work() as s:
+        s.execute(statement)
+
+
 def upsert(model: Any) -> Any:
     """An INSERT that takes ON CONFLICT clauses (same syntax on PostgreSQL and SQLite)."""
     if get_db().dialect == "postgresql":
