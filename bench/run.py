@@ -72,6 +72,26 @@ def fresh_database(db: str, data_dir: Path, name: str = "bench") -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
+def served_env(url: str, **extra: str) -> dict[str, str]:
+    """The environment the served store runs in for the bench: production's, but for the
+    load clients' two settings (README of the bench) and no SMTP or Stripe."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        SECRET_KEY="bench-" + os.urandom(16).hex(),
+        SESSION_COOKIE_SECURE="0",  # plain http on the loopback
+        REDIS_URL=REDIS_DB_URL,
+        # Every purchase logs in from 127.0.0.1: the per-address login limit (30/min in
+        # production) would stop the clients after 30 purchases; the per-number lock stays.
+        RATELIMIT_LOGIN="100000 per minute",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    env.pop("MAIL_SERVER", None)
+    env.pop("STRIPE_SECRET_KEY", None)
+    return env
+
+
 def flask(env: dict[str, str], *args: str, timeout: float = 600) -> str:
     out = subprocess.run(
         [str(VENV_BIN / "flask"), "--app", "wsgi", *args],
@@ -431,19 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     url = fresh_database(args.db, data_dir)
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        SECRET_KEY="bench-" + os.urandom(16).hex(),
-        SESSION_COOKIE_SECURE="0",  # plain http on the loopback
-        REDIS_URL=REDIS_DB_URL,
-        # Every purchase logs in from 127.0.0.1: the per-address login limit (30/min in
-        # production) would stop the clients after 30 purchases; the per-number lock stays.
-        RATELIMIT_LOGIN="100000 per minute",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("MAIL_SERVER", None)
-    env.pop("STRIPE_SECRET_KEY", None)
+    env = served_env(url)
     import redis
 
     redis.Redis.from_url(REDIS_DB_URL).flushdb()

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench.client import run_purchases
-from bench.run import REDIS_DB_URL, ROOT, Servers
+from bench.run import ROOT, CpuMeter, Servers, served_env
 from bench.seed import BENCH_CODE, STOCK_OFFER_TITLE, bench_number
 
 PORT = 8152
@@ -46,11 +46,6 @@ def _stock_offer(url: str) -> int:
     return int(offer)
 
 
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=sorted(DATABASES), default="postgres")
@@ -67,38 +62,27 @@ def main() -> None:
     drawn = random.sample(range(1_000, args.agents - 100), args.purchases + 20)
     numbers = [bench_number(k) for k in drawn]
     steps_dir = Path(tempfile.mkdtemp(prefix="served-steps-"))
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        SECRET_KEY="bench-" + os.urandom(16).hex(),
-        SESSION_COOKIE_SECURE="0",
-        REDIS_URL=REDIS_DB_URL,
-        RATELIMIT_LOGIN="100000 per minute",
-        PYTHONPATH=str(ROOT),
-        BENCH_STEPS_DIR=str(steps_dir),
-    )
-    env.pop("MAIL_SERVER", None)
-    env.pop("STRIPE_SECRET_KEY", None)
+    env = served_env(url, BENCH_STEPS_DIR=str(steps_dir))
     servers = Servers(env, PORT, args.workers, steps_dir, app="bench.timed_wsgi:app")
     base = f"http://127.0.0.1:{PORT}"
     try:
         servers.start()
         run_purchases(base, numbers[:20], BENCH_CODE, offer, 1, 60)  # warm-up
         workers = servers.worker_pids()
-        before = {pid: _cpu_s(pid) for pid in workers}
         for pid in workers:
             os.kill(pid, signal.SIGUSR2)
         time.sleep(0.5)
         warm = [json.loads(p.read_text()) for p in steps_dir.glob("steps-*.json")]
+        meter = CpuMeter(servers)
         done = run_purchases(base, numbers[20:], BENCH_CODE, offer, args.clients, max_seconds=300)
-        cpu = sum(_cpu_s(pid) - before[pid] for pid in workers)
+        count = done["completed"]
+        cpu = meter.per_purchase_ms(max(count, 1))
         for pid in workers:
             os.kill(pid, signal.SIGUSR2)
         time.sleep(0.5)
         after = [json.loads(p.read_text()) for p in steps_dir.glob("steps-*.json")]
     finally:
         servers.stop()
-    count = done["completed"]
     if not count:
         raise SystemExit(f"aucun achat : {done['errors']}")
     sums: dict[str, float] = {}
@@ -112,7 +96,7 @@ def main() -> None:
         if seconds > 0:
             print(f"  {kind:40} {seconds / count * 1000:6.2f} ms")
     print(f"  {'all requests':40} {sum(sums.values()) / count * 1000:6.2f} ms")
-    print(f"  {'workers, from /proc':40} {cpu / count * 1000:6.2f} ms")
+    print(f"  {'gunicorn, from /proc':40} {cpu['gunicorn']:6.2f} ms")
 
 
 if __name__ == "__main__":
