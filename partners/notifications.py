@@ -114,6 +114,8 @@ def on_order_event(event: OrderEvent) -> None:
         partner_ids = sorted({line.partner_id for line in event.lines})
     else:
         partner_ids = sorted({line.partner_id for line in event.order.lines})
+    if not partner_ids:
+        return
     # Each partner's webhook and notice in one statement, not two per partner: this runs
     # in every payment's transaction (issue 23).
     settings = {
