@@ -8,17 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from reports.figures import UNKNOWN_REGION, Dashboard, LineRow, OrderRow
 from reports.periods import Month
 from reports.rules import BudgetState, month_of
 from shop import clock
 
+NO_BUDGET = "—"  # a region without a budget: not a budget of 0,00 €
 MONEY = "money"
 COUNT = "count"
 TEXT = "text"
 DAY = "day"
+LONG_DAY = "long_day"  # « lundi 2 juin 2025 » on the page (a till's day); 02/06/2025 in files
+
+S = TypeVar("S")  # what a table's rows are read from: the dashboard, a finance month…
 
 
 @dataclass(frozen=True)
@@ -28,19 +32,19 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Table:
+class Table(Generic[S]):
     key: str  # the download's name: /gestion/rapports/<key>.csv
     title: str
     caption: str
     columns: tuple[Column, ...]
-    rows: Callable[[Dashboard], list[list[Any]]]
+    rows: Callable[[S], list[list[Any]]]
     total: bool = True  # a last row summing the count and money columns
     page_limit: int | None = None  # rows shown on the page; the rest summed in one row
 
-    def body(self, board: Dashboard) -> list[list[Any]]:
+    def body(self, board: S) -> list[list[Any]]:
         return self.rows(board)
 
-    def page_body(self, board: Dashboard) -> list[list[Any]]:
+    def page_body(self, board: S) -> list[list[Any]]:
         """The rows the page shows: the first ``page_limit`` − 1, then one row summing the
         others (« Autres … (n) »), so the page's total is the downloads' total."""
         body = self.body(board)
@@ -49,7 +53,7 @@ class Table:
         shown, rest = body[: self.page_limit - 1], body[self.page_limit - 1 :]
         other: list[Any] = [f"Autres ({len(rest)}, dans les téléchargements)"]
         for i, column in enumerate(self.columns[1:], start=1):
-            other.append(sum(r[i] for r in rest) if column.kind in (MONEY, COUNT) else "")
+            other.append(_sum(rest, i) if column.kind in (MONEY, COUNT) else "")
         return [*shown, other]
 
     def total_row(self, body: list[list[Any]]) -> list[Any] | None:
@@ -57,10 +61,10 @@ class Table:
             return None
         row: list[Any] = ["Total"]
         for i, column in enumerate(self.columns[1:], start=1):
-            row.append(sum(r[i] for r in body) if column.kind in (MONEY, COUNT) else "")
+            row.append(_sum(body, i) if column.kind in (MONEY, COUNT) else "")
         return row
 
-    def all_rows(self, board: Dashboard) -> list[list[Any]]:
+    def all_rows(self, board: S) -> list[list[Any]]:
         body = self.body(board)
         total = self.total_row(body)
         return body + ([total] if total is not None else [])
@@ -68,6 +72,11 @@ class Table:
     @property
     def money_indexes(self) -> list[int]:
         return [i for i, c in enumerate(self.columns) if c.kind == MONEY]
+
+
+def _sum(rows: list[list[Any]], i: int) -> int:
+    """A column's total; a cell that says « — » (no budget set) adds nothing."""
+    return sum(r[i] for r in rows if isinstance(r[i], int))
 
 
 def _summary(board: Dashboard) -> list[list[Any]]:
@@ -144,7 +153,7 @@ def _regions(board: Dashboard) -> list[list[Any]]:
                 r.paid_cents,
                 r.refunded_cents,
                 r.consumed_cents,
-                r.budget.amount_cents if r.budget else 0,
+                r.budget.amount_cents if r.budget else NO_BUDGET,
                 _share(state) if state else ("—" if r.region != UNKNOWN_REGION else ""),
             ]
         )
@@ -186,7 +195,7 @@ LINE_COLUMNS = (
     Column("Participation", MONEY),
 )
 
-TABLES: tuple[Table, ...] = (
+TABLES: tuple[Table[Dashboard], ...] = (
     Table(
         "synthese",
         "Synthèse",
@@ -299,7 +308,7 @@ BY_KEY = {t.key: t for t in TABLES}
 LONG_PERIOD_DAYS = 62  # beyond two months the page reads by month, its downloads by both
 
 
-def page_tables(days: int) -> list[Table]:
+def page_tables(days: int) -> list[Table[Dashboard]]:
     """The tables the page shows for a period of ``days``: « Par jour » up to two months,
     « Par mois » beyond (a year is 12 rows, not 365; the days stay downloadable)."""
     hidden = "mois" if days <= LONG_PERIOD_DAYS else "jours"
@@ -326,5 +335,5 @@ def xlsx_cell(value: Any, column: Column) -> Any:
     return value
 
 
-def header(table: Table) -> list[str]:
+def header(table: Table[Any]) -> list[str]:
     return [c.name + (" (€)" if c.kind == MONEY else "") for c in table.columns]

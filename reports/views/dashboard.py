@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -31,12 +30,11 @@ from reports.rules import (
     month_of,
     parse_period,
 )
+from reports.views.table_files import table_download
 from shop import clock
-from shop.csv_export import stream_csv
 from shop.errors import DomainError
 from shop.forms import place_error
 from shop.money import format_eur
-from shop.xlsx_export import CONTENT_TYPE, stream_xlsx
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
 CHART_DAYS = tables.LONG_PERIOD_DAYS  # up to two months a column per day, beyond per month
@@ -193,29 +191,11 @@ def download(tableau: str, fmt: str):
     if errors:
         abort(404)  # a download link is built from a valid period; a typed URL is not one
     board = figures.dashboard(filters)
-    # Every row is already computed (a few hundred at most): the stream needs no request.
-    rows = table.all_rows(board)
     period = filters.period
     name = f"rapport-{table.key}-{period.start.isoformat()}-{period.end.isoformat()}"
     if filters.region:
         name += "-" + "".join(c if c.isalnum() else "-" for c in filters.region.lower())
-    name = name.encode("ascii", "ignore").decode()
-    if fmt == "csv":
-        body = (
-            [tables.csv_cell(v, c) for v, c in zip(row, table.columns, strict=True)] for row in rows
-        )
-        response = Response(stream_csv(tables.header(table), body), mimetype="text/csv")
-    else:
-        body = (
-            [tables.xlsx_cell(v, c) for v, c in zip(row, table.columns, strict=True)]
-            for row in rows
-        )
-        response = Response(
-            stream_xlsx(tables.header(table), body, title=table.title, money=table.money_indexes),
-            mimetype=CONTENT_TYPE,
-        )
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return table_download(table, board, name, fmt)
 
 
 # -- budgets -------------------------------------------------------------------------------

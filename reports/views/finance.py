@@ -27,8 +27,11 @@ from flask import (
 from flask_login import current_user
 
 from reports import finance, ledger, slips
+from reports import finance_tables as ftables
 from reports.journal import accounts_from
 from reports.periods import Month, PeriodError, check_period, parse_day, parse_month
+from reports.tables import FORMATS
+from reports.views.table_files import table_download
 from shop import clock
 from shop.csv_export import stream_csv
 
@@ -94,22 +97,35 @@ def index():
     return redirect(url_for(".cards"))
 
 
+def _tables_page(template: str, errors: dict[str, str], month: Month, **context: Any):
+    """A finance page of the month: its tables read from one ``FinanceMonth``, their
+    downloads linked with the same month (and day)."""
+    day = context.pop("day", clock.today())
+    query = {"mois": month.key}
+    if "typed_day" in context:
+        query["jour"] = day.isoformat()
+    return _page(
+        template,
+        errors,
+        month=month,
+        day=day,
+        typed=_arg("mois") or month.key,
+        fin=ftables.FinanceMonth(month, day),
+        tables=ftables.BY_KEY,
+        query=query,
+        **context,
+    )
+
+
 @bp.route("/cartes")
 def cards():
     """Card money in per Paris day and per capture batch, held payments, Stripe payouts."""
     errors: dict[str, str] = {}
     month = _month(errors)
-    by_day = finance.card_payments_by_day(month.first, month.last)
-    by_batch = finance.card_payments_by_batch(month.first, month.last)
-    return _page(
+    return _tables_page(
         "ops/reports/finance/cards.html",
         errors,
-        month=month,
-        typed=_arg("mois") or month.key,
-        by_day=by_day,
-        by_batch=by_batch,
-        total_cents=sum(r.amount_cents for r in by_day),
-        total_count=sum(r.count for r in by_day),
+        month,
         pending=finance.card_awaiting_capture(),
         payouts=finance.stripe_payouts(month.first, month.last),
     )
@@ -121,20 +137,12 @@ def cheques():
     errors: dict[str, str] = {}
     month = _month(errors)
     day = _day(errors)
-    days = finance.cheque_days(month.first, month.last)
-    listed = finance.cheques_cashed(day)
-    return _page(
+    return _tables_page(
         "ops/reports/finance/cheques.html",
         errors,
-        month=month,
-        typed=_arg("mois") or month.key,
+        month,
         day=day,
         typed_day=_arg("jour") or day.isoformat(),
-        days=days,
-        total_cents=sum(d.amount_cents for d in days),
-        total_count=sum(d.count for d in days),
-        cheques=listed,
-        day_total_cents=sum(c.amount_cents for c in listed),
     )
 
 
@@ -154,19 +162,24 @@ def refunds():
     """Refunds recorded per day (made or to make) and the transfers still to make."""
     errors: dict[str, str] = {}
     month = _month(errors)
-    by_day = finance.refunds_by_day(month.first, month.last)
-    transfers, transfers_total = finance.transfers_to_make()
-    return _page(
-        "ops/reports/finance/refunds.html",
-        errors,
-        month=month,
-        typed=_arg("mois") or month.key,
-        by_day=by_day,
-        total_cents=sum(r.amount_cents for r in by_day),
-        made_cents=sum(r.amount_cents for r in by_day if r.made),
-        transfers=transfers,
-        transfers_total=transfers_total,
+    return _tables_page("ops/reports/finance/refunds.html", errors, month)
+
+
+@bp.route("/<tableau>.<fmt>")
+def download(tableau: str, fmt: str):
+    """One finance table as its page shows it, total row included (CSV or XLSX)."""
+    table = ftables.BY_KEY.get(tableau)
+    if table is None or fmt not in FORMATS:
+        abort(404)
+    errors: dict[str, str] = {}
+    month = _month(errors)
+    day = _day(errors)
+    if errors:
+        abort(404)  # a download link is built from a valid month; a typed URL is not one
+    name = f"finance-{table.key}-" + (
+        day.isoformat() if table.key in ftables.DAY_TABLES else month.key
     )
+    return table_download(table, ftables.FinanceMonth(month, day), name, fmt)
 
 
 def _partner(errors: dict[str, str], required: bool) -> int | None:
@@ -191,18 +204,12 @@ def _settlements_page(*, partner_required: bool) -> tuple[str, int]:
     errors: dict[str, str] = {}
     month = _month(errors)
     partner_id = _partner(errors, required=partner_required)
-    rows = finance.settlements(month)
-    return _page(
+    return _tables_page(
         "ops/reports/finance/settlements.html",
         errors,
-        month=month,
-        typed=_arg("mois") or month.key,
-        rows=rows,
+        month,
         partners=finance.partner_choices(),
         partner_id=partner_id,
-        total_due=sum(s.due_cents for s in rows),
-        total_participation=sum(s.participation_cents for s in rows),
-        total_agents=sum(s.agents_cents for s in rows),
     )
 
 

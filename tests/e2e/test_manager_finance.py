@@ -132,7 +132,7 @@ def test_manager_sets_the_budget_reads_the_dashboard_downloads_the_slip_and_a_se
     page.get_by_role("link", name="Finance et exports").click()
     expect(page.get_by_role("heading", name="Paiements par carte")).to_be_visible()
     page.get_by_role("link", name="Chèques et bordereaux").click()
-    expect(page.get_by_role("cell", name="E2E-4711")).to_be_visible()
+    expect(page.get_by_role("rowheader", name="E2E-4711")).to_be_visible()  # the cheque
     with page.expect_download() as info:
         page.get_by_role(
             "link", name=f"Télécharger le bordereau de remise du {today:%d/%m/%Y}"
@@ -144,7 +144,12 @@ def test_manager_sets_the_budget_reads_the_dashboard_downloads_the_slip_and_a_se
     assert _eur(cheque_total) in slip and "Nombre de chèques : 1" in slip
 
     page.get_by_role("link", name="Règlements partenaires").click()
-    expect(page.get_by_role("cell", name="Partenaire E2E", exact=True)).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Partenaire E2E", exact=True)).to_be_visible()
+    with page.expect_download() as info:  # the month's table, as the page shows it (R-REP-3)
+        page.get_by_role("link", name="CSV — Règlements partenaires").click()
+    assert info.value.suggested_filename == f"finance-partenaires-{today:%Y-%m}.csv"
+    body = info.value.path().read_bytes().decode("utf-8")
+    assert body.startswith("\ufeff") and "Partenaire E2E;4;120,00" in body
     page.get_by_label("Partenaire", exact=True).select_option(label="Partenaire E2E")
     with page.expect_download() as info:
         page.get_by_role("button", name="Relevé PDF").click()

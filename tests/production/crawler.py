@@ -67,6 +67,7 @@ PARAMETERS: dict[tuple[str, frozenset[str]], str] = {
     ("ops.team.", frozenset({"staff_id", "action"})): "staff_action",  # R-SEC-1 « Équipe »
     ("ops.api_tokens.", frozenset({"token_id"})): "api_token",
     ("ops.reports.", frozenset({"tableau", "fmt"})): "report_table",  # R-REP-1 downloads
+    ("ops.reports_finance.", frozenset({"tableau", "fmt"})): "finance_table",  # R-REP-3
 }
 
 # Form POSTs the crawler does not send with the page's default values, and why.
@@ -470,6 +471,8 @@ def collect_targets(app: Any, accounts: dict[str, Account]) -> dict[str, list[Ta
         add("static_file", None, filename="css/shop.css")
         for table, fmt in (("jours", "csv"), ("offres", "xlsx"), ("inconnu", "csv")):
             add("report_table", None, tableau=table, fmt=fmt)  # R-REP-1, the last one a 404
+        for table, fmt in (("cartes-lots", "xlsx"), ("partenaires", "csv"), ("inconnu", "csv")):
+            add("finance_table", None, tableau=table, fmt=fmt)  # R-REP-3, the last one a 404
         for staff_id in s.scalars(select(StaffUser.id).order_by(StaffUser.id)):
             # « Équipe » actions of an unknown name: the gate is crawled, no account touched.
             add("staff_action", None, staff_id=staff_id, action="voir")

@@ -309,3 +309,83 @@ def test_r_rep_2c_a_partner_name_beyond_latin_1_downloads(admin, app, make_partn
         resp = admin.get(f"{BASE}/partenaires/releve.{ext}?mois=2027-03&partenaire={partner}")
         assert resp.status_code == 200
         assert f'filename="releve_oeuvres-cie_2027-03.{ext}"' in resp.headers["Content-Disposition"]
+
+
+# -- every finance table as CSV and XLSX (R-REP-3) -------------------------------------------
+
+
+def _csv_rows(resp: Any) -> list[list[str]]:
+    body = resp.get_data().decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
+
+
+def _cents(cell: str) -> int:
+    euros, _, cents = cell.partition(",")
+    return int(euros) * 100 + (int(cents) if euros[:1] != "-" else -int(cents))
+
+
+def test_r_rep_3_every_finance_table_downloads_as_its_page_shows_it(admin, world):
+    """Each table of the finance pages: the CSV has the page's columns, its rows, and a total
+    row equal to the sum of the rows to the cent; the XLSX the same figures in euros."""
+    from openpyxl import load_workbook
+
+    from reports import finance_tables
+
+    query = "?mois=2027-03&jour=2027-03-03"
+    for key, table in finance_tables.BY_KEY.items():
+        resp = admin.get(f"{BASE}/{key}.csv{query}")
+        assert resp.status_code == 200, key
+        suffix = "2027-03-03" if key in finance_tables.DAY_TABLES else "2027-03"
+        assert f'filename="finance-{key}-{suffix}.csv"' in resp.headers["Content-Disposition"]
+        rows = _csv_rows(resp)
+        assert rows[0][0] == table.columns[0].name, key
+        body = rows[1:-1] if table.total else rows[1:]
+        assert body, f"{key}: the world has rows for every table"
+        money = table.money_indexes
+        if table.total:
+            assert rows[-1][0] == "Total"
+            for i in money:
+                assert _cents(rows[-1][i]) == sum(_cents(r[i]) for r in body), (key, i)
+        xlsx = admin.get(f"{BASE}/{key}.xlsx{query}")
+        assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
+        sheet = load_workbook(io.BytesIO(xlsx.get_data()), read_only=True).active
+        cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+        assert len(cells) == len(rows), key
+        for i in money:
+            for csv_row, xlsx_row in zip(rows[1:], cells[1:], strict=True):
+                assert round(xlsx_row[i] * 100) == _cents(csv_row[i]), (key, i)
+
+
+def test_r_rep_2_finance_downloads_reconcile_with_the_orders(admin, world):
+    o = world.orders
+    rows = _csv_rows(admin.get(f"{BASE}/cartes-jours.csv?mois=2027-03"))
+    assert _cents(rows[-1][2]) == sum(o[n].total_cents for n in ("web1", "web2", "phone"))
+    rows = _csv_rows(admin.get(f"{BASE}/cheques-du-jour.csv?mois=2027-03&jour=2027-03-03"))
+    assert {r[0] for r in rows[1:-1]} == {"CHQ-1", "CHQ-2"}
+    assert "Crédit Mutuel" in {r[1] for r in rows[1:-1]}
+    assert _cents(rows[-1][4]) == o["chq1"].total_cents + o["chq2"].total_cents
+    rows = _csv_rows(admin.get(f"{BASE}/partenaires.csv?mois=2027-03"))
+    alpha = next(r for r in rows if r[0] == "Alpha Loisirs")
+    assert alpha[5] == "200,00"
+    rows = _csv_rows(admin.get(f"{BASE}/virements.csv?mois=2027-03"))
+    assert [r[1] for r in rows[1:]] == [o["chq2"].number]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inconnu.csv?mois=2027-03",
+        "/cartes-jours.pdf?mois=2027-03",
+        "/cartes-jours.csv?mois=2027-13",
+        "/cheques-du-jour.csv?jour=2027-02-30",
+    ],
+)
+def test_r_rep_3_unknown_finance_downloads_are_404(admin, path):
+    assert admin.get(BASE + path).status_code == 404
+
+
+def test_r_rep_4_a_gestionnaire_downloads_finance_tables(client, make_staff, world):
+    email, password = make_staff("gestionnaire")
+    assert login_staff(client, email, password).status_code == 302
+    assert client.get(f"{BASE}/partenaires.xlsx?mois=2027-03").status_code == 200

@@ -208,12 +208,17 @@ def test_r_rep_1_admin_sets_a_budget_and_sees_the_alert(app, client, make_staff,
     assert "Budget 2027 (national) enregistré : 25,00" in listed
     html = page(client.get("/gestion/rapports/"))
     assert "Alerte budget" in html and "88 % du budget 2027" in html
+    # A region without a budget says so, not « 0,00 € » (and adds nothing to the total).
+    regions = page(client.get("/gestion/rapports/regions.csv"))
+    assert "Bretagne;0,00;22,22;0,00;22,22;—;—" in regions
+    assert "Total;0,00;22,22;0,00;22,22;0,00;" in regions
     client.post(
         "/gestion/rapports/budgets",
         data={"year": "2027", "region": "Bretagne", "amount": "20", "alert_percent": "90"},
     )
     regions = page(client.get("/gestion/rapports/regions.csv"))
     assert "Bretagne;0,00;22,22;0,00;22,22;20,00;111 % (dépassé)" in regions
+    assert "Total;0,00;22,22;0,00;22,22;20,00;" in regions
     with app.app_context():
         entry = session().scalar(select(AuditEntry).where(AuditEntry.action == "report.budget_set"))
         assert entry is not None and entry.after["amount_cents"] == 2500
