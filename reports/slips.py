@@ -16,12 +16,14 @@ from shop import clock
 from shop.pdf import document, esc, eur, head, page_header, styles, table
 
 HOLDER = "C.G.O.S — Comité de Gestion des Œuvres Sociales des établissements hospitaliers publics"
+BLANK = "_" * 40  # written by hand when the store does not know the account
 _header = page_header("C.G.O.S Loisirs — Finance")
 
 
-def render_remittance_slip(day: date, cheques: list[CashedCheque]) -> bytes:
+def render_remittance_slip(day: date, cheques: list[CashedCheque], account: str = "") -> bytes:
     """R-REP-2: « Bordereau de remise de chèques » of a Paris day: every cheque cashed that
-    day with its bank, number, drawer and amount, then the count and the total."""
+    day with its bank, number, drawer and amount, then the count and the total. The bank
+    needs the account to credit: ``account`` (REMITTANCE_ACCOUNT), or a line to fill in."""
     st = styles()
     buf = io.BytesIO()
     when = clock.format_date_fr(day)
@@ -32,6 +34,7 @@ def render_remittance_slip(day: date, cheques: list[CashedCheque]) -> bytes:
         Spacer(1, 2 * mm),
         Paragraph(f"Chèques encaissés le {esc(when)}", st["body"]),
         Paragraph(f"Remettant : {esc(HOLDER)}", st["small"]),
+        Paragraph(f"Compte à créditer : {esc(account) if account else BLANK}", st["body"]),
         Spacer(1, 5 * mm),
     ]
     rows: list[list[Any]] = [
@@ -70,7 +73,7 @@ def render_remittance_slip(day: date, cheques: list[CashedCheque]) -> bytes:
         Paragraph("Date et signature du remettant :", st["body"]),
     ]
     if not cheques:
-        story.insert(5, Paragraph("Aucun chèque encaissé ce jour.", st["body"]))
+        story.insert(6, Paragraph("Aucun chèque encaissé ce jour.", st["body"]))
     doc.build(story, onFirstPage=_header, onLaterPages=_header)
     return buf.getvalue()
 

@@ -120,6 +120,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             }.items()
         },
         "REPORT_JOURNAL_CODE": os.environ.get("REPORT_JOURNAL_CODE") or "LOI",
+        # The account the cheques are paid into, printed on the remittance slip (R-REP-2b);
+        # unset, the slip leaves a line to write it by hand.
+        "REMITTANCE_ACCOUNT": (os.environ.get("REMITTANCE_ACCOUNT") or "").strip()[:120],
         # Sessions and cookies (RULES.md §12).
         "SESSION_COOKIE_NAME": "cgos_session",
         "SESSION_COOKIE_HTTPONLY": True,

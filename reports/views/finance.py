@@ -153,7 +153,8 @@ def remittance_slip():
     day = _day(errors)
     if errors:
         return cheques()
-    pdf = slips.render_remittance_slip(day, finance.cheques_cashed(day))
+    account = current_app.config.get("REMITTANCE_ACCOUNT", "")
+    pdf = slips.render_remittance_slip(day, finance.cheques_cashed(day), account)
     return _attachment(pdf, "application/pdf", f"bordereau-cheques_{day.isoformat()}.pdf")
 
 

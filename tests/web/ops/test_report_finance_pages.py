@@ -109,6 +109,13 @@ def test_r_rep_2b_cheque_page_and_the_days_remittance_slip(admin, world):
     assert o["chq1"].holder_name in text
     assert _plain(format_eur(total)) in text
     assert "Nombre de chèques : 2" in text
+    assert "Compte à créditer : ____" in text  # no account configured: a line to fill in
+
+
+def test_r_rep_2b_the_slip_names_the_account_to_credit(admin, app, world, monkeypatch):
+    monkeypatch.setitem(app.config, "REMITTANCE_ACCOUNT", "Banque Postale FR76 2004 1000 0112")
+    text = _plain(_pdf_text(admin.get(BASE + "/cheques/bordereau.pdf?jour=2027-03-03")))
+    assert "Compte à créditer : Banque Postale FR76 2004 1000 0112" in text
 
 
 def test_r_rep_2b_refunds_page_lists_the_transfer_to_make(admin, world):
