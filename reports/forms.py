@@ -4,6 +4,7 @@ field; the service checks the rules again."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,6 +16,8 @@ from wtforms.validators import ValidationError
 from members.regions import REGIONS
 from reports.rules import MAX_BUDGET_CENTS
 from shop.forms import WholeNumberField, strip_text
+
+_EUROS = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 class BudgetAmountField(StringField):
@@ -35,8 +38,8 @@ class BudgetAmountField(StringField):
         cleaned = (
             raw.replace(" ", "").replace("\u202f", "").replace("\xa0", "").replace(",", ".")
         ).removesuffix("€")
-        try:
-            exact = Decimal(cleaned) if len(cleaned) <= 20 else None
+        try:  # digits only: Decimal alone would read « 1e9 » as a thousand million
+            exact = Decimal(cleaned) if _EUROS.match(cleaned) and len(cleaned) <= 20 else None
         except InvalidOperation:
             exact = None
         if exact is None or not exact.is_finite():

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
+from catalog.rules import KIND_LABELS
 from orders.models import Order, OrderLine, Payment
 from orders.status import PaymentStatus
 from partners.models import Partner
@@ -114,7 +115,7 @@ def sales_rows(first: date, last: date) -> Iterator[list[Any]]:
             finance.METHOD_LABELS.get(method, method),
             partner,
             title,
-            kind,
+            KIND_LABELS.get(kind, kind),  # « Billet ouvert », not the code
             qty,
             pub,
             neg,

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from reports.rules import PARIS
+from reports.rules import FIRST_YEAR, LAST_YEAR, PARIS
 
 # A period longer than this is refused: a year and a day covers any financial year.
 MAX_DAYS = 366
@@ -30,6 +30,7 @@ MONTHS_FR = (
     "novembre",
     "décembre",
 )
+OUT_OF_YEARS = f"Année hors des comptes de la boutique : de {FIRST_YEAR} à {LAST_YEAR}."
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -92,9 +93,12 @@ def parse_day(text: str | None, field: str = "jour") -> date:
     if not _DAY.match(value):
         raise PeriodError("Date invalide : écrivez-la AAAA-MM-JJ, par exemple 2026-12-06.", field)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise PeriodError(f"Date inexistante : {value}.", field) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise PeriodError(OUT_OF_YEARS, field)
+    return day
 
 
 def parse_month(text: str | None, field: str = "mois") -> Month:
@@ -103,8 +107,10 @@ def parse_month(text: str | None, field: str = "mois") -> Month:
     if not _MONTH.match(value):
         raise PeriodError("Mois invalide : écrivez-le AAAA-MM, par exemple 2026-12.", field)
     year, month = int(value[:4]), int(value[5:])
-    if not 1 <= month <= 12 or year < 2000:
+    if not 1 <= month <= 12:
         raise PeriodError(f"Mois inexistant : {value}.", field)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodError(OUT_OF_YEARS, field)
     return Month(year, month)
 
 

@@ -20,6 +20,7 @@ DEFAULT_ALERT_PERCENT = 80
 MAX_BUDGET_CENTS = 10**13  # 100 000 000 000 €: far above any budget, far below BIGINT
 
 BAD_DATE = "Date invalide : saisissez une date comme 31/12/2026."
+OUT_OF_YEARS = f"Date hors des années couvertes : de {FIRST_YEAR} à {LAST_YEAR}."
 
 
 # -- the period ----------------------------------------------------------------------------
@@ -75,6 +76,18 @@ def parse_day(raw: str) -> date | None:
     return None
 
 
+def _refusal(raw: str) -> str:
+    """Why ``parse_day`` refused a date: not a date at all, or a year the store has none of."""
+    text = raw.strip()[:20]
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            datetime.strptime(text, fmt)  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            continue
+        return OUT_OF_YEARS
+    return BAD_DATE
+
+
 @dataclass(frozen=True)
 class PeriodChoice:
     """The period asked for, or the errors beside its fields (``du``, ``au``)."""
@@ -92,9 +105,9 @@ def parse_period(du: str | None, au: str | None, today: date) -> PeriodChoice:
     start = parse_day(du) if du else None
     end = parse_day(au) if au else None
     if du and start is None:
-        errors["du"] = BAD_DATE
+        errors["du"] = _refusal(du)
     if au and end is None:
-        errors["au"] = BAD_DATE
+        errors["au"] = _refusal(au)
     if errors:
         return PeriodChoice(year_of(today), errors)
     if start is None and end is None:

@@ -74,9 +74,11 @@ class Table(Generic[S]):
         return [i for i, c in enumerate(self.columns) if c.kind == MONEY]
 
 
-def _sum(rows: list[list[Any]], i: int) -> int:
-    """A column's total; a cell that says « — » (no budget set) adds nothing."""
-    return sum(r[i] for r in rows if isinstance(r[i], int))
+def _sum(rows: list[list[Any]], i: int) -> int | str:
+    """A column's total; a cell that says « — » (no budget set) adds nothing, and a column
+    of such cells only has « — » for total, not 0,00 €."""
+    numbers = [r[i] for r in rows if isinstance(r[i], int)]
+    return sum(numbers) if numbers or not rows else NO_BUDGET
 
 
 def _summary(board: Dashboard) -> list[list[Any]]:

@@ -201,18 +201,33 @@ def download(tableau: str, fmt: str):
 # -- budgets -------------------------------------------------------------------------------
 
 
-def _year_arg() -> int:
-    raw = (request.values.get("annee") or "").strip()
-    if raw.isascii() and raw.isdigit() and FIRST_YEAR <= int(raw[:4] or 0) <= LAST_YEAR:
-        return int(raw[:4])
-    return clock.today().year
+YEAR_REFUSED = f"Année invalide : de {FIRST_YEAR} à {LAST_YEAR}."
 
 
-def _budgets_page(form: BudgetForm, year: int, status: int = 200, message: str | None = None):
+def _year_arg() -> tuple[int, str | None]:
+    """The year asked for in ``annee``, this year when none; a refused one says why."""
+    raw = (request.args.get("annee") or "").strip()[:20]
+    if not raw:
+        return clock.today().year, None
+    if raw.isascii() and raw.isdigit() and FIRST_YEAR <= int(raw) <= LAST_YEAR:
+        return int(raw), None
+    return clock.today().year, YEAR_REFUSED
+
+
+def _budgets_page(
+    form: BudgetForm,
+    year: int,
+    status: int = 200,
+    message: str | None = None,
+    year_error: str | None = None,
+    typed_year: str | None = None,
+):
     return render_template(
         "ops/reports/budgets.html",
         form=form,
         year=year,
+        typed_year=typed_year if typed_year is not None else str(year),
+        year_error=year_error,
         rows=budgets.budgets_of(year),
         can_edit=current_user.role == "admin",
         message=message,
@@ -222,11 +237,12 @@ def _budgets_page(form: BudgetForm, year: int, status: int = 200, message: str |
 @bp.route("/budgets")
 def budgets_page():
     """R-REP-1: the year's budgets; admins get the form to set one."""
-    year = _year_arg()
+    year, error = _year_arg()
     form = BudgetForm(
         formdata=None, data={"year": str(year), "alert_percent": str(DEFAULT_ALERT_PERCENT)}
     )
-    return _budgets_page(form, year)[0]
+    typed = (request.args.get("annee") or "")[:20] if error else None
+    return _budgets_page(form, year, 422 if error else 200, None, error, typed)
 
 
 @bp.route("/budgets", methods=["POST"])
@@ -235,7 +251,9 @@ def save_budget():
     if current_user.role != "admin":
         abort(404)
     form = BudgetForm()
-    year = form.year.number if form.year.number is not None else _year_arg()
+    typed = form.year.number
+    # The page lists a year the store can read: a refused year is said beside its field.
+    year = typed if typed is not None and FIRST_YEAR <= typed <= LAST_YEAR else clock.today().year
     form.validate()
     if form.amount.errors:
         return _budgets_page(form, year, 422)

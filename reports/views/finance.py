@@ -97,20 +97,26 @@ def index():
     return redirect(url_for(".cards"))
 
 
-def _tables_page(template: str, errors: dict[str, str], month: Month, **context: Any):
+def _tables_page(
+    template: str,
+    errors: dict[str, str],
+    month: Month,
+    fin: ftables.FinanceMonth | None = None,
+    **context: Any,
+):
     """A finance page of the month: its tables read from one ``FinanceMonth``, their
     downloads linked with the same month (and day)."""
-    day = context.pop("day", clock.today())
+    fin = fin or ftables.FinanceMonth(month, clock.today())
     query = {"mois": month.key}
     if "typed_day" in context:
-        query["jour"] = day.isoformat()
+        query["jour"] = fin.day.isoformat()
     return _page(
         template,
         errors,
         month=month,
-        day=day,
+        day=fin.day,
         typed=_arg("mois") or month.key,
-        fin=ftables.FinanceMonth(month, day),
+        fin=fin,
         tables=ftables.BY_KEY,
         query=query,
         **context,
@@ -136,13 +142,16 @@ def cheques():
     """Cheques cashed per Paris day of the month, and the chosen day's remittance slip."""
     errors: dict[str, str] = {}
     month = _month(errors)
-    day = _day(errors)
+    fin = ftables.FinanceMonth(month, _day(errors))
+    if not _arg("jour") and not month.first <= fin.day <= month.last:
+        # Another month than this one: its last day with cheques, the slip one comes for.
+        fin.day = fin.cheque_days[-1].day if fin.cheque_days else month.last
     return _tables_page(
         "ops/reports/finance/cheques.html",
         errors,
         month,
-        day=day,
-        typed_day=_arg("jour") or day.isoformat(),
+        fin,
+        typed_day=_arg("jour") or fin.day.isoformat(),
     )
 
 

@@ -131,11 +131,23 @@ def test_r_rep_3_a_bad_day_is_a_french_error(text):
     assert "Date" in info.value.message
 
 
-@pytest.mark.parametrize("text", ["", "2027-13", "2027-00", "1999-12", "mars", "2027-3"])
+@pytest.mark.parametrize("text", ["", "2027-13", "2027-00", "mars", "2027-3"])
 def test_r_rep_3_a_bad_month_is_a_french_error(text):
     with pytest.raises(PeriodError) as info:
         parse_month(text)
     assert "Mois" in info.value.message
+
+
+def test_r_rep_3_days_and_months_stay_within_the_stores_years():
+    """2000 to 2100: past 9999-12-31 a day's UTC bounds cannot be computed (it was a 500)."""
+    assert parse_day("2000-01-01") == date(2000, 1, 1)
+    assert parse_month("2100-12").last == date(2100, 12, 31)
+    for day in ("1999-12-31", "2101-01-01", "9999-12-31", "0001-01-01"):
+        with pytest.raises(PeriodError, match="de 2000 à 2100"):
+            parse_day(day)
+    for month in ("1999-12", "2101-01", "9999-12", "0000-01"):
+        with pytest.raises(PeriodError, match="de 2000 à 2100"):
+            parse_month(month)
 
 
 def test_r_rep_3_a_period_runs_forward_and_is_at_most_a_year():

@@ -10,6 +10,7 @@ import pytest
 from reports import charts
 from reports.rules import (
     BAD_DATE,
+    OUT_OF_YEARS,
     BudgetState,
     CapBucket,
     Period,
@@ -51,7 +52,8 @@ def test_r_rep_1_period_accepted(du, au, start, end):
         ("2026-13-01", "", "du", BAD_DATE),
         ("hier", "", "du", BAD_DATE),
         ("", "31/02/2026", "au", BAD_DATE),
-        ("1999-12-31", "", "du", BAD_DATE),  # before the years the store knows
+        ("1999-12-31", "", "du", OUT_OF_YEARS),  # before the years the store knows
+        ("", "2101-01-01", "au", OUT_OF_YEARS),
         ("2026-03-02", "2026-03-01", "au", "La date de fin doit suivre la date de début."),
         ("2024-01-01", "2026-01-01", "au", "La période ne peut pas dépasser deux ans (731 jours)."),
         ("x" * 5000, "", "du", BAD_DATE),

@@ -170,6 +170,20 @@ def test_r_rep_3a_exports_download(admin, fmt, content_type):
     [
         ("/cartes?mois=2027-13", "mois", "Mois inexistant"),
         ("/cartes?mois=%00mars", "mois", "Mois invalide"),
+        ("/cartes?mois=9999-12", "mois", "de 2000 à 2100"),  # not a 500 past the last year
+        ("/cheques?mois=2027-03&jour=9999-12-31", "jour", "de 2000 à 2100"),
+        ("/cheques/bordereau.pdf?jour=9999-12-31", "jour", "de 2000 à 2100"),
+        ("/partenaires/releve.pdf?mois=9999-12&partenaire=1", "mois", "de 2000 à 2100"),
+        (
+            "/exports/telecharger?type=payments&du=9999-12-01&au=9999-12-31&format=xlsx",
+            "du",
+            "de 2000 à 2100",
+        ),
+        (
+            "/exports/telecharger?type=sales&du=0001-01-01&au=0001-01-02&format=csv",
+            "du",
+            "de 2000 à 2100",
+        ),
         ("/cheques?jour=2027-02-30", "jour", "Date inexistante"),
         ("/cheques/bordereau.pdf?jour=hier", "jour", "Date invalide"),
         ("/remboursements?mois=" + "9" * 500, "mois", "Mois invalide"),
@@ -386,6 +400,7 @@ def test_r_rep_2_finance_downloads_reconcile_with_the_orders(admin, world):
         "/cartes-jours.pdf?mois=2027-03",
         "/cartes-jours.csv?mois=2027-13",
         "/cheques-du-jour.csv?jour=2027-02-30",
+        "/cartes-jours.csv?mois=9999-12",
     ],
 )
 def test_r_rep_3_unknown_finance_downloads_are_404(admin, path):
@@ -396,3 +411,22 @@ def test_r_rep_4_a_gestionnaire_downloads_finance_tables(client, make_staff, wor
     email, password = make_staff("gestionnaire")
     assert login_staff(client, email, password).status_code == 302
     assert client.get(f"{BASE}/partenaires.xlsx?mois=2027-03").status_code == 200
+
+
+def test_r_rep_2b_another_month_opens_on_its_last_day_of_cheques(admin, world):
+    """Choosing March shows the slip of March's last day with cheques, not today's."""
+    page = _text(admin.get(BASE + "/cheques?mois=2027-03"))
+    assert 'value="2027-03-03"' in page
+    assert "Le mercredi 3 mars 2027 : 2 chèque(s)" in page
+    assert "bordereau.pdf?jour=2027-03-03" in page
+
+
+def test_r_rep_3a_the_sales_export_names_each_kind_in_french(admin, world):
+    from catalog.rules import KIND_LABELS
+
+    rows = _csv_rows(
+        admin.get(BASE + "/exports/telecharger?type=sales&du=2027-03-01&au=2027-03-31&format=csv")
+    )
+    nature = rows[0].index("Nature")
+    kinds = {r[nature] for r in rows[1:] if r[0] != "Total"}
+    assert kinds and kinds <= set(KIND_LABELS.values()), kinds

@@ -118,8 +118,9 @@ def test_r_rep_1_period_and_region_filters(client, make_staff, sold):
         ("du=2020-01-01&au=2027-01-01", "au", "deux ans"),
         ("region=Atlantide", "region", "Choisissez une région de la liste."),
         ("du=%00%ff&region=" + "x" * 3000, "du", "Date invalide"),
+        ("du=1900-01-01", "du", "hors des années couvertes : de 2000 à 2100"),
     ],
-    ids=["jour-inexistant", "texte", "fin-avant-debut", "trop-long", "region", "octets"],
+    ids=["jour-inexistant", "texte", "fin-avant-debut", "trop-long", "region", "octets", "1900"],
 )
 def test_r_rep_1_bad_filters_beside_their_field(client, make_staff, sold, query, field, message):
     _login(client, make_staff, "admin")
@@ -127,6 +128,18 @@ def test_r_rep_1_bad_filters_beside_their_field(client, make_staff, sold, query,
     html = page(resp, 422)
     assert message in error_beside(html, field)
     assert "Tableau de bord" in html  # the page is there, with the current year's figures
+
+
+def test_r_rep_1_a_refused_period_keeps_what_was_typed(client, make_staff, sold):
+    """The error is beside « Au », both dates stay as typed, and the summary says which
+    figures are shown: the current year for a refused period, the period for a region."""
+    _login(client, make_staff, "admin")
+    html = page(client.get("/gestion/rapports/?du=2027-06-30&au=2027-06-01"), 422)
+    assert 'value="2027-06-30"' in html and 'value="2027-06-01"' in html
+    assert "ceux de l&#39;année en cours" in html or "ceux de l'année en cours" in html
+    html = page(client.get("/gestion/rapports/?du=2027-03-01&au=2027-03-31&region=Atlantide"), 422)
+    assert "ceux de la période demandée, toutes régions" in html
+    assert "du lundi 1 mars 2027 au mercredi 31 mars 2027" in html
 
 
 def test_r_rep_1_csv_download_reconciles_and_is_formula_safe(client, make_staff, sold):
@@ -188,6 +201,20 @@ def test_r_rep_1_admin_sets_a_budget_and_sees_the_alert(app, client, make_staff,
         data={"year": "2027", "region": "", "amount": "douze", "alert_percent": "80"},
     )
     assert "Montant invalide" in error_beside(page(bad, 422), "amount")
+    for amount in ("1e9", "1E3", "0x10", "1_000"):  # Decimal or int would read these
+        bad = client.post(
+            "/gestion/rapports/budgets",
+            data={"year": "2027", "region": "", "amount": amount, "alert_percent": "80"},
+        )
+        assert "Montant invalide" in error_beside(page(bad, 422), "amount"), amount
+    bad = client.post(  # a year no INTEGER column holds: said beside it, never a 500
+        "/gestion/rapports/budgets",
+        data={"year": "2" * 3000, "region": "", "amount": "100", "alert_percent": "80"},
+    )
+    assert "Année invalide" in error_beside(page(bad, 422), "year")
+    listed = page(client.get("/gestion/rapports/budgets?annee=abc"), 422)
+    assert "Année invalide" in error_beside(listed, "annee")
+    assert 'value="abc"' in listed
     bad = client.post(
         "/gestion/rapports/budgets",
         data={"year": "2027", "region": "", "amount": "30", "alert_percent": "120"},
@@ -211,7 +238,7 @@ def test_r_rep_1_admin_sets_a_budget_and_sees_the_alert(app, client, make_staff,
     # A region without a budget says so, not « 0,00 € » (and adds nothing to the total).
     regions = page(client.get("/gestion/rapports/regions.csv"))
     assert "Bretagne;0,00;22,22;0,00;22,22;—;—" in regions
-    assert "Total;0,00;22,22;0,00;22,22;0,00;" in regions
+    assert "Total;0,00;22,22;0,00;22,22;—;" in regions
     client.post(
         "/gestion/rapports/budgets",
         data={"year": "2027", "region": "Bretagne", "amount": "20", "alert_percent": "90"},
