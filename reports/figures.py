@@ -36,6 +36,7 @@ from catalog.categories import BY_SLUG
 from catalog.models import Offer, OfferSession
 from catalog.rules import LOW_STOCK_SHOWN
 from members.models import DossierAgent, DossierChild, Household
+from members.search_key import normalise
 from orders.models import HouseholdYear, Order, OrderLine, Payment
 from orders.pricing import BASE_CAP_CENTS, PER_CHILD_CAP_CENTS
 from orders.status import UNPAID, LineStatus, PaymentStatus
@@ -415,7 +416,7 @@ def _regions(board: Dashboard, regions: dict[str, list[int]]) -> None:
         regions.setdefault(name, [0, 0, 0])
     board.by_region = sorted(
         (RegionRow(name, v[0], v[1], v[2], regional.get(name)) for name, v in regions.items()),
-        key=lambda r: (r.region == UNKNOWN_REGION, r.region),
+        key=lambda r: (r.region == UNKNOWN_REGION, normalise(r.region)),  # Île- among the I
     )
 
 

@@ -199,10 +199,11 @@ def _register_template_helpers(app: Flask) -> None:
     # their blueprints are registered.
     from shop.audiences import staff_home_endpoint
     from shop.clock import format_date_fr, format_datetime_fr, format_last_day_fr
-    from shop.money import format_eur, format_eur_whole
+    from shop.money import format_count, format_eur, format_eur_whole
 
     app.jinja_env.filters["eur"] = format_eur
     app.jinja_env.filters["eur_whole"] = format_eur_whole
+    app.jinja_env.filters["count_fr"] = format_count
     app.jinja_env.filters["date_fr"] = format_date_fr
     app.jinja_env.filters["datetime_fr"] = format_datetime_fr
     app.jinja_env.filters["last_day_fr"] = format_last_day_fr

@@ -71,7 +71,7 @@ def format_date_fr(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = to_paris(value).date()
-    return format_date(value, format="EEEE d MMMM y", locale="fr_FR")
+    return _first(value.day, format_date(value, format="EEEE d MMMM y", locale="fr_FR"))
 
 
 @memoised
@@ -80,7 +80,14 @@ def format_datetime_fr(value: datetime | None) -> str:
     if value is None:
         return ""
     local = to_paris(value)
-    return format_datetime(local, format="EEEE d MMMM y 'à' HH:mm", locale="fr_FR")
+    return _first(
+        local.day, format_datetime(local, format="EEEE d MMMM y 'à' HH:mm", locale="fr_FR")
+    )
+
+
+def _first(day: int, text: str) -> str:
+    """French writes the first of the month « 1er »: ``lundi 1er mars 2027``."""
+    return text.replace(" 1 ", " 1er ", 1) if day == 1 else text
 
 
 def format_last_day_fr(deadline: datetime | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 from shop.speed.memo import memoised
 
@@ -46,3 +46,10 @@ def format_eur_whole(cents: int | None) -> str:
     """Like ``format_eur``, without the cents of a whole amount: ``200`` → ``2 €`` (prose)."""
     text = format_eur(cents)
     return text.replace(",00\xa0€", "\xa0€")
+
+
+def format_count(n: int | None) -> str:
+    """``8000`` → ``8 000``: counts beside amounts read the same way (narrow spaces)."""
+    if n is None:
+        return ""
+    return format_decimal(n, locale="fr_FR")

@@ -284,6 +284,16 @@ def test_r_rep_1_region_filter_reads_the_agents_dossier(world, clock):
     assert rows[BRETAGNE].paid_cents == board.paid_cents
 
 
+def test_r_rep_1_regions_in_alphabetical_order_accents_aside(world, clock):
+    """« Île-de-France » among the I, not after « Rhône-Alpes » as a code point sort has it."""
+    _orders(world, clock)
+    for region in ("Île-de-France", "Normandie"):
+        budgets.set_budget(Admin(), year=2027, region=region, amount_cents=100_000)
+    names = [r.region for r in figures.dashboard(Filters(MARCH)).by_region]
+    assert names == sorted(names, key=lambda n: n.replace("Î", "I"))
+    assert names.index("Île-de-France") < names.index("Normandie")
+
+
 def test_r_rep_1_period_edges_are_paris_days(world, clock):
     _orders(world, clock)
     first = figures.dashboard(Filters(Period(date(2027, 3, 1), date(2027, 3, 1))))

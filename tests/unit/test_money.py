@@ -48,6 +48,11 @@ def test_dates_are_written_the_french_way():
     assert format_date_fr(date(2026, 12, 12)) == "samedi 12 décembre 2026"
     # 19:30 UTC in winter is 20:30 in Paris.
     assert format_datetime_fr(datetime(2026, 12, 12, 19, 30)) == "samedi 12 décembre 2026 à 20:30"
+    # The first of the month is « 1er »; the 11th, the 21st and the 31st are not.
+    assert format_date_fr(date(2027, 3, 1)) == "lundi 1er mars 2027"
+    assert format_date_fr(date(2027, 3, 11)) == "jeudi 11 mars 2027"
+    assert format_date_fr(date(2027, 3, 21)) == "dimanche 21 mars 2027"
+    assert format_datetime_fr(datetime(2027, 2, 28, 23, 30)) == "lundi 1er mars 2027 à 00:30"
 
 
 def test_option_deadline_shown_as_its_last_day():

@@ -96,7 +96,7 @@ def test_r_ord_1_list_newest_first_with_french_statuses(buyer, parc, clock):
     assert "Option (chèque attendu)" in page
     assert "Payée" in page
     assert "En attente de paiement" in page
-    assert "lundi 1 mars 2027" in page
+    assert "lundi 1er mars 2027" in page
     assert "40,00\u00a0€" in page or "40,00 €" in page or "40,00\u202f€" in page
     assert "3 commandes" in page
 

@@ -93,7 +93,7 @@ def test_r_ops_8_cheque_order_refunded_by_transfer_listed_exported_and_marked_do
     )
     assert count_of(app, Payment, id=refund.id, status="refunded") == 1
     detail = text(operator.get(f"/gestion/commandes/{number}"))
-    assert "Virement effectué le lundi 1 mars 2027" in detail
+    assert "Virement effectué le lundi 1er mars 2027" in detail
     [done] = [e for e in _audit(app, AuditEntry) if e.action == "order.refund_transfer_done"]
     assert done.after["done_on"] == "2027-03-01" and done.before["status"] == "to_pay"
 

@@ -121,7 +121,7 @@ def test_r_rep_2b_the_slip_names_the_account_to_credit(admin, app, world, monkey
 def test_r_rep_2b_refunds_page_lists_the_transfer_to_make(admin, world):
     page = _text(admin.get(BASE + "/remboursements?mois=2027-03"))
     assert world.orders["chq2"].number in page
-    assert "1 virement(s) à effectuer" in page
+    assert "1 virement à effectuer" in page
 
 
 def test_r_rep_2c_settlement_page_pdf_and_csv(admin, app, world):
@@ -417,7 +417,7 @@ def test_r_rep_2b_another_month_opens_on_its_last_day_of_cheques(admin, world):
     """Choosing March shows the slip of March's last day with cheques, not today's."""
     page = _text(admin.get(BASE + "/cheques?mois=2027-03"))
     assert 'value="2027-03-03"' in page
-    assert "Le mercredi 3 mars 2027 : 2 chèque(s)" in page
+    assert "Le mercredi 3 mars 2027 : 2 chèques" in page
     assert "bordereau.pdf?jour=2027-03-03" in page
 
 

@@ -78,7 +78,7 @@ def sold(app, client, clock, make_agent, make_offer):
 def test_r_rep_1_dashboard_for_the_current_year_by_default(client, make_staff, sold):
     _login(client, make_staff, "admin")
     html = page(client.get("/gestion/rapports/"))
-    assert "du vendredi 1 janvier 2027 au vendredi 31 décembre 2027" in html
+    assert "du vendredi 1er janvier 2027 au vendredi 31 décembre 2027" in html
     for heading in (
         "Par mois",  # a year reads by month; its days are downloadable
         "Par canal",
@@ -103,7 +103,7 @@ def test_r_rep_1_dashboard_for_the_current_year_by_default(client, make_staff, s
 def test_r_rep_1_period_and_region_filters(client, make_staff, sold):
     _login(client, make_staff, "admin")
     html = page(client.get("/gestion/rapports/?du=01/03/2027&au=2027-03-31&region=Bretagne"))
-    assert "Bretagne, du lundi 1 mars 2027 au mercredi 31 mars 2027" in html
+    assert "Bretagne, du lundi 1er mars 2027 au mercredi 31 mars 2027" in html
     assert "22,22" in html
     other = page(client.get("/gestion/rapports/?du=2027-03-01&au=2027-03-31&region=Normandie"))
     assert "22,22" not in other
@@ -139,7 +139,7 @@ def test_r_rep_1_a_refused_period_keeps_what_was_typed(client, make_staff, sold)
     assert "ceux de l&#39;année en cours" in html or "ceux de l'année en cours" in html
     html = page(client.get("/gestion/rapports/?du=2027-03-01&au=2027-03-31&region=Atlantide"), 422)
     assert "ceux de la période demandée, toutes régions" in html
-    assert "du lundi 1 mars 2027 au mercredi 31 mars 2027" in html
+    assert "du lundi 1er mars 2027 au mercredi 31 mars 2027" in html
 
 
 def test_r_rep_1_csv_download_reconciles_and_is_formula_safe(client, make_staff, sold):

@@ -80,7 +80,7 @@ def test_r_par_9_the_device_gets_hashes_never_secrets(app, client, clock, setup)
     tickets = {t["hash"]: t for t in data["tickets"]}
     assert tickets[ticket_hash(sid, valid)]["status"] == "valid"
     assert tickets[ticket_hash(sid, used)]["status"] == "used"
-    assert tickets[ticket_hash(sid, used)]["used_at_fr"] == "lundi 1 mars 2027 à 10:00"
+    assert tickets[ticket_hash(sid, used)]["used_at_fr"] == "lundi 1er mars 2027 à 10:00"
     assert tickets[ticket_hash(sid, cancelled)]["status"] == "cancelled"
     assert {t["number"] for t in data["tickets"]} == {"1/3", "2/3", "3/3"}
     assert all(t["holder"] for t in data["tickets"])
@@ -110,7 +110,7 @@ def test_r_par_9_live_scans_answer_like_the_form_and_update_the_counts(app, clie
     assert (first["admitted"], first["expected"]) == (1, 1)
     again = _live(client, sid, secret, "l2").get_json()["result"]
     assert again["verdict"] == "deja_utilise" and not again["conflict"]
-    assert again["used_at_fr"] == "lundi 1 mars 2027 à 10:00"
+    assert again["used_at_fr"] == "lundi 1er mars 2027 à 10:00"
     unknown = _live(client, sid, "ABCD EFGH", "l3").get_json()["result"]
     assert unknown["verdict"] == "invalide"
 
@@ -185,7 +185,7 @@ def test_r_par_9_admitted_offline_but_used_online_meanwhile_is_a_conflict(
     clock.advance(minutes=5)
     later = utc(NOW_PARIS) + timedelta(minutes=2)
     [result] = _sync(client, sid, DEVICE_A, _queued("off-1", secret, later)).get_json()["results"]
-    assert result["conflict"] and result["used_at_fr"] == "lundi 1 mars 2027 à 10:00"
+    assert result["conflict"] and result["used_at_fr"] == "lundi 1er mars 2027 à 10:00"
     assert _used_at(app, secret) == NOW  # the online scan came first and stays first
 
 

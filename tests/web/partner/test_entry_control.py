@@ -30,7 +30,7 @@ def test_r_par_8_the_controller_first_chooses_the_session_today_first(
     assert "Choisissez la séance que vous contrôlez." in page
     assert "Opéra Autre" not in page  # R-PAR-1
     assert page.index("Théâtre Acme") < page.index("Concert Acme")  # today's first
-    assert "lundi 1 mars 2027 à 20:30" in page and "Aujourd'hui" in page
+    assert "lundi 1er mars 2027 à 20:30" in page and "Aujourd'hui" in page
     assert "Opéra de Lyon, Lyon" in page  # the venue
     [tonight] = sessions_of(app, later)
     assert f"seance={tonight}" in page
@@ -71,7 +71,7 @@ def test_r_par_7_valid_once_then_already_used_with_the_first_time(app, client, c
     clock.advance(minutes=5)
     page = scan_page(client, secret, sid)
     assert "Déjà utilisé" in page
-    assert "Premier passage le lundi 1 mars 2027 à 10:00" in page
+    assert "Premier passage le lundi 1er mars 2027 à 10:00" in page
     assert "1 entré / 1 attendu" in page
 
 

@@ -54,7 +54,7 @@ def test_r_par_6_token_created_shown_once_listed_and_revoked(app, client, clock,
     api = client.get("/api/v1/shipments", headers={"Authorization": f"Bearer {raw}"})
     assert api.status_code == 200
     listing = client.get("/partenaire/integration").get_data(as_text=True)
-    assert "jamais" not in listing and "1 mars 2027 à 10:05" in listing
+    assert "jamais" not in listing and "1er mars 2027 à 10:05" in listing
     from partners.models import ApiToken
     from shop.db import session
 
