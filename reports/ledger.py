@@ -54,8 +54,9 @@ def _when(value: Any) -> str:
     return clock.to_paris(value).strftime("%d/%m/%Y %H:%M") if value else ""
 
 
-def _day(value: Any) -> str:
-    return paris_day(value).isoformat() if value else ""
+def _day(value: Any) -> date | str:
+    """The Paris day: a date, so a spreadsheet sorts it (the CSV writes it 2027-03-01)."""
+    return paris_day(value) if value else ""
 
 
 # -- sales -------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def participation_rows(first: date, last: date) -> Iterator[list[Any]]:
     for m in participation_moves(first, last):
         yield [
             m.line_id,
-            m.day.isoformat(),
+            m.day,
             "Participation rendue" if m.returned else "Participation versée",
             m.order_number,
             m.cgos_number,
@@ -274,7 +275,7 @@ def payments_rows(first: date, last: date) -> Iterator[list[Any]]:
             batch = finance.BATCH_LABELS["evening" if p.captured else "immediate"]
         yield [
             p.payment_id,
-            p.day.isoformat(),
+            p.day,
             _when(p.at),
             p.order_number,
             CHANNEL_LABELS.get(p.channel, p.channel),
@@ -344,7 +345,7 @@ def refunds_rows(first: date, last: date) -> Iterator[list[Any]]:
     for r in refunds_in(first, last):
         yield [
             r.payment_id,
-            r.day.isoformat(),
+            r.day,
             r.order_number,
             finance.METHOD_LABELS.get(r.method, r.method),
             "Fait" if r.made else "À faire",
@@ -419,7 +420,7 @@ def journal_rows(
         for line in entry.lines:
             yield [
                 code,
-                entry.day.isoformat(),
+                entry.day,
                 entry.piece,
                 line.account,
                 line.label,

@@ -332,8 +332,7 @@ def csv_cell(value: Any, column: Column) -> Any:
 
 
 def xlsx_cell(value: Any, column: Column) -> Any:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y")
+    """As the page has it: days stay dates (shop.xlsx_export formats them 31/12/2026)."""
     return value
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -20,6 +21,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 EURO_FORMAT = '#,##0.00\\ "€"'
+DATE_FORMAT = "DD/MM/YYYY"
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CHUNK = 64 * 1024
 
@@ -30,6 +33,9 @@ def _cells(sheet, row: Iterable[object], money: frozenset[int]) -> list[WriteOnl
         if index in money and isinstance(value, int) and not isinstance(value, bool):
             cell = WriteOnlyCell(sheet, value=Decimal(value) / 100)
             cell.number_format = EURO_FORMAT
+        elif isinstance(value, date):  # a real date, which the spreadsheet sorts and filters
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
         else:
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):

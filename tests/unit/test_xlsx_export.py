@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from shop.xlsx_export import EURO_FORMAT, stream_xlsx
+from shop.xlsx_export import DATE_FORMAT, EURO_FORMAT, stream_xlsx
 
 
 def _sheet(data: bytes):
@@ -26,6 +26,7 @@ def test_a_typed_formula_is_kept_as_text_and_cents_are_euros_to_the_cent():
     assert Decimal(str(amount.value)) == Decimal("123.45")
     assert amount.number_format == EURO_FORMAT
     assert day.value.date() == date(2026, 12, 6)
+    assert day.number_format == DATE_FORMAT  # shown 06/12/2026, sorted as a date
     assert sheet[3][0].data_type == "s" and Decimal(str(sheet[3][1].value)) == Decimal("-0.01")
 
 
