@@ -84,7 +84,7 @@ def test_r_ops_6_entry_in_french_with_euros_paris_time_and_changes_marked(
     assert f'href="/gestion/commandes/{order_number}"' in page
     assert f'href="/gestion/offres/{parc}"' in page
     assert "Offre modifiée" in page and "40,00\u00a0€" in page and "45,00\u00a0€" in page
-    assert "jeudi 1 juillet 2027 à 10:00" in page  # an ISO datetime of the log, in Paris time
+    assert "jeudi 1er juillet 2027 à 10:00" in page  # an ISO datetime of the log, in Paris time
     assert "mercredi 14 juillet 2027" in page and "2027-07-14" not in page
     # The changed rows are marked by a class and by words, the unchanged stock is not.
     assert page.count('<tr class="audit-changed"') == 3  # status, method, price
