@@ -4,7 +4,7 @@ enrol at first login; and the current year's budgets, national and for a few reg
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -32,3 +32,47 @@ def test_r_rep_4_seed_demo_prints_the_gestionnaire_and_sets_budgets(app, ctx, cl
     again = app.test_cli_runner().invoke(args=["seed-demo"])  # idempotent
     assert again.exit_code == 0, again.output
     assert len(budgets_of(2027)) == 4
+
+
+def test_r_rep_1_seed_demo_history_gives_the_reports_figures(app, ctx, clock):
+    """``seed-demo --history`` (bin/demo): weeks of orders made by the store's services for
+    agents of their own, cheques cashed on weekdays with their slip, the closed days rolled
+    up; the printed demo agents keep their whole cap; a second run adds nothing."""
+    from sqlalchemy import func
+
+    from demo.history import CHECKOUT_PREFIX
+    from demo.seed import demo_agents
+    from orders.models import Order, Payment
+    from orders.status import OrderStatus
+    from reports import figures, finance
+    from reports.rules import Period
+
+    clock.set(datetime(2027, 3, 1, 10, 0))
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--history"])
+    assert result.exit_code == 0, result.output
+    assert "Historique de commandes (20/01 → veille)" in result.stdout
+    history = (
+        session()
+        .scalars(select(Order).where(Order.checkout_token.startswith(CHECKOUT_PREFIX)))
+        .all()
+    )
+    paid = [o for o in history if o.status in (OrderStatus.PAID, OrderStatus.REFUNDED)]
+    assert len(paid) >= 20
+    demo_numbers = {rec.cgos_number for rec, _ in demo_agents(date(2027, 3, 1))}
+    assert not {o.cgos_number for o in history} & demo_numbers
+    board = figures.dashboard(figures.Filters(Period(date(2027, 1, 1), date(2027, 12, 31))))
+    assert board.paid_orders == len(paid)
+    assert board.paid_cents == sum(o.participation_cents for o in paid)
+    cheques = (
+        session()
+        .scalars(select(Payment).where(Payment.method == "cheque", Payment.kind == "payment"))
+        .all()
+    )
+    assert cheques and all(p.created_at.weekday() < 5 for p in cheques)
+    days = finance.cheque_days(date(2027, 1, 1), date(2027, 3, 1))
+    assert sum(d.count for d in days) == len(cheques)
+    again = app.test_cli_runner().invoke(args=["seed-demo", "--history"])
+    assert "Historique de commandes : déjà chargé." in again.stdout
+    assert session().scalar(
+        select(func.count()).select_from(Order).where(Order.checkout_token.startswith("demo-"))
+    ) == len(history)
