@@ -25,6 +25,7 @@ from auth.models import StaffUser
 from auth.principals import agent_user
 from catalog.models import Offer
 from catalog.rules import Kind, OfferApproval, SupplyState
+from demo.seed import agent_record
 from members.dossier_format import DossierRecord
 from members.dossiers import dossier_source
 from members.importer import save_records
@@ -53,14 +54,12 @@ LAST_NAMES = ("Bernard", "Petit", "Robert", "Richard", "Durand", "Moreau", "Laur
 
 def _records(today: date) -> list[DossierRecord]:
     """Sixteen agents in six regions, two of them a couple sharing one household cap."""
-    from demo.seed import _agent  # the demo's own record builder
-
     out = []
     for k in range(16):
         household = "H-HIST-COUPLE" if k in (0, 1) else f"H-HIST-{k:02d}"
         first, last = FIRST_NAMES[k % 8], LAST_NAMES[(k * 3) % 8]
         out.append(
-            _agent(
+            agent_record(
                 f"7{k:07d}H",
                 "Mme" if k % 2 == 0 else "M.",  # FIRST_NAMES alternate: Claire, Julien…
                 first,

@@ -56,7 +56,7 @@ def _demo_code(number: str) -> str:
     return "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _agent(
+def agent_record(
     number: str,
     civilite: str,
     prenom: str,
@@ -109,7 +109,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
     )
     return [
         (
-            _agent(
+            agent_record(
                 "12345678A",
                 "Mme",
                 "Marie",
@@ -126,7 +126,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "active, QF 696,00 €, un enfant de 10 ans et un de 22 ans",
         ),
         (
-            _agent(
+            agent_record(
                 "23456789B",
                 "M.",
                 "Paul",
@@ -143,7 +143,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "couple d'agents (avec Sophie Martin), enfants de 8, 20 et 21 ans",
         ),
         (
-            _agent(
+            agent_record(
                 "23456790C",
                 "Mme",
                 "Sophie",
@@ -160,7 +160,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "couple d'agents (avec Paul Martin), même plafond",
         ),
         (
-            _agent(
+            agent_record(
                 "34567890D",
                 "M.",
                 "Karim",
@@ -176,7 +176,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "quotient familial inconnu",
         ),
         (
-            _agent(
+            agent_record(
                 "45678901E",
                 "Mme",
                 "Julie",
@@ -192,7 +192,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             f"droits expirés (dossier {y - 1} : droits jusqu'au 31 octobre {y})",
         ),
         (
-            _agent(
+            agent_record(
                 "56789012F",
                 "M.",
                 "Thomas",
@@ -207,7 +207,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "en disponibilité : droits suspendus",
         ),
         (
-            _agent(
+            agent_record(
                 "67890123G",
                 "M.",
                 "Bernard",
@@ -224,7 +224,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "retraité : droits conservés",
         ),
         (
-            _agent(
+            agent_record(
                 "78901234H",
                 "Dr",
                 "Claire",
@@ -238,7 +238,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "personnel médical : renvoyé vers son portail",
         ),
         (
-            _agent(
+            agent_record(
                 "89012345J",
                 "Mme",
                 "Nadia",
@@ -258,7 +258,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "parent isolé, deux enfants, QF 599,99 €",
         ),
         (
-            _agent(
+            agent_record(
                 "90123456K",
                 "M.",
                 "Henri",
@@ -272,7 +272,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "pas d'e-mail dans le dossier ; QF 1 270,00 €",
         ),
         (
-            _agent(
+            agent_record(
                 "11223344L",
                 "M.",
                 "Yann",
@@ -288,7 +288,7 @@ def demo_agents(today: date) -> list[tuple[DossierRecord, str]]:
             "région Bretagne, QF 1 270,01 €",
         ),
         (
-            _agent(
+            agent_record(
                 "22334455M",
                 "Mme",
                 "Anne",
