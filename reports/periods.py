@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from reports.rules import FIRST_YEAR, LAST_YEAR, PARIS
+from reports.rules import FIRST_YEAR, LAST_YEAR, OUT_OF_YEARS, PARIS
 
 # A period longer than this is refused: a year and a day covers any financial year.
 MAX_DAYS = 366
@@ -30,7 +30,7 @@ MONTHS_FR = (
     "novembre",
     "décembre",
 )
-OUT_OF_YEARS = f"Année hors des comptes de la boutique : de {FIRST_YEAR} à {LAST_YEAR}."
+MONTH_OUT_OF_YEARS = f"Mois hors des années couvertes : de {FIRST_YEAR} à {LAST_YEAR}."
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -110,7 +110,7 @@ def parse_month(text: str | None, field: str = "mois") -> Month:
     if not 1 <= month <= 12:
         raise PeriodError(f"Mois inexistant : {value}.", field)
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise PeriodError(OUT_OF_YEARS, field)
+        raise PeriodError(MONTH_OUT_OF_YEARS, field)
     return Month(year, month)
 
 

@@ -63,29 +63,27 @@ def year_of(today: date) -> Period:
     return Period(date(today.year, 1, 1), date(today.year, 12, 31))
 
 
-def parse_day(raw: str) -> date | None:
+def _calendar_day(raw: str) -> date | None:
     """A date typed as the browser's date field sends it (2026-12-31) or the French way
-    (31/12/2026); None when it is not a date of the years the store knows."""
+    (31/12/2026), whatever its year; None when it is no date."""
     text = (raw or "").strip()[:20]
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            day = datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
         except ValueError:
             continue
-        return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
     return None
+
+
+def parse_day(raw: str) -> date | None:
+    """``_calendar_day`` within the years the store knows; None otherwise."""
+    day = _calendar_day(raw)
+    return day if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def _refusal(raw: str) -> str:
     """Why ``parse_day`` refused a date: not a date at all, or a year the store has none of."""
-    text = raw.strip()[:20]
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            datetime.strptime(text, fmt)  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            continue
-        return OUT_OF_YEARS
-    return BAD_DATE
+    return OUT_OF_YEARS if _calendar_day(raw) is not None else BAD_DATE
 
 
 @dataclass(frozen=True)
