@@ -29,6 +29,9 @@ class Budget:
     updated_by: str
 
 
+YEAR_REFUSED = f"Année invalide : de {FIRST_YEAR} à {LAST_YEAR}."
+
+
 def _is_system(actor: Any) -> bool:
     """The command line and the demonstration seed act as a plain string."""
     return isinstance(actor, str)
@@ -48,7 +51,7 @@ def set_budget(
     if not _is_system(actor) and getattr(actor, "role", None) != "admin":
         raise DomainError(ADMINS_ONLY, rule="R-REP-1")
     if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
-        raise DomainError(f"Année invalide : de {FIRST_YEAR} à {LAST_YEAR}.", field="year")
+        raise DomainError(YEAR_REFUSED, field="year")
     region = region or None
     if region is not None and region not in REGIONS:
         raise DomainError("Choisissez une région de la liste.", field="region")

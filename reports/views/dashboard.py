@@ -201,9 +201,6 @@ def download(tableau: str, fmt: str):
 # -- budgets -------------------------------------------------------------------------------
 
 
-YEAR_REFUSED = f"Année invalide : de {FIRST_YEAR} à {LAST_YEAR}."
-
-
 def _year_arg() -> tuple[int, str | None]:
     """The year asked for in ``annee``, this year when none; a refused one says why."""
     raw = (request.args.get("annee") or "").strip()[:20]
@@ -211,7 +208,7 @@ def _year_arg() -> tuple[int, str | None]:
         return clock.today().year, None
     if raw.isascii() and raw.isdigit() and FIRST_YEAR <= int(raw) <= LAST_YEAR:
         return int(raw), None
-    return clock.today().year, YEAR_REFUSED
+    return clock.today().year, budgets.YEAR_REFUSED
 
 
 def _budgets_page(
